@@ -1,0 +1,37 @@
+# One command sets up and starts the app (`make run`); one sets up and passes the tests (`make test`).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast lint-imports screenshots bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip >/dev/null
+	$(PY) -m pip install -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m studio
+
+test: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+test-fast: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not slow"
+
+lint-imports: $(STAMP)
+	$(VENV)/bin/lint-imports
+
+screenshots: $(STAMP)
+	for f in resources/templates/*.json; do \
+		QT_QPA_PLATFORM=offscreen $(PY) -m studio --screenshot docs/screenshots/$$(basename $$f .json).png $$f; \
+	done
+
+bench: $(STAMP)
+	$(PY) -m studio bench train --device cpu
+	$(PY) -m studio bench editor
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

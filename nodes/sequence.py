@@ -1,0 +1,138 @@
+"""sequence: token embeddings, recurrent layers, positional encoding and pooling over time.
+Sequences are batch-first: one sample is [time, features]."""
+from __future__ import annotations
+
+from torch import nn
+
+from ._common import FLOAT, NodeSpec, Param, Port, ShapeError, TensorType, fmt_shape, need_float
+from .modules import PositionalEncoding, SequencePool
+
+_SEQ_FIX = "sequences are [time, features] per sample; use Reshape or Permute, or an Embedding for token ids"
+
+
+def _need_seq(t):
+    need_float(t)
+    if t.rank != 2:
+        raise ShapeError(f"needs a sequence [time, features] per sample but gets {fmt_shape(t.shape)}; {_SEQ_FIX}")
+
+
+def _embedding_infer(p, inputs):
+    (t,) = inputs
+    if t.is_float:
+        raise ShapeError(f"needs token ids (int64) but gets {t}; set the Input's dtype to int64")
+    return [TensorType(t.shape + (p["embedding_dim"],), FLOAT)]
+
+
+EMBEDDING = NodeSpec(
+    type="Embedding", category="sequence", torch_name="torch.nn.Embedding",
+    doc="Looks up a learned vector for each token id: [time] int64 -> [time, embedding_dim].",
+    params=(Param("num_embeddings", "int", 1000, "Vocabulary size (ids run from 0 to this minus 1).",
+                  min=1, max=10_000_000),
+            Param("embedding_dim", "int", 64, "Size of each vector.", min=1, max=65536),
+            Param("padding_idx", "int", None, "An id whose vector stays zero (padding).", optional=True,
+                  min=0)),
+    infer=_embedding_infer,
+    build=lambda p, i: nn.Embedding(p["num_embeddings"], p["embedding_dim"], padding_idx=p["padding_idx"]),
+    key_params=("num_embeddings", "embedding_dim"),
+)
+
+
+def _rnn_params(with_nonlinearity: bool) -> tuple[Param, ...]:
+    params = [
+        Param("hidden_size", "int", 64, "Features in the hidden state.", min=1, max=65536),
+        Param("num_layers", "int", 1, "Stacked recurrent layers.", min=1, max=64),
+        Param("bidirectional", "bool", False, "Also run backwards; doubles the output features."),
+        Param("dropout", "float", 0.0, "Dropout between stacked layers.", min=0.0, max=1.0),
+        Param("bias", "bool", True, "Learn additive biases."),
+    ]
+    if with_nonlinearity:
+        params.insert(1, Param("nonlinearity", "choice", "tanh", "Activation.", choices=("tanh", "relu")))
+    return tuple(params)
+
+
+def _rnn_infer(p, inputs):
+    (t,) = inputs
+    _need_seq(t)
+    h = p["hidden_size"] * (2 if p["bidirectional"] else 1)
+    return [t.with_shape(t.shape[0], h), t.with_shape(h)]
+
+
+def _rnn_build(cls):
+    def build(p, inputs):
+        kw = dict(num_layers=p["num_layers"], bidirectional=p["bidirectional"], batch_first=True,
+                  dropout=p["dropout"] if p["num_layers"] > 1 else 0.0, bias=p["bias"])
+        if "nonlinearity" in p:
+            kw["nonlinearity"] = p["nonlinearity"]
+        return cls(inputs[0].shape[-1], p["hidden_size"], **kw)
+
+    return build
+
+
+def _rnn_wire(lstm: bool):
+    def wire(call, inputs, p):
+        result = call(inputs[0])
+        out = result[0]
+        h_n = result[1][0] if lstm else result[1]  # [layers * directions, batch, hidden]
+        if p["bidirectional"]:
+            import torch
+
+            hidden = torch.cat([h_n[-2], h_n[-1]], dim=1)
+        else:
+            hidden = h_n[-1]
+        return [out, hidden]
+
+    return wire
+
+
+_RNN_PORTS = (Port("out", "the whole output sequence [time, hidden]"),
+              Port("hidden", "the last layer's final hidden state [hidden]"))
+
+
+def _rnn(type_name, cls, doc, lstm=False, nonlin=False):
+    return NodeSpec(type=type_name, category="sequence", torch_name=f"torch.nn.{type_name}", doc=doc,
+                    params=_rnn_params(nonlin), infer=_rnn_infer, build=_rnn_build(cls),
+                    outputs=_RNN_PORTS, wire=_rnn_wire(lstm), key_params=("hidden_size", "num_layers"))
+
+
+def _pe_infer(p, inputs):
+    (t,) = inputs
+    _need_seq(t)
+    if t.shape[0] > p["max_len"]:
+        raise ShapeError(f"gets sequences of length {t.shape[0]}, longer than max_len {p['max_len']}; "
+                         "raise max_len")
+    return [t]
+
+
+POSITIONAL = NodeSpec(
+    type="PositionalEncoding", category="sequence",
+    doc="Adds sinusoidal position information to a sequence [time, d_model] (d_model is inferred).",
+    params=(Param("max_len", "int", 5000, "Longest sequence supported.", min=1, max=1_000_000),
+            Param("dropout", "float", 0.0, "Dropout after adding the encoding.", min=0.0, max=1.0)),
+    infer=_pe_infer,
+    build=lambda p, i: PositionalEncoding(i[0].shape[-1], p["max_len"], p["dropout"]),
+)
+
+
+def _pool_infer(p, inputs):
+    (t,) = inputs
+    _need_seq(t)
+    return [t.with_shape(t.shape[1])]
+
+
+SEQ_POOL = NodeSpec(
+    type="SequencePool", category="sequence",
+    doc="Reduces a sequence [time, features] to [features]: the mean, the max, or the last step.",
+    params=(Param("mode", "choice", "mean", "How to pool over time.", choices=("mean", "max", "last")),),
+    infer=_pool_infer, build=lambda p, i: SequencePool(p["mode"]), key_params=("mode",),
+)
+
+SPECS = [
+    EMBEDDING,
+    _rnn("RNN", nn.RNN, "Elman recurrent layer over [time, features] (batch-first).", nonlin=True),
+    _rnn("LSTM", nn.LSTM, "Long short-term memory over [time, features]: ports for the whole output "
+         "and the last hidden state.", lstm=True),
+    _rnn("GRU", nn.GRU, "Gated recurrent unit over [time, features]: ports for the whole output and "
+         "the last hidden state."),
+    POSITIONAL,
+    SEQ_POOL,
+]

@@ -1,0 +1,260 @@
+"""Shape inference and validation: what every node outputs, and every problem in a person's words.
+
+`analyze(graph)` is a pure function of the graph; `Analyzer` keeps a per-node cache keyed by the
+node's type, params and input types, so after one edit only the changed node and what lies
+downstream of it run their inference again.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .graph import Edge, Graph
+from .problems import ERROR, WARNING, Problem
+from .registry import Registry, default_registry
+from .spec import NodeSpec, ParamError
+from .topology import cycle_nodes, find_cycle, reachable_from, reaching, to_networkx
+from .types import ShapeError, TensorType
+
+INPUT_TYPE = "Input"
+OUTPUT_TYPE = "Output"
+
+
+@dataclass
+class NodeInfo:
+    id: str
+    type: str
+    spec: NodeSpec | None = None
+    params: dict | None = None  # resolved (defaults filled in, coerced) when valid
+    inputs: list[TensorType] = field(default_factory=list)  # in wire order, per input port
+    outputs: list[TensorType] | None = None  # one per output port, when inference succeeded
+    error: str | None = None  # the first error, as a whole sentence
+
+    @property
+    def output(self) -> TensorType | None:
+        return self.outputs[0] if self.outputs else None
+
+    @property
+    def label(self) -> str:
+        return f"{self.type} '{self.id}'"
+
+
+@dataclass
+class Analysis:
+    nodes: dict[str, NodeInfo]
+    problems: list[Problem]
+    order: list[str]  # topological (empty when the graph has a cycle)
+    inputs: list[str]  # Input node ids, in document order
+    outputs: list[tuple[str, str | None]]  # (node id, output port) of the model's outputs
+    edge_types: dict[Edge, TensorType]
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.is_error for p in self.problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+    def problems_for(self, node_id: str) -> list[Problem]:
+        return [p for p in self.problems if p.node_id == node_id]
+
+
+def _freeze(value: Any) -> Any:
+    try:
+        return json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+class Analyzer:
+    """Re-analyses a graph after each change, reusing per-node inference results."""
+
+    def __init__(self, graph: Graph, registry: Registry | None = None) -> None:
+        self.graph = graph
+        self.registry = registry or default_registry()
+        self._cache: dict[tuple, tuple[dict | None, list[TensorType] | None, str | None, str | None]] = {}
+        self._last: Analysis | None = None
+        self._last_revision = -1
+
+    def analysis(self) -> Analysis:
+        if self._last is None or self._last_revision != self.graph.revision:
+            self._last = self._run()
+            self._last_revision = self.graph.revision
+            if len(self._cache) > 20000:
+                self._cache.clear()
+        return self._last
+
+    # ------------------------------------------------------------------------------------------
+    def _run(self) -> Analysis:
+        graph, registry = self.graph, self.registry
+        problems: list[Problem] = []
+        infos: dict[str, NodeInfo] = {}
+
+        def fail(node_id: str, message: str, fld: str | None = None, severity: str = ERROR) -> None:
+            problems.append(Problem(severity, message, node_id, fld))
+            info = infos.get(node_id)
+            if info is not None and info.error is None and severity == ERROR:
+                info.error = message
+
+        # 1. types and params
+        for node in graph.nodes.values():
+            spec = registry.get(node.type)
+            info = infos[node.id] = NodeInfo(node.id, node.type, spec)
+            if spec is None:
+                hint = registry.suggest(node.type)
+                fix = f"did you mean '{hint}'?" if hint else "replace it with a known layer"
+                fail(node.id, f"Node '{node.id}' has an unknown type '{node.type}'; {fix}")
+                continue
+            try:
+                info.params = spec.resolve_params(node.params)
+            except ParamError as exc:
+                fld = next((k for k in node.params if f"'{k}'" in str(exc)), None)
+                fail(node.id, f"{info.label}: {exc}", fld)
+
+        # 2. wires: ends, ports, and how many wires each input port gets
+        wires: dict[str, dict[str, list[Edge]]] = {n: {} for n in graph.nodes}
+        good_edges: list[Edge] = []
+        for e in graph.edges:
+            src, dst = infos.get(e.source), infos.get(e.target)
+            if src is None or dst is None:
+                missing = e.source if src is None else e.target
+                where = e.target if src is None else e.source
+                if where in infos:
+                    fail(where, f"A wire connects '{e.source}' to '{e.target}', but there is no node "
+                                f"'{missing}'; delete the wire")
+                else:
+                    problems.append(Problem(ERROR, f"A wire connects '{e.source}' to '{e.target}', "
+                                                   "but neither node exists; delete the wire"))
+                continue
+            if src.spec is None or dst.spec is None:
+                continue
+            out_port = src.spec.output_port(e.source_port)
+            in_port = dst.spec.input_port(e.target_port)
+            if out_port is None:
+                names = ", ".join(p.name for p in src.spec.outputs) or "none"
+                fail(e.source, f"{src.label} has no output port '{e.source_port}' (its outputs: {names})")
+                continue
+            if in_port is None:
+                names = ", ".join(p.name for p in dst.spec.inputs) or "none"
+                fail(e.target, f"{dst.label} has no input port '{e.target_port}' (its inputs: {names})")
+                continue
+            wires[e.target].setdefault(in_port.name, []).append(e)
+            good_edges.append(e)
+
+        for node_id, info in infos.items():
+            if info.spec is None:
+                continue
+            for port in info.spec.inputs:
+                got = wires[node_id].get(port.name, [])
+                name = f" '{port.name}'" if len(info.spec.inputs) > 1 else ""
+                if not got:
+                    fail(node_id, f"{info.label} has nothing wired into its input{name}; "
+                                  "connect an upstream layer to it")
+                elif len(got) > 1 and not port.multi:
+                    srcs = ", ".join(f"'{e.source}'" for e in got)
+                    fail(node_id, f"{info.label} gets {len(got)} wires ({srcs}) into its input{name}, "
+                                  "which takes one; remove one, or merge them with Add or Concat")
+
+        # 3. cycles
+        nxg = to_networkx(graph)
+        on_cycle = cycle_nodes(nxg)
+        order: list[str] = []
+        if on_cycle:
+            cyc = find_cycle(nxg) or sorted(on_cycle)
+            path = " -> ".join(cyc + cyc[:1])
+            for node_id in on_cycle:
+                fail(node_id, f"{infos[node_id].label} is part of a cycle ({path}); a network must "
+                              "flow one way: remove one of these wires")
+        else:
+            import networkx as nx
+
+            position = {n: i for i, n in enumerate(graph.nodes)}
+            order = list(nx.lexicographical_topological_sort(nxg, key=position.__getitem__))
+
+        # 4. shape inference, in order
+        edge_types: dict[Edge, TensorType] = {}
+        for node_id in order:
+            info = infos[node_id]
+            if info.spec is None or info.params is None or info.error:
+                continue
+            inputs: list[TensorType] = []
+            complete = True
+            for port in info.spec.inputs:
+                for e in wires[node_id].get(port.name, []):
+                    src = infos[e.source]
+                    if not src.outputs:
+                        complete = False
+                        break
+                    t = src.outputs[src.spec.output_index(e.source_port)]
+                    edge_types[e] = t
+                    inputs.append(t)
+            info.inputs = inputs
+            if not complete:
+                continue  # an upstream problem is already reported
+            key = (info.type, _freeze(info.params), tuple(inputs), tuple(len(wires[node_id].get(p.name, []))
+                                                                          for p in info.spec.inputs))
+            cached = self._cache.get(key)
+            if cached is None:
+                try:
+                    outs = list(info.spec.infer(info.params, inputs))
+                    cached = (outs, None)
+                except ShapeError as exc:
+                    cached = (None, str(exc))
+                except ParamError as exc:
+                    cached = (None, str(exc))
+                self._cache[key] = cached
+            outs, err = cached
+            if err:
+                fail(node_id, f"{info.label} {err}" if not err.startswith(info.type) else err)
+            else:
+                info.outputs = outs
+
+        # 5. inputs, outputs, reachability
+        input_ids = [n for n, i in infos.items() if i.type == INPUT_TYPE]
+        output_nodes = [n for n, i in infos.items() if i.type == OUTPUT_TYPE]
+        if not graph.nodes:
+            problems.append(Problem(ERROR, "The graph is empty; add an Input node and some layers"))
+        elif not input_ids:
+            problems.append(Problem(ERROR, "The graph has no Input node; add one from the io category "
+                                           "and set the shape of one sample"))
+        from_inputs = reachable_from(nxg, input_ids)
+        outputs: list[tuple[str, str | None]] = []
+        if output_nodes:
+            outputs = [(n, None) for n in output_nodes]
+            for n in output_nodes:
+                if input_ids and n not in from_inputs and wires[n]:
+                    fail(n, f"{infos[n].label} is not reached from any Input; wire a path to it")
+        else:
+            loose = [n for n in from_inputs if not nxg.out_degree(n) and infos[n].spec is not None]
+            doc_order = {n: i for i, n in enumerate(graph.nodes)}
+            loose.sort(key=doc_order.__getitem__)
+            for n in loose:
+                outputs.extend((n, p.name if len(infos[n].spec.outputs) > 1 else None)
+                               for p in infos[n].spec.outputs[:1])
+            if len(loose) > 1:
+                names = ", ".join(f"'{n}'" for n in loose)
+                problems.append(Problem(WARNING, f"The graph has no Output node, so its {len(loose)} loose "
+                                                 f"ends ({names}) all become model outputs; add an Output "
+                                                 "node to say which one you mean"))
+        if graph.nodes and input_ids and not outputs:
+            problems.append(Problem(ERROR, "No path leads from an Input to an output; wire the layers "
+                                           "from the Input to an Output node"))
+        if output_nodes:
+            useful = reaching(nxg, output_nodes)
+            for n in from_inputs - useful:
+                problems.append(Problem(WARNING, f"{infos[n].label} does not lead to any Output; its "
+                                                 "result is unused (a dead branch)", n))
+
+        position = {n: i for i, n in enumerate(graph.nodes)}
+        problems.sort(key=lambda p: (p.severity != ERROR, position.get(p.node_id, -1)))
+        return Analysis(infos, problems, order, input_ids, outputs, edge_types)
+
+
+def analyze(graph: Graph, registry: Registry | None = None) -> Analysis:
+    return Analyzer(graph, registry).analysis()

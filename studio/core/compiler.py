@@ -1,0 +1,110 @@
+"""Graph -> torch.fx.GraphModule. Submodules are named after node ids, so `print(model.code)` reads
+like hand-written PyTorch and the export tools (TorchScript, ONNX, torch.export) accept it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .analysis import INPUT_TYPE, Analysis, analyze
+from .graph import Graph
+from .problems import Problem
+from .registry import Registry
+from .topology import reaching, to_networkx
+from .types import TensorType
+
+
+class CompileError(ValueError):
+    """The graph has errors; `problems` lists them, each naming its node."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(p.line() for p in problems) or "the graph does not compile")
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What the compiled model takes and returns (per sample, without the batch dimension)."""
+
+    inputs: tuple[tuple[str, TensorType], ...]
+    outputs: tuple[tuple[str, TensorType], ...]
+
+    def example_inputs(self, batch: int = 2, device="cpu") -> tuple:
+        import torch
+
+        out = []
+        for _, t in self.inputs:
+            if t.is_float:
+                out.append(torch.randn(batch, *t.shape, dtype=getattr(torch, t.dtype), device=device))
+            else:
+                out.append(torch.randint(0, 2, (batch, *t.shape), dtype=getattr(torch, t.dtype), device=device))
+        return tuple(out)
+
+
+def signature(analysis: Analysis) -> Signature:
+    ins = tuple((n, analysis.nodes[n].output) for n in analysis.inputs)
+    outs = []
+    for node_id, port in analysis.outputs:
+        info = analysis.nodes[node_id]
+        idx = info.spec.output_index(port) if info.spec else 0
+        outs.append((node_id if port is None else f"{node_id}_{port}", info.outputs[idx] if info.outputs else None))
+    return Signature(ins, tuple(outs))
+
+
+def _unwrap(value):
+    from torch import fx
+
+    return value.node if isinstance(value, fx.Proxy) else value
+
+
+def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Analysis | None = None):
+    """Build the torch.fx.GraphModule of a graph; raises CompileError when the graph has errors."""
+    import torch
+    from torch import fx
+
+    analysis = analysis or analyze(graph, registry)
+    if not analysis.ok:
+        raise CompileError(analysis.errors)
+    needed = reaching(to_networkx(graph), [n for n, _ in analysis.outputs])
+    root = torch.nn.Module()
+    fx_graph = fx.Graph()
+    tracer = fx.proxy.GraphAppendingTracer(fx_graph)
+    values: dict[tuple[str, int], object] = {}
+    in_edges: dict[str, list] = {n: [] for n in graph.nodes}
+    for e in graph.edges:
+        in_edges[e.target].append(e)
+
+    for node_id in analysis.order:
+        if node_id not in needed:
+            continue  # dead branches are reported as warnings and left out of the model
+        info = analysis.nodes[node_id]
+        spec = info.spec
+        if info.type == INPUT_TYPE:
+            values[(node_id, 0)] = fx.Proxy(fx_graph.placeholder(node_id), tracer)
+            continue
+        args = []
+        for port in spec.inputs:
+            for e in in_edges[node_id]:
+                if spec.input_port(e.target_port) is port:
+                    src_spec = analysis.nodes[e.source].spec
+                    args.append(values[(e.source, src_spec.output_index(e.source_port))])
+        module = spec.build(info.params, info.inputs)
+        call = None
+        if module is not None:
+            root.add_module(node_id, module)
+
+            def call(*a, _name=node_id, **kw):
+                args = tuple(_unwrap(x) for x in a)
+                kwargs = {k: _unwrap(v) for k, v in kw.items()}
+                return fx.Proxy(fx_graph.call_module(_name, args, kwargs), tracer)
+
+        results = spec.wire(call, args, info.params)
+        for i, r in enumerate(results):
+            values[(node_id, i)] = r
+
+    outs = []
+    for node_id, port in analysis.outputs:
+        spec = analysis.nodes[node_id].spec
+        outs.append(values[(node_id, spec.output_index(port))].node)
+    fx_graph.output(outs[0] if len(outs) == 1 else tuple(outs))
+    fx_graph.lint()
+    model = fx.GraphModule(root, fx_graph, class_name="NetStudioModel")
+    return model

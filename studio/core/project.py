@@ -1,0 +1,226 @@
+"""Project files (`*.json`, format "netstudio"): two-step loading, versioning, atomic saves.
+
+Step 1 parses the JSON and checks the plain records, with messages that name the node or field at
+fault; step 2 builds the Graph. What a file says is kept even when it is wrong for the model (an
+unknown layer type, a param out of range): the analyzer reports those, so a person can open the
+file and fix them. Only a file that cannot be read as a project at all is refused.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .atomic import atomic_write_text
+from .graph import Graph, GraphError, check_node_id, edge_to_json
+
+FORMAT = "netstudio"
+VERSION = 1
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_NODES = 100_000
+
+# version -> function upgrading a version-N record to version N+1 (none yet: 1 is the first format)
+MIGRATIONS: dict[int, Any] = {}
+
+
+class ProjectError(ValueError):
+    """The file cannot be opened as a project; the message says where and why."""
+
+
+@dataclass
+class Project:
+    name: str = "Untitled"
+    graph: Graph = field(default_factory=Graph)
+    training: dict = field(default_factory=dict)
+    path: Path | None = None
+    extra: dict = field(default_factory=dict)  # unknown top-level keys, kept on save
+
+    def to_json(self) -> dict:
+        rec: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": self.name}
+        rec["nodes"] = []
+        for n in self.graph.nodes.values():
+            node: dict[str, Any] = {"id": n.id, "type": n.type}
+            if n.params:
+                node["params"] = n.params
+            node["pos"] = [round(n.pos[0], 1), round(n.pos[1], 1)]
+            rec["nodes"].append(node)
+        rec["edges"] = [edge_to_json(e) for e in self.graph.edges]
+        rec["training"] = self.training
+        rec.update({k: v for k, v in self.extra.items() if k not in rec})
+        return rec
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+    def save(self, path: str | os.PathLike | None = None) -> Path:
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ProjectError("this project has no file yet; choose where to save it")
+        atomic_write_text(target, self.dumps())
+        self.path = target
+        return target
+
+    def resolve_path(self, relative: str) -> Path:
+        """A path named in the project (a dataset file), relative to the project's folder."""
+        p = Path(relative).expanduser()
+        if p.is_absolute() or self.path is None:
+            return p
+        return (self.path.parent / p).resolve()
+
+
+# ---- loading ------------------------------------------------------------------------------------
+def load_project(path: str | os.PathLike) -> Project:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ProjectError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ProjectError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if path.is_dir():
+        raise ProjectError(f"{path}: is a folder, not a project file")
+    if size > MAX_FILE_BYTES:
+        raise ProjectError(f"{path}: is {size / 2**20:.0f} MiB, too large for a project file "
+                           f"(the limit is {MAX_FILE_BYTES // 2**20} MiB)")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProjectError(f"{path}: is not UTF-8 text (byte {exc.start}); is it a project file?") from None
+    except OSError as exc:
+        raise ProjectError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    project = loads_project(text, source=str(path))
+    project.path = path
+    return project
+
+
+def loads_project(text: str, source: str = "project") -> Project:
+    record = _parse(text, source)
+    record = _migrate(record, source)
+    return _build(_check(record, source), source)
+
+
+def _parse(text: str, source: str) -> dict:
+    try:
+        record = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise ProjectError(f"{source}: is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                           f"{exc.msg})") from None
+    except RecursionError:
+        raise ProjectError(f"{source}: is nested too deeply to be a project file") from None
+    except ValueError as exc:
+        raise ProjectError(f"{source}: {exc}") from None
+    if not isinstance(record, dict):
+        raise ProjectError(f"{source}: must hold a JSON object with \"format\": \"{FORMAT}\", "
+                           f"not a {type(record).__name__}")
+    if record.get("format") != FORMAT:
+        raise ProjectError(f"{source}: is not a NetStudio project (\"format\" should be \"{FORMAT}\", "
+                           f"got {record.get('format')!r})")
+    return record
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"holds {name}, which is not valid JSON; write a number instead")
+
+
+def _migrate(record: dict, source: str) -> dict:
+    version = record.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ProjectError(f"{source}: \"version\" must be a whole number (this NetStudio writes "
+                           f"{VERSION}), got {version!r}")
+    if version > VERSION:
+        raise ProjectError(f"{source}: was written by a newer NetStudio (file version {version}; this "
+                           f"one reads up to {VERSION}); update NetStudio to open it")
+    if version < 1:
+        raise ProjectError(f"{source}: has an invalid version {version}; the first version is 1")
+    while version < VERSION:
+        record = MIGRATIONS[version](record)
+        version += 1
+        record["version"] = version
+    return record
+
+
+def _check(record: dict, source: str) -> dict:
+    """Check the plain records; return them normalised (ports default to None)."""
+    name = record.get("name", "Untitled")
+    if not isinstance(name, str):
+        raise ProjectError(f"{source}: \"name\" must be text, got {name!r}")
+    nodes = record.get("nodes", [])
+    edges = record.get("edges", [])
+    training = record.get("training", {})
+    if not isinstance(nodes, list):
+        raise ProjectError(f"{source}: \"nodes\" must be a list, got {type(nodes).__name__}")
+    if len(nodes) > MAX_NODES:
+        raise ProjectError(f"{source}: has {len(nodes)} nodes, more than the {MAX_NODES} allowed")
+    if not isinstance(edges, list):
+        raise ProjectError(f"{source}: \"edges\" must be a list, got {type(edges).__name__}")
+    if not isinstance(training, dict):
+        raise ProjectError(f"{source}: \"training\" must be an object, got {type(training).__name__}")
+    seen: set[str] = set()
+    out_nodes = []
+    for i, n in enumerate(nodes):
+        where = f"{source}: node {i + 1}"
+        if not isinstance(n, dict):
+            raise ProjectError(f"{where} must be an object with \"id\" and \"type\", got {n!r:.60}")
+        node_id = n.get("id")
+        if not isinstance(node_id, str):
+            raise ProjectError(f"{where} needs an \"id\" (text), got {node_id!r:.60}")
+        where = f"{source}: node '{node_id:.60}'"
+        try:
+            check_node_id(node_id)
+        except GraphError as exc:
+            raise ProjectError(f"{source}: {exc}") from None
+        if node_id in seen:
+            raise ProjectError(f"{where} appears twice; node ids must be unique")
+        seen.add(node_id)
+        type_name = n.get("type")
+        if not isinstance(type_name, str) or not type_name:
+            raise ProjectError(f"{where} needs a \"type\" (a layer name such as \"Linear\"), "
+                               f"got {type_name!r:.60}")
+        params = n.get("params", {})
+        if not isinstance(params, dict):
+            raise ProjectError(f"{where}: \"params\" must be an object, got {type(params).__name__}")
+        pos = n.get("pos", [0, 0])
+        if (not isinstance(pos, (list, tuple)) or len(pos) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                           for v in pos)):
+            raise ProjectError(f"{where}: \"pos\" must be two numbers [x, y], got {pos!r:.60}")
+        out_nodes.append({"id": node_id, "type": type_name, "params": params,
+                          "pos": (float(pos[0]), float(pos[1]))})
+    out_edges = []
+    for i, e in enumerate(edges):
+        where = f"{source}: edge {i + 1}"
+        if not isinstance(e, dict):
+            raise ProjectError(f"{where} must be an object with \"source\" and \"target\", got {e!r:.60}")
+        rec = {}
+        for key in ("source", "target"):
+            value = e.get(key)
+            if not isinstance(value, str):
+                raise ProjectError(f"{where} needs a \"{key}\" node id, got {value!r:.60}")
+            if value not in seen:
+                raise ProjectError(f"{where}: its {key} '{value:.60}' is not a node in this file")
+            rec[key] = value
+        for key in ("source_port", "target_port"):
+            value = e.get(key)
+            if value is not None and not isinstance(value, str):
+                raise ProjectError(f"{where}: \"{key}\" must be a port name, got {value!r:.60}")
+            rec[key] = value
+        out_edges.append(rec)
+    known = {"format", "version", "name", "nodes", "edges", "training"}
+    extra = {k: v for k, v in record.items() if k not in known}
+    return {"name": name, "nodes": out_nodes, "edges": out_edges, "training": training, "extra": extra}
+
+
+def _build(rec: dict, source: str) -> Project:
+    graph = Graph()
+    with graph.batch():
+        for n in rec["nodes"]:
+            graph.add_node(n["type"], n["params"], n["pos"], node_id=n["id"])
+        for i, e in enumerate(rec["edges"]):
+            try:
+                graph.connect(e["source"], e["target"], e["source_port"], e["target_port"])
+            except GraphError as exc:
+                raise ProjectError(f"{source}: edge {i + 1}: {exc}") from None
+    return Project(rec["name"], graph, rec["training"], None, rec["extra"])

@@ -1,0 +1,64 @@
+"""Loading weights into a compiled model, safely: `torch.load(weights_only=True)` only, and a
+checkpoint from another graph is refused with a message that names the mismatched layers."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class WeightsError(ValueError):
+    pass
+
+
+def read_state_dict(path: str | os.PathLike) -> dict:
+    """The model weights in a file: a training checkpoint (its "model" entry) or a plain state dict."""
+    import pickle
+
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such checkpoint file")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise WeightsError(f"{path}: refused: it holds Python objects that could run code when loaded "
+                           f"(only tensors and plain values are accepted). {str(exc).splitlines()[0]}") from None
+    except Exception as exc:  # torch raises RuntimeError/EOFError/zipfile errors for broken files
+        raise WeightsError(f"{path}: is not a readable PyTorch checkpoint ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0] if str(exc) else 'truncated or corrupt'})") from None
+    if isinstance(data, dict) and isinstance(data.get("model"), dict):
+        data = data["model"]
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        raise WeightsError(f"{path}: holds no state dict (expected a mapping of parameter names to tensors)")
+    return data
+
+
+def check_state_dict(model, state: dict) -> None:
+    """Refuse weights that do not fit the model, naming the layers that differ."""
+    own = model.state_dict()
+    missing = sorted(k for k in own if k not in state)
+    unexpected = sorted(k for k in state if k not in own)
+    wrong = sorted(k for k in own if k in state and hasattr(state[k], "shape")
+                   and tuple(state[k].shape) != tuple(own[k].shape))
+    if not (missing or unexpected or wrong):
+        return
+
+    def layers(keys):
+        return ", ".join(sorted({k.split(".")[0] for k in keys}))
+
+    parts = []
+    if wrong:
+        detail = "; ".join(f"{k}: file {list(state[k].shape)} vs model {list(own[k].shape)}" for k in wrong[:4])
+        parts.append(f"layers with other sizes: {layers(wrong)} ({detail})")
+    if missing:
+        parts.append(f"layers missing from the file: {layers(missing)}")
+    if unexpected:
+        parts.append(f"layers the model does not have: {layers(unexpected)}")
+    raise WeightsError("the checkpoint was saved from a different graph: " + "; ".join(parts))
+
+
+def load_weights(model, source) -> None:
+    state = source if isinstance(source, dict) else read_state_dict(source)
+    check_state_dict(model, state)
+    model.load_state_dict(state)
