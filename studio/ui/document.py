@@ -1,0 +1,106 @@
+"""The open document: a project, its undo stack and its live analysis, as Qt signals.
+
+Views (canvas, inspector, problems, summary) read the graph and the analysis from here and edit only
+by pushing commands (studio.ui.commands) onto `undo_stack`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from studio.core.analysis import Analysis, Analyzer
+from studio.core.graph import GraphEvent
+from studio.core.project import Project
+
+
+class Document(QObject):
+    graph_changed = Signal(object)  # a GraphEvent, as the core graph emitted it
+    analysis_changed = Signal(object)  # the new Analysis, after every structural change
+    path_changed = Signal(object)  # Path | None
+    modified_changed = Signal(bool)
+    selection_changed = Signal(list)  # selected node ids (set by the canvas)
+    locked_changed = Signal(bool)  # editing blocked while a run trains
+
+    def __init__(self, project: Project | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(lambda clean: self.modified_changed.emit(not clean))
+        self._unsubscribe = None
+        self._selection: list[str] = []
+        self._locked = False
+        self.set_project(project or Project())
+
+    # ---- project ------------------------------------------------------------------------------
+    @property
+    def project(self) -> Project:
+        return self._project
+
+    @property
+    def graph(self):
+        return self._project.graph
+
+    @property
+    def path(self) -> Path | None:
+        return self._project.path
+
+    def set_project(self, project: Project) -> None:
+        if self._unsubscribe:
+            self._unsubscribe()
+        self._project = project
+        self.analyzer = Analyzer(project.graph)
+        self._unsubscribe = project.graph.subscribe(self._on_graph_event)
+        self.undo_stack.clear()
+        self._selection = []
+        self.graph_changed.emit(GraphEvent("reset"))
+        self.analysis_changed.emit(self.analysis)
+        self.path_changed.emit(project.path)
+        self.modified_changed.emit(False)
+
+    @property
+    def analysis(self) -> Analysis:
+        return self.analyzer.analysis()
+
+    @property
+    def modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def save(self, path: Path | None = None) -> Path:
+        target = self._project.save(path)
+        self.undo_stack.setClean()
+        self.path_changed.emit(target)
+        return target
+
+    # ---- editing ------------------------------------------------------------------------------
+    def push(self, command: QUndoCommand) -> bool:
+        """Apply an edit (undoably); refused while a run holds the graph."""
+        if self._locked:
+            return False
+        self.undo_stack.push(command)
+        return True
+
+    @property
+    def locked(self) -> bool:
+        return self._locked
+
+    def set_locked(self, locked: bool) -> None:
+        if locked != self._locked:
+            self._locked = locked
+            self.locked_changed.emit(locked)
+
+    # ---- selection ----------------------------------------------------------------------------
+    @property
+    def selection(self) -> list[str]:
+        return list(self._selection)
+
+    def set_selection(self, node_ids) -> None:
+        ids = [n for n in node_ids if n in self.graph]
+        if ids != self._selection:
+            self._selection = ids
+            self.selection_changed.emit(ids)
+
+    # ---- events -------------------------------------------------------------------------------
+    def _on_graph_event(self, event: GraphEvent) -> None:
+        self.graph_changed.emit(event)
+        if event.structural:
+            self.analysis_changed.emit(self.analysis)
