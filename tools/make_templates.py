@@ -133,7 +133,7 @@ def main():
                                                10, 32, {"type": "CosineAnnealingLR", "T_max": 10}))
     n, e = chain([("input", "Input", {"shape": [1, 8, 8]}), ("flatten", "Flatten"),
                   ("enc1", "Linear", {"out_features": 32}), ("enc_relu", "ReLU"),
-                  ("code", "Linear", {"out_features": 8}), ("code_relu", "ReLU"),
+                  ("bottleneck", "Linear", {"out_features": 8}), ("bottleneck_relu", "ReLU"),
                   ("dec1", "Linear", {"out_features": 32}), ("dec_relu", "ReLU"),
                   ("dec2", "Linear", {"out_features": 64}), ("sigmoid", "Sigmoid"),
                   ("unflatten", "Unflatten", {"dim": 1, "unflattened_size": [1, 8, 8]}), ("output", "Output")], wrap=6)

@@ -17,6 +17,14 @@ from .spec import NodeSpec, ParamError
 from .topology import cycle_nodes, find_cycle, reachable_from, reaching, to_networkx
 from .types import ShapeError, TensorType
 
+# attribute names of torch.nn.Module / torch.fx.GraphModule that a layer name would shadow
+RESERVED_IDS = frozenset({
+    "code", "graph", "forward", "training", "parameters", "named_parameters", "modules", "named_modules",
+    "children", "named_children", "buffers", "named_buffers", "state_dict", "load_state_dict", "eval",
+    "train", "to", "cuda", "cpu", "type", "float", "double", "half", "bfloat16", "apply", "zero_grad",
+    "register_buffer", "register_parameter", "add_module", "register_module", "get_submodule",
+    "recompile", "meta", "device", "dtype", "extra_repr", "requires_grad_", "share_memory", "compile",
+})
 INPUT_TYPE = "Input"
 OUTPUT_TYPE = "Output"
 
@@ -81,6 +89,39 @@ class Analyzer:
         self._cache: dict[tuple, tuple[dict | None, list[TensorType] | None, str | None, str | None]] = {}
         self._last: Analysis | None = None
         self._last_revision = -1
+        self._params: dict[str, tuple] = {}  # node id -> (type, frozen params, resolved or ParamError)
+        self._topology: tuple | None = None  # (topology revision, nx graph, nodes on cycles, order)
+        graph.subscribe(self._forget)
+
+    def _forget(self, event) -> None:
+        if event.kind in ("param_changed", "node_removed", "node_added"):
+            self._params.pop(event.node_id, None)
+        elif event.kind in ("reset", "node_renamed"):
+            self._params.clear()
+
+    def _resolve(self, node, spec):
+        hit = self._params.get(node.id)
+        if hit is None or hit[0] is not spec:
+            try:
+                hit = (spec, _freeze(node.params), spec.resolve_params(node.params))
+            except ParamError as exc:
+                hit = (spec, _freeze(node.params), exc)
+            self._params[node.id] = hit
+        return hit[1], hit[2]
+
+    def _topo(self):
+        graph = self.graph
+        if self._topology is None or self._topology[0] != graph.topology_revision:
+            nxg = to_networkx(graph)
+            on_cycle = cycle_nodes(nxg)
+            order: list[str] = []
+            if not on_cycle:
+                import networkx as nx
+
+                position = {n: i for i, n in enumerate(graph.nodes)}
+                order = list(nx.lexicographical_topological_sort(nxg, key=position.__getitem__))
+            self._topology = (graph.topology_revision, nxg, on_cycle, order)
+        return self._topology[1:]
 
     def analysis(self) -> Analysis:
         if self._last is None or self._last_revision != self.graph.revision:
@@ -103,6 +144,7 @@ class Analyzer:
                 info.error = message
 
         # 1. types and params
+        frozen: dict[str, str] = {}
         for node in graph.nodes.values():
             spec = registry.get(node.type)
             info = infos[node.id] = NodeInfo(node.id, node.type, spec)
@@ -111,11 +153,15 @@ class Analyzer:
                 fix = f"did you mean '{hint}'?" if hint else "replace it with a known layer"
                 fail(node.id, f"Node '{node.id}' has an unknown type '{node.type}'; {fix}")
                 continue
-            try:
-                info.params = spec.resolve_params(node.params)
-            except ParamError as exc:
-                fld = next((k for k in node.params if f"'{k}'" in str(exc)), None)
-                fail(node.id, f"{info.label}: {exc}", fld)
+            if node.id in RESERVED_IDS:
+                fail(node.id, f"{info.label}: the id '{node.id}' is a reserved name in PyTorch modules "
+                              f"(it would hide model.{node.id}); rename the node, e.g. '{node.id}_1'")
+            frozen[node.id], resolved = self._resolve(node, spec)
+            if isinstance(resolved, ParamError):
+                fld = next((k for k in node.params if f"'{k}'" in str(resolved)), None)
+                fail(node.id, f"{info.label}: {resolved}", fld)
+            else:
+                info.params = resolved
 
         # 2. wires: ends, ports, and how many wires each input port gets
         wires: dict[str, dict[str, list[Edge]]] = {n: {} for n in graph.nodes}
@@ -162,20 +208,13 @@ class Analyzer:
                                   "which takes one; remove one, or merge them with Add or Concat")
 
         # 3. cycles
-        nxg = to_networkx(graph)
-        on_cycle = cycle_nodes(nxg)
-        order: list[str] = []
+        nxg, on_cycle, order = self._topo()
         if on_cycle:
             cyc = find_cycle(nxg) or sorted(on_cycle)
             path = " -> ".join(cyc + cyc[:1])
             for node_id in on_cycle:
                 fail(node_id, f"{infos[node_id].label} is part of a cycle ({path}); a network must "
                               "flow one way: remove one of these wires")
-        else:
-            import networkx as nx
-
-            position = {n: i for i, n in enumerate(graph.nodes)}
-            order = list(nx.lexicographical_topological_sort(nxg, key=position.__getitem__))
 
         # 4. shape inference, in order
         edge_types: dict[Edge, TensorType] = {}
@@ -197,7 +236,7 @@ class Analyzer:
             info.inputs = inputs
             if not complete:
                 continue  # an upstream problem is already reported
-            key = (info.type, _freeze(info.params), tuple(inputs), tuple(len(wires[node_id].get(p.name, []))
+            key = (info.type, frozen[node_id], tuple(inputs), tuple(len(wires[node_id].get(p.name, []))
                                                                           for p in info.spec.inputs))
             cached = self._cache.get(key)
             if cached is None:

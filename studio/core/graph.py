@@ -73,6 +73,7 @@ class Graph:
         self._listeners: list[Listener] = []
         self._quiet = 0
         self.revision = 0  # bumps on every structural change; caches key on it
+        self.topology_revision = 0  # bumps only when nodes or wires come or go
 
     # ---- events ---------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -82,6 +83,8 @@ class Graph:
     def _emit(self, event: GraphEvent) -> None:
         if event.structural:
             self.revision += 1
+        if event.kind not in ("node_moved", "param_changed"):
+            self.topology_revision += 1
         if self._quiet:
             return
         for listener in list(self._listeners):

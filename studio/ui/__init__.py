@@ -1,0 +1,1 @@
+"""Everything Qt: the main window, the canvas, docks, inspector, plots and the training worker."""

@@ -1,0 +1,108 @@
+"""Project files: two-step loading with precise messages, versioning, atomic saves."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import studio
+from studio.core.project import ProjectError, loads_project
+from tests.conftest import template_paths
+
+
+def rec(**over):
+    base = {"format": "netstudio", "version": 1, "name": "t",
+            "nodes": [{"id": "input", "type": "Input", "params": {"shape": [4]}, "pos": [0, 0]},
+                      {"id": "fc", "type": "Linear", "params": {"out_features": 2}, "pos": [200, 0]}],
+            "edges": [{"source": "input", "target": "fc"}], "training": {"epochs": 3}}
+    base.update(over)
+    return json.dumps(base)
+
+
+@pytest.mark.parametrize("path", template_paths(), ids=lambda p: p.stem)
+def test_templates_round_trip(path, tmp_path):
+    project = studio.load_project(path)
+    out = project.save(tmp_path / path.name)
+    again = studio.load_project(out)
+    assert again.to_json() == project.to_json()
+    assert json.loads(path.read_text())["nodes"] == again.to_json()["nodes"]
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("{", "is not valid JSON (line 1"),
+    ("[]", "must hold a JSON object"),
+    (json.dumps({"format": "other"}), "is not a NetStudio project"),
+    (rec(version=99), "newer NetStudio (file version 99"),
+    (rec(version="1"), "\"version\" must be a whole number"),
+    (rec(nodes={}), "\"nodes\" must be a list"),
+    (rec(nodes=[{"type": "ReLU"}]), "node 1 needs an \"id\""),
+    (rec(nodes=[{"id": "a b", "type": "ReLU"}]), "must start with a letter"),
+    (rec(nodes=[{"id": "a", "type": "ReLU"}, {"id": "a", "type": "ReLU"}]), "node 'a' appears twice"),
+    (rec(nodes=[{"id": "a", "type": 3}]), "node 'a' needs a \"type\""),
+    (rec(nodes=[{"id": "a", "type": "ReLU", "params": []}]), "node 'a': \"params\" must be an object"),
+    (rec(nodes=[{"id": "a", "type": "ReLU", "pos": [1]}]), "node 'a': \"pos\" must be two numbers"),
+    (rec(edges=[{"source": "input", "target": "nope"}]), "edge 1: its target 'nope' is not a node"),
+    (rec(edges=[["input", "fc"]]), "edge 1 must be an object"),
+    (rec(training=[]), "\"training\" must be an object"),
+    (rec(nodes=[{"id": "a", "type": "ReLU", "pos": [float("nan"), 0]}]), "NaN"),
+    ("[" * 100000 + "]" * 100000, "nested too deeply"),
+])
+def test_bad_files_are_refused_with_a_message(text, fragment):
+    with pytest.raises(ProjectError) as err:
+        loads_project(text, "f.json")
+    assert fragment in str(err.value)
+
+
+def test_unknown_types_and_bad_params_load_and_are_reported():
+    project = loads_project(rec(nodes=[{"id": "input", "type": "Input", "params": {"shape": [4]}},
+                                       {"id": "fc", "type": "Lineer", "params": {"out_features": -1}}]))
+    from studio.core import analyze
+
+    msgs = [p.message for p in analyze(project.graph).problems]
+    assert any("unknown type 'Lineer'; did you mean 'Linear'" in m for m in msgs)
+    assert project.graph.node("fc").params == {"out_features": -1}  # kept as written, so nothing is lost
+
+
+def test_missing_file_and_not_utf8(tmp_path):
+    with pytest.raises(ProjectError, match="no such file"):
+        studio.load_project(tmp_path / "missing.json")
+    bad = tmp_path / "bin.json"
+    bad.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ProjectError, match="not UTF-8"):
+        studio.load_project(bad)
+
+
+def test_save_is_atomic_and_keeps_unknown_keys(tmp_path, monkeypatch):
+    target = tmp_path / "p.json"
+    project = loads_project(rec(description="kept"))
+    project.save(target)
+    before = target.read_bytes()
+    assert json.loads(before)["description"] == "kept"
+
+    import studio.core.project as project_module
+
+    def crash_mid_write(path, text):  # the temp file is written halfway, then the disk fails
+        from studio.core.atomic import atomic_path
+
+        with atomic_path(path) as tmp:
+            tmp.write_text(text[: len(text) // 2])
+            raise OSError("disk full")
+
+    monkeypatch.setattr(project_module, "atomic_write_text", crash_mid_write)
+    with pytest.raises(OSError, match="disk full"):
+        project.save(target)
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["p.json"]
+
+
+def test_atomic_write_leaves_no_temp_file_on_failure(tmp_path):
+    from studio.core.atomic import atomic_path
+
+    target = tmp_path / "x.bin"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("crash mid-write")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.bin"]
