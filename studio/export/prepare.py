@@ -1,0 +1,139 @@
+"""Everything an exporter starts from: the compiled model (in eval mode, with the checkpoint's
+weights), its signature, and check batches; plus the output-path checks and the atomic write that
+every exporter shares."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .errors import ExportError
+
+EXAMPLE_BATCH = 2  # the batch the exporters trace with
+CHECK_BATCH = 3  # the check batch differs, to prove the batch dimension is dynamic
+
+
+@dataclass
+class Prepared:
+    model: object  # torch.fx.GraphModule, in eval mode
+    graph: object
+    analysis: object
+    signature: object  # studio.core.compiler.Signature
+    name: str = "Model"
+    training: dict = field(default_factory=dict)
+    source: Path | None = None  # the project file, when there is one
+    weights: str = "initial (untrained) weights"
+
+    @property
+    def input_names(self) -> list[str]:
+        return [n for n, _ in self.signature.inputs]
+
+    @property
+    def output_names(self) -> list[str]:
+        return [n for n, _ in self.signature.outputs]
+
+    def describe(self, which: str) -> list[str]:
+        items = self.signature.inputs if which == "inputs" else self.signature.outputs
+        out = []
+        for n, t in items:
+            dims = ", ".join(["batch", *(str(d) for d in t.shape)]) if t is not None else "batch, ..."
+            out.append(f"{n} [{dims}] {t.dtype if t is not None else ''}".rstrip())
+        return out
+
+    def token_range(self, input_name: str) -> int:
+        """Ids drawn for an integer input: below the smallest vocabulary of the Embeddings it feeds."""
+        import torch
+
+        highs = []
+        for node in self.model.graph.nodes:
+            if node.op == "placeholder" and node.target == input_name:
+                for user in node.users:
+                    if user.op == "call_module":
+                        mod = self.model.get_submodule(user.target)
+                        if isinstance(mod, torch.nn.Embedding):
+                            highs.append(mod.num_embeddings)
+        return min(highs) if highs else 2
+
+    def inputs(self, batch: int, seed: int = 0) -> tuple:
+        """A random batch for every input: normal floats, or token ids within the vocabulary."""
+        import torch
+
+        gen = torch.Generator().manual_seed(seed)
+        out = []
+        for name, t in self.signature.inputs:
+            dtype = getattr(torch, t.dtype)
+            if t.is_float:
+                out.append(torch.randn(batch, *t.shape, generator=gen).to(dtype))
+            else:
+                out.append(torch.randint(0, self.token_range(name), (batch, *t.shape), generator=gen, dtype=dtype))
+        return tuple(out)
+
+    def reference(self, inputs: tuple) -> tuple:
+        """The model's outputs as a tuple of tensors (one per output)."""
+        import torch
+
+        with torch.no_grad():
+            out = self.model(*inputs)
+        return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+def prepare(source, checkpoint=None) -> Prepared:
+    """source: a project file path, a Project, or a Graph. checkpoint: a training checkpoint or a
+    state dict file (read with weights_only=True), or None for the initial weights."""
+    from studio.core.analysis import analyze
+    from studio.core.compiler import CompileError, compile_graph, signature
+    from studio.core.project import Project, load_project
+    from studio.core.weights import load_weights
+
+    project = None
+    if isinstance(source, (str, os.PathLike)):
+        project = load_project(source)
+    elif isinstance(source, Project):
+        project = source
+    graph = project.graph if project is not None else source
+    analysis = analyze(graph)
+    if not analysis.ok:
+        raise CompileError(analysis.errors)
+    model = compile_graph(graph, analysis=analysis)
+    weights = "initial (untrained) weights"
+    if checkpoint is not None:
+        load_weights(model, checkpoint)
+        weights = f"from {checkpoint}"
+    model.eval()
+    return Prepared(model=model, graph=graph, analysis=analysis, signature=signature(analysis),
+                    name=(project.name if project is not None else "Model") or "Model",
+                    training=dict(project.training) if project is not None else {},
+                    source=project.path if project is not None else None, weights=weights)
+
+
+def check_output_path(path) -> Path:
+    """Refuse, before any work, an output that cannot be written: a missing folder, a folder in
+    the way, or a folder without write permission."""
+    target = Path(path).expanduser()
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise ExportError(f"{target}: is a folder; give a file name for the export, e.g. {target / 'model'}")
+    if not folder.exists():
+        raise ExportError(f"{target}: the folder {folder} does not exist; create it first or pick another place")
+    if not folder.is_dir():
+        raise ExportError(f"{target}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ExportError(f"{target}: the folder {folder} is not writable; pick another place")
+    return target
+
+
+def write_atomically(path: Path, writer: Callable[[Path], None]) -> None:
+    """`writer` fills a temp file beside `path` (and may check it); only when it returns does the
+    temp file replace `path`. On any error nothing is left behind and `path` is untouched."""
+    from studio.core.atomic import atomic_write_with
+
+    try:
+        atomic_write_with(path, writer)
+    except PermissionError as exc:
+        raise ExportError(f"{path}: cannot write there ({exc.strerror or exc}); pick another place") from None
+    except OSError as exc:
+        if isinstance(exc, (FileNotFoundError, IsADirectoryError, NotADirectoryError)) or exc.errno in (28, 30):
+            # no such folder, no space left, read-only file system
+            raise ExportError(f"{path}: cannot write there ({exc.strerror or exc})") from None
+        raise

@@ -1,0 +1,70 @@
+"""TorchScript: torch.jit.script, falling back to torch.jit.trace (with a note) when scripting fails."""
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+import warnings
+
+from .check import compare, require
+from .diagnose import find_culprit, first_line
+from .errors import ExportError
+from .prepare import CHECK_BATCH, EXAMPLE_BATCH, Prepared, write_atomically
+from .report import ExportReport
+
+
+def _quiet():
+    stack = contextlib.ExitStack()
+    stack.enter_context(warnings.catch_warnings())
+    warnings.simplefilter("ignore")
+    stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
+    return stack
+
+
+def to_torchscript(prep: Prepared):
+    """Returns (ScriptModule, exporter description, notes)."""
+    import torch
+
+    example = prep.inputs(EXAMPLE_BATCH, seed=1)
+    try:
+        with _quiet():
+            return torch.jit.script(prep.model), "torch.jit.script", []
+    except Exception as exc:  # scripting refuses many Python constructs; tracing may still work
+        script_error = exc
+    culprit = find_culprit(prep, example, lambda m, a, k: torch.jit.script(m))
+    where = f" at {culprit[1]} '{culprit[0]}' ({culprit[2]})" if culprit else f" ({first_line(script_error)})"
+    try:
+        with _quiet():
+            traced = torch.jit.trace(prep.model, example, check_trace=False)
+    except Exception as exc:
+        raise ExportError(f"TorchScript: scripting failed{where}, and tracing failed too ({first_line(exc)}); "
+                          "export to pt2 or onnx instead") from None
+    note = (f"scripting failed{where}, traced instead: the file replays the operations run on an example "
+            f"batch of {EXAMPLE_BATCH}, so Python control flow that depends on the input is frozen")
+    return traced, "torch.jit.trace", [note]
+
+
+def export_torchscript(prep: Prepared, out) -> ExportReport:
+    import torch
+
+    t0 = time.perf_counter()
+    report = ExportReport("torchscript", out, inputs=prep.describe("inputs"), outputs=prep.describe("outputs"),
+                          weights=prep.weights)
+    module, report.exporter, report.notes = to_torchscript(prep)
+
+    def write(tmp):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # "torch.jit is deprecated": the format is still asked for
+            torch.jit.save(module, str(tmp))
+            loaded = torch.jit.load(str(tmp), map_location="cpu")
+        batch = prep.inputs(CHECK_BATCH, seed=2)
+        with torch.no_grad():
+            got = loaded(*batch)
+        got = tuple(got) if isinstance(got, (tuple, list)) else (got,)
+        report.check = compare(prep.reference(batch), got, "torch.jit.load", CHECK_BATCH)
+        require(report.check, "TorchScript", report)
+
+    write_atomically(out, write)
+    report.size_bytes = out.stat().st_size
+    report.seconds = time.perf_counter() - t0
+    return report
