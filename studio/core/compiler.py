@@ -49,6 +49,31 @@ def signature(analysis: Analysis) -> Signature:
     return Signature(ins, tuple(outs))
 
 
+MAX_PARAMS = 2_000_000_000  # 8 GB of float32 weights: beyond this a typo is likelier than intent
+
+
+def _check_size(analysis: Analysis, needed: set[str]) -> None:
+    """Refuse a model too large to build (a typo such as out_features=1000000 after a big Flatten)
+    before allocating it, naming the largest layer."""
+    from .stats import node_stats
+
+    sizes = {n: (node_stats(analysis.nodes[n]) or _NO_STATS).params for n in needed}
+    total = sum(sizes.values())
+    if total > MAX_PARAMS:
+        worst = max(sizes, key=sizes.get)
+        info = analysis.nodes[worst]
+        raise CompileError([Problem("error", f"{info.label} has {sizes[worst]:,} parameters (the model "
+                                             f"{total:,}, about {total * 4 / 2**30:.0f} GiB); that is too large "
+                                             "to build: reduce its size", worst)])
+
+
+class _NoStats:
+    params = 0
+
+
+_NO_STATS = _NoStats()
+
+
 def _unwrap(value):
     from torch import fx
 
@@ -64,6 +89,7 @@ def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Anal
     if not analysis.ok:
         raise CompileError(analysis.errors)
     needed = reaching(to_networkx(graph), [n for n, _ in analysis.outputs])
+    _check_size(analysis, needed)
     root = torch.nn.Module()
     fx_graph = fx.Graph()
     tracer = fx.proxy.GraphAppendingTracer(fx_graph)

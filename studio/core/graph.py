@@ -70,6 +70,7 @@ class Graph:
     def __init__(self) -> None:
         self._nodes: dict[str, Node] = {}
         self._edges: list[Edge] = []
+        self._edge_set: set[Edge] = set()  # for O(1) duplicate checks when loading large files
         self._listeners: list[Listener] = []
         self._quiet = 0
         self.revision = 0  # bumps on every structural change; caches key on it
@@ -142,8 +143,12 @@ class Graph:
         """Remove a node and its wires; returns both so the removal can be undone."""
         node = self.node(node_id)
         edges = [e for e in self._edges if e.touches(node_id)]
-        for e in edges:
-            self.disconnect(e)
+        if edges:
+            gone = set(edges)
+            self._edges = [e for e in self._edges if e not in gone]
+            self._edge_set -= gone
+            for e in edges:
+                self._emit(GraphEvent("edge_removed", e.target, e))
         del self._nodes[node_id]
         self._emit(GraphEvent("node_removed", node_id, value=node))
         return node, edges
@@ -152,12 +157,13 @@ class Graph:
                 target_port: str | None = None, index: int | None = None) -> Edge:
         self.node(source), self.node(target)
         edge = Edge(source, target, source_port, target_port)
-        if edge in self._edges:
+        if edge in self._edge_set:
             raise GraphError(f"'{source}' is already wired to '{target}' there")
         if index is None:
             self._edges.append(edge)
         else:
             self._edges.insert(index, edge)
+        self._edge_set.add(edge)
         self._emit(GraphEvent("edge_added", target, edge))
         return edge
 
@@ -168,6 +174,7 @@ class Graph:
         except ValueError:
             raise GraphError(f"there is no wire from '{edge.source}' to '{edge.target}'") from None
         del self._edges[index]
+        self._edge_set.discard(edge)
         self._emit(GraphEvent("edge_removed", edge.target, edge))
         return index
 
@@ -195,11 +202,13 @@ class Graph:
         self._nodes[new].id = new
         self._edges = [Edge(new if e.source == old else e.source, new if e.target == old else e.target,
                             e.source_port, e.target_port) for e in self._edges]
+        self._edge_set = set(self._edges)
         self._emit(GraphEvent("node_renamed", old, name=new))
 
     def clear(self) -> None:
         self._nodes.clear()
         self._edges.clear()
+        self._edge_set.clear()
         self._emit(GraphEvent("reset"))
 
     def batch(self) -> "_Batch":
@@ -211,6 +220,7 @@ class Graph:
         g = Graph()
         g._nodes = {k: n.copy() for k, n in self._nodes.items()}
         g._edges = list(self._edges)
+        g._edge_set = set(g._edges)
         return g
 
     def subgraph_data(self, node_ids: Iterable[str]) -> dict:

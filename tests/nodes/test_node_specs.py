@@ -159,3 +159,29 @@ def test_recurrent_hidden_port_is_the_last_hidden_state(type_name, bidirectional
     width = 8 if bidirectional else 4
     info = analyze(g).nodes["rnn"]
     assert [t.shape for t in info.outputs] == [(6, width), (width,)]
+
+
+def test_docs_nodes_md_is_current():
+    import importlib.util
+
+    from tests.conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("make_nodes_doc", ROOT / "tools" / "make_nodes_doc.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (ROOT / "docs" / "nodes.md").read_text() == module.render(), "run python tools/make_nodes_doc.py"
+
+
+def test_every_spec_is_documented_and_the_registry_refuses_duplicates():
+    import pytest as _pytest
+
+    from studio.core.registry import Registry, RegistryError
+
+    for spec in default_registry():
+        assert spec.doc and spec.category in {"io", "dense", "conv", "pooling", "norm", "activation", "shape",
+                                              "sequence", "attention", "merge"}
+        assert all(p.doc for p in spec.params), spec.type
+    registry = Registry()
+    registry.register(default_registry()["ReLU"])
+    with _pytest.raises(RegistryError, match="registered twice"):
+        registry.register(default_registry()["ReLU"])

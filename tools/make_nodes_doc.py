@@ -1,0 +1,42 @@
+"""Regenerate docs/nodes.md from the node specs: every type, its params and its ports.
+Run: python tools/make_nodes_doc.py   (a test checks the file is current)"""
+from __future__ import annotations
+
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "nodes.md"
+
+
+def render() -> str:
+    from studio.core.registry import default_registry
+
+    lines = ["# Node types", "",
+             "Generated from the node specs by `tools/make_nodes_doc.py`. Shapes are per sample (no batch",
+             "dimension). Sizes that follow from the input (`in_features`, `in_channels`, `num_features`,",
+             "`input_size`, `embed_dim`, `d_model`, ...) are inferred and never typed. A `dim` param counts",
+             "dimensions of the batched tensor, as in PyTorch (0, the batch, is refused).", ""]
+    for category, specs in default_registry().by_category().items():
+        lines += [f"## {category}", ""]
+        for spec in specs:
+            lines.append(f"### {spec.type}" + (f" (`{spec.torch_name}`)" if spec.torch_name else ""))
+            lines += ["", spec.doc, ""]
+            ins = ", ".join(f"`{p.name}`" + (" (several wires)" if p.multi else "") + (f": {p.doc}" if p.doc else "")
+                            for p in spec.inputs) or "none"
+            outs = ", ".join(f"`{p.name}`" + (f": {p.doc}" if p.doc else "") for p in spec.outputs) or "none"
+            lines.append(f"Ports: in {ins}; out {outs}.")
+            lines.append("")
+            if spec.params:
+                lines += ["| param | kind | default | meaning |", "|---|---|---|---|"]
+                for p in spec.params:
+                    kind = p.kind + (f" ({', '.join(map(str, p.choices))})" if p.choices else "")
+                    if p.describe_range():
+                        kind += f", {p.describe_range()}"
+                    lines.append(f"| `{p.name}` | {kind} | `{p.default}` | {p.doc} |")
+                lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(render())
+    print(f"wrote {OUT}")
