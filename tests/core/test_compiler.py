@@ -122,6 +122,7 @@ def test_build_model_loads_a_checkpoint(tmp_path):
     torch.testing.assert_close(model(x), again(x))
 
 
+@pytest.mark.fault("checkpoint", "weights from another graph", "refused, naming the mismatched layers")
 def test_a_checkpoint_from_another_graph_is_refused_naming_layers(tmp_path):
     from studio.core.weights import WeightsError
 
@@ -133,6 +134,7 @@ def test_a_checkpoint_from_another_graph_is_refused_naming_layers(tmp_path):
     assert "different graph" in msg and "fc1" in msg and "conv1" in msg
 
 
+@pytest.mark.fault("checkpoint", "a crafted pickle that would run code", "refused by weights_only=True; nothing runs")
 def test_a_pickle_that_would_run_code_is_refused(tmp_path):
     import pickle
 

@@ -29,23 +29,23 @@ def test_templates_round_trip(path, tmp_path):
 
 
 @pytest.mark.parametrize("text,fragment", [
-    ("{", "is not valid JSON (line 1"),
-    ("[]", "must hold a JSON object"),
-    (json.dumps({"format": "other"}), "is not a NetStudio project"),
-    (rec(version=99), "newer NetStudio (file version 99"),
-    (rec(version="1"), "\"version\" must be a whole number"),
-    (rec(nodes={}), "\"nodes\" must be a list"),
-    (rec(nodes=[{"type": "ReLU"}]), "node 1 needs an \"id\""),
-    (rec(nodes=[{"id": "a b", "type": "ReLU"}]), "must start with a letter"),
-    (rec(nodes=[{"id": "a", "type": "ReLU"}, {"id": "a", "type": "ReLU"}]), "node 'a' appears twice"),
-    (rec(nodes=[{"id": "a", "type": 3}]), "node 'a' needs a \"type\""),
-    (rec(nodes=[{"id": "a", "type": "ReLU", "params": []}]), "node 'a': \"params\" must be an object"),
-    (rec(nodes=[{"id": "a", "type": "ReLU", "pos": [1]}]), "node 'a': \"pos\" must be two numbers"),
-    (rec(edges=[{"source": "input", "target": "nope"}]), "edge 1: its target 'nope' is not a node"),
-    (rec(edges=[["input", "fc"]]), "edge 1 must be an object"),
-    (rec(training=[]), "\"training\" must be an object"),
-    (rec(nodes=[{"id": "a", "type": "ReLU", "pos": [float("nan"), 0]}]), "NaN"),
-    ("[" * 100000 + "]" * 100000, "nested too deeply"),
+    pytest.param("{", "is not valid JSON (line 1", marks=pytest.mark.fault("project file", 'invalid JSON', 'refused: "is not valid JSON (line L, column C: ...)"')),
+    pytest.param("[]", "must hold a JSON object", marks=pytest.mark.fault("project file", 'JSON that is not an object', 'refused: must hold a JSON object')),
+    pytest.param(json.dumps({"format": "other"}), "is not a NetStudio project", marks=pytest.mark.fault("project file", "another program's JSON", 'refused: is not a NetStudio project')),
+    pytest.param(rec(version=99), "newer NetStudio (file version 99", marks=pytest.mark.fault("project file", 'file from a newer version', 'refused: update NetStudio to open it')),
+    pytest.param(rec(version="1"), "\"version\" must be a whole number", marks=pytest.mark.fault("project file", 'version of the wrong type', 'refused, naming "version"')),
+    pytest.param(rec(nodes={}), "\"nodes\" must be a list", marks=pytest.mark.fault("project file", '"nodes" of the wrong type', 'refused, naming "nodes"')),
+    pytest.param(rec(nodes=[{"type": "ReLU"}]), "node 1 needs an \"id\"", marks=pytest.mark.fault("project file", 'node without an id', 'refused, naming node 1')),
+    pytest.param(rec(nodes=[{"id": "a b", "type": "ReLU"}]), "must start with a letter", marks=pytest.mark.fault("project file", 'node id that is not an identifier', 'refused: says which characters are allowed')),
+    pytest.param(rec(nodes=[{"id": "a", "type": "ReLU"}, {"id": "a", "type": "ReLU"}]), "node 'a' appears twice", marks=pytest.mark.fault("project file", 'duplicate node ids', 'refused, naming the id')),
+    pytest.param(rec(nodes=[{"id": "a", "type": 3}]), "node 'a' needs a \"type\"", marks=pytest.mark.fault("project file", 'node type of the wrong type', 'refused, naming the node')),
+    pytest.param(rec(nodes=[{"id": "a", "type": "ReLU", "params": []}]), "node 'a': \"params\" must be an object", marks=pytest.mark.fault("project file", 'params that are not an object', 'refused, naming the node and field')),
+    pytest.param(rec(nodes=[{"id": "a", "type": "ReLU", "pos": [1]}]), "node 'a': \"pos\" must be two numbers", marks=pytest.mark.fault("project file", 'bad node position', 'refused, naming the node and field')),
+    pytest.param(rec(edges=[{"source": "input", "target": "nope"}]), "edge 1: its target 'nope' is not a node", marks=pytest.mark.fault("project file", 'wire to a node that does not exist', 'refused, naming the edge and the id')),
+    pytest.param(rec(edges=[["input", "fc"]]), "edge 1 must be an object", marks=pytest.mark.fault("project file", 'edge of the wrong type', 'refused, naming the edge')),
+    pytest.param(rec(training=[]), "\"training\" must be an object", marks=pytest.mark.fault("project file", 'training section of the wrong type', 'refused, naming "training"')),
+    pytest.param(rec(nodes=[{"id": "a", "type": "ReLU", "pos": [float("nan"), 0]}]), "NaN", marks=pytest.mark.fault("project file", 'NaN in a file', 'refused: NaN is not valid JSON')),
+    pytest.param("[" * 100000 + "]" * 100000, "nested too deeply", marks=pytest.mark.fault("project file", 'deeply nested JSON (100,000 levels)', 'refused: nested too deeply; no crash')),
 ])
 def test_bad_files_are_refused_with_a_message(text, fragment):
     with pytest.raises(ProjectError) as err:
@@ -53,6 +53,8 @@ def test_bad_files_are_refused_with_a_message(text, fragment):
     assert fragment in str(err.value)
 
 
+@pytest.mark.fault("project file", "unknown node type and out-of-range param",
+                   "opens; the analyzer names both (with 'did you mean'); values kept as written")
 def test_unknown_types_and_bad_params_load_and_are_reported():
     project = loads_project(rec(nodes=[{"id": "input", "type": "Input", "params": {"shape": [4]}},
                                        {"id": "fc", "type": "Lineer", "params": {"out_features": -1}}]))
@@ -63,6 +65,7 @@ def test_unknown_types_and_bad_params_load_and_are_reported():
     assert project.graph.node("fc").params == {"out_features": -1}  # kept as written, so nothing is lost
 
 
+@pytest.mark.fault("project file", "missing file / binary file", "refused: no such file / is not UTF-8 text")
 def test_missing_file_and_not_utf8(tmp_path):
     with pytest.raises(ProjectError, match="no such file"):
         studio.load_project(tmp_path / "missing.json")
@@ -72,6 +75,8 @@ def test_missing_file_and_not_utf8(tmp_path):
         studio.load_project(bad)
 
 
+@pytest.mark.fault("saving", "disk fails halfway through a project save",
+                   "error raised; the previous file is intact and no temp file is left")
 def test_save_is_atomic_and_keeps_unknown_keys(tmp_path, monkeypatch):
     target = tmp_path / "p.json"
     project = loads_project(rec(description="kept"))
@@ -95,6 +100,7 @@ def test_save_is_atomic_and_keeps_unknown_keys(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["p.json"]
 
 
+@pytest.mark.fault("saving", "crash inside an atomic write", "old file intact, temp file removed")
 def test_atomic_write_leaves_no_temp_file_on_failure(tmp_path):
     from studio.core.atomic import atomic_path
 

@@ -62,6 +62,7 @@ def _open_and_analyse(text: str):
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, len(TEMPLATES) - 1), st.integers(0, 10**6), JSON)
+@pytest.mark.fault("project file", 'any field of a template replaced by random JSON (hypothesis, 200 cases)', 'refused with a message naming the field, or opened and analysed; never a crash')
 def test_a_template_with_one_field_replaced_by_anything(index, which, value):
     record = copy.deepcopy(TEMPLATES[index])
     paths = list(_paths(record))
@@ -71,17 +72,20 @@ def test_a_template_with_one_field_replaced_by_anything(index, which, value):
 
 @settings(max_examples=100, deadline=None)
 @given(JSON)
+@pytest.mark.fault("project file", 'arbitrary JSON values (hypothesis)', 'refused with a message; never a crash')
 def test_arbitrary_json(value):
     _open_and_analyse(json.dumps(value))
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.integers(0, len(TEMPLATES) - 1), st.floats(0, 1))
+@pytest.mark.fault("project file", 'truncated project files (hypothesis)', 'refused: not valid JSON, with line and column')
 def test_truncated_files(index, fraction):
     text = json.dumps(TEMPLATES[index])
     _open_and_analyse(text[: int(len(text) * fraction)])
 
 
+@pytest.mark.fault("project file", 'random bytes, a 65 MiB file, 50,000-deep nesting', 'refused with a message; file on disk unchanged')
 def test_random_bytes_and_huge_and_deep_files(tmp_path):
     rng = random.Random(0)
     for i in range(50):
@@ -102,6 +106,7 @@ def test_random_bytes_and_huge_and_deep_files(tmp_path):
         load_project(huge)
 
 
+@pytest.mark.fault("project file", 'a layer with 10^11 parameters', 'refused before allocating, naming the layer and its size')
 def test_a_layer_too_large_to_build_is_refused_before_allocating():
     record = copy.deepcopy(TEMPLATES[0])
     record = {"format": "netstudio", "version": 1, "nodes": [
@@ -113,6 +118,7 @@ def test_a_layer_too_large_to_build_is_refused_before_allocating():
         compile_graph(project.graph)
 
 
+@pytest.mark.fault("project file", 'a 3,000-node file', 'opens and validates in seconds (no quadratic blow-up)')
 def test_many_nodes_load_quickly():
     import time
 

@@ -2,6 +2,7 @@
 names a node (or is a whole-graph message)."""
 from __future__ import annotations
 
+import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -48,6 +49,7 @@ def apply(g: Graph, op) -> None:
         pass  # an edit the graph refuses outright (duplicate wire) is fine
 
 
+@pytest.mark.fault("editing", "random sequences of edits (hypothesis)", "validation never crashes; errors name a node")
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(edit, min_size=1, max_size=25))
 def test_random_edits_never_crash_validation(ops):
