@@ -172,3 +172,20 @@ def auto_layout(graph: Graph) -> MoveNodes:
     new = layered_layout(graph)
     old = {n: graph.node(n).pos for n in new}
     return MoveNodes(graph, old, new, "Auto-layout")
+
+
+class Macro(QUndoCommand):
+    """Several commands as one undo step (delete nodes and wires together; add a node and wire it).
+    The parts run in order on redo and in reverse on undo."""
+
+    def __init__(self, text: str, commands) -> None:
+        super().__init__(text)
+        self.commands = list(commands)
+
+    def redo(self) -> None:
+        for command in self.commands:
+            command.redo()
+
+    def undo(self) -> None:
+        for command in reversed(self.commands):
+            command.undo()

@@ -1,0 +1,168 @@
+"""The GUI entry point: `python -m studio [FILE]` and
+`python -m studio --screenshot OUT.png [--train-steps N] [FILE]`.
+
+The window is shown before the layer library is loaded (loading it imports torch, which takes a few
+seconds): `MainWindow()` appears at once, then the document and its views are attached on the first
+turn of the event loop."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+EXIT_USER_ERROR = 2
+SCREENSHOT_SIZE = (1600, 1000)
+_T0 = time.perf_counter()
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m studio",
+                                description="NetStudio: build PyTorch networks visually. Without FILE, "
+                                            "opens the default example (CNN on digits).")
+    p.add_argument("file", nargs="?", help="a project file (*.json) to open")
+    p.add_argument("--screenshot", metavar="OUT.png",
+                   help="render the main window offscreen at 1600x1000 into OUT.png and exit")
+    p.add_argument("--train-steps", type=int, default=0, metavar="N",
+                   help="with --screenshot: train N steps in the background first (training UI)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    if args.train_steps < 0:
+        print("--train-steps must be 0 or more", file=sys.stderr)
+        return EXIT_USER_ERROR
+    if args.screenshot:
+        return screenshot(args)
+    return run_gui(args)
+
+
+def _application(argv0: str = "netstudio"):
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([argv0])
+        app.setApplicationName("NetStudio")
+        app.setOrganizationName("NetStudio")
+        app.setApplicationDisplayName("NetStudio")
+    return app
+
+
+def _load(path: str | None):
+    """The project to show: FILE, or the default example as a new untitled project."""
+    from studio.core.project import load_project
+
+    from .resources import DEFAULT_TEMPLATE
+
+    if path:
+        return load_project(path)
+    project = load_project(DEFAULT_TEMPLATE)
+    project.path = None
+    project.extra.pop("description", None)
+    return project
+
+
+# ---- interactive ------------------------------------------------------------------------------
+def run_gui(args) -> int:
+    from PySide6.QtCore import QTimer
+
+    from .main_window import MainWindow
+    from .settings import app_settings
+    from .theme import apply_theme
+
+    app = _application()
+    apply_theme(str(app_settings().value("theme", "dark")))
+    window = MainWindow()
+    window.restore_geometry()
+    window.show()
+    probe = bool(os.environ.get("NETSTUDIO_STARTUP_PROBE"))
+    if probe:
+        QTimer.singleShot(0, lambda: _report("shown"))
+    QTimer.singleShot(0, lambda: _finish_startup(window, args.file, probe))
+    return app.exec()
+
+
+def _finish_startup(window, file: str | None, probe: bool = False) -> None:
+    from studio.core.project import Project
+
+    from .document import Document
+    from .resources import DEFAULT_TEMPLATE
+
+    window.attach(Document(Project()))
+    window.restore_state()
+    files = window.files
+    opened = bool(file) and files.open_path(Path(file), ask=False)
+    if not opened and not files.recover_untitled():
+        files.open_template(DEFAULT_TEMPLATE, ask=False)
+    window.fit_to_graph()
+    if probe:  # `bench startup`: report when the views are ready, then quit
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+
+        window.summary.model.finish()
+        _report("ready")
+        QTimer.singleShot(0, QApplication.quit)
+
+
+def _report(what: str) -> None:
+    print(f"{what} {time.perf_counter() - _T0:.4f}", flush=True)
+
+
+# ---- screenshot -------------------------------------------------------------------------------
+def screenshot(args) -> int:
+    """Render the main window offscreen (dark theme, default layout, the graph fitted at no more
+    than 100%) into a PNG. A bad FILE: the message on stderr, exit 2."""
+    from studio.core.project import ProjectError
+
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    try:
+        project = _load(args.file)
+    except ProjectError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    out = Path(args.screenshot)
+    if out.suffix.lower() != ".png":
+        print(f"error: {out}: the screenshot is written as PNG; name it *.png", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+    from PySide6.QtWidgets import QApplication
+
+    from .document import Document
+    from .main_window import MainWindow
+    from .theme import apply_theme
+
+    app = _application()
+    apply_theme("dark")
+    window = MainWindow(use_settings=False)
+    window.resize(*SCREENSHOT_SIZE)
+    window.attach(Document(project))
+    window.show()
+    app.processEvents()
+    if args.train_steps:
+        train = getattr(window, "train_for_screenshot", None)  # hook for the training UI
+        if train is None:
+            print(f"note: --train-steps {args.train_steps} needs the training panel, which this build "
+                  "does not have yet; rendering without training", file=sys.stderr)
+        else:
+            train(args.train_steps)
+    window.summary.model.finish()
+    window.fit_to_graph(1.0)
+    app.processEvents()
+    image = window.grab().toImage()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        ok = image.save(str(out), "PNG")
+    except OSError as exc:
+        ok, why = False, exc.strerror
+    else:
+        why = "cannot write the file"
+    window.files.timer.stop()
+    window.close()
+    if not ok:
+        print(f"error: {out}: {why}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    print(f"wrote {out} ({image.width()}x{image.height()})")
+    return 0

@@ -1,0 +1,312 @@
+"""The inspector panel: for the one selected node, its id (renamable), type, doc, input and output
+shapes, parameter count and FLOPs, and a typed editor per param.
+
+Edits are checked before anything is pushed: the text must read as a value (editors.parse_text), the
+value must fit the param (Param.coerce) and the params together (NodeSpec.resolve_params); a refused
+value stays in its field with the reason underneath. A valid edit is one undoable SetParam."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QScrollArea,
+                               QSizePolicy, QStackedWidget, QVBoxLayout, QWidget)
+
+from studio.core.graph import GraphError, check_node_id
+from studio.core.spec import ParamError
+from studio.core.summary import human
+
+from .. import icons
+from ..commands import RenameNode, SetParam
+from .editors import ParamEditor, editor_for
+
+_MISSING = object()
+
+
+def _label(text: str = "", name: str | None = None, wrap: bool = False) -> QLabel:
+    label = QLabel(text)
+    if name:
+        label.setObjectName(name)
+    label.setWordWrap(wrap)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class _FieldRow:
+    def __init__(self, editor: ParamEditor, label: QLabel, error: QLabel) -> None:
+        self.editor, self.label, self.error = editor, label, error
+        self.pending: str | None = None  # a refused value's reason, shown until the field is fixed
+
+
+class InspectorPanel(QWidget):
+    def __init__(self, document, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("inspector")
+        self.document = document
+        self.node_id: str | None = None
+        self._type: str | None = None
+        self.rows: dict[str, _FieldRow] = {}
+
+        self.stack = QStackedWidget(self)
+        self.empty = _label("Select a node to see and edit its settings.", "empty", wrap=True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.stack.addWidget(self.empty)
+
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.body = QWidget()
+        scroll.setWidget(self.body)
+        self.stack.addWidget(scroll)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+
+        v = QVBoxLayout(self.body)
+        v.setContentsMargins(12, 10, 12, 12)
+        v.setSpacing(6)
+        head = QHBoxLayout()
+        self.icon = QLabel()
+        self.icon.setFixedSize(24, 24)
+        self.id_edit = QLineEdit()
+        self.id_edit.setObjectName("nodeId")
+        self.id_edit.setToolTip("The node id: it names the layer in the generated PyTorch code. "
+                                "Edit it and press Enter to rename.")
+        head.addWidget(self.icon)
+        head.addWidget(self.id_edit, 1)
+        v.addLayout(head)
+        self.id_error = _label("", "fieldError", wrap=True)
+        self.id_error.hide()
+        v.addWidget(self.id_error)
+        self.type_label = _label("", "subtle")
+        v.addWidget(self.type_label)
+        self.doc_label = _label("", "doc", wrap=True)
+        v.addWidget(self.doc_label)
+        self.node_error = _label("", "fieldError", wrap=True)
+        self.node_error.hide()
+        v.addWidget(self.node_error)
+
+        v.addWidget(_label("SHAPES", "sectionTitle"))
+        self.shapes = QGridLayout()
+        self.shapes.setHorizontalSpacing(12)
+        self.shapes.setVerticalSpacing(3)
+        v.addLayout(self.shapes)
+
+        v.addWidget(_label("PARAMETERS", "sectionTitle"))
+        self.no_params = _label("This layer has no settings.", "subtle")
+        v.addWidget(self.no_params)
+        self.form_host = QWidget()
+        self.form = QGridLayout(self.form_host)
+        self.form.setContentsMargins(0, 0, 0, 0)
+        self.form.setHorizontalSpacing(10)
+        self.form.setVerticalSpacing(2)
+        self.form.setColumnStretch(1, 1)
+        v.addWidget(self.form_host)
+        v.addStretch(1)
+
+        self.id_edit.editingFinished.connect(self._rename)
+        document.selection_changed.connect(self._on_selection)
+        document.analysis_changed.connect(lambda _a: self.refresh())
+        document.graph_changed.connect(self._on_graph_event)
+        document.locked_changed.connect(self._on_locked)
+        self._on_locked(document.locked)
+        self._on_selection(document.selection)
+
+    # ---- binding ------------------------------------------------------------------------------
+    def _on_selection(self, ids) -> None:
+        self.show_node(ids[0] if len(ids) == 1 else None, count=len(ids))
+
+    def show_node(self, node_id: str | None, count: int = 1) -> None:
+        graph = self.document.graph
+        if node_id is None or node_id not in graph:
+            self.node_id = self._type = None
+            self.empty.setText(f"{count} nodes selected. Select one node to edit its settings."
+                               if count > 1 else "Select a node to see and edit its settings.")
+            self.stack.setCurrentIndex(0)
+            return
+        node = graph.node(node_id)
+        if node_id != self.node_id or node.type != self._type:
+            self.node_id, self._type = node_id, node.type
+            self._build_form()
+        self.stack.setCurrentIndex(1)
+        self.refresh()
+
+    def _build_form(self) -> None:
+        while self.form.count():
+            w = self.form.takeAt(0).widget()
+            if w is not None:
+                w.setParent(None)
+                w.deleteLater()
+        self.rows.clear()
+        info = self.document.analysis.nodes.get(self.node_id)
+        spec = info.spec if info else None
+        self.id_error.hide()
+        if spec is None:
+            self.no_params.setText("Unknown layer type: its settings cannot be edited.")
+            self.no_params.show()
+            return
+        self.no_params.setText("This layer has no settings.")
+        self.no_params.setVisible(not spec.params)
+        for i, param in enumerate(spec.params):
+            label = QLabel(param.name)
+            label.setToolTip(f"<b>{param.name}</b> ({param.kind}"
+                             + (f", {param.describe_range()}" if param.describe_range() else "")
+                             + f")<br>{param.doc}")
+            editor = editor_for(param, self.form_host)
+            editor.setToolTip(label.toolTip())
+            editor.setObjectName(f"param_{param.name}")
+            error = _label("", "fieldError", wrap=True)
+            error.hide()
+            self.form.addWidget(label, 2 * i, 0, Qt.AlignmentFlag.AlignVCenter)
+            self.form.addWidget(editor, 2 * i, 1)
+            self.form.addWidget(error, 2 * i + 1, 1)
+            row = self.rows[param.name] = _FieldRow(editor, label, error)
+            editor.edited.connect(lambda value, n=param.name: self._on_edited(n, value))
+            editor.invalid.connect(lambda reason, r=row: self._refuse(r, reason))
+
+    # ---- display ------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        if self.node_id is None:
+            return
+        graph, analysis = self.document.graph, self.document.analysis
+        if self.node_id not in graph:
+            self.show_node(None)
+            return
+        node = graph.node(self.node_id)
+        info = analysis.nodes.get(self.node_id)
+        spec = info.spec if info else None
+        category = spec.category if spec else "shape"
+        self.icon.setPixmap(icons.category_icon(category).pixmap(22, 22))
+        if not self.id_edit.hasFocus() or self.id_edit.text() == self.node_id:
+            self.id_edit.setText(self.node_id)
+        self.type_label.setText(f"{node.type}  ·  {category}" if spec else f"{node.type}  ·  unknown type")
+        self.doc_label.setText(spec.doc if spec else "")
+        self.node_error.setText(info.error or "" if info else "")
+        self.node_error.setVisible(bool(info and info.error))
+        self._show_shapes(info)
+        field_problems = {p.field: p.message for p in analysis.problems_for(self.node_id) if p.field}
+        for name, row in self.rows.items():
+            value = node.params.get(name, _MISSING)
+            if value is _MISSING:
+                value = info.params[name] if info and info.params else row.editor.param.default
+            if row.pending is None:
+                row.editor.set_value(value)
+                self._show_error(row, field_problems.get(name))
+
+    def _show_shapes(self, info) -> None:
+        while self.shapes.count():
+            w = self.shapes.takeAt(0).widget()
+            if w is not None:
+                w.setParent(None)
+                w.deleteLater()
+        rows: list[tuple[str, str]] = []
+        if info is not None and info.spec is not None:
+            spec = info.spec
+            if spec.inputs:
+                ins = [str(t) for t in info.inputs]
+                rows.append(("Input" if len(ins) <= 1 else "Inputs", "\n".join(ins) if ins else "—"))
+            outs = info.outputs or []
+            for i, port in enumerate(spec.outputs):
+                label = "Output" if len(spec.outputs) == 1 else f"Output {port.name}"
+                rows.append((label, str(outs[i]) if i < len(outs) else "?"))
+            stats = _stats(info)
+            if stats is not None:
+                rows.append(("Parameters", f"{stats.params:,}"))
+                rows.append(("FLOPs", human(stats.flops)))
+        for r, (name, value) in enumerate(rows):
+            key = _label(name, "subtle")
+            val = _label(value, "shape")
+            val.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+            self.shapes.addWidget(key, r, 0, Qt.AlignmentFlag.AlignTop)
+            self.shapes.addWidget(val, r, 1)
+
+    def shape_text(self) -> dict[str, str]:
+        """What the shapes section shows, by row name (for tests and the status bar)."""
+        out = {}
+        for r in range(self.shapes.rowCount()):
+            k, v = self.shapes.itemAtPosition(r, 0), self.shapes.itemAtPosition(r, 1)
+            if k and v:
+                out[k.widget().text()] = v.widget().text()
+        return out
+
+    def _show_error(self, row: _FieldRow, message: str | None) -> None:
+        row.error.setText(message or "")
+        row.error.setVisible(bool(message))
+        row.editor.set_invalid(bool(message))
+
+    def _refuse(self, row: _FieldRow, reason: str) -> None:
+        row.pending = reason
+        self._show_error(row, reason)
+
+    # ---- editing ------------------------------------------------------------------------------
+    def _on_edited(self, name: str, value) -> None:
+        row = self.rows[name]
+        graph = self.document.graph
+        node = graph.node(self.node_id)
+        info = self.document.analysis.nodes.get(self.node_id)
+        spec = info.spec
+        param = spec.param(name)
+        try:
+            value = param.coerce(value)
+            given = {}
+            for k, v in node.params.items():  # other params, leaving out ones already refused
+                other = spec.param(k)
+                if k == name or other is None:
+                    continue
+                try:
+                    given[k] = other.coerce(v)
+                except ParamError:
+                    pass
+            if value is not None:
+                given[name] = value
+            spec.resolve_params(given)
+        except ParamError as exc:
+            self._refuse(row, str(exc))
+            return
+        row.pending = None
+        self._show_error(row, None)
+        current = node.params.get(name, _MISSING)
+        if value is None and current is _MISSING:
+            return
+        if current is _MISSING and info.params is not None and info.params.get(name) == value:
+            return
+        if current == value:
+            return
+        if not self.document.push(SetParam(graph, self.node_id, name, value)):
+            self.refresh()
+
+    def _rename(self) -> None:
+        if self.node_id is None:
+            return
+        new = self.id_edit.text().strip()
+        if new == self.node_id:
+            self.id_error.hide()
+            return
+        try:
+            check_node_id(new)
+            if new in self.document.graph:
+                raise GraphError(f"a node with id '{new}' already exists; ids must be unique")
+        except GraphError as exc:
+            self.id_error.setText(str(exc))
+            self.id_error.show()
+            return
+        self.id_error.hide()
+        self.document.push(RenameNode(self.document.graph, self.node_id, new))
+
+    def _on_graph_event(self, event) -> None:
+        if event.kind == "node_renamed" and event.node_id == self.node_id:
+            self.node_id = event.name
+            self.id_edit.setText(event.name)
+        elif event.kind in ("node_removed", "reset") and self.node_id not in self.document.graph:
+            self.show_node(None)
+
+    def _on_locked(self, locked: bool) -> None:
+        self.body.setEnabled(not locked)
+        self.body.setToolTip("Editing is locked while a run trains." if locked else "")
+
+
+def _stats(info):
+    from studio.core.stats import node_stats
+
+    try:
+        return node_stats(info)
+    except Exception:  # noqa: BLE001 - a layer that cannot be sized shows no count rather than failing
+        return None

@@ -1,0 +1,91 @@
+"""The problems list: every error and warning of the live analysis, with icons. Clicking one selects
+its node and asks the window to centre it (signal `node_activated`)."""
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractItemView, QListView, QVBoxLayout, QWidget
+
+from . import icons
+from .theme import color
+
+NODE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class ProblemsModel(QAbstractListModel):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.problems: list = []
+
+    def set_problems(self, problems) -> None:
+        self.beginResetModel()
+        self.problems = list(problems)
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else max(1, len(self.problems))
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        if not self.problems:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return "No problems: every shape fits and the graph is ready to train."
+            if role == Qt.ItemDataRole.DecorationRole:
+                return icons.icon("ok", "#5fc4a0")
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QColor(color("dim"))
+            return None
+        p = self.problems[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return p.message
+        if role == Qt.ItemDataRole.DecorationRole:
+            return icons.icon("error", color("error")) if p.is_error else icons.icon("warning", color("warning"))
+        if role == NODE_ROLE:
+            return p.node_id
+        return None
+
+    def flags(self, index):
+        if not self.problems:
+            return Qt.ItemFlag.ItemIsEnabled
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+class ProblemsPanel(QWidget):
+    node_activated = Signal(str)  # a problem's node was clicked: select and centre it
+    counts_changed = Signal(int, int)  # errors, warnings
+
+    def __init__(self, document, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("problems")
+        self.document = document
+        self.model = ProblemsModel(self)
+        self.view = QListView(self)
+        self.view.setModel(self.model)
+        self.view.setUniformItemSizes(True)
+        self.view.setIconSize(QSize(16, 16))
+        self.view.setWordWrap(False)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.view.clicked.connect(self._activate)
+        self.view.activated.connect(self._activate)
+        document.analysis_changed.connect(self.set_analysis)
+        self.set_analysis(document.analysis)
+
+    def set_analysis(self, analysis) -> None:
+        self.model.set_problems(analysis.problems)
+        errors = sum(1 for p in analysis.problems if p.is_error)
+        self.counts_changed.emit(errors, len(analysis.problems) - errors)
+
+    def row_of(self, node_id: str) -> int:
+        return next((i for i, p in enumerate(self.model.problems) if p.node_id == node_id), -1)
+
+    def _activate(self, index: QModelIndex) -> None:
+        node_id = index.data(NODE_ROLE)
+        if node_id and node_id in self.document.graph:
+            self.document.set_selection([node_id])
+            self.node_activated.emit(node_id)

@@ -1,0 +1,192 @@
+"""The analyzer table (as in MATLAB's Deep Network Designer): node, type, output shape, parameters
+and FLOPs, with a totals row. A QAbstractTableModel, so a 1,000-node graph costs one model reset.
+
+Shapes come straight from the analysis. Parameter counts and FLOPs (studio.core.stats, which builds
+each layer on the meta device, cached by signature) are filled in by a time-sliced idle job, so an
+edit that changes every downstream shape never blocks the window while they are recounted."""
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
+
+from studio.core.summary import human
+
+from .theme import color
+
+COLUMNS = ("Node", "Type", "Output shape", "Parameters", "FLOPs")
+NODE_ROLE = Qt.ItemDataRole.UserRole + 1
+SLICE_S = 0.008  # at most this long per idle slice of stats counting
+
+
+class SummaryModel(QAbstractTableModel):
+    stats_done = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.rows: list[tuple[str, str, str, str | None]] = []  # id, type, output, error
+        self.infos: list = []
+        self.stats: list = []  # NodeStats | None (no count) | False (not counted yet)
+        self._next = 0
+        self.total_params = 0
+        self.total_flops = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._count_some)
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    # ---- filling ------------------------------------------------------------------------------
+    def set_analysis(self, analysis) -> None:
+        order = analysis.order or list(analysis.nodes)
+        self.beginResetModel()
+        self.infos = [analysis.nodes[n] for n in order]
+        self.rows = [(i.id, i.type, " ".join(str(t) for t in i.outputs) if i.outputs else "?", i.error)
+                     for i in self.infos]
+        self.stats = [False] * len(self.infos)
+        self.total_params = self.total_flops = 0
+        self._next = 0
+        self.endResetModel()
+        self._timer.start()
+
+    @property
+    def counting(self) -> bool:
+        return self._next < len(self.infos)
+
+    def finish(self) -> None:
+        """Count everything now (screenshots, benchmarks)."""
+        while self.counting:
+            self._count_some(budget=3600.0)
+
+    def _count_some(self, budget: float = SLICE_S) -> None:
+        from studio.core.stats import node_stats
+
+        start = self._next
+        deadline = time.perf_counter() + budget
+        while self._next < len(self.infos):
+            info = self.infos[self._next]
+            try:
+                s = node_stats(info)
+            except Exception:  # noqa: BLE001 - a layer the meta device cannot size shows no count
+                s = None
+            self.stats[self._next] = s
+            if s is not None:
+                self.total_params += s.params
+                self.total_flops += s.flops
+            self._next += 1
+            if time.perf_counter() > deadline:
+                break
+        if self._next > start:
+            self.dataChanged.emit(self.index(start, 3), self.index(self._next - 1, 4))
+        if not self.counting:
+            self._timer.stop()
+            n = len(self.rows)
+            self.dataChanged.emit(self.index(n, 0), self.index(n, 4))
+            self.stats_done.emit()
+
+    # ---- model --------------------------------------------------------------------------------
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows) + 1  # + totals
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section]
+            if role == Qt.ItemDataRole.TextAlignmentRole:
+                return int((Qt.AlignmentFlag.AlignRight if section >= 3 else Qt.AlignmentFlag.AlignLeft)
+                           | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r, c = index.row(), index.column()
+        total = r == len(self.rows)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if total:
+                if c == 0:
+                    return f"Total ({len(self.rows)} layers)"
+                if c == 3:
+                    return "…" if self.counting else f"{self.total_params:,}"
+                if c == 4:
+                    return "…" if self.counting else human(self.total_flops)
+                return ""
+            node_id, type_name, output, error = self.rows[r]
+            if c == 0:
+                return node_id
+            if c == 1:
+                return type_name
+            if c == 2:
+                return "error" if error else output
+            s = self.stats[r]
+            if s is False:
+                return "…"
+            if s is None:
+                return "—"
+            return f"{s.params:,}" if c == 3 else human(s.flops)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int((Qt.AlignmentFlag.AlignRight if c >= 3 else Qt.AlignmentFlag.AlignLeft)
+                       | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.FontRole:
+            if total:
+                return self._bold
+            if c == 2:
+                mono = QFont("DejaVu Sans Mono")
+                mono.setStyleHint(QFont.StyleHint.Monospace)
+                return mono
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if not total and self.rows[r][3] and c in (0, 2):
+                return QColor(color("error"))
+            if not total and c == 1:
+                return QColor(color("dim"))
+        if role == Qt.ItemDataRole.ToolTipRole and not total and self.rows[r][3]:
+            return self.rows[r][3]
+        if role == NODE_ROLE and not total:
+            return self.rows[r][0]
+        return None
+
+
+class SummaryPanel(QWidget):
+    node_activated = Signal(str)
+
+    def __init__(self, document, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("summary")
+        self.document = document
+        self.model = SummaryModel(self)
+        self.view = QTableView(self)
+        self.view.setModel(self.model)
+        self.view.setAlternatingRowColors(True)
+        self.view.setShowGrid(False)
+        self.view.setWordWrap(False)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.verticalHeader().hide()
+        vh = self.view.verticalHeader()
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(24)
+        hh = self.view.horizontalHeader()
+        hh.setHighlightSections(False)
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        hh.setStretchLastSection(False)
+        for col, width in enumerate((200, 190, 200, 130, 110)):
+            hh.resizeSection(col, width)
+        hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.view.clicked.connect(self._activate)
+        document.analysis_changed.connect(self.model.set_analysis)
+        self.model.set_analysis(document.analysis)
+
+    def _activate(self, index) -> None:
+        node_id = index.sibling(index.row(), 0).data(NODE_ROLE)
+        if node_id and node_id in self.document.graph:
+            self.document.set_selection([node_id])
+            self.node_activated.emit(node_id)
