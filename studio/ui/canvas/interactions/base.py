@@ -1,0 +1,31 @@
+"""The interface every mouse gesture implements."""
+from __future__ import annotations
+
+
+class Interaction:
+    """A gesture in progress. `start` returns an instance when a press begins this gesture (else
+    None); the view then forwards mouse moves and the release until `release` returns True."""
+
+    def __init__(self, view) -> None:
+        self.view = view
+
+    @classmethod
+    def start(cls, view, event):  # -> Interaction | None
+        return None
+
+    def move(self, event) -> None:
+        pass
+
+    def release(self, event) -> bool:
+        return True
+
+    def cancel(self) -> None:
+        """Abandon the gesture (Escape, focus lost): leave the document as it was."""
+
+    @property
+    def scene(self):
+        return self.view.canvas_scene
+
+    @property
+    def document(self):
+        return self.view.document

@@ -1,0 +1,82 @@
+"""Click a card to select it (Ctrl/Shift toggles), drag to move the selection: the cards follow the
+mouse and one MoveNodes command is pushed on release, so a drag is one undo step."""
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt
+
+from studio.ui.commands import MoveNodes
+
+from ..node_item import NodeItem
+from .base import Interaction
+
+SNAP = 10.0  # the grabbed card's corner lands on a 10 px grid
+
+
+class NodeDrag(Interaction):
+    THRESHOLD = 3
+
+    @classmethod
+    def start(cls, view, event):
+        if event.button() != Qt.LeftButton:
+            return None
+        item = view.item_at(event.position())
+        if not isinstance(item, NodeItem):
+            return None
+        return cls(view, item, event)
+
+    def __init__(self, view, item: NodeItem, event) -> None:
+        super().__init__(view)
+        self.item = item
+        self.origin_view = event.position()
+        self.origin = view.mapToScene(event.position().toPoint())
+        toggle = bool(event.modifiers() & (Qt.ControlModifier | Qt.ShiftModifier))
+        selected = self.scene.selected_ids()
+        self.toggle_off = False
+        if toggle:
+            if item.node_id in selected:
+                self.toggle_off = True  # deselect on release, unless this becomes a drag
+            else:
+                self.scene.select_only(selected + [item.node_id])
+        elif item.node_id not in selected:
+            self.scene.select_only([item.node_id])
+        self.moving = [self.scene.nodes[n] for n in self.scene.selected_ids() if n in self.scene.nodes]
+        if item not in self.moving:
+            self.moving.append(item)
+        self.start_pos = {i.node_id: QPointF(i.pos()) for i in self.moving}
+        self.dragging = False
+
+    def move(self, event) -> None:
+        if not self.dragging:
+            if (event.position() - self.origin_view).manhattanLength() < self.THRESHOLD:
+                return
+            if self.document.locked:
+                self.view.status_message.emit("The graph cannot be edited while a run is training")
+                return
+            self.dragging = True
+            self.view.viewport().setCursor(Qt.SizeAllCursor)
+        here = self.view.mapToScene(event.position().toPoint())
+        delta = here - self.origin
+        anchor = self.start_pos[self.item.node_id] + delta
+        snapped = QPointF(round(anchor.x() / SNAP) * SNAP, round(anchor.y() / SNAP) * SNAP)
+        delta += snapped - anchor
+        for item in self.moving:
+            item.setPos(self.start_pos[item.node_id] + delta)
+
+    def release(self, event) -> bool:
+        self.view.viewport().unsetCursor()
+        if not self.dragging:
+            if self.toggle_off:
+                self.scene.select_only([n for n in self.scene.selected_ids() if n != self.item.node_id])
+            return True
+        old = {n: (p.x(), p.y()) for n, p in self.start_pos.items()}
+        new = {i.node_id: (i.pos().x(), i.pos().y()) for i in self.moving}
+        if old != new:
+            graph = self.document.graph
+            if not self.view.push(MoveNodes(graph, old, {n: new[n] for n in old})):
+                self.cancel()
+        return True
+
+    def cancel(self) -> None:
+        self.view.viewport().unsetCursor()
+        for item in self.moving:
+            item.setPos(self.start_pos[item.node_id])

@@ -1,0 +1,267 @@
+"""A node card: header tinted by category, title and type, key params, output shape, ports.
+
+The card paints from a `CardData` value (card.py); `set_data` repaints only when that value
+changes. Painting is cached per device transform, and zoomed out the card simplifies to its header
+colour and title (level of detail)."""
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem
+
+from . import style
+from .card import CardData
+from .port_item import IN, OUT, PortItem
+
+
+class NodeItem(QGraphicsItem):
+    def __init__(self, node_id: str, data: CardData) -> None:
+        super().__init__()
+        self.node_id = node_id
+        self.data: CardData | None = None
+        self.inputs: list[PortItem] = []
+        self.outputs: list[PortItem] = []
+        self._height = 0.0
+        self._texts: dict = {}
+        self.setFlags(QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemSendsGeometryChanges)  # moves: NodeDrag
+        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(1)
+        self.set_data(data)
+
+    # ---- data -----------------------------------------------------------------------------------
+    @property
+    def theme(self) -> style.Theme:
+        scene = self.scene()
+        return scene.theme if scene is not None else style.DARK
+
+    def set_data(self, data: CardData) -> bool:
+        """Show new data; returns False (and does nothing) when nothing visible changed."""
+        if data == self.data:
+            return False
+        old = self.data
+        self.data = data
+        if old is None or (old.inputs, old.outputs) != (data.inputs, data.outputs):
+            self._build_ports()
+        height = self._layout_height()
+        if height != self._height:
+            self.prepareGeometryChange()
+            self._height = height
+            self._place_ports()
+        self._elide_texts()
+        for port, kind, text in zip(self.outputs, data.out_kinds, data.out_texts):
+            port.kind, port.type_text = kind, text
+            port.refresh_tooltip()
+            port.update()
+        self.setToolTip(self._tooltip())
+        self.update()
+        return True
+
+    def set_title(self, node_id: str, data: CardData) -> None:
+        self.node_id = node_id
+        self.set_data(data)
+
+    def _tooltip(self) -> str:
+        d = self.data
+        if d.error:
+            return f"<b>{d.title}</b> ({d.type})<br><span style='color:#ff6b6b'>{d.error}</span>"
+        text = f"<b>{d.title}</b> ({d.type})<br>{d.doc}"
+        if d.warning:
+            text += f"<br><i>{d.warning}</i>"
+        return text
+
+    def _build_ports(self) -> None:
+        for port in self.inputs + self.outputs:
+            if port.wires:
+                raise RuntimeError("ports of a wired node cannot change")
+            port.setParentItem(None)
+            if port.scene() is not None:
+                port.scene().removeItem(port)
+        d = self.data
+        self.inputs = [PortItem(self, IN, i, name, multi, len(d.inputs) == 1)
+                       for i, (name, multi) in enumerate(d.inputs)]
+        self.outputs = [PortItem(self, OUT, i, name, False, len(d.outputs) == 1)
+                        for i, name in enumerate(d.outputs)]
+        for p in self.inputs + self.outputs:
+            p.refresh_tooltip()
+
+    def _layout_height(self) -> float:
+        d = self.data
+        h = style.HEADER_H + style.TYPE_ROW_H + len(d.params) * style.PARAM_ROW_H
+        h += d.port_rows * style.PORT_ROW_H
+        if not d.multi_output or d.error:
+            h += style.FOOTER_H
+        return h + 4
+
+    def _rows_top(self) -> float:
+        return style.HEADER_H + style.TYPE_ROW_H + len(self.data.params) * style.PARAM_ROW_H + 2
+
+    def _place_ports(self) -> None:
+        top = self._rows_top()
+        for ports, x in ((self.inputs, 0.0), (self.outputs, style.NODE_WIDTH)):
+            for i, port in enumerate(ports):
+                y = style.PORT_Y if len(ports) == 1 else top + (i + 0.5) * style.PORT_ROW_H
+                port.setPos(x, y)
+
+    def _elide_texts(self) -> None:
+        d, F = self.data, style.Fonts.get
+        inner = style.NODE_WIDTH - 2 * style.PAD_X
+        fm = {k: QFontMetricsF(F(k)) for k in ("title", "type", "param", "shape", "port")}
+        t = {"title": fm["title"].elidedText(d.title, Qt.ElideRight, inner - (12 if d.warning else 0)),
+             "type": fm["type"].elidedText(d.type, Qt.ElideRight, inner)}
+        params = []
+        for name, value in d.params:
+            v = fm["param"].elidedText(value, Qt.ElideLeft, inner * 0.55)
+            n = fm["param"].elidedText(name, Qt.ElideRight, inner - fm["param"].horizontalAdvance(v) - 6)
+            params.append((n, v))
+        t["params"] = params
+        rows = []
+        half = inner / 2 - 4
+        for i in range(d.port_rows):
+            left = d.inputs[i][0] if len(d.inputs) > 1 and i < len(d.inputs) else ""
+            right = d.outputs[i] if len(d.outputs) > 1 and i < len(d.outputs) else ""
+            shape = d.out_texts[i] if right and i < len(d.out_texts) else ""
+            rw = inner - (fm["port"].horizontalAdvance(left) + 8 if left else 0)
+            r_name = fm["port"].elidedText(right, Qt.ElideRight, rw * 0.5) if right else ""
+            r_shape = fm["shape"].elidedText(shape, Qt.ElideLeft, rw - fm["port"].horizontalAdvance(r_name) - 6)
+            rows.append((fm["port"].elidedText(left, Qt.ElideRight, half if right else inner), r_name, r_shape))
+        t["rows"] = rows
+        footer = d.error or d.footer
+        t["footer"] = (fm["param"] if d.error else fm["shape"]).elidedText(footer, Qt.ElideRight, inner)
+        t["simple"] = d.title
+        self._texts = t
+
+    # ---- geometry ---------------------------------------------------------------------------------
+    @property
+    def height(self) -> float:
+        return self._height
+
+    def card_rect(self) -> QRectF:
+        return QRectF(0, 0, style.NODE_WIDTH, self._height)
+
+    def boundingRect(self) -> QRectF:
+        m = 4.0  # room for the selection outline
+        return QRectF(-m, -m, style.NODE_WIDTH + 2 * m, self._height + 2 * m)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(self.card_rect(), style.CORNER, style.CORNER)
+        return path
+
+    def ports(self) -> list[PortItem]:
+        return self.inputs + self.outputs
+
+    def input_port(self, name: str | None) -> PortItem | None:
+        return next((p for p in self.inputs if p.matches(name)), self.inputs[0] if self.inputs else None)
+
+    def output_port(self, name: str | None) -> PortItem | None:
+        return next((p for p in self.outputs if p.matches(name)), self.outputs[0] if self.outputs else None)
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.ItemPositionHasChanged:
+            for port in self.inputs + self.outputs:
+                for wire in port.wires:
+                    wire.update_path()
+        return super().itemChange(change, value)
+
+    # ---- painting ---------------------------------------------------------------------------------
+    def paint(self, painter, option, widget=None) -> None:
+        d, theme = self.data, self.theme
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        painter.setRenderHint(painter.RenderHint.Antialiasing)
+        painter.setRenderHint(painter.RenderHint.TextAntialiasing)
+        rect = self.card_rect()
+        head = theme.category_color(d.category)
+        selected = self.isSelected()
+        if lod < style.LOD_SIMPLE:
+            self._paint_simple(painter, rect, head, lod, selected)
+            return
+        # selection halo, card, header
+        if selected:
+            painter.setPen(QPen(theme.accent, 2.5))
+            painter.setBrush(Qt.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(-2.5, -2.5, 2.5, 2.5), style.CORNER + 2, style.CORNER + 2)
+        painter.setPen(QPen(theme.error if d.error else theme.card_border, 2.0 if d.error else 1.0))
+        painter.setBrush(QBrush(theme.card))
+        painter.drawRoundedRect(rect, style.CORNER, style.CORNER)
+        header = QPainterPath()
+        header.addRoundedRect(QRectF(0.5, 0.5, rect.width() - 1, style.HEADER_H + style.CORNER), style.CORNER,
+                              style.CORNER)
+        clip = QPainterPath()
+        clip.addRect(QRectF(0, 0, rect.width(), style.HEADER_H))
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(head)
+        painter.drawPath(header.intersected(clip))
+        t, px = self._texts, style.PAD_X
+        w = rect.width() - 2 * px
+        painter.setPen(theme.header_text)
+        painter.setFont(style.Fonts.get("title"))
+        painter.drawText(QRectF(px, 0, w, style.HEADER_H), Qt.AlignVCenter | Qt.AlignLeft, t["title"])
+        if d.warning:
+            painter.setBrush(theme.warning)
+            painter.setPen(Qt.NoPen)
+            painter.drawEllipse(QPointF(rect.width() - px - 4, style.HEADER_H / 2), 4, 4)
+        y = style.HEADER_H
+        painter.setPen(theme.text_muted)
+        painter.setFont(style.Fonts.get("type"))
+        painter.drawText(QRectF(px, y, w, style.TYPE_ROW_H), Qt.AlignVCenter | Qt.AlignLeft, t["type"])
+        y += style.TYPE_ROW_H
+        painter.setFont(style.Fonts.get("param"))
+        for name, value in t["params"]:
+            r = QRectF(px, y, w, style.PARAM_ROW_H)
+            painter.setPen(theme.text_muted)
+            painter.drawText(r, Qt.AlignVCenter | Qt.AlignLeft, name)
+            painter.setPen(theme.text)
+            painter.drawText(r, Qt.AlignVCenter | Qt.AlignRight, value)
+            y += style.PARAM_ROW_H
+        y += 2
+        for left, right, shape in t["rows"]:
+            r = QRectF(px, y, w, style.PORT_ROW_H)
+            painter.setFont(style.Fonts.get("port"))
+            painter.setPen(theme.text)
+            if left:
+                painter.drawText(r, Qt.AlignVCenter | Qt.AlignLeft, left)
+            if right:
+                painter.drawText(r, Qt.AlignVCenter | Qt.AlignRight, right)
+                if shape:
+                    adv = QFontMetricsF(style.Fonts.get("port")).horizontalAdvance(right) + 6
+                    painter.setFont(style.Fonts.get("shape"))
+                    painter.setPen(theme.text_muted)
+                    painter.drawText(r.adjusted(0, 0, -adv, 0), Qt.AlignVCenter | Qt.AlignRight, shape)
+            y += style.PORT_ROW_H
+        if not d.multi_output or d.error:
+            self._paint_footer(painter, rect, theme, t["footer"], bool(d.error))
+
+    def _paint_footer(self, painter, rect: QRectF, theme, text: str, error: bool) -> None:
+        top = rect.bottom() - style.FOOTER_H - 2
+        painter.setPen(QPen(theme.card_border, 1.0))
+        painter.drawLine(QPointF(1, top), QPointF(rect.width() - 1, top))
+        painter.setFont(style.Fonts.get("param" if error else "shape"))
+        color = theme.error if error else theme.text
+        if not error and self.data.out_kinds and self.data.out_kinds[0]:
+            color = theme.wire_color(self.data.out_kinds[0])
+        painter.setPen(color)
+        painter.drawText(QRectF(style.PAD_X, top, rect.width() - 2 * style.PAD_X, style.FOOTER_H + 2),
+                         Qt.AlignVCenter | Qt.AlignLeft, text)
+
+    def _paint_simple(self, painter, rect: QRectF, head: QColor, lod: float, selected: bool) -> None:
+        theme, d = self.theme, self.data
+        pen = QPen(theme.error, 3.0 / max(lod, 0.05)) if d.error else Qt.NoPen
+        if selected:
+            pen = QPen(theme.accent, 3.0 / max(lod, 0.05))
+        painter.setPen(pen)
+        painter.setBrush(head)
+        painter.drawRoundedRect(rect, style.CORNER, style.CORNER)
+        if lod < style.LOD_MINIMAL:
+            return
+        font = style.Fonts.get("title")
+        font = type(font)(font)
+        font.setPixelSize(max(12, int(13 / lod)))
+        fm = QFontMetricsF(font)
+        while font.pixelSize() > 12 and fm.horizontalAdvance(d.title) > rect.width() - 12:
+            font.setPixelSize(int(font.pixelSize() * 0.9))
+            fm = QFontMetricsF(font)
+        painter.setFont(font)
+        painter.setPen(theme.header_text)
+        text = fm.elidedText(d.title, Qt.ElideRight, rect.width() - 12)
+        painter.drawText(rect.adjusted(6, 0, -6, 0), Qt.AlignCenter, text)

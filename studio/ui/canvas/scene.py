@@ -1,0 +1,247 @@
+"""The scene mirrors the document's graph: one card per node, one wire per edge.
+
+It never edits the graph. It follows `document.graph_changed` event by event (a `reset` rebuilds
+everything; any other event touches only the items it names) and `analysis_changed` (cards and
+wires repaint only where what they show changed). Selection is kept in sync with the document."""
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QPolygonF
+from PySide6.QtWidgets import QGraphicsScene
+
+from studio.core.graph import Edge, GraphEvent
+
+from . import style
+from .card import card_data
+from .node_item import NodeItem
+from .wire_item import WireItem
+
+SCENE_HALF = 200_000.0
+
+
+class CanvasScene(QGraphicsScene):
+    def __init__(self, document, parent=None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.theme = style.DARK
+        self.registry = document.analyzer.registry
+        self.nodes: dict[str, NodeItem] = {}
+        self.wires: dict[Edge, WireItem] = {}
+        self._syncing = False
+        self.setSceneRect(QRectF(-SCENE_HALF, -SCENE_HALF, 2 * SCENE_HALF, 2 * SCENE_HALF))
+        self.setItemIndexMethod(QGraphicsScene.BspTreeIndex)
+        document.graph_changed.connect(self._on_graph_event)
+        document.analysis_changed.connect(self._on_analysis)
+        document.selection_changed.connect(self._on_document_selection)
+        document.locked_changed.connect(self._on_locked)
+        self.selectionChanged.connect(self._on_scene_selection)
+        self.rebuild()
+
+    @property
+    def graph(self):
+        return self.document.graph
+
+    # ---- building ---------------------------------------------------------------------------
+    def rebuild(self) -> None:
+        self._syncing = True
+        try:
+            for wire in self.wires.values():
+                wire.detach()
+            self.clear()
+            self.nodes.clear()
+            self.wires.clear()
+            analysis = self.document.analysis
+            warnings = self._warnings(analysis)
+            for node in self.graph.nodes.values():
+                self._add_node(node.id, analysis.nodes.get(node.id), warnings.get(node.id))
+            errors = {n for n, i in analysis.nodes.items() if i.error}
+            for edge in self.graph.edges:
+                wire = self._add_wire(edge)
+                if wire is not None:
+                    wire.set_type(analysis.edge_types.get(edge), edge.target in errors)
+        finally:
+            self._syncing = False
+        self._on_document_selection(self.document.selection)
+
+    def _add_node(self, node_id: str, info=None, warning=None) -> NodeItem:
+        node = self.graph.node(node_id)
+        item = NodeItem(node_id, card_data(node, info, self.registry.get(node.type), warning))
+        item.setPos(QPointF(*node.pos))
+        self.addItem(item)
+        self.nodes[node_id] = item
+        return item
+
+    def _add_wire(self, edge: Edge) -> WireItem | None:
+        src, dst = self.nodes.get(edge.source), self.nodes.get(edge.target)
+        if src is None or dst is None:
+            return None
+        out_port, in_port = src.output_port(edge.source_port), dst.input_port(edge.target_port)
+        if out_port is None or in_port is None:
+            return None  # the analyzer reports the bad port; there is nothing to draw it between
+        wire = WireItem(edge, out_port, in_port)
+        self.addItem(wire)
+        self.wires[edge] = wire
+        wire.update_path()
+        out_port.update()
+        in_port.update()
+        return wire
+
+    def _remove_wire(self, edge: Edge) -> None:
+        wire = self.wires.pop(edge, None)
+        if wire is not None:
+            wire.detach()
+            self.removeItem(wire)
+
+    # ---- graph events -------------------------------------------------------------------------
+    def _on_graph_event(self, event: GraphEvent) -> None:
+        kind = event.kind
+        if kind == "reset":
+            self.rebuild()
+        elif kind == "node_added":
+            self._add_node(event.node_id)
+        elif kind == "node_removed":
+            item = self.nodes.pop(event.node_id, None)
+            if item is not None:
+                for edge in [e for e in self.wires if e.touches(event.node_id)]:
+                    self._remove_wire(edge)
+                self._syncing = True
+                try:
+                    self.removeItem(item)
+                finally:
+                    self._syncing = False
+                self._sync_selection_to_document()
+        elif kind == "edge_added":
+            self._add_wire(event.edge)
+        elif kind == "edge_removed":
+            self._remove_wire(event.edge)
+        elif kind == "node_moved":
+            item = self.nodes.get(event.node_id)
+            if item is not None and (item.pos().x(), item.pos().y()) != tuple(event.value):
+                item.setPos(QPointF(*event.value))
+        elif kind == "node_renamed":
+            self._rename(event.node_id, event.name)
+
+    def _rename(self, old: str, new: str) -> None:
+        item = self.nodes.pop(old, None)
+        if item is None:
+            return
+        self.nodes[new] = item
+        item.node_id = new
+        for edge in [e for e in self.wires if e.touches(old)]:
+            wire = self.wires.pop(edge)
+            wire.edge = Edge(new if edge.source == old else edge.source, new if edge.target == old else edge.target,
+                             edge.source_port, edge.target_port)
+            self.wires[wire.edge] = wire
+        self._sync_selection_to_document()
+
+    # ---- analysis -----------------------------------------------------------------------------
+    @staticmethod
+    def _warnings(analysis) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for p in analysis.problems:
+            if not p.is_error and p.node_id and p.node_id not in out:
+                out[p.node_id] = p.message
+        return out
+
+    def _on_analysis(self, analysis) -> None:
+        warnings = self._warnings(analysis)
+        graph_nodes, registry = self.graph.nodes, self.registry
+        for node_id, item in self.nodes.items():
+            node = graph_nodes.get(node_id)
+            if node is not None:
+                item.set_data(card_data(node, analysis.nodes.get(node_id), registry.get(node.type),
+                                        warnings.get(node_id)))
+        infos = analysis.nodes
+        for edge, wire in self.wires.items():
+            info = infos.get(edge.target)
+            wire.set_type(analysis.edge_types.get(edge), bool(info is not None and info.error))
+
+    # ---- selection ----------------------------------------------------------------------------
+    def selected_ids(self) -> list[str]:
+        chosen = {i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)}
+        return [n for n in self.graph.nodes if n in chosen]
+
+    def selected_wires(self) -> list[WireItem]:
+        return [i for i in self.selectedItems() if isinstance(i, WireItem)]
+
+    def _on_scene_selection(self) -> None:
+        if not self._syncing:
+            self._sync_selection_to_document()
+
+    def _sync_selection_to_document(self) -> None:
+        self.document.set_selection(self.selected_ids())
+
+    def _on_document_selection(self, ids) -> None:
+        if set(ids) == set(self.selected_ids()):
+            return
+        self._syncing = True
+        try:
+            wanted = set(ids)
+            for item in self.selectedItems():
+                if not (isinstance(item, NodeItem) and item.node_id in wanted):
+                    item.setSelected(False)
+            for node_id in ids:
+                item = self.nodes.get(node_id)
+                if item is not None:
+                    item.setSelected(True)
+        finally:
+            self._syncing = False
+
+    def select_only(self, node_ids) -> None:
+        """Select these nodes (and nothing else), and tell the document once."""
+        self._syncing = True
+        try:
+            self.clearSelection()
+            for node_id in node_ids:
+                item = self.nodes.get(node_id)
+                if item is not None:
+                    item.setSelected(True)
+        finally:
+            self._syncing = False
+        self._sync_selection_to_document()
+
+    # ---- theme and lock -----------------------------------------------------------------------
+    def set_theme(self, theme: style.Theme) -> None:
+        self.theme = theme
+        for item in self.nodes.values():
+            item.update()
+            for port in item.ports():
+                port.update()
+        self.update()
+
+    def _on_locked(self, locked: bool) -> None:
+        self.update()
+
+    # ---- background grid ----------------------------------------------------------------------
+    def drawBackground(self, painter, rect: QRectF) -> None:
+        theme = self.theme
+        painter.fillRect(rect, theme.background)
+        scale = painter.worldTransform().m11() or 1.0
+        step = style.GRID
+        while step * scale < 14:
+            step *= 5
+        major = step * 5
+        left, top = int(rect.left() // step) * step, int(rect.top() // step) * step
+        minor_pts, major_pts = QPolygonF(), QPolygonF()
+        y = top
+        while y <= rect.bottom():
+            x = left
+            is_major_row = abs(y / major - round(y / major)) < 1e-6
+            while x <= rect.right():
+                if is_major_row and abs(x / major - round(x / major)) < 1e-6:
+                    major_pts.append(QPointF(x, y))
+                else:
+                    minor_pts.append(QPointF(x, y))
+                x += step
+            y += step
+        pen = painter.pen()
+        pen.setCosmetic(True)
+        pen.setCapStyle(Qt.RoundCap)
+        pen.setWidthF(1.6)
+        pen.setColor(theme.grid_minor)
+        painter.setPen(pen)
+        painter.drawPoints(minor_pts)
+        pen.setWidthF(2.6)
+        pen.setColor(theme.grid_major)
+        painter.setPen(pen)
+        painter.drawPoints(major_pts)

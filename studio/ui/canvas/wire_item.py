@@ -1,0 +1,172 @@
+"""Wires: smooth cubic curves from an output port to an input port, coloured by what flows, with
+the tensor shape in a small pill at the middle; red when they lead into a node with an error."""
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetricsF, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import QGraphicsItem
+
+from . import style
+from .node_item import NodeItem
+
+
+def wire_path(p1: QPointF, p2: QPointF) -> QPainterPath:
+    """A horizontal-tangent cubic from p1 (an output, leaving rightwards) to p2 (an input)."""
+    dx = p2.x() - p1.x()
+    if dx >= 0:
+        reach = max(dx * 0.5, 40.0)
+    else:  # a wire running backwards leaves rightwards, crosses over and comes in from the left
+        reach = min(160.0, max(60.0, abs(p2.y() - p1.y()) * 0.4, -dx * 0.1))
+    path = QPainterPath(p1)
+    path.cubicTo(QPointF(p1.x() + reach, p1.y()), QPointF(p2.x() - reach, p2.y()), p2)
+    return path
+
+
+class WireItem(QGraphicsItem):
+    PILL_TRIES = (0.5, 0.38, 0.62, 0.26, 0.74, 0.15, 0.85)
+
+    def __init__(self, edge, source_port, target_port) -> None:
+        super().__init__()
+        self.edge = edge
+        self.source_port, self.target_port = source_port, target_port
+        self.kind: str | None = None
+        self.label = ""
+        self.error = False
+        self._path = QPainterPath()
+        self._shape: QPainterPath | None = None
+        self._pill = QRectF()
+        self._hover = False
+        self.setFlag(QGraphicsItem.ItemIsSelectable)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(-1)
+        source_port.wires.add(self)
+        target_port.wires.add(self)
+
+    def detach(self) -> None:
+        for port in (self.source_port, self.target_port):
+            port.wires.discard(self)
+            port.update()
+
+    # ---- state ------------------------------------------------------------------------------
+    def set_type(self, tensor_type, error: bool) -> bool:
+        from .style import pill_text
+
+        kind = tensor_type.kind if tensor_type is not None else None
+        label = pill_text(tensor_type) if tensor_type is not None else ""
+        if (kind, label, error) == (self.kind, self.label, self.error):
+            return False
+        relabel = label != self.label
+        self.kind, self.label, self.error = kind, label, error
+        self.target_port.kind = kind
+        self.target_port.type_text = str(tensor_type) if tensor_type is not None else ""
+        self.target_port.refresh_tooltip()
+        self.target_port.update()
+        self.setToolTip(f"{self.edge.source} → {self.edge.target}" + (f": {tensor_type}" if tensor_type else ""))
+        if relabel:
+            self.update_path()
+        else:
+            self.update()
+        return True
+
+    def update_path(self) -> None:
+        self.prepareGeometryChange()
+        self._path = wire_path(self.source_port.scenePos(), self.target_port.scenePos())
+        self._shape = None
+        self._pill = self._place_pill() if self.label else QRectF()
+
+    def _place_pill(self) -> QRectF:
+        fm = QFontMetricsF(style.Fonts.get("pill"))
+        w, h = fm.horizontalAdvance(self.label) + 12, fm.height() + 4
+        scene = self.scene()
+        best = None
+        for t in self.PILL_TRIES:
+            c = self._path.pointAtPercent(t)
+            rect = QRectF(c.x() - w / 2, c.y() - h / 2, w, h)
+            if best is None:
+                best = rect
+            if scene is None or not any(isinstance(i, NodeItem) for i in scene.items(rect.adjusted(-3, -3, 3, 3))):
+                return rect
+        return best
+
+    # ---- geometry ---------------------------------------------------------------------------
+    def path(self) -> QPainterPath:
+        return self._path
+
+    def pill_rect(self) -> QRectF:
+        return QRectF(self._pill)
+
+    def boundingRect(self) -> QRectF:
+        return self._path.controlPointRect().adjusted(-4, -4, 4, 4).united(self._pill.adjusted(-1, -1, 1, 1))
+
+    def shape(self) -> QPainterPath:
+        if self._shape is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(10)
+            self._shape = stroker.createStroke(self._path)
+            if not self._pill.isEmpty():
+                self._shape.addRect(self._pill)
+        return self._shape
+
+    # ---- painting ---------------------------------------------------------------------------
+    def color(self) -> QColor:
+        theme = self.scene().theme if self.scene() else style.DARK
+        if self.isSelected():
+            return theme.accent
+        if self.error:
+            return theme.error
+        return theme.wire_color(self.kind) if self.kind else theme.text_muted
+
+    def paint(self, painter, option, widget=None) -> None:
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        theme = self.scene().theme
+        painter.setRenderHint(painter.RenderHint.Antialiasing)
+        color = self.color()
+        width = 2.0 + (1.0 if (self._hover or self.isSelected()) else 0.0)
+        pen = QPen(color, width if lod >= style.LOD_SIMPLE else 1.5 / max(lod, 0.05))
+        if not self.kind and not self.error:
+            pen.setStyle(Qt.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(Qt.NoBrush)
+        painter.drawPath(self._path)
+        if lod < style.LOD_SIMPLE or self._pill.isEmpty():
+            return
+        painter.setPen(QPen(color, 1.2))
+        painter.setBrush(theme.pill_bg)
+        r = self._pill.height() / 2
+        painter.drawRoundedRect(self._pill, r, r)
+        painter.setFont(style.Fonts.get("pill"))
+        painter.setPen(theme.text)
+        painter.drawText(self._pill, Qt.AlignCenter, self.label)
+
+    def hoverEnterEvent(self, event) -> None:
+        self._hover = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:
+        self._hover = False
+        self.update()
+
+
+class WirePreview(QGraphicsItem):
+    """The live curve while a wire is dragged; `reverse` when it was pulled out of an input."""
+
+    def __init__(self, color: QColor) -> None:
+        super().__init__()
+        self._path = QPainterPath()
+        self.color = color
+        self.setZValue(5)
+        self.setAcceptedMouseButtons(Qt.NoButton)
+
+    def set_ends(self, output_end: QPointF, input_end: QPointF) -> None:
+        self.prepareGeometryChange()
+        self._path = wire_path(output_end, input_end)
+
+    def boundingRect(self) -> QRectF:
+        return self._path.controlPointRect().adjusted(-4, -4, 4, 4)
+
+    def paint(self, painter, option, widget=None) -> None:
+        painter.setRenderHint(painter.RenderHint.Antialiasing)
+        pen = QPen(self.color, 2.5)
+        pen.setCosmetic(False)
+        painter.setPen(pen)
+        painter.drawPath(self._path)
