@@ -1,0 +1,88 @@
+"""`python -m studio train FILE [--epochs N] [--device D] [--batch-size B] [--out RUNDIR]
+[--resume CKPT] [--seed S] [--quiet]`; under torchrun (WORLD_SIZE > 1) the same command trains with
+DistributedDataParallel and only rank 0 prints and writes."""
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from .errors import TrainingError
+
+
+def default_run_dir(project) -> Path:
+    base = project.path.parent if project.path is not None else Path.cwd()
+    name = project.path.stem if project.path is not None else project.name
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
+    return base / "runs" / f"{slug}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+@contextlib.contextmanager
+def _stop_on_interrupt(trainer):
+    """First Ctrl-C: stop after the current step (the last complete epoch is saved); second: abort."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if trainer.stopping:
+            raise KeyboardInterrupt
+        print("\nstopping after this step (Ctrl-C again to abort)", file=sys.stderr)
+        trainer.stop()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run_train(args) -> int:
+    from ..core.project import load_project
+    from .distributed import init_from_env, shutdown, world_size_from_env
+    from .progress import ProgressBar, fmt_metrics
+    from .rundir import RunWriter
+    from .trainer import Trainer
+
+    project = load_project(args.file)
+    overrides = {"epochs": args.epochs, "batch_size": getattr(args, "batch_size", None),
+                 "device": args.device, "seed": getattr(args, "seed", None)}
+    dist = None
+    if world_size_from_env() > 1:
+        device = args.device or (project.training or {}).get("device", "auto")
+        dist = init_from_env(device if isinstance(device, str) else "auto")
+    try:
+        trainer = Trainer.from_project(project, overrides, dist=dist)
+        if args.resume:
+            trainer.load_checkpoint(args.resume)
+        main = dist is None or dist.is_main
+        out = Path(args.out) if args.out else default_run_dir(project)
+        if main:
+            writer = RunWriter(trainer, out)
+            if args.resume:
+                src = Path(args.resume).parent / "best.pt"
+                if src.is_file() and not writer.best_path.exists():
+                    shutil.copyfile(src, writer.best_path)
+            trainer.add_listener(writer)
+            if not getattr(args, "quiet", False):
+                trainer.add_listener(ProgressBar(sys.stderr))
+        with _stop_on_interrupt(trainer):
+            result = trainer.fit()
+        if result.status == "failed":
+            raise TrainingError(result.message)
+        if main:
+            best = ""
+            if result.best_epoch:
+                split = "val" if trainer.splits.val is not None else "train"
+                best = f"; best {split} {result.monitor} {result.best_value:.4f} at epoch {result.best_epoch}"
+            test = f"; test {fmt_metrics(result.test)}" if result.test else ""
+            print(f"{result.message}: {result.epochs_done} epochs{best}{test}; files in {out}")
+        return 0 if result.status == "finished" else 130
+    finally:
+        if dist is not None:
+            shutdown()

@@ -1,0 +1,181 @@
+"""What the trainer reports, as plain data (floats, lists, numpy arrays; never live device tensors),
+so a GUI can forward events across threads (a QThread's queued signals) and a CLI can print them.
+
+A listener subclasses `TrainerListener` and overrides the `on_<kind>` methods it cares about, or
+overrides `on_event` to receive every event. Events arrive on the training thread, in order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    kind = "event"
+
+
+@dataclass(frozen=True)
+class StartedEvent(Event):
+    kind = "started"
+    epochs: int  # the last epoch of this run
+    start_epoch: int  # epochs already done (a resumed run starts after them)
+    steps_per_epoch: int
+    batch_size: int
+    train_size: int
+    val_size: int
+    test_size: int
+    device: str
+    task: str
+    classes: list[str]
+    dataset: dict  # DatasetInfo.to_json()
+    world_size: int = 1
+    step_path: str = "eager"  # which step implementation runs (a fast path names itself here)
+
+
+@dataclass(frozen=True)
+class StepEvent(Event):
+    """Sent at the reporting rate (about every `report_interval` seconds), not every step. `loss` is
+    the mean training loss of the steps since the previous StepEvent."""
+
+    kind = "step"
+    epoch: int
+    step: int  # steps done in this epoch
+    steps_per_epoch: int
+    global_step: int
+    loss: float
+    lr: float
+    samples_per_s: float
+    eta_s: float
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class EpochEvent(Event):
+    kind = "epoch"
+    epoch: int
+    epochs: int
+    train: dict  # {"loss": ..., "accuracy": ...} measured while training this epoch
+    val: dict | None  # every configured metric on the validation split
+    lr: float
+    epoch_time_s: float
+    samples_per_s: float
+    eta_s: float
+    monitor: str
+    best_epoch: int
+    best_value: float
+    improved: bool
+
+
+@dataclass(frozen=True)
+class NormsEvent(Event):
+    """Gradient and weight L2 norms per layer (node id), at a low rate."""
+
+    kind = "norms"
+    epoch: int
+    global_step: int
+    layers: dict  # node id -> {"grad": float, "weight": float}
+
+
+@dataclass(frozen=True)
+class ActivationEvent(Event):
+    """The output of a watched node for one fixed sample (numpy, without the batch dimension)."""
+
+    kind = "activation"
+    node_id: str
+    epoch: int
+    global_step: int
+    sample_index: int
+    value: Any  # numpy.ndarray
+
+
+@dataclass(frozen=True)
+class ReportEvent(Event):
+    """After an epoch, when `trainer.epoch_reports` is on: what the GUI plots beside the curves."""
+
+    kind = "report"
+    epoch: int
+    split: str
+    task: str
+    classes: list[str]
+    confusion: Any = None  # numpy [C, C] (rows: true class, columns: predicted)
+    samples: list = field(default_factory=list)  # [{"x": ndarray, "true": ..., "pred": ..., "probs": ndarray}]
+    boundary: dict | None = None  # 2-D inputs: {"xs": [W], "ys": [H], "probs": ndarray [H, W, C], "points": ..}
+    regression: dict | None = None  # {"true": ndarray [N], "pred": ndarray [N]}
+
+
+@dataclass(frozen=True)
+class TestEvent(Event):
+    kind = "test"
+    metrics: dict
+
+
+@dataclass(frozen=True)
+class PausedEvent(Event):
+    kind = "paused"
+    epoch: int
+    step: int
+
+
+@dataclass(frozen=True)
+class ResumedEvent(Event):
+    kind = "resumed"
+    epoch: int
+    step: int
+
+
+@dataclass(frozen=True)
+class NoticeEvent(Event):
+    """Something worth telling the person that does not stop training (AMP off on the CPU, ...)."""
+
+    kind = "notice"
+    message: str
+
+
+@dataclass(frozen=True)
+class FinishedEvent(Event):
+    kind = "finished"
+    reason: str  # "completed" | "early_stopping"
+    epochs_done: int
+    best_epoch: int
+    best_value: float
+    monitor: str
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class StoppedEvent(Event):
+    kind = "stopped"
+    epoch: int
+    step: int
+    epochs_done: int  # complete epochs (the checkpoint holds these)
+
+
+@dataclass(frozen=True)
+class FailedEvent(Event):
+    kind = "failed"
+    message: str  # for people: what happened and what to try
+    reason: str  # "nan" | "oom" | "error"
+    epoch: int = 0
+    step: int = 0
+    traceback: str | None = None  # only for bugs
+
+
+class TrainerListener:
+    """Override `on_<kind>` (on_started, on_step, on_epoch, on_norms, on_activation, on_report,
+    on_test, on_paused, on_resumed, on_notice, on_finished, on_stopped, on_failed), or `on_event`."""
+
+    def on_event(self, event: Event) -> None:
+        handler = getattr(self, f"on_{event.kind}", None)
+        if handler is not None:
+            handler(event)
+
+
+class CallbackListener(TrainerListener):
+    """Wraps a plain function `fn(event)`."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+
+    def on_event(self, event: Event) -> None:
+        self.fn(event)

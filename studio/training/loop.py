@@ -1,0 +1,211 @@
+"""The hot loop of the trainer (a mixin of `Trainer`): one epoch of steps over device-resident
+data, evaluation, and the low-rate reports.
+
+Per step the loop does what a hand-written loop does (slice a batch, call the step) plus two
+in-place adds on the device (loss and correct-count sums) and two cheap host checks (a
+threading.Event and the clock). The loss is read back (one sync) only at the reporting rate.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+
+from .datasets.base import CLASSIFICATION
+from .events import ActivationEvent, NormsEvent, PausedEvent, ResumedEvent, StepEvent
+from .optim import current_lr
+from .step import epoch_order
+
+
+class NonFiniteLoss(Exception):
+    def __init__(self, value: float, epoch: int, step: int) -> None:
+        super().__init__(f"loss {value}")
+        self.value, self.epoch, self.step = value, epoch, step
+
+
+class EpochLoop:
+    def _init_loop(self) -> None:
+        from .reporting import layer_groups
+
+        self._groups = layer_groups(self.model)
+        self._elapsed_train = 0.0
+        self._step_in_epoch = 0
+        self._rate = 0.0  # samples/s (this process), smoothed
+        plan = self.plan.target
+        if self.info.task != CLASSIFICATION:
+            self._count = None
+        elif plan == "binary":
+            self._count = lambda out, y: torch.eq((out[:, 0] > 0).long(), y).sum()
+        else:
+            self._count = lambda out, y: torch.eq(out.argmax(1), y).sum()
+
+    # ---- controls ---------------------------------------------------------------------------------------
+    def _handle_flags(self, epoch: int, step: int) -> bool:
+        """Called only when a control flag is set. True: stop now."""
+        if self._stop.is_set():
+            return True
+        if self._pause.is_set():
+            self._emit(PausedEvent(epoch, step))
+            self._resume_evt.wait()
+            if self._stop.is_set():
+                return True
+            self._emit(ResumedEvent(epoch, step))
+            self._mark = (time.perf_counter(), self._mark[1], self._mark[2])  # paused time is not training time
+        return False
+
+    # ---- one epoch ----------------------------------------------------------------------------------
+    def train_epoch(self, epoch: int):
+        """Train one epoch. Returns (train metrics, seconds), or None when stopped."""
+        cfg, data, dev = self.config, self.train_data, self.device
+        t0 = time.perf_counter()
+        perm = epoch_order(len(data), epoch, cfg.seed, self.rank, self.world).to(dev)
+        n = len(perm) - (len(perm) % cfg.batch_size if cfg.drop_last else 0)
+        # one gather per epoch, then contiguous slices per step (cheaper than an index per step)
+        xs = data.x.index_select(0, perm)
+        ts = None if data.target is None else data.target.index_select(0, perm)
+        if data.labels is None:
+            ls = None
+        else:
+            ls = ts if data.labels is data.target else data.labels.index_select(0, perm)
+        transform, augment = self.dataset.transform, self.dataset.augment
+        gen = self._aug_generator(epoch) if augment is not None else None
+        step_fn, flag, count = self.step_fn, self._flag, self._count
+        per_batch = self.schedule.step_batch if self.schedule.per_step else None
+        loss_sum = torch.zeros((), device=dev)
+        correct = torch.zeros((), dtype=torch.long, device=dev)
+        bs = cfg.batch_size
+        listening = bool(self.listeners)
+        interval = cfg.report_interval
+        self._mark = (t0, 0, 0.0)  # (time, samples seen, loss sum) at the last report
+        next_report = t0 + interval
+        self.model.train()
+        step = 0
+        for start in range(0, n, bs):
+            if flag.is_set() and self._handle_flags(epoch, step):
+                self._step_in_epoch = step
+                return None
+            xb = xs[start:start + bs]
+            if transform is not None:
+                xb = transform(xb)
+            if augment is not None:
+                xb = augment(xb, gen)
+            tb = xb if ts is None else ts[start:start + bs]
+            loss, out = step_fn(xb, tb)
+            b = xb.shape[0]
+            loss_sum.add_(loss, alpha=b)
+            if count is not None:
+                correct.add_(count(out, ls[start:start + b]))
+            if per_batch is not None:
+                per_batch()
+            step += 1
+            self.global_step += 1
+            if listening and time.perf_counter() >= next_report:
+                self._step_in_epoch = step
+                self._report(epoch, step, start + b, loss_sum)
+                next_report = time.perf_counter() + interval
+        self._step_in_epoch = step
+        totals = torch.stack([loss_sum, correct.to(loss_sum.dtype), torch.tensor(float(n), device=dev)])
+        if self.dist is not None:
+            from .distributed import all_reduce_sum
+
+            all_reduce_sum(totals)
+        loss_total, correct_total, seen = totals.tolist()
+        train = {"loss": loss_total / max(seen, 1)}
+        if not math.isfinite(train["loss"]):
+            raise NonFiniteLoss(train["loss"], epoch, step)
+        if count is not None:
+            train["accuracy"] = correct_total / max(seen, 1)
+        elapsed = time.perf_counter() - t0
+        self._elapsed_train += elapsed
+        return train, elapsed
+
+    def _aug_generator(self, epoch: int) -> torch.Generator:
+        g = torch.Generator(device=self.device)
+        g.manual_seed((self.config.seed * 7919 + epoch * 104729 + self.rank) % 2**63)
+        return g
+
+    # ---- reports at the reporting rate ------------------------------------------------------------------
+    def _report(self, epoch: int, step: int, seen: int, loss_sum: torch.Tensor) -> None:
+        now = time.perf_counter()
+        total = float(loss_sum)  # the one sync per report
+        t_last, seen_last, loss_last = self._mark
+        dn = seen - seen_last
+        loss = (total - loss_last) / dn if dn else math.nan
+        if not math.isfinite(loss) and dn and self.dist is None:
+            raise NonFiniteLoss(loss, epoch, step)
+        rate = dn / max(now - t_last, 1e-9)
+        self._rate = rate if not self._rate else 0.7 * self._rate + 0.3 * rate
+        remaining = (self.config.epochs - epoch) * self.rank_samples + (self.rank_samples - seen)
+        self._mark = (now, seen, total)
+        self._emit(StepEvent(epoch, step, self.steps_per_epoch, self.global_step, loss, current_lr(self.optimizer),
+                             self._rate * self.world, remaining / max(self._rate, 1e-9), now - self._fit_t0))
+        if self.report_norms and now >= getattr(self, "_next_norms", 0.0):
+            from .reporting import layer_norms
+
+            self._next_norms = now + self.norms_interval
+            self._emit(NormsEvent(epoch, self.global_step, layer_norms(self._groups)))
+        if self._watch is not None and now >= getattr(self, "_next_act", 0.0):
+            self._next_act = now + self.activation_interval
+            self._emit_activation(epoch)
+
+    def _emit_activation(self, epoch: int) -> None:
+        from .reporting import capture_activation
+
+        watch = self._watch
+        if watch is None:
+            return
+        node_id, index = watch
+        part = self.val_data if self.val_data is not None else self.train_data
+        x = part.x[index:index + 1]
+        if self.dataset.transform is not None:
+            x = self.dataset.transform(x)
+        value = capture_activation(self.model, node_id, x, self.input_names)
+        self._emit(ActivationEvent(node_id, epoch, self.global_step, index, value))
+
+    def _after_epoch_reports(self, epoch: int) -> None:
+        if self._watch is not None:
+            self._emit_activation(epoch)
+        if self.epoch_reports:
+            from .reporting import epoch_report
+
+            split = "val" if self.val_data is not None else "train"
+            part = self.splits.val if self.val_data is not None else self.splits.train
+            confusion = self.metric_set.confusion_matrix() if self.val_data is not None else None
+            self._emit(epoch_report(self.model, part.to(self.device), self.info, self.config.loss.type,
+                                    self.dataset.transform, confusion, epoch, split, self.train_data.x))
+
+    # ---- evaluation --------------------------------------------------------------------------------
+    @torch.no_grad()
+    def evaluate(self, data) -> dict:
+        """Loss and every configured metric over a split (this process's shard, then combined)."""
+        module, dev, ms = self.model, self.device, self.metric_set
+        transform = self.dataset.transform
+        was_training = module.training
+        module.eval()
+        ms.reset()
+        loss_sum = torch.zeros((), device=dev)
+        eb = self.config.eval_batch
+        try:
+            for start in range(0, len(data), eb):
+                xb = data.x[start:start + eb]
+                if transform is not None:
+                    xb = transform(xb)
+                tb = xb if data.target is None else data.target[start:start + eb]
+                if self.amp_dtype is not None:
+                    with torch.autocast(dev.type, dtype=self.amp_dtype):
+                        out = module(xb)
+                else:
+                    out = module(xb)
+                out = out.float()
+                loss_sum += self.loss_fn(out, tb) * xb.shape[0]
+                ms.update(out, data.labels[start:start + eb] if data.labels is not None else tb)
+        finally:
+            module.train(was_training)
+        totals = torch.stack([loss_sum, torch.tensor(float(len(data)), device=dev)])
+        if self.dist is not None:
+            from .distributed import all_reduce_sum
+
+            all_reduce_sum(totals)
+        loss, n = totals.tolist()
+        return {"loss": loss / max(n, 1), **ms.compute()}
