@@ -1,0 +1,1 @@
+"""Readable standalone PyTorch source for a NetStudio model (see source.generate_source)."""

@@ -1,0 +1,57 @@
+"""The generated nn.Module class: __init__ creates one layer per node, named after the node id, with
+explicit constructor arguments; forward() is written from the compiled graph."""
+from __future__ import annotations
+
+import re
+
+from ..diagnose import record
+from ..errors import ExportError
+from ..prepare import EXAMPLE_BATCH, Prepared
+from .constructors import ClassSources, constructor_call, render_call
+from .forward import ForwardWriter
+
+
+def class_name(project_name: str) -> str:
+    """"LeNet on CIFAR-10" -> "LeNetOnCIFAR10Net"."""
+    words = [w for w in re.split(r"[^0-9A-Za-z]+", project_name) if w]
+    name = "".join(w[0].upper() + w[1:] for w in words) or "Model"
+    if name[0].isdigit():
+        name = "Model" + name
+    return name if name.endswith("Net") else name + "Net"
+
+
+def _annotation(n: int) -> str:
+    return "torch.Tensor" if n == 1 else "tuple[" + ", ".join(["torch.Tensor"] * n) + "]"
+
+
+def model_class(prep: Prepared, name: str, sources: ClassSources) -> tuple[str, bool]:
+    """(class source, whether forward uses torch.nn.functional)."""
+    model = prep.model
+    layers = []
+    seen = set()
+    for node in model.graph.nodes:
+        if node.op != "call_module" or node.target in seen:
+            continue
+        seen.add(node.target)
+        cls, args, kwargs = constructor_call(prep, node.target)
+        if cls is not type(model.get_submodule(node.target)):
+            raise ExportError(f"code: '{node.target}' builds a {cls.__name__} the second time but the model holds "
+                              f"a {type(model.get_submodule(node.target)).__name__}")
+        where = f"{prep.analysis.nodes[node.target].type} '{node.target}'"
+        layers.append(f"self.{node.target} = {render_call(sources.ref(cls), cls, args, kwargs, where)}")
+    missing = [n for n, _ in model.named_children() if n not in seen]
+    if missing:
+        raise ExportError(f"code: layers {', '.join(missing)} are held by the model but never called")
+    writer = ForwardWriter(model, record(model, prep.inputs(EXAMPLE_BATCH, seed=1)))
+    params, body = writer.write()
+    ins = ", ".join(f"{p}: torch.Tensor" for p in params)
+    doc = [f'    """{prep.name}.', ""]
+    doc += [f"    Input:  {d}" for d in prep.describe("inputs")]
+    doc += [f"    Output: {d}" for d in prep.describe("outputs")]
+    doc += ['    """']
+    lines = [f"class {name}(nn.Module):", *doc, "", "    def __init__(self) -> None:",
+             "        super().__init__()"]
+    lines += [f"        {line}" for line in layers]
+    lines += ["", f"    def forward(self, {ins}) -> {_annotation(len(prep.output_names))}:"]
+    lines += [f"        {line}" for line in body]
+    return "\n".join(lines) + "\n", writer.uses_functional
