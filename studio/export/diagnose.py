@@ -2,7 +2,10 @@
 recording every node's inputs and result, then try the failing step on one layer at a time."""
 from __future__ import annotations
 
+import re
 from typing import Callable
+
+from .quiet import quiet
 
 
 def record(model, inputs: tuple) -> dict:
@@ -42,15 +45,23 @@ def find_culprit(prep, inputs: tuple, attempt: Callable) -> tuple[str, str, str]
         args, kwargs, _ = seen[node.name]
         module = prep.model.get_submodule(node.target)
         try:
-            attempt(module, args, kwargs)
+            with quiet():
+                attempt(module, args, kwargs)
         except Exception as exc:  # noqa: BLE001
             return node.target, layer_type(prep, node.target), first_line(exc)
     return None
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def first_line(exc: BaseException) -> str:
-    for line in str(exc).splitlines():
-        line = line.strip()
-        if line:
-            return line[:300]
-    return type(exc).__name__
+    """The most telling line of an exporter's error: the root cause from the ONNX exporter's
+    "Exception summary" when there is one, else the first non-empty line."""
+    text = _ANSI.sub("", str(exc))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if "## Exception summary" in lines:
+        rest = lines[lines.index("## Exception summary") + 1:]
+        if rest:
+            return re.sub(r"^<class '[\w.]+'>: ", "", rest[0])[:300]
+    return lines[0][:300] if lines else type(exc).__name__

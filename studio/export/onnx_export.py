@@ -7,27 +7,17 @@ TorchScript-based exporter (dynamo=False) is tried; the report says which one ma
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import time
 import warnings
 
 from .check import compare, require
 from .diagnose import find_culprit, first_line
 from .errors import ExportError
+from .quiet import quiet
 from .prepare import CHECK_BATCH, EXAMPLE_BATCH, Prepared, write_atomically
 from .report import ExportReport
 
 MAX_PROTO_BYTES = 2_000_000_000  # protobuf's limit for one file; larger weights need external data
-
-
-def _quiet():
-    stack = contextlib.ExitStack()
-    stack.enter_context(warnings.catch_warnings())
-    warnings.simplefilter("ignore")
-    stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
-    stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
-    return stack
 
 
 def opset_range() -> tuple[int, int]:
@@ -41,7 +31,7 @@ def _dynamo(prep: Prepared, path, opset, example) -> None:
 
     from .pt2 import batch_shapes
 
-    with _quiet():
+    with quiet():
         torch.onnx.export(prep.model, example, str(path), dynamo=True, external_data=False,
                           input_names=prep.input_names, output_names=prep.output_names,
                           dynamic_shapes=batch_shapes(prep), opset_version=opset, optimize=True, verbose=False)
@@ -51,7 +41,7 @@ def _torchscript(prep: Prepared, path, opset, example) -> None:
     import torch
 
     axes = {n: {0: "batch"} for n in prep.input_names + prep.output_names}
-    with _quiet():
+    with quiet(descriptors=True):  # it prints the TorchScript graph from C++ when an operator is missing
         torch.onnx.export(prep.model, example, str(path), dynamo=False, input_names=prep.input_names,
                           output_names=prep.output_names, dynamic_axes=axes, opset_version=opset,
                           do_constant_folding=True)
@@ -146,7 +136,7 @@ def _explain(prep: Prepared, example, opset, failures: list[str]) -> ExportError
         fd, path = tempfile.mkstemp(suffix=".onnx")
         os.close(fd)
         try:
-            with _quiet():
+            with quiet(descriptors=True):
                 torch.onnx.export(module, tuple(args), path, kwargs=dict(kwargs), dynamo=False, opset_version=opset)
         finally:
             os.unlink(path)
@@ -154,6 +144,7 @@ def _explain(prep: Prepared, example, opset, failures: list[str]) -> ExportError
     culprit = find_culprit(prep, example, attempt)
     reasons = "; ".join(failures)
     if culprit:
-        return ExportError(f"onnx: {culprit[1]} '{culprit[0]}' cannot be expressed in ONNX "
-                           f"(opset {opset or 'default'}): {culprit[2]}. Details: {reasons}")
+        which = f"opset {opset}" if opset else "the default opset"
+        return ExportError(f"onnx: {culprit[1]} '{culprit[0]}' cannot be expressed in ONNX ({which}): "
+                           f"{culprit[2]}. Export to pt2 or TorchScript instead. Details: {reasons}")
     return ExportError(f"onnx: no exporter could write this model: {reasons}")

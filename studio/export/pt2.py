@@ -7,6 +7,7 @@ import time
 from .check import compare, require
 from .diagnose import find_culprit, first_line
 from .errors import ExportError
+from .quiet import quiet
 from .prepare import CHECK_BATCH, EXAMPLE_BATCH, Prepared, write_atomically
 from .report import ExportReport
 
@@ -24,17 +25,22 @@ def to_exported_program(prep: Prepared):
 
     example = prep.inputs(EXAMPLE_BATCH, seed=1)
     try:
-        return torch.export.export(prep.model, example, dynamic_shapes=batch_shapes(prep), strict=False)
+        with quiet():
+            return torch.export.export(prep.model, example, dynamic_shapes=batch_shapes(prep), strict=False)
     except Exception as exc:
         error = exc
 
     def attempt(module, args, kwargs):
-        torch.export.export(module, tuple(args), kwargs=dict(kwargs), strict=False)
+        with quiet():
+            torch.export.export(module, tuple(args), kwargs=dict(kwargs), strict=False)
 
     culprit = find_culprit(prep, example, attempt)
     if culprit:
-        raise ExportError(f"pt2: torch.export cannot capture {culprit[1]} '{culprit[0]}': {culprit[2]}; "
-                          "export to TorchScript or ONNX instead") from None
+        why = culprit[2]
+        if "data-dependent" in why:
+            why = f"its Python control flow depends on tensor values, which torch.export cannot capture ({why})"
+        raise ExportError(f"pt2: torch.export cannot capture {culprit[1]} '{culprit[0]}': {why}; "
+                          "export to TorchScript instead") from None
     raise ExportError(f"pt2: torch.export cannot capture the model with a dynamic batch dimension: "
                       f"{first_line(error)}") from None
 

@@ -1,24 +1,15 @@
 """TorchScript: torch.jit.script, falling back to torch.jit.trace (with a note) when scripting fails."""
 from __future__ import annotations
 
-import contextlib
-import io
 import time
 import warnings
 
 from .check import compare, require
 from .diagnose import find_culprit, first_line
 from .errors import ExportError
+from .quiet import quiet
 from .prepare import CHECK_BATCH, EXAMPLE_BATCH, Prepared, write_atomically
 from .report import ExportReport
-
-
-def _quiet():
-    stack = contextlib.ExitStack()
-    stack.enter_context(warnings.catch_warnings())
-    warnings.simplefilter("ignore")
-    stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
-    return stack
 
 
 def to_torchscript(prep: Prepared):
@@ -27,14 +18,14 @@ def to_torchscript(prep: Prepared):
 
     example = prep.inputs(EXAMPLE_BATCH, seed=1)
     try:
-        with _quiet():
+        with quiet():
             return torch.jit.script(prep.model), "torch.jit.script", []
     except Exception as exc:  # scripting refuses many Python constructs; tracing may still work
         script_error = exc
     culprit = find_culprit(prep, example, lambda m, a, k: torch.jit.script(m))
     where = f" at {culprit[1]} '{culprit[0]}' ({culprit[2]})" if culprit else f" ({first_line(script_error)})"
     try:
-        with _quiet():
+        with quiet():
             traced = torch.jit.trace(prep.model, example, check_trace=False)
     except Exception as exc:
         raise ExportError(f"TorchScript: scripting failed{where}, and tracing failed too ({first_line(exc)}); "

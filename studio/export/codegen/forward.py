@@ -82,7 +82,8 @@ class ForwardWriter:
             if n.op in ("placeholder", "output") or n in self.var or n in self.unpacked:
                 continue
             value = self._result(n)
-            if isinstance(value, (tuple, list)) and n.users and all(_is_index(u, n) for u in n.users):
+            if (type(value) in (tuple, list) and n.users and n.target is not builtins.getattr
+                    and all(_is_index(u, n) for u in n.users)):  # not torch.Size: x.shape[0] stays inline
                 cls = type(self.model.get_submodule(n.target)).__name__ if n.op == "call_module" else ""
                 self._root = n.target if n.op == "call_module" else n.name
                 text = self._unpack(value, [n], TUPLE_PARTS.get(cls), self._root, used)

@@ -20,7 +20,8 @@ def loss_code(training: dict, notes: list) -> str:
     name = loss.get("type", "")
     cls = getattr(torch.nn, str(name), None)
     if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module) and str(name).endswith("Loss")):
-        message = f"the project's loss {name!r} is not a torch.nn loss; write make_loss() yourself"
+        message = (f"the project's loss {name!r} is not a torch.nn loss" if name else "the project sets no loss"
+                   ) + "; write make_loss() yourself"
         notes.append(message)
         return f"def make_loss() -> nn.Module:\n    raise NotImplementedError({message!r})\n"
     return f"def make_loss() -> nn.Module:\n    return nn.{name}({_kwargs(loss)})\n"
