@@ -99,7 +99,10 @@ def drop_node(view: CanvasView, type_name: str, pos: QPoint) -> bool:
     """A palette drag arriving on the canvas: drag-enter, then drop, with our MIME data."""
     mime = QMimeData()
     mime.setData(NODE_MIME, type_name.encode("utf-8"))
-    enter = QDragEnterEvent(QPointF(pos), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    try:  # Qt 6.12 takes a QPointF (the QPoint form is deprecated there); earlier ones a QPoint
+        enter = QDragEnterEvent(QPointF(pos), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    except TypeError:
+        enter = QDragEnterEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     QApplication.sendEvent(view.viewport(), enter)
     if not enter.isAccepted():
         return False

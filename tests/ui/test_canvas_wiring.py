@@ -46,8 +46,8 @@ def test_wire_input_conv_relu_by_dragging_between_ports(canvas):
     assert len(scene.wires) == 2
     w = scene.wires[Edge("input1", "conv2d1")]
     # the wire meets its ports exactly
-    assert w.path().pointAtPercent(0) == port_item(view, "input1").scenePos()
-    assert w.path().pointAtPercent(1) == port_item(view, "conv2d1", output=False).scenePos()
+    assert w.curve().pointAtPercent(0) == port_item(view, "input1").scenePos()
+    assert w.curve().pointAtPercent(1) == port_item(view, "conv2d1", output=False).scenePos()
     assert w.label == "1×28×28"
     assert scene.wires[Edge("conv2d1", "relu1")].label == "16×26×26"
     assert scene.nodes["relu1"].data.footer == "[16, 26, 26]"

@@ -23,7 +23,7 @@ class NodeItem(QGraphicsItem):
         self.outputs: list[PortItem] = []
         self._height = 0.0
         self._texts: dict = {}
-        self.setFlags(QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemSendsGeometryChanges)  # moves: NodeDrag
+        self.setFlags(QGraphicsItem.ItemIsSelectable)  # moves: NodeDrag and the graph's node_moved
         self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.setAcceptHoverEvents(True)
         self.setZValue(1)
@@ -143,11 +143,6 @@ class NodeItem(QGraphicsItem):
         m = 4.0  # room for the selection outline
         return QRectF(-m, -m, style.NODE_WIDTH + 2 * m, self._height + 2 * m)
 
-    def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addRoundedRect(self.card_rect(), style.CORNER, style.CORNER)
-        return path
-
     def ports(self) -> list[PortItem]:
         return self.inputs + self.outputs
 
@@ -157,12 +152,14 @@ class NodeItem(QGraphicsItem):
     def output_port(self, name: str | None) -> PortItem | None:
         return next((p for p in self.outputs if p.matches(name)), self.outputs[0] if self.outputs else None)
 
-    def itemChange(self, change, value):
-        if change == QGraphicsItem.ItemPositionHasChanged:
+    def move_to(self, pos: QPointF) -> None:
+        """Move the card and re-route its wires. (Not an itemChange override: besides being slower,
+        PySide's itemChange conversion has mis-counted references to None.)"""
+        if pos != self.pos():
+            self.setPos(pos)
             for port in self.inputs + self.outputs:
                 for wire in port.wires:
                     wire.update_path()
-        return super().itemChange(change, value)
 
     # ---- painting ---------------------------------------------------------------------------------
     def paint(self, painter, option, widget=None) -> None:

@@ -66,12 +66,6 @@ class PortItem(QGraphicsItem):
         r = style.PORT_HIT_R + 2
         return QRectF(-r, -r - (4 if self.multi else 0), 2 * r, 2 * r + (8 if self.multi else 0))
 
-    def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        r = style.PORT_HIT_R
-        path.addEllipse(QPointF(0, 0), r, r)
-        return path
-
     def _body(self, grow: float = 0.0) -> QPainterPath:
         path = QPainterPath()
         r = style.PORT_R + grow

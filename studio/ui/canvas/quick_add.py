@@ -83,7 +83,8 @@ class _Delegate(QStyledItemDelegate):
 
 class QuickAddPopup(QFrame):
     chosen = Signal(str)  # a node type name
-    dismissed = Signal()
+    dismissed = Signal()  # closed without a choice
+    closed = Signal()  # closed either way
 
     def __init__(self, registry, theme: style.Theme, parent=None, need: str | None = None) -> None:
         """need: "inputs" or "outputs" to list only types that have some (a wire waits to connect)."""
@@ -172,6 +173,7 @@ class QuickAddPopup(QFrame):
         self._done = True
         self.hide()
         self.deleteLater()
+        self.closed.emit()
         if not was_done:
             self.dismissed.emit()
 

@@ -116,8 +116,8 @@ class CanvasScene(QGraphicsScene):
             self._remove_wire(event.edge)
         elif kind == "node_moved":
             item = self.nodes.get(event.node_id)
-            if item is not None and (item.pos().x(), item.pos().y()) != tuple(event.value):
-                item.setPos(QPointF(*event.value))
+            if item is not None:
+                item.move_to(QPointF(*event.value))
         elif kind == "node_renamed":
             self._rename(event.node_id, event.name)
 

@@ -170,7 +170,8 @@ class CanvasView(QGraphicsView):
         popup = QuickAddPopup(self.canvas_scene.registry, self.canvas_scene.theme, self, need)
         at = QPointF(scene_pos)
         popup.chosen.connect(lambda name: self._quick_chosen(name, at, connect))
-        popup.destroyed.connect(lambda *_: self._quick_closed(popup))
+        popup.closed.connect(lambda: self._quick_closed(popup))
+        popup.dismissed.connect(lambda: self.setFocus(Qt.PopupFocusReason))
         self.quick_add = popup
         popup.popup_at(self.mapFromScene(scene_pos) + self.viewport().pos())
         return popup

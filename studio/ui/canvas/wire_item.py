@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainterPath, QPainterPathStroker, QPen
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from . import style
 from .node_item import NodeItem
@@ -22,7 +22,11 @@ def wire_path(p1: QPointF, p2: QPointF) -> QPainterPath:
     return path
 
 
-class WireItem(QGraphicsItem):
+class WireItem(QGraphicsPathItem):
+    """The item's own path (what Qt hit-tests and bounds) is the wire's outline, 10 px wide, plus
+    its pill; the curve itself is painted by `paint`. (Overriding shape() instead would be simpler,
+    but PySide 6.12 miscounts references to None on every such virtual call.)"""
+
     PILL_TRIES = (0.5, 0.38, 0.62, 0.26, 0.74, 0.15, 0.85)
 
     def __init__(self, edge, source_port, target_port) -> None:
@@ -32,10 +36,10 @@ class WireItem(QGraphicsItem):
         self.kind: str | None = None
         self.label = ""
         self.error = False
-        self._path = QPainterPath()
-        self._shape: QPainterPath | None = None
+        self._curve = QPainterPath()
         self._pill = QRectF()
         self._hover = False
+        self.setPen(QPen(Qt.NoPen))
         self.setFlag(QGraphicsItem.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
         self.setZValue(-1)
@@ -49,10 +53,8 @@ class WireItem(QGraphicsItem):
 
     # ---- state ------------------------------------------------------------------------------
     def set_type(self, tensor_type, error: bool) -> bool:
-        from .style import pill_text
-
         kind = tensor_type.kind if tensor_type is not None else None
-        label = pill_text(tensor_type) if tensor_type is not None else ""
+        label = style.pill_text(tensor_type) if tensor_type is not None else ""
         if (kind, label, error) == (self.kind, self.label, self.error):
             return False
         relabel = label != self.label
@@ -69,43 +71,40 @@ class WireItem(QGraphicsItem):
         return True
 
     def update_path(self) -> None:
-        self.prepareGeometryChange()
-        self._path = wire_path(self.source_port.scenePos(), self.target_port.scenePos())
-        self._shape = None
-        self._pill = self._place_pill() if self.label else QRectF()
+        # work out the new geometry first: placing the pill queries the scene's index, which must
+        # not see this item half-changed
+        curve = wire_path(self.source_port.scenePos(), self.target_port.scenePos())
+        pill = self._place_pill(curve) if self.label else QRectF()
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        outline = stroker.createStroke(curve)
+        if not pill.isEmpty():
+            outline.addRect(pill)
+        outline.setFillRule(Qt.WindingFill)
+        self._curve, self._pill = curve, pill
+        self.setPath(outline)
 
-    def _place_pill(self) -> QRectF:
+    def _place_pill(self, curve: QPainterPath) -> QRectF:
         fm = QFontMetricsF(style.Fonts.get("pill"))
         w, h = fm.horizontalAdvance(self.label) + 12, fm.height() + 4
         scene = self.scene()
         best = None
         for t in self.PILL_TRIES:
-            c = self._path.pointAtPercent(t)
+            c = curve.pointAtPercent(t)
             rect = QRectF(c.x() - w / 2, c.y() - h / 2, w, h)
             if best is None:
                 best = rect
-            if scene is None or not any(isinstance(i, NodeItem) for i in scene.items(rect.adjusted(-3, -3, 3, 3))):
+            if scene is None or not any(isinstance(i, NodeItem) for i in scene.items(
+                    rect.adjusted(-3, -3, 3, 3), Qt.IntersectsItemBoundingRect)):
                 return rect
         return best
 
     # ---- geometry ---------------------------------------------------------------------------
-    def path(self) -> QPainterPath:
-        return self._path
+    def curve(self) -> QPainterPath:
+        return QPainterPath(self._curve)
 
     def pill_rect(self) -> QRectF:
         return QRectF(self._pill)
-
-    def boundingRect(self) -> QRectF:
-        return self._path.controlPointRect().adjusted(-4, -4, 4, 4).united(self._pill.adjusted(-1, -1, 1, 1))
-
-    def shape(self) -> QPainterPath:
-        if self._shape is None:
-            stroker = QPainterPathStroker()
-            stroker.setWidth(10)
-            self._shape = stroker.createStroke(self._path)
-            if not self._pill.isEmpty():
-                self._shape.addRect(self._pill)
-        return self._shape
 
     # ---- painting ---------------------------------------------------------------------------
     def color(self) -> QColor:
@@ -127,7 +126,7 @@ class WireItem(QGraphicsItem):
             pen.setStyle(Qt.DashLine)
         painter.setPen(pen)
         painter.setBrush(Qt.NoBrush)
-        painter.drawPath(self._path)
+        painter.drawPath(self._curve)
         if lod < style.LOD_SIMPLE or self._pill.isEmpty():
             return
         painter.setPen(QPen(color, 1.2))

@@ -60,7 +60,7 @@ class NodeDrag(Interaction):
         snapped = QPointF(round(anchor.x() / SNAP) * SNAP, round(anchor.y() / SNAP) * SNAP)
         delta += snapped - anchor
         for item in self.moving:
-            item.setPos(self.start_pos[item.node_id] + delta)
+            item.move_to(self.start_pos[item.node_id] + delta)
 
     def release(self, event) -> bool:
         self.view.viewport().unsetCursor()
@@ -79,4 +79,4 @@ class NodeDrag(Interaction):
     def cancel(self) -> None:
         self.view.viewport().unsetCursor()
         for item in self.moving:
-            item.setPos(self.start_pos[item.node_id])
+            item.move_to(self.start_pos[item.node_id])

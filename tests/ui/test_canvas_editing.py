@@ -1,0 +1,200 @@
+"""Editing on the canvas with mouse and keys: quick add, select (click, rubber band, Ctrl+A),
+move, delete, copy/cut/paste/duplicate with wires, zoom about the cursor, pan, selection sync."""
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from studio.core.graph import Edge
+
+try:
+    from .canvas_helpers import (canvas, card_pos, click, drag, edges, empty_pos, port_pos,  # noqa: F401
+                                 snapshot, template_view)
+except ImportError:
+    from canvas_helpers import (canvas, card_pos, click, drag, edges, empty_pos, port_pos,  # noqa: F401
+                                snapshot, template_view)
+
+
+def test_tab_quick_add_typing_and_enter(canvas, qtbot):
+    view = canvas
+    at = QPoint(500, 300)
+    QTest.mouseMove(view.viewport(), at)
+    QTest.keyClick(view, Qt.Key_Tab)
+    popup = view.quick_add
+    assert popup is not None and popup.isVisible() and popup.search.hasFocus()
+    QTest.keyClicks(popup.search, "batchnorm")
+    assert popup.types()[:2] == ["BatchNorm1d", "BatchNorm2d"]
+    QTest.keyClick(popup.search, Qt.Key_Down)
+    QTest.keyClick(popup.search, Qt.Key_Return)
+    qtbot.waitUntil(lambda: "batchnorm2d1" in view.document.graph)
+    assert view.quick_add is None
+    assert view.document.selection == ["batchnorm2d1"]
+    card = view.canvas_scene.nodes["batchnorm2d1"].sceneBoundingRect()
+    assert view.mapToScene(view.viewport().rect()).boundingRect().contains(card)  # it lands in view
+    # Escape closes it without adding anything
+    QTest.keyClick(view, Qt.Key_Tab)
+    QTest.keyClick(view.quick_add.search, Qt.Key_Escape)
+    assert view.quick_add is None and len(view.document.graph) == 1
+
+
+def test_double_click_on_empty_canvas_opens_quick_add_there(canvas, qtbot):
+    view = canvas
+    at = QPoint(300, 200)
+    QTest.mouseDClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, at)
+    popup = view.quick_add
+    assert popup is not None
+    assert (popup.pos() - (at + view.viewport().pos())).manhattanLength() <= 2
+    QTest.keyClicks(popup.search, "gelu")
+    QTest.keyClick(popup.search, Qt.Key_Enter)
+    qtbot.waitUntil(lambda: "gelu1" in view.document.graph)
+    node = view.canvas_scene.nodes["gelu1"]
+    header = view.mapFromScene(node.scenePos() + QPointF(80, 13))
+    assert (header - at).manhattanLength() <= 12  # the card is held by its header at that point
+
+
+def test_click_ctrl_click_and_ctrl_a_select(qtbot):
+    view = template_view(qtbot, "cnn_digits")
+    click(view, card_pos(view, "conv1"))
+    assert view.document.selection == ["conv1"]
+    click(view, card_pos(view, "relu1"), Qt.ControlModifier)
+    assert view.document.selection == ["conv1", "relu1"]
+    click(view, card_pos(view, "conv1"), Qt.ControlModifier)
+    assert view.document.selection == ["relu1"]
+    QTest.keyClick(view, Qt.Key_A, Qt.ControlModifier)
+    assert view.document.selection == list(view.document.graph.nodes)
+    click(view, empty_pos(view, card_pos(view, "conv1"), dy=-120))
+    assert view.document.selection == []
+
+
+def test_rubber_band_selects_the_cards_it_touches(qtbot):
+    view = template_view(qtbot, "cnn_digits")
+    a, b = card_pos(view, "conv1"), card_pos(view, "relu1")
+    start = empty_pos(view, a, dx=-20, dy=-60)
+    drag(view, start, QPoint(b.x(), b.y() + 20))
+    assert view.document.selection == ["conv1", "relu1"]
+    # Shift adds to what is selected
+    c = card_pos(view, "pool1")
+    drag(view, empty_pos(view, c, dy=-60), QPoint(c.x() + 10, c.y() + 10), modifiers=Qt.ShiftModifier)
+    assert view.document.selection == ["conv1", "relu1", "pool1"]
+
+
+def test_selection_follows_the_document(qtbot):
+    view = template_view(qtbot, "cnn_digits")
+    view.document.set_selection(["fc1", "relu3"])
+    assert {i.node_id for i in view.canvas_scene.selectedItems()} == {"fc1", "relu3"}
+    view.center_on_node("fc1")
+    centre = view.mapToScene(view.viewport().rect().center())
+    assert view.canvas_scene.nodes["fc1"].sceneBoundingRect().contains(centre)
+
+
+def test_moving_cards_is_one_command_per_drag(qtbot):
+    view = template_view(qtbot, "cnn_digits")
+    graph, stack = view.document.graph, view.document.undo_stack
+    click(view, card_pos(view, "conv1"))
+    click(view, card_pos(view, "relu1"), Qt.ControlModifier)
+    before = {n: graph.node(n).pos for n in ("conv1", "relu1")}
+    start = card_pos(view, "conv1")
+    drag(view, start, QPoint(start.x() + 100, start.y() + 60), steps=12)
+    assert stack.count() == 1 and stack.undoText().startswith("Move")
+    for n, (x, y) in before.items():
+        nx, ny = graph.node(n).pos
+        assert abs(nx - x - 100) <= 10 and abs(ny - y - 60) <= 10
+    wire_in = view.canvas_scene.wires[Edge("input", "conv1")]
+    assert wire_in.curve().pointAtPercent(1) == view.canvas_scene.nodes["conv1"].input_port(None).scenePos()
+    stack.undo()
+    assert {n: graph.node(n).pos for n in before} == before
+    assert view.canvas_scene.nodes["conv1"].pos() == QPointF(*before["conv1"])
+
+
+def test_delete_removes_selected_cards_and_their_wires(qtbot):
+    view = template_view(qtbot, "cnn_digits")
+    n_edges = len(view.document.graph.edges)
+    click(view, card_pos(view, "relu1"))
+    QTest.keyClick(view, Qt.Key_Delete)
+    assert "relu1" not in view.document.graph and "relu1" not in view.canvas_scene.nodes
+    assert len(view.document.graph.edges) == n_edges - 2
+    assert all(not e.touches("relu1") for e in view.canvas_scene.wires)
+    view.document.undo_stack.undo()
+    assert Edge("conv1", "relu1") in view.canvas_scene.wires and Edge("relu1", "pool1") in view.canvas_scene.wires
+    # a selected wire alone is deleted with Backspace
+    w = view.canvas_scene.wires[Edge("conv1", "relu1")]
+    mid = view.mapFromScene(w.curve().pointAtPercent(0.25))
+    click(view, mid)
+    assert w.isSelected()
+    QTest.keyClick(view, Qt.Key_Backspace)
+    assert Edge("conv1", "relu1") not in view.document.graph.edges and "relu1" in view.document.graph
+
+
+def test_copy_paste_duplicate_and_cut_keep_the_wires(qtbot):
+    view = template_view(qtbot, "cnn_digits")
+    graph = view.document.graph
+    click(view, card_pos(view, "conv1"))
+    click(view, card_pos(view, "relu1"), Qt.ControlModifier)
+    QTest.keyClick(view, Qt.Key_C, Qt.ControlModifier)
+    text = QApplication.clipboard().text()
+    assert '"conv1"' in text and '"relu1"' in text
+    n = len(graph)
+    QTest.keyClick(view, Qt.Key_V, Qt.ControlModifier)
+    new = view.document.selection
+    assert len(graph) == n + 2 and len(new) == 2 and set(new).isdisjoint({"conv1", "relu1"})
+    conv, relu = (graph.node(i) for i in new)
+    assert (conv.type, relu.type) == ("Conv2d", "ReLU") and conv.params == graph.node("conv1").params
+    assert Edge(new[0], new[1]) in graph.edges and Edge(new[0], new[1]) in view.canvas_scene.wires
+    assert not any(e.touches(new[0]) and e.source == "input" for e in graph.edges)  # only inner wires
+    QTest.keyClick(view, Qt.Key_D, Qt.ControlModifier)
+    dup = view.document.selection
+    assert len(graph) == n + 4 and Edge(dup[0], dup[1]) in graph.edges
+    QTest.keyClick(view, Qt.Key_X, Qt.ControlModifier)
+    assert len(graph) == n + 2 and not set(dup) & set(graph.nodes)
+    assert view.document.undo_stack.undoText().startswith("Cut")
+    QTest.keyClick(view, Qt.Key_V, Qt.ControlModifier)  # what was cut pastes back, wired
+    back = view.document.selection
+    assert len(graph) == n + 4 and Edge(back[0], back[1]) in graph.edges
+
+
+def test_wheel_zooms_about_the_cursor(qtbot):
+    view = template_view(qtbot, "cnn_digits")
+    at = card_pos(view, "pool1")
+    under = view.mapToScene(at)
+    zoom = view.zoom()
+    for _ in range(3):
+        event = QWheelEvent(QPointF(at), QPointF(view.viewport().mapToGlobal(at)), QPoint(0, 0), QPoint(0, 120),
+                            Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+        QApplication.sendEvent(view.viewport(), event)
+    assert view.zoom() > zoom * 1.5
+    after = view.mapToScene(at)
+    assert abs(after.x() - under.x()) * view.zoom() <= 1.5 and abs(after.y() - under.y()) * view.zoom() <= 1.5
+    view.reset_zoom()
+    assert abs(view.zoom() - 1.0) < 1e-9
+
+
+def test_middle_drag_and_space_drag_pan(qtbot):
+    view = template_view(qtbot, "cnn_digits")
+    before = view.mapToScene(QPoint(100, 100))
+    start = empty_pos(view, card_pos(view, "conv1"), dy=-100)
+    drag(view, start, QPoint(start.x() + 80, start.y() + 30), button=Qt.MiddleButton)
+    moved = view.mapToScene(QPoint(100, 100))
+    assert abs((before.x() - moved.x()) - 80) <= 1 and abs((before.y() - moved.y()) - 30) <= 1
+    assert view.document.undo_stack.count() == 0
+    QTest.keyPress(view, Qt.Key_Space)
+    grab = card_pos(view, "conv1")  # Space+drag pans even when it starts on a card
+    drag(view, grab, QPoint(grab.x() - 50, grab.y()))
+    QTest.keyRelease(view, Qt.Key_Space)
+    again = view.mapToScene(QPoint(100, 100))
+    assert abs((again.x() - moved.x()) - 50) <= 1  # the canvas followed the hand leftwards
+    assert view.document.undo_stack.count() == 0
+
+
+def test_fit_all_shows_every_card_and_auto_layout_is_undoable(qtbot):
+    view = template_view(qtbot, "resnet_block")
+    view.fit_all()
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert all(visible.contains(item.sceneBoundingRect()) for item in view.canvas_scene.nodes.values())
+    before = snapshot(view)
+    view.auto_layout()
+    assert snapshot(view) != before
+    assert view.document.undo_stack.undoText() == "Auto-layout"
+    view.document.undo_stack.undo()
+    assert snapshot(view) == before
