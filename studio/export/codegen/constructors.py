@@ -56,7 +56,12 @@ def recording_constructors():
     try:
         yield calls
     finally:
-        sys.setprofile(previous)
+        sys.setprofile(None)
+        if previous is not None:  # give a running profiler back its hook
+            if callable(previous):
+                sys.setprofile(previous)
+            elif hasattr(previous, "enable"):
+                previous.enable()  # cProfile.Profile installs itself from C
 
 
 def constructor_call(prep, node_id: str):
