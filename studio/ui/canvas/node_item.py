@@ -23,6 +23,8 @@ class NodeItem(QGraphicsItem):
         self.outputs: list[PortItem] = []
         self._height = 0.0
         self._texts: dict = {}
+        self.shown_outputs = None  # what the scene last showed here (to skip unchanged cards)
+        self.shown_key = None
         self.setFlags(QGraphicsItem.ItemIsSelectable)  # moves: NodeDrag and the graph's node_moved
         self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.setAcceptHoverEvents(True)

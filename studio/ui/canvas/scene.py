@@ -16,7 +16,9 @@ from .card import card_data
 from .node_item import NodeItem
 from .wire_item import WireItem
 
-SCENE_HALF = 200_000.0
+
+
+RECT_MARGIN = 3000.0
 
 
 class CanvasScene(QGraphicsScene):
@@ -28,7 +30,10 @@ class CanvasScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.wires: dict[Edge, WireItem] = {}
         self._syncing = False
-        self.setSceneRect(QRectF(-SCENE_HALF, -SCENE_HALF, 2 * SCENE_HALF, 2 * SCENE_HALF))
+        self._dirty: set[str] = set()  # cards whose params changed since the last analysis
+        # The scene's rect is fixed around the cards (see _fit_rect): its index divides that rect,
+        # so a huge rect would leave hundreds of items per index cell, and an automatic one that
+        # grows with every wire rebuilds the whole index on the next query. The view pans further.
         self.setItemIndexMethod(QGraphicsScene.BspTreeIndex)
         document.graph_changed.connect(self._on_graph_event)
         document.analysis_changed.connect(self._on_analysis)
@@ -52,13 +57,18 @@ class CanvasScene(QGraphicsScene):
             self.wires.clear()
             analysis = self.document.analysis
             warnings = self._warnings(analysis)
+            self._fit_rect()
             for node in self.graph.nodes.values():
                 self._add_node(node.id, analysis.nodes.get(node.id), warnings.get(node.id))
             errors = {n for n, i in analysis.nodes.items() if i.error}
             for edge in self.graph.edges:
-                wire = self._add_wire(edge)
+                wire = self._add_wire(edge, route=False)
                 if wire is not None:
-                    wire.set_type(analysis.edge_types.get(edge), edge.target in errors)
+                    wire.set_type(analysis.edge_types.get(edge), edge.target in errors, reroute=False)
+            # route the wires once every card is in place: placing a pill asks the scene's index
+            # which cards it would cover, and that index is built once here rather than per wire
+            for wire in self.wires.values():
+                wire.update_path()
         finally:
             self._syncing = False
         self._on_document_selection(self.document.selection)
@@ -66,12 +76,30 @@ class CanvasScene(QGraphicsScene):
     def _add_node(self, node_id: str, info=None, warning=None) -> NodeItem:
         node = self.graph.node(node_id)
         item = NodeItem(node_id, card_data(node, info, self.registry.get(node.type), warning))
+        if info is not None:
+            item.shown_outputs, item.shown_key = info.outputs, (info.error, warning)
         item.setPos(QPointF(*node.pos))
         self.addItem(item)
         self.nodes[node_id] = item
+        self._ensure_in_rect(item)
         return item
 
-    def _add_wire(self, edge: Edge) -> WireItem | None:
+    def _ensure_in_rect(self, item: NodeItem) -> None:
+        rect = item.sceneBoundingRect()
+        if not self.sceneRect().contains(rect):
+            grown = rect.adjusted(-RECT_MARGIN, -RECT_MARGIN, RECT_MARGIN, RECT_MARGIN)
+            self.setSceneRect(self.sceneRect().united(grown))
+
+    def _fit_rect(self) -> None:
+        """Set the scene rect to a margin around where the graph's cards are (from the graph, before
+        any item exists: asking an unset scene rect costs a pass over every item). It only grows,
+        by _ensure_in_rect, until the next rebuild."""
+        xs = [n.pos[0] for n in self.graph.nodes.values()] or [0.0]
+        ys = [n.pos[1] for n in self.graph.nodes.values()] or [0.0]
+        bounds = QRectF(min(xs), min(ys), max(xs) - min(xs) + style.NODE_WIDTH, max(ys) - min(ys) + 200)
+        self.setSceneRect(bounds.adjusted(-RECT_MARGIN, -RECT_MARGIN, RECT_MARGIN, RECT_MARGIN))
+
+    def _add_wire(self, edge: Edge, route: bool = True) -> WireItem | None:
         src, dst = self.nodes.get(edge.source), self.nodes.get(edge.target)
         if src is None or dst is None:
             return None
@@ -81,7 +109,8 @@ class CanvasScene(QGraphicsScene):
         wire = WireItem(edge, out_port, in_port)
         self.addItem(wire)
         self.wires[edge] = wire
-        wire.update_path()
+        if route:
+            wire.update_path()
         out_port.update()
         in_port.update()
         return wire
@@ -110,6 +139,8 @@ class CanvasScene(QGraphicsScene):
                 finally:
                     self._syncing = False
                 self._sync_selection_to_document()
+        elif kind == "param_changed":
+            self._dirty.add(event.node_id)
         elif kind == "edge_added":
             self._add_wire(event.edge)
         elif kind == "edge_removed":
@@ -118,6 +149,7 @@ class CanvasScene(QGraphicsScene):
             item = self.nodes.get(event.node_id)
             if item is not None:
                 item.move_to(QPointF(*event.value))
+                self._ensure_in_rect(item)
         elif kind == "node_renamed":
             self._rename(event.node_id, event.name)
 
@@ -127,6 +159,7 @@ class CanvasScene(QGraphicsScene):
             return
         self.nodes[new] = item
         item.node_id = new
+        self._dirty.add(new)
         for edge in [e for e in self.wires if e.touches(old)]:
             wire = self.wires.pop(edge)
             wire.edge = Edge(new if edge.source == old else edge.source, new if edge.target == old else edge.target,
@@ -144,17 +177,27 @@ class CanvasScene(QGraphicsScene):
         return out
 
     def _on_analysis(self, analysis) -> None:
+        """Repaint what changed. The analyzer hands back the very same outputs list for a node whose
+        type, params and inputs did not change (its inference cache), so an unchanged card is
+        recognised by identity without recomputing what it shows."""
         warnings = self._warnings(analysis)
-        graph_nodes, registry = self.graph.nodes, self.registry
+        graph_nodes, registry, infos = self.graph.nodes, self.registry, analysis.nodes
+        dirty, self._dirty = self._dirty, set()
         for node_id, item in self.nodes.items():
             node = graph_nodes.get(node_id)
-            if node is not None:
-                item.set_data(card_data(node, analysis.nodes.get(node_id), registry.get(node.type),
-                                        warnings.get(node_id)))
-        infos = analysis.nodes
+            if node is None:
+                continue
+            info = infos.get(node_id)
+            outs = info.outputs if info is not None else None
+            key = (info.error if info is not None else None, warnings.get(node_id))
+            if outs and outs is item.shown_outputs and key == item.shown_key and node_id not in dirty:
+                continue
+            item.set_data(card_data(node, info, registry.get(node.type), key[1]))
+            item.shown_outputs, item.shown_key = outs, key
+        edge_types = analysis.edge_types
         for edge, wire in self.wires.items():
             info = infos.get(edge.target)
-            wire.set_type(analysis.edge_types.get(edge), bool(info is not None and info.error))
+            wire.set_type(edge_types.get(edge), bool(info is not None and info.error))
 
     # ---- selection ----------------------------------------------------------------------------
     def selected_ids(self) -> list[str]:

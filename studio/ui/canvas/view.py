@@ -19,6 +19,7 @@ from .quick_add import QuickAddPopup
 from .scene import CanvasScene
 from .wire_item import WireItem
 
+PAN_LIMIT = 200_000.0
 LOCKED = "The graph cannot be edited while a run is training"
 
 
@@ -31,6 +32,7 @@ class CanvasView(QGraphicsView):
         self.document = document
         self.canvas_scene = CanvasScene(document, self)
         self.setScene(self.canvas_scene)
+        self.setSceneRect(QRectF(-PAN_LIMIT, -PAN_LIMIT, 2 * PAN_LIMIT, 2 * PAN_LIMIT))  # pan freely
         self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing | QPainter.SmoothPixmapTransform)
         self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
         self.setCacheMode(QGraphicsView.CacheBackground)
@@ -124,9 +126,9 @@ class CanvasView(QGraphicsView):
         rect = QRectF()
         for item in nodes:
             rect = rect.united(item.sceneBoundingRect())
-        rect.adjust(-40, -40, 40, 40)
         vp = self.viewport().rect()
-        scale = min(vp.width() / rect.width(), vp.height() / rect.height())
+        margin = 32  # view pixels around the graph
+        scale = min(max(1, vp.width() - 2 * margin) / rect.width(), max(1, vp.height() - 2 * margin) / rect.height())
         scale = min(1.0, max(self.MIN_ZOOM, scale))
         self.setTransform(QTransform.fromScale(scale, scale))
         self.centerOn(rect.center())

@@ -36,6 +36,7 @@ class WireItem(QGraphicsPathItem):
         self.kind: str | None = None
         self.label = ""
         self.error = False
+        self._type = None
         self._curve = QPainterPath()
         self._pill = QRectF()
         self._hover = False
@@ -52,7 +53,10 @@ class WireItem(QGraphicsPathItem):
             port.update()
 
     # ---- state ------------------------------------------------------------------------------
-    def set_type(self, tensor_type, error: bool) -> bool:
+    def set_type(self, tensor_type, error: bool, reroute: bool = True) -> bool:
+        if tensor_type is self._type and error == self.error and tensor_type is not None:
+            return False  # the same object from the analyzer's cache: nothing changed
+        self._type = tensor_type
         kind = tensor_type.kind if tensor_type is not None else None
         label = style.pill_text(tensor_type) if tensor_type is not None else ""
         if (kind, label, error) == (self.kind, self.label, self.error):
@@ -64,7 +68,7 @@ class WireItem(QGraphicsPathItem):
         self.target_port.refresh_tooltip()
         self.target_port.update()
         self.setToolTip(f"{self.edge.source} → {self.edge.target}" + (f": {tensor_type}" if tensor_type else ""))
-        if relabel:
+        if relabel and reroute:
             self.update_path()
         else:
             self.update()
