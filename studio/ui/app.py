@@ -102,8 +102,9 @@ def _finish_startup(window, file: str | None, probe: bool = False) -> None:
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
 
-        window.summary.model.finish()
         _report("ready")
+        window.summary.model.finish()
+        _report("counted")
         QTimer.singleShot(0, QApplication.quit)
 
 

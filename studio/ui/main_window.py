@@ -6,12 +6,12 @@ Construction is in two steps so the window can appear before the layer library (
 is loaded: `MainWindow()` builds the frame, `attach(document)` builds the views."""
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from . import actions as _actions
-from . import icons
+from . import icons, stats_service
 from .files import FileController
 from .settings import app_settings
 from .theme import apply_theme, current_theme
@@ -60,8 +60,8 @@ class MainWindow(QMainWindow):
             self.attach(document)
 
     # ---- building the views -------------------------------------------------------------------
-    def attach(self, document) -> None:
-        """Build the canvas, panels, actions and menus for `document` (once)."""
+    def attach(self, document, canvas=None) -> None:
+        """Build the canvas (or use `canvas`), panels, actions and menus for `document` (once)."""
         from studio.core.registry import default_registry
 
         from .canvas_host import create_canvas
@@ -72,7 +72,7 @@ class MainWindow(QMainWindow):
 
         self.document = document
         self.files = FileController(self, document, use_settings=self.use_settings)
-        self.canvas = create_canvas(document, self)
+        self.canvas = canvas if canvas is not None else create_canvas(document, self)
         self.setCentralWidget(self.canvas)
         self.palette = PaletteWidget(default_registry(), self)
         self.inspector = InspectorPanel(document, self)
@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         document.locked_changed.connect(self._on_locked)
         self.problems.set_analysis(document.analysis)
         self.update_title()
+        stats_service.service().warm_up()
         self.statusBar().showMessage("Ready", 3000)
         self.canvas.setFocus()
 
@@ -173,8 +174,8 @@ class MainWindow(QMainWindow):
         self.status_size.setText(f"{n} node{'s' if n != 1 else ''}{params}")
 
     def _on_graph_event(self, event) -> None:
-        if event.kind == "reset":
-            QTimer.singleShot(0, lambda: self.canvas_call("fit_all"))
+        if event.kind in ("node_added", "node_removed", "reset"):
+            self._show_size()
 
     def _on_locked(self, locked: bool) -> None:
         for name in ("cut", "paste", "duplicate", "delete", "quick_add", "auto_layout"):

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxL
 
 from studio.core.summary import human
 
+from . import stats_service
 from .theme import color
 
 COLUMNS = ("Node", "Type", "Output shape", "Parameters", "FLOPs")
@@ -35,6 +36,7 @@ class SummaryModel(QAbstractTableModel):
         self._timer = QTimer(self)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._count_some)
+        stats_service.service().ready.connect(self._resume)
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -51,6 +53,10 @@ class SummaryModel(QAbstractTableModel):
         self.endResetModel()
         self._timer.start()
 
+    def _resume(self) -> None:
+        if self.counting:
+            self._timer.start()
+
     @property
     def counting(self) -> bool:
         return self._next < len(self.infos)
@@ -61,16 +67,16 @@ class SummaryModel(QAbstractTableModel):
             self._count_some(budget=3600.0)
 
     def _count_some(self, budget: float = SLICE_S) -> None:
-        from studio.core.stats import node_stats
-
+        if not stats_service.service().is_ready:
+            if budget < 60:  # an idle slice: wait for the warm-up (it restarts us when ready)
+                self._timer.stop()
+                stats_service.service().warm_up()
+                return
+            stats_service.service().warm_up(wait=True)
         start = self._next
         deadline = time.perf_counter() + budget
         while self._next < len(self.infos):
-            info = self.infos[self._next]
-            try:
-                s = node_stats(info)
-            except Exception:  # noqa: BLE001 - a layer the meta device cannot size shows no count
-                s = None
+            s = stats_service.stats_for(self.infos[self._next])
             self.stats[self._next] = s
             if s is not None:
                 self.total_params += s.params

@@ -14,7 +14,7 @@ from studio.core.graph import GraphError, check_node_id
 from studio.core.spec import ParamError
 from studio.core.summary import human
 
-from .. import icons
+from .. import icons, stats_service
 from ..commands import RenameNode, SetParam
 from .editors import ParamEditor, editor_for
 
@@ -107,6 +107,7 @@ class InspectorPanel(QWidget):
         document.analysis_changed.connect(lambda _a: self.refresh())
         document.graph_changed.connect(self._on_graph_event)
         document.locked_changed.connect(self._on_locked)
+        stats_service.service().ready.connect(self.refresh)
         self._on_locked(document.locked)
         self._on_selection(document.selection)
 
@@ -207,8 +208,10 @@ class InspectorPanel(QWidget):
             for i, port in enumerate(spec.outputs):
                 label = "Output" if len(spec.outputs) == 1 else f"Output {port.name}"
                 rows.append((label, str(outs[i]) if i < len(outs) else "?"))
-            stats = _stats(info)
-            if stats is not None:
+            stats = stats_service.stats_for(info)
+            if stats is stats_service.PENDING:
+                rows += [("Parameters", "…"), ("FLOPs", "…")]
+            elif stats is not None:
                 rows.append(("Parameters", f"{stats.params:,}"))
                 rows.append(("FLOPs", human(stats.flops)))
         for r, (name, value) in enumerate(rows):
@@ -302,11 +305,3 @@ class InspectorPanel(QWidget):
         self.body.setEnabled(not locked)
         self.body.setToolTip("Editing is locked while a run trains." if locked else "")
 
-
-def _stats(info):
-    from studio.core.stats import node_stats
-
-    try:
-        return node_stats(info)
-    except Exception:  # noqa: BLE001 - a layer that cannot be sized shows no count rather than failing
-        return None

@@ -1,0 +1,256 @@
+"""`python -m studio bench editor`: how the editor keeps up with large graphs.
+
+For generated graphs of about 100, 1,000 and 5,000 nodes (a stem, then residual blocks of real layers:
+Conv2d -> BatchNorm2d -> ReLU -> Conv2d -> BatchNorm2d -> Add(shortcut) -> ReLU, with pooling, and a
+classifier head) it measures:
+
+- open: load the file + first analysis + building the main window's views (canvas, palette,
+  inspector, problems, analyzer table) and showing it, offscreen;
+- edit: one param change near the input (the Input's image size, which changes every downstream
+  shape), pushed as an undoable SetParam through the document, until every synchronous view
+  (analysis, problems, analyzer table shapes, canvas, inspector) has updated;
+- revalidate: the core analysis alone after the same edit (no Qt);
+- stats: the analyzer table's parameter and FLOP counts after the edit (filled in idle time slices,
+  so they never block the window; reported separately).
+
+Median and p95 of the repeats. Targets (DESIGN.md): edit < 50 ms and open < 1 s at 1,000 nodes.
+The layer library (torch) is loaded once before any timing; opening a file never imports it again.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+SIZES = (100, 1000, 5000)
+EDIT_TARGET_MS = 50.0
+OPEN_TARGET_S = 1.0
+
+
+def generate_graph(n_nodes: int, image: int = 32):
+    """A plausible CNN of about `n_nodes` nodes: a stem, residual blocks (7 nodes each, with a
+    MaxPool2d every few blocks while the image is larger than 4x4) and a classifier head."""
+    from studio.core.graph import Graph
+
+    g = Graph()
+    x, y = 0.0, 0.0
+    step = 230.0
+
+    def add(type_name, params=None, src=None, node_id=None, dy=0.0):
+        nonlocal x
+        x += step
+        node = g.add_node(type_name, params or {}, (x, y + dy), node_id=node_id)
+        for s in ([src] if isinstance(src, str) else (src or [])):
+            g.connect(s, node.id)
+        return node.id
+
+    with g.batch():
+        g.add_node("Input", {"shape": [3, image, image]}, (0.0, 0.0), node_id="input")
+        last = add("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, "input", "stem_conv")
+        last = add("BatchNorm2d", None, last, "stem_bn")
+        last = add("ReLU", None, last, "stem_relu")
+        size, block = image, 0
+        while len(g) + 7 + 5 <= n_nodes:
+            block += 1
+            if block % 4 == 0 and size > 4 and len(g) + 8 + 5 <= n_nodes:
+                last = add("MaxPool2d", {"kernel_size": 2}, last, f"pool{block}")
+                size //= 2
+            shortcut = last
+            a = add("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, last, f"b{block}_conv1", 90)
+            a = add("BatchNorm2d", None, a, f"b{block}_bn1", 90)
+            a = add("ReLU", None, a, f"b{block}_relu1", 90)
+            a = add("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, a, f"b{block}_conv2", 90)
+            a = add("BatchNorm2d", None, a, f"b{block}_bn2", 90)
+            a = add("Add", None, [a, shortcut], f"b{block}_add")
+            last = add("ReLU", None, a, f"b{block}_relu2")
+            if x > 20 * step * 7:  # wrap into rows so the canvas stays roughly square
+                x, y = 0.0, y + 400.0
+        last = add("AdaptiveAvgPool2d", {"output_size": 1}, last, "gap")
+        last = add("Flatten", None, last, "flatten")
+        while len(g) < n_nodes - 2:  # pad the head to the exact size
+            last = add("Linear", {"out_features": 64}, last)
+            if len(g) < n_nodes - 2:
+                last = add("ReLU", None, last)
+        last = add("Linear", {"out_features": 10}, last, "classifier")
+        add("Output", None, last, "output")
+    return g
+
+
+def _pct(values, q):
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def _figures(values) -> dict:
+    return {"median": statistics.median(values), "p95": _pct(values, 0.95), "min": min(values),
+            "max": max(values), "n": len(values)}
+
+
+def _write_project(graph, folder: Path, n: int) -> Path:
+    from studio.core.project import Project
+
+    path = folder / f"generated_{n}.json"
+    Project(f"Generated {n}-node CNN", graph).save(path)
+    return path
+
+
+def measure_size(n: int, folder: Path, opens: int, edits: int, app) -> dict:
+    from studio.core.analysis import Analyzer
+    from studio.core.project import load_project
+
+    from studio.ui.commands import SetParam
+    from studio.ui.document import Document
+    from studio.ui.main_window import MainWindow
+
+    graph = generate_graph(n)
+    path = _write_project(graph, folder, n)
+    open_s, load_s, analyse_s = [], [], []
+    window = None
+    for _ in range(opens):
+        if window is not None:
+            window.close()
+            window.deleteLater()
+            app.processEvents()
+        t0 = time.perf_counter()
+        project = load_project(path)
+        t1 = time.perf_counter()
+        document = Document(project)
+        t2 = time.perf_counter()
+        window = MainWindow(use_settings=False)
+        window.resize(1600, 1000)
+        window.attach(document)
+        window.show()
+        window.fit_to_graph()
+        app.processEvents()
+        t3 = time.perf_counter()
+        open_s.append(t3 - t0)
+        load_s.append(t1 - t0)
+        analyse_s.append(t2 - t1)
+    document = window.document
+    ok = document.analysis.ok
+    model = window.summary.model
+    t = time.perf_counter()
+    model.finish()
+    first_stats_s = time.perf_counter() - t
+    document.set_selection(["stem_conv"])  # the inspector shows a node downstream of the edit
+    app.processEvents()
+
+    edit_ms, stats_ms = [], []
+    sizes = (36, 32)
+    for i in range(edits):
+        value = [3, sizes[i % 2], sizes[i % 2]]
+        t0 = time.perf_counter()
+        document.push(SetParam(document.graph, "input", "shape", value))
+        t1 = time.perf_counter()
+        edit_ms.append((t1 - t0) * 1e3)
+        assert window.inspector.shape_text().get("Output", "").endswith(f"{sizes[i % 2]}]"), "stale shapes"
+        model.finish()
+        stats_ms.append((time.perf_counter() - t1) * 1e3)
+        app.processEvents()
+    document.undo_stack.setClean()
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    # the same edits with the window's own views but a bare canvas: what the canvas costs
+    from studio.ui.canvas_host import PlaceholderCanvas
+
+    document = Document(load_project(path))
+    window = MainWindow(use_settings=False)
+    window.resize(1600, 1000)
+    window.attach(document, canvas=PlaceholderCanvas(document))
+    window.show()
+    document.set_selection(["stem_conv"])
+    app.processEvents()
+    bare_ms = []
+    for i in range(edits):
+        t0 = time.perf_counter()
+        document.push(SetParam(document.graph, "input", "shape", [3, sizes[i % 2], sizes[i % 2]]))
+        bare_ms.append((time.perf_counter() - t0) * 1e3)
+        window.summary.model.finish()
+        app.processEvents()
+    # the core alone, on a fresh graph (no Qt, no views)
+    core_graph = load_project(path).graph
+    analyzer = Analyzer(core_graph)
+    analyzer.analysis()
+    core_ms = []
+    for i in range(edits):
+        core_graph.set_param("input", "shape", [3, sizes[i % 2], sizes[i % 2]])
+        t0 = time.perf_counter()
+        analyzer.analysis()
+        core_ms.append((time.perf_counter() - t0) * 1e3)
+    document.undo_stack.setClean()  # closing must not stop at the unsaved-changes prompt
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    return {"nodes": len(graph), "edges": len(graph.edges), "valid": ok,
+            "open_s": _figures(open_s), "load_s": _figures(load_s), "first_analysis_s": _figures(analyse_s),
+            "first_stats_s": first_stats_s,
+            "edit_ms": _figures(edit_ms), "edit_ms_without_canvas": _figures(bare_ms), "revalidate_ms": _figures(core_ms), "stats_ms": _figures(stats_ms)}
+
+
+def run(args) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from studio.core.registry import default_registry
+    from studio.ui.canvas_host import PlaceholderCanvas, create_canvas
+    from studio.ui.theme import apply_theme
+
+    app = QApplication.instance() or QApplication(["netstudio-bench"])
+    apply_theme("dark")
+    from studio.ui import stats_service
+
+    t = time.perf_counter()
+    default_registry()
+    registry_s = time.perf_counter() - t
+    t = time.perf_counter()
+    stats_service.service().warm_up(wait=True)  # the one-time torch._dynamo import of the FLOP counter
+    warmup_s = time.perf_counter() - t
+    quick = getattr(args, "quick", False)
+    sizes = (100, 1000) if quick else SIZES
+    opens, edits = (2, 5) if quick else (5, 30)
+    from studio.ui.document import Document
+
+    canvas_kind = "placeholder (CanvasView not built yet)" if isinstance(
+        create_canvas(Document()), PlaceholderCanvas) else "CanvasView"
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            results.append(measure_size(n, Path(tmp), opens if n < 5000 else max(2, opens // 2), edits, app))
+    at_1000 = next((r for r in results if r["nodes"] == 1000), None)
+    out = {"suite": "editor", "canvas": canvas_kind, "registry_load_s": registry_s, "stats_warmup_s": warmup_s, "sizes": results,
+           "targets": {"edit_ms": EDIT_TARGET_MS, "open_s": OPEN_TARGET_S}}
+    if at_1000:
+        out["edit_ms_1000_median"] = at_1000["edit_ms"]["median"]
+        out["open_s_1000_median"] = at_1000["open_s"]["median"]
+        out["meets_targets"] = (at_1000["edit_ms"]["median"] < EDIT_TARGET_MS
+                                and at_1000["open_s"]["median"] < OPEN_TARGET_S)
+    if getattr(args, "json", False):
+        print(json.dumps(out, indent=2))
+        return 0
+    print(f"editor benchmark (canvas: {canvas_kind}); once per process, not timed below: layer library "
+          f"{registry_s:.2f} s, FLOP-counter warm-up {warmup_s:.2f} s")
+    print("  open: load + analysis + window views; edit: Input size change -> every view updated;")
+    print("  bare: the same edit without the canvas; core: analysis alone; stats: params/FLOPs recount")
+    cols = ("open s", "edit ms", "bare ms", "core ms", "stats ms")
+    print(f"{'nodes':>6} " + " ".join(f"{c:>15}" for c in cols))
+    print(f"{'':>6} " + " ".join(f"{'median / p95':>15}" for _ in cols))
+    for r in results:
+        cells = []
+        for key, fmt in (("open_s", "{:.3f}"), ("edit_ms", "{:.1f}"), ("edit_ms_without_canvas", "{:.1f}"),
+                         ("revalidate_ms", "{:.1f}"), ("stats_ms", "{:.1f}")):
+            f = r[key]
+            cells.append(f"{fmt.format(f['median'])} / {fmt.format(f['p95'])}".rjust(15))
+        print(f"{r['nodes']:>6} " + " ".join(cells))
+    if at_1000:
+        verdict = "meets" if out["meets_targets"] else "MISSES"
+        print(f"1,000 nodes: edit {out['edit_ms_1000_median']:.1f} ms (target < {EDIT_TARGET_MS:.0f}), "
+              f"open {out['open_s_1000_median']:.3f} s (target < {OPEN_TARGET_S:.0f}): {verdict} the targets")
+    return 0
