@@ -198,3 +198,20 @@ def test_fit_all_shows_every_card_and_auto_layout_is_undoable(qtbot):
     assert view.document.undo_stack.undoText() == "Auto-layout"
     view.document.undo_stack.undo()
     assert snapshot(view) == before
+
+
+def test_context_menu_offers_what_fits_where_it_was_opened(qtbot):
+    from studio.ui.canvas.context_menu import canvas_menu
+
+    view = template_view(qtbot, "cnn_digits")
+    menu = canvas_menu(view, card_pos(view, "relu1"))
+    texts = [a.text() for a in menu.actions() if a.text()]
+    assert texts == ["Copy 'relu1'", "Cut 'relu1'", "Duplicate 'relu1'", "Delete 'relu1'"]
+    assert view.document.selection == ["relu1"]
+    next(a for a in menu.actions() if a.text() == "Delete 'relu1'").trigger()
+    assert "relu1" not in view.document.graph
+    empty = canvas_menu(view, empty_pos(view, card_pos(view, "conv1"), dy=-120))
+    assert [a.text() for a in empty.actions() if a.text()][:2] == ["Add node here…", "Paste"]
+    view.document.set_locked(True)
+    locked = canvas_menu(view, card_pos(view, "conv1"))
+    assert {a.text(): a.isEnabled() for a in locked.actions() if a.text()}["Delete 'conv1'"] is False

@@ -110,7 +110,10 @@ class NodeItem(QGraphicsItem):
         inner = style.NODE_WIDTH - 2 * style.PAD_X
         fm = {k: QFontMetricsF(F(k)) for k in ("title", "type", "param", "shape", "port")}
         t = {"title": fm["title"].elidedText(d.title, Qt.ElideRight, inner - (12 if d.warning else 0)),
-             "type": fm["type"].elidedText(d.type, Qt.ElideRight, inner)}
+             "type": fm["type"].elidedText(d.type, Qt.ElideRight, inner), "type_font": "type"}
+        if t["type"] != d.type:  # a long type name (TransformerEncoderLayer) in a narrower face
+            narrow = QFontMetricsF(F("type_narrow"))
+            t["type"], t["type_font"] = narrow.elidedText(d.type, Qt.ElideRight, inner), "type_narrow"
         params = []
         for name, value in d.params:
             v = fm["param"].elidedText(value, Qt.ElideLeft, inner * 0.55)
@@ -202,7 +205,7 @@ class NodeItem(QGraphicsItem):
             painter.drawEllipse(QPointF(rect.width() - px - 4, style.HEADER_H / 2), 4, 4)
         y = style.HEADER_H
         painter.setPen(theme.text_muted)
-        painter.setFont(style.Fonts.get("type"))
+        painter.setFont(style.Fonts.get(t["type_font"]))
         painter.drawText(QRectF(px, y, w, style.TYPE_ROW_H), Qt.AlignVCenter | Qt.AlignLeft, t["type"])
         y += style.TYPE_ROW_H
         painter.setFont(style.Fonts.get("param"))

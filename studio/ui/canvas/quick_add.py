@@ -104,7 +104,11 @@ class QuickAddPopup(QFrame):
         self.setStyleSheet(f"#QuickAdd {{ border: 1px solid {theme.accent.name()}; border-radius: 6px; }}"
                            f"QLineEdit {{ padding: 5px; border: 1px solid {theme.card_border.name()};"
                            f" border-radius: 4px; background: {theme.background.name()}; color: {theme.text.name()}; }}"
-                           "QListWidget { border: none; }")
+                           f"QListWidget {{ border: none; background: {theme.card.name()}; outline: none; }}"
+                           f"QScrollBar:vertical {{ background: {theme.card.name()}; width: 8px; }}"
+                           f"QScrollBar::handle:vertical {{ background: {theme.card_border.name()};"
+                           " border-radius: 4px; min-height: 24px; }"
+                           "QScrollBar::add-line, QScrollBar::sub-line { height: 0; }")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)
@@ -140,6 +144,8 @@ class QuickAddPopup(QFrame):
             self.list.addItem(item)
         if self.list.count():
             self.list.setCurrentRow(0)
+        rows = min(max(self.list.count(), 1), 8)
+        self.resize(self.width(), 6 + 30 + 4 + rows * 40 + 6 + 2)
 
     def types(self) -> list[str]:
         return [self.list.item(i).data(TYPE_ROLE) for i in range(self.list.count())]

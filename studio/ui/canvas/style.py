@@ -144,6 +144,7 @@ class Fonts:
             f = cls._cache[name] = {
                 "title": lambda: _font(12, bold=True),
                 "type": lambda: _font(11),
+                "type_narrow": lambda: _font(11, family="DejaVu Sans Condensed"),
                 "param": lambda: _font(10),
                 "shape": lambda: _font(11, family="DejaVu Sans Mono"),
                 "pill": lambda: _font(10, family="DejaVu Sans Condensed"),

@@ -336,6 +336,14 @@ class CanvasView(QGraphicsView):
             self._active.cancel()
             self._active = None
 
+    def contextMenuEvent(self, event) -> None:
+        from .context_menu import canvas_menu
+
+        menu = canvas_menu(self, event.pos())
+        if menu is not None:
+            menu.exec(event.globalPos())
+        event.accept()
+
     # ---- keys ---------------------------------------------------------------------------------
     def event(self, event) -> bool:
         if event.type() == QEvent.KeyPress and event.key() == Qt.Key_Tab and not event.modifiers():

@@ -1,0 +1,48 @@
+"""The canvas's right-click menu: what can be done to the card (or selection) under the mouse, or,
+on empty canvas, adding a node there, pasting and tidying up."""
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QMenu
+
+from .node_item import NodeItem
+from .wire_item import WireItem
+
+
+def canvas_menu(view, view_pos) -> QMenu | None:
+    item = view.item_at(QPointF(view_pos))
+    scene_pos = view.mapToScene(view_pos)
+    menu = QMenu(view)
+    editable = not view.document.locked
+
+    def add(text, slot, shortcut=None, enabled=True):
+        action = menu.addAction(text, slot)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setEnabled(enabled)
+        return action
+
+    if isinstance(item, NodeItem):
+        if item.node_id not in view.canvas_scene.selected_ids():
+            view.canvas_scene.select_only([item.node_id])
+        n = len(view.canvas_scene.selected_ids())
+        what = f"'{item.node_id}'" if n == 1 else f"{n} nodes"
+        add(f"Copy {what}", view.copy, QKeySequence.Copy)
+        add(f"Cut {what}", view.cut, QKeySequence.Cut, editable)
+        add(f"Duplicate {what}", view.duplicate, "Ctrl+D", editable)
+        menu.addSeparator()
+        add(f"Delete {what}", view.delete_selected, QKeySequence.Delete, editable)
+    elif isinstance(item, WireItem):
+        view.canvas_scene.select_only([])
+        item.setSelected(True)
+        add(f"Delete wire {item.edge.source} → {item.edge.target}", view.delete_selected, QKeySequence.Delete,
+            editable)
+    else:
+        add("Add node here…", lambda: view.open_quick_add(scene_pos), "Tab", editable)
+        add("Paste", view.paste, QKeySequence.Paste, editable)
+        menu.addSeparator()
+        add("Select all", view.select_all, QKeySequence.SelectAll)
+        add("Auto-layout", view.auto_layout, None, editable and bool(view.graph.nodes))
+        add("Fit to view", view.fit_all, "F")
+    return menu
