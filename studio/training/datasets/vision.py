@@ -101,12 +101,17 @@ def _download(name: str, root: Path, folder: Path, files: tuple[str, ...], allow
     import torchvision.datasets as tvd
 
     cls = {"MNIST": tvd.MNIST, "Fashion-MNIST": tvd.FashionMNIST, "CIFAR-10": tvd.CIFAR10}[name]
+    created = [p for p in (folder, *folder.parents) if not p.exists()]
     try:
         root.mkdir(parents=True, exist_ok=True)
         cls(str(root), train=True, download=True)
     except Exception as exc:
-        first = str(exc).strip().splitlines()
-        reason = next((ln.strip() for ln in first if "error" in ln.lower()), first[0] if first else type(exc).__name__)
+        for p in sorted(created, key=lambda p: len(p.parts), reverse=True):  # leave no empty folders behind
+            if p.is_dir() and not any(p.iterdir()):
+                p.rmdir()
+        lines = [ln.strip(" <>") for ln in str(exc).strip().splitlines() if ln.strip()]
+        errors = [ln for ln in lines if "error" in ln.lower()]
+        reason = errors[-1] if errors else (lines[-1] if lines else type(exc).__name__)
         raise TrainingError(f"{name} is not in {folder}/ and could not be downloaded (is this machine "
                             f"offline? {reason}). Download it on a machine that is online, or {where}") from None
 
