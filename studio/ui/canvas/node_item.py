@@ -106,19 +106,16 @@ class NodeItem(QGraphicsItem):
                 port.setPos(x, y)
 
     def _elide_texts(self) -> None:
-        d, F = self.data, style.Fonts.get
+        d, elide, width = self.data, style.elide, style.text_width
         inner = style.NODE_WIDTH - 2 * style.PAD_X
-        fm = {k: QFontMetricsF(F(k)) for k in ("title", "type", "param", "shape", "port")}
-        t = {"title": fm["title"].elidedText(d.title, Qt.ElideRight, inner - (12 if d.warning else 0)),
-             "type": fm["type"].elidedText(d.type, Qt.ElideRight, inner), "type_font": "type"}
+        t = {"title": elide("title", d.title, inner - (12 if d.warning else 0)),
+             "type": elide("type", d.type, inner), "type_font": "type"}
         if t["type"] != d.type:  # a long type name (TransformerEncoderLayer) in a narrower face
-            narrow = QFontMetricsF(F("type_narrow"))
-            t["type"], t["type_font"] = narrow.elidedText(d.type, Qt.ElideRight, inner), "type_narrow"
+            t["type"], t["type_font"] = elide("type_narrow", d.type, inner), "type_narrow"
         params = []
         for name, value in d.params:
-            v = fm["param"].elidedText(value, Qt.ElideLeft, inner * 0.55)
-            n = fm["param"].elidedText(name, Qt.ElideRight, inner - fm["param"].horizontalAdvance(v) - 6)
-            params.append((n, v))
+            v = elide("param", value, inner * 0.55, left=True)
+            params.append((elide("param", name, inner - width("param", v) - 6), v))
         t["params"] = params
         rows = []
         half = inner / 2 - 4
@@ -126,14 +123,12 @@ class NodeItem(QGraphicsItem):
             left = d.inputs[i][0] if len(d.inputs) > 1 and i < len(d.inputs) else ""
             right = d.outputs[i] if len(d.outputs) > 1 and i < len(d.outputs) else ""
             shape = d.out_texts[i] if right and i < len(d.out_texts) else ""
-            rw = inner - (fm["port"].horizontalAdvance(left) + 8 if left else 0)
-            r_name = fm["port"].elidedText(right, Qt.ElideRight, rw * 0.5) if right else ""
-            r_shape = fm["shape"].elidedText(shape, Qt.ElideLeft, rw - fm["port"].horizontalAdvance(r_name) - 6)
-            rows.append((fm["port"].elidedText(left, Qt.ElideRight, half if right else inner), r_name, r_shape))
+            rw = inner - (width("port", left) + 8 if left else 0)
+            r_name = elide("port", right, rw * 0.5) if right else ""
+            r_shape = elide("shape", shape, rw - width("port", r_name) - 6, left=True)
+            rows.append((elide("port", left, half if right else inner), r_name, r_shape))
         t["rows"] = rows
-        footer = d.error or d.footer
-        t["footer"] = (fm["param"] if d.error else fm["shape"]).elidedText(footer, Qt.ElideRight, inner)
-        t["simple"] = d.title
+        t["footer"] = elide("param", d.error, inner) if d.error else elide("shape", d.footer, inner)
         self._texts = t
 
     # ---- geometry ---------------------------------------------------------------------------------
@@ -226,7 +221,7 @@ class NodeItem(QGraphicsItem):
             if right:
                 painter.drawText(r, Qt.AlignVCenter | Qt.AlignRight, right)
                 if shape:
-                    adv = QFontMetricsF(style.Fonts.get("port")).horizontalAdvance(right) + 6
+                    adv = style.text_width("port", right) + 6
                     painter.setFont(style.Fonts.get("shape"))
                     painter.setPen(theme.text_muted)
                     painter.drawText(r.adjusted(0, 0, -adv, 0), Qt.AlignVCenter | Qt.AlignRight, shape)

@@ -31,6 +31,8 @@ class CanvasScene(QGraphicsScene):
         self.wires: dict[Edge, WireItem] = {}
         self._syncing = False
         self._dirty: set[str] = set()  # cards whose params changed since the last analysis
+        self._selected_wires: set = set()
+        self.show_ports = True  # False when zoomed out: ports are neither drawn nor targets
         # The scene's rect is fixed around the cards (see _fit_rect): its index divides that rect,
         # so a huge rect would leave hundreds of items per index cell, and an automatic one that
         # grows with every wire rebuilds the whole index on the next query. The view pans further.
@@ -82,6 +84,9 @@ class CanvasScene(QGraphicsScene):
         self.addItem(item)
         self.nodes[node_id] = item
         self._ensure_in_rect(item)
+        if not self.show_ports:
+            for port in item.ports():
+                port.setVisible(False)
         return item
 
     def _ensure_in_rect(self, item: NodeItem) -> None:
@@ -108,6 +113,8 @@ class CanvasScene(QGraphicsScene):
             return None  # the analyzer reports the bad port; there is nothing to draw it between
         wire = WireItem(edge, out_port, in_port)
         self.addItem(wire)
+        self.addItem(wire.pill)
+        wire.pill.setVisible(self.show_ports)
         self.wires[edge] = wire
         if route:
             wire.update_path()
@@ -119,6 +126,7 @@ class CanvasScene(QGraphicsScene):
         wire = self.wires.pop(edge, None)
         if wire is not None:
             wire.detach()
+            self.removeItem(wire.pill)
             self.removeItem(wire)
 
     # ---- graph events -------------------------------------------------------------------------
@@ -208,6 +216,10 @@ class CanvasScene(QGraphicsScene):
         return [i for i in self.selectedItems() if isinstance(i, WireItem)]
 
     def _on_scene_selection(self) -> None:
+        wires = set(self.selected_wires())
+        for wire in wires ^ self._selected_wires:  # pills are cached: repaint them in the new colour
+            wire.pill.update()
+        self._selected_wires = wires
         if not self._syncing:
             self._sync_selection_to_document()
 
@@ -251,6 +263,17 @@ class CanvasScene(QGraphicsScene):
             for port in item.ports():
                 port.update()
         self.update()
+
+    def set_show_ports(self, show: bool) -> None:
+        """Zoomed out, hide ports and shape pills: a thousand tiny items cost more to visit than
+        to draw, and are too small to read or hit there anyway."""
+        if show != self.show_ports:
+            self.show_ports = show
+            for item in self.nodes.values():
+                for port in item.ports():
+                    port.setVisible(show)
+            for wire in self.wires.values():
+                wire.pill.setVisible(show and wire.isVisible())
 
     def _on_locked(self, locked: bool) -> None:
         self.update()

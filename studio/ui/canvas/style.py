@@ -5,8 +5,10 @@ theme, swapped by `set_theme`) so a theme change is one repaint, not a rebuild."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
 # ---- metrics (scene units; 1 unit = 1 px at 100% zoom) -------------------------------------------
 NODE_WIDTH = 160.0
@@ -151,6 +153,22 @@ class Fonts:
                 "port": lambda: _font(10),
             }[name]()
         return f
+
+
+@lru_cache(maxsize=8192)
+def metrics(font_key: str) -> QFontMetricsF:
+    return QFontMetricsF(Fonts.get(font_key))
+
+
+@lru_cache(maxsize=16384)
+def elide(font_key: str, text: str, width: float, left: bool = False) -> str:
+    """Text cut with an ellipsis to fit `width` (cached: a thousand cards share most strings)."""
+    return metrics(font_key).elidedText(text, Qt.ElideLeft if left else Qt.ElideRight, width)
+
+
+@lru_cache(maxsize=16384)
+def text_width(font_key: str, text: str) -> float:
+    return metrics(font_key).horizontalAdvance(text)
 
 
 def pill_text(t) -> str:

@@ -105,9 +105,13 @@ class CanvasView(QGraphicsView):
         if view_pos is None:
             view_pos = QPointF(self.viewport().rect().center())
         before = self.mapToScene(view_pos.toPoint())
-        self.setTransform(QTransform.fromScale(target, target))
+        self._set_zoom(target)
         after = self.mapFromScene(before)
         self.scroll_by(after.x() - view_pos.x(), after.y() - view_pos.y())
+
+    def _set_zoom(self, scale: float) -> None:
+        self.setTransform(QTransform.fromScale(scale, scale))
+        self.canvas_scene.set_show_ports(scale >= style.LOD_SIMPLE)
 
     def _cursor_scene_pos(self) -> QPointF | None:
         pos = self.viewport().mapFromGlobal(QCursor.pos())
@@ -120,7 +124,7 @@ class CanvasView(QGraphicsView):
     def fit_all(self) -> None:
         nodes = self.canvas_scene.nodes.values()
         if not nodes:
-            self.setTransform(QTransform())
+            self._set_zoom(1.0)
             self.centerOn(0, 0)
             return
         rect = QRectF()
@@ -130,7 +134,7 @@ class CanvasView(QGraphicsView):
         margin = 32  # view pixels around the graph
         scale = min(max(1, vp.width() - 2 * margin) / rect.width(), max(1, vp.height() - 2 * margin) / rect.height())
         scale = min(1.0, max(self.MIN_ZOOM, scale))
-        self.setTransform(QTransform.fromScale(scale, scale))
+        self._set_zoom(scale)
         self.centerOn(rect.center())
 
     def center_on_node(self, node_id: str) -> None:

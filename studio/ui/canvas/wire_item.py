@@ -40,7 +40,9 @@ class WireItem(QGraphicsPathItem):
         self._curve = QPainterPath()
         self._pill = QRectF()
         self._hover = False
+        self.pill = PillItem(self)  # a separate item, so that no other wire is drawn across it
         self.setPen(QPen(Qt.NoPen))
+        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)  # panning blits instead of re-stroking
         self.setFlag(QGraphicsItem.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
         self.setZValue(-1)
@@ -68,6 +70,7 @@ class WireItem(QGraphicsPathItem):
         self.target_port.refresh_tooltip()
         self.target_port.update()
         self.setToolTip(f"{self.edge.source} → {self.edge.target}" + (f": {tensor_type}" if tensor_type else ""))
+        self.pill.setToolTip(self.toolTip())
         if relabel and reroute:
             self.update_path()
         else:
@@ -87,6 +90,7 @@ class WireItem(QGraphicsPathItem):
         outline.setFillRule(Qt.WindingFill)
         self._curve, self._pill = curve, pill
         self.setPath(outline)
+        self.pill.set_rect(pill)
 
     def _place_pill(self, curve: QPainterPath) -> QRectF:
         fm = QFontMetricsF(style.Fonts.get("pill"))
@@ -121,7 +125,6 @@ class WireItem(QGraphicsPathItem):
 
     def paint(self, painter, option, widget=None) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        theme = self.scene().theme
         painter.setRenderHint(painter.RenderHint.Antialiasing)
         color = self.color()
         width = 2.0 + (1.0 if (self._hover or self.isSelected()) else 0.0)
@@ -131,15 +134,14 @@ class WireItem(QGraphicsPathItem):
         painter.setPen(pen)
         painter.setBrush(Qt.NoBrush)
         painter.drawPath(self._curve)
-        if lod < style.LOD_SIMPLE or self._pill.isEmpty():
-            return
-        painter.setPen(QPen(color, 1.2))
-        painter.setBrush(theme.pill_bg)
-        r = self._pill.height() / 2
-        painter.drawRoundedRect(self._pill, r, r)
-        painter.setFont(style.Fonts.get("pill"))
-        painter.setPen(theme.text)
-        painter.drawText(self._pill, Qt.AlignCenter, self.label)
+
+    def set_shown(self, shown: bool) -> None:
+        self.setVisible(shown)
+        self.pill.setVisible(shown and self.scene() is not None and self.scene().show_ports)
+
+    def update(self, *args) -> None:
+        super().update(*args)
+        self.pill.update()
 
     def hoverEnterEvent(self, event) -> None:
         self._hover = True
@@ -148,6 +150,39 @@ class WireItem(QGraphicsPathItem):
     def hoverLeaveEvent(self, event) -> None:
         self._hover = False
         self.update()
+
+
+class PillItem(QGraphicsItem):
+    """The tensor shape in a small pill on a wire. Above every wire, below every card."""
+
+    def __init__(self, wire: WireItem) -> None:
+        super().__init__()
+        self.wire = wire
+        self._rect = QRectF()
+        self.setZValue(-0.5)
+        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        self.setAcceptedMouseButtons(Qt.NoButton)  # a click goes to the wire underneath
+
+    def set_rect(self, rect: QRectF) -> None:
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = QRectF(rect)
+
+    def boundingRect(self) -> QRectF:
+        return self._rect.adjusted(-1, -1, 1, 1)
+
+    def paint(self, painter, option, widget=None) -> None:
+        if self._rect.isEmpty() or not self.wire.label:
+            return
+        theme = self.scene().theme
+        painter.setRenderHint(painter.RenderHint.Antialiasing)
+        painter.setPen(QPen(self.wire.color(), 1.2))
+        painter.setBrush(theme.pill_bg)
+        r = self._rect.height() / 2
+        painter.drawRoundedRect(self._rect, r, r)
+        painter.setFont(style.Fonts.get("pill"))
+        painter.setPen(theme.text)
+        painter.drawText(self._rect, Qt.AlignCenter, self.wire.label)
 
 
 class WirePreview(QGraphicsItem):

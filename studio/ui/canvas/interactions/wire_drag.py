@@ -40,7 +40,7 @@ class WireDrag(Interaction):
             order = {e: i for i, e in enumerate(self.document.graph.edges)}
             self.detached = max(port.wires, key=lambda w: order.get(w.edge, -1))
             self.anchor = self.detached.source_port
-            self.detached.setVisible(False)
+            self.detached.set_shown(False)
         else:
             self.anchor = port
         self.blocked = self._cycle_nodes()
@@ -182,4 +182,4 @@ class WireDrag(Interaction):
         if self.preview.scene() is not None:
             self.scene.removeItem(self.preview)
         if self.detached is not None:
-            self.detached.setVisible(True)
+            self.detached.set_shown(True)
