@@ -143,7 +143,7 @@ def measure_size(n: int, folder: Path, opens: int, edits: int, app) -> dict:
     app.processEvents()
 
     edit_ms, stats_ms = [], []
-    sizes = (36, 32)
+    sizes = (40, 32)  # 32 -> 4x4 after the pools, 40 -> 5x5: every downstream shape changes
     for i in range(edits):
         value = [3, sizes[i % 2], sizes[i % 2]]
         t0 = time.perf_counter()

@@ -25,7 +25,7 @@ class Document(QObject):
     def __init__(self, project: Project | None = None, parent=None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.modified_changed.emit(not clean))
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self._unsubscribe = None
         self._selection: list[str] = []
         self._locked = False
@@ -98,6 +98,9 @@ class Document(QObject):
         if ids != self._selection:
             self._selection = ids
             self.selection_changed.emit(ids)
+
+    def _on_clean_changed(self, clean: bool) -> None:  # a method, so it disconnects when we are deleted
+        self.modified_changed.emit(not clean)
 
     # ---- events -------------------------------------------------------------------------------
     def _on_graph_event(self, event: GraphEvent) -> None:

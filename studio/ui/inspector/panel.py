@@ -131,12 +131,12 @@ class InspectorPanel(QWidget):
         self.refresh()
 
     def _build_form(self) -> None:
+        self.rows = {}  # first: removing a focused field finishes its edit, which refreshes the panel
         while self.form.count():
             w = self.form.takeAt(0).widget()
             if w is not None:
                 w.setParent(None)
                 w.deleteLater()
-        self.rows.clear()
         info = self.document.analysis.nodes.get(self.node_id)
         spec = info.spec if info else None
         self.id_error.hide()
@@ -160,7 +160,7 @@ class InspectorPanel(QWidget):
             self.form.addWidget(editor, 2 * i, 1)
             self.form.addWidget(error, 2 * i + 1, 1)
             row = self.rows[param.name] = _FieldRow(editor, label, error)
-            editor.edited.connect(lambda value, n=param.name: self._on_edited(n, value))
+            editor.edited.connect(lambda value, n=param.name, r=row, i=self.node_id: self._on_edited(i, n, value, r))
             editor.invalid.connect(lambda reason, r=row: self._refuse(r, reason))
 
     # ---- display ------------------------------------------------------------------------------
@@ -187,7 +187,7 @@ class InspectorPanel(QWidget):
         for name, row in self.rows.items():
             value = node.params.get(name, _MISSING)
             if value is _MISSING:
-                value = info.params[name] if info and info.params else row.editor.param.default
+                value = (info.params or {}).get(name, row.editor.param.default) if info else row.editor.param.default
             if row.pending is None:
                 row.editor.set_value(value)
                 self._show_error(row, field_problems.get(name))
@@ -236,15 +236,23 @@ class InspectorPanel(QWidget):
         row.editor.set_invalid(bool(message))
 
     def _refuse(self, row: _FieldRow, reason: str) -> None:
+        if not any(row is r for r in self.rows.values()):
+            return  # a field of the node shown before
         row.pending = reason
         self._show_error(row, reason)
 
     # ---- editing ------------------------------------------------------------------------------
-    def _on_edited(self, name: str, value) -> None:
-        row = self.rows[name]
+    def _on_edited(self, node_id: str, name: str, value, row: _FieldRow) -> None:
+        """An editor's value. It may come from a field of the node shown before (a focused field
+        finishes its edit as the selection moves on): that still applies to its own node if valid."""
+        current_row = self.rows.get(name) is row and node_id == self.node_id
         graph = self.document.graph
-        node = graph.node(self.node_id)
-        info = self.document.analysis.nodes.get(self.node_id)
+        if node_id not in graph:
+            return
+        node = graph.node(node_id)
+        info = self.document.analysis.nodes.get(node_id)
+        if info is None or info.spec is None:
+            return
         spec = info.spec
         param = spec.param(name)
         try:
@@ -262,10 +270,12 @@ class InspectorPanel(QWidget):
                 given[name] = value
             spec.resolve_params(given)
         except ParamError as exc:
-            self._refuse(row, str(exc))
+            if current_row:
+                self._refuse(row, str(exc))
             return
-        row.pending = None
-        self._show_error(row, None)
+        if current_row:
+            row.pending = None
+            self._show_error(row, None)
         current = node.params.get(name, _MISSING)
         if value is None and current is _MISSING:
             return
@@ -273,7 +283,7 @@ class InspectorPanel(QWidget):
             return
         if current == value:
             return
-        if not self.document.push(SetParam(graph, self.node_id, name, value)):
+        if not self.document.push(SetParam(graph, node_id, name, value)):
             self.refresh()
 
     def _rename(self) -> None:

@@ -1,0 +1,87 @@
+"""The GUI's command line: --screenshot renders a 1600x1000 PNG and exits 0; a bad FILE exits 2
+with the message and no traceback; `bench editor --quick` prints its figures."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "resources" / "templates"
+
+
+def run_studio(*args, tmp_path, timeout=300):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", NETSTUDIO_CONFIG_DIR=str(tmp_path / "cfg"),
+               NETSTUDIO_DATA_DIR=str(tmp_path / "data"))
+    return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=timeout)
+
+
+def test_screenshot_writes_a_1600x1000_png(tmp_path, qapp):
+    out = tmp_path / "shot.png"
+    proc = run_studio("--screenshot", str(out), str(TEMPLATES / "resnet_block.json"), tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1600, 1000)
+    # not a blank frame: the dark theme's window colour dominates, but there is content
+    colours = {image.pixel(x, y) for x in range(0, 1600, 16) for y in range(0, 1000, 16)}
+    assert len(colours) > 20
+
+
+def test_screenshot_of_the_default_project(tmp_path, qapp):
+    out = tmp_path / "default.png"
+    proc = run_studio("--screenshot", str(out), tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert QImage(str(out)).size().width() == 1600
+
+
+@pytest.mark.parametrize("content, expect", [
+    ('{"format": "netstudio", "version": 1, "nodes": [', "not valid JSON"),
+    ('{"format": "other"}', "not a NetStudio project"),
+    (None, "no such file"),
+])
+def test_screenshot_of_a_bad_file_exits_2_without_traceback(tmp_path, content, expect):
+    bad = tmp_path / "bad.json"
+    if content is not None:
+        bad.write_text(content, encoding="utf-8")
+    out = tmp_path / "x.png"
+    proc = run_studio("--screenshot", str(out), str(bad), tmp_path=tmp_path)
+    assert proc.returncode == 2
+    assert expect in proc.stderr and "bad.json" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+def test_bench_editor_quick_prints_its_figures(tmp_path):
+    proc = run_studio("bench", "editor", "--quick", "--json", tmp_path=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    sizes = {r["nodes"]: r for r in result["sizes"]}
+    assert set(sizes) == {100, 1000}
+    for r in sizes.values():
+        assert r["valid"]
+        for key in ("open_s", "edit_ms", "edit_ms_without_canvas", "revalidate_ms", "stats_ms"):
+            assert r[key]["median"] > 0 and r[key]["p95"] >= r[key]["median"]
+    assert result["edit_ms_1000_median"] == sizes[1000]["edit_ms"]["median"]
+
+
+def test_generated_graphs_are_valid_and_sized():
+    from studio.bench.editor import generate_graph
+    from studio.core.analysis import analyze
+
+    for n in (100, 1000):
+        g = generate_graph(n)
+        assert len(g) == n
+        analysis = analyze(g)
+        assert analysis.ok, analysis.problems[:3]
+        assert sum(1 for node in g.nodes.values() if node.type == "Add") > n // 10  # residual branches
+        g.set_param("input", "shape", [3, 40, 40])
+        before = analyze(generate_graph(n))
+        after = analyze(g)
+        changed = [i for i in after.order[1:] if after.nodes[i].inputs != before.nodes[i].inputs]
+        assert changed == after.order[1:after.order.index("gap") + 1]  # every image shape, up to the global pool
