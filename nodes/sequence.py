@@ -88,10 +88,27 @@ _RNN_PORTS = (Port("out", "the whole output sequence [time, hidden]"),
               Port("hidden", "the last layer's final hidden state [hidden]"))
 
 
-def _rnn(type_name, cls, doc, lstm=False, nonlin=False):
+def _rnn_flops(gates: int):
+    """Matmul FLOPs for one sample (a multiply-add counts 2). Counted by formula: running a
+    recurrent layer on meta tensors would unroll every time step in Python."""
+
+    def flops(p, inputs, outputs):
+        time, features = inputs[0].shape
+        h, dirs = p["hidden_size"], 2 if p["bidirectional"] else 1
+        total = 0
+        for layer in range(p["num_layers"]):
+            width = features if layer == 0 else h * dirs
+            total += dirs * time * gates * 2 * h * (width + h)
+        return total
+
+    return flops
+
+
+def _rnn(type_name, cls, doc, gates, lstm=False, nonlin=False):
     return NodeSpec(type=type_name, category="sequence", torch_name=f"torch.nn.{type_name}", doc=doc,
                     params=_rnn_params(nonlin), infer=_rnn_infer, build=_rnn_build(cls),
-                    outputs=_RNN_PORTS, wire=_rnn_wire(lstm), key_params=("hidden_size", "num_layers"))
+                    outputs=_RNN_PORTS, wire=_rnn_wire(lstm), key_params=("hidden_size", "num_layers"),
+                    flops=_rnn_flops(gates))
 
 
 def _pe_infer(p, inputs):
@@ -128,11 +145,11 @@ SEQ_POOL = NodeSpec(
 
 SPECS = [
     EMBEDDING,
-    _rnn("RNN", nn.RNN, "Elman recurrent layer over [time, features] (batch-first).", nonlin=True),
+    _rnn("RNN", nn.RNN, "Elman recurrent layer over [time, features] (batch-first).", 1, nonlin=True),
     _rnn("LSTM", nn.LSTM, "Long short-term memory over [time, features]: ports for the whole output "
-         "and the last hidden state.", lstm=True),
+         "and the last hidden state.", 4, lstm=True),
     _rnn("GRU", nn.GRU, "Gated recurrent unit over [time, features]: ports for the whole output and "
-         "the last hidden state."),
+         "the last hidden state.", 3),
     POSITIONAL,
     SEQ_POOL,
 ]

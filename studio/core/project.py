@@ -117,8 +117,14 @@ def _parse(text: str, source: str) -> dict:
                            f"not a {type(record).__name__}")
     if record.get("format") != FORMAT:
         raise ProjectError(f"{source}: is not a NetStudio project (\"format\" should be \"{FORMAT}\", "
-                           f"got {record.get('format')!r})")
+                           f"got {_short(record.get('format'))})")
     return record
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """repr() cut to fit in a one-line message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _refuse_constant(name: str):
@@ -129,7 +135,7 @@ def _migrate(record: dict, source: str) -> dict:
     version = record.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
         raise ProjectError(f"{source}: \"version\" must be a whole number (this NetStudio writes "
-                           f"{VERSION}), got {version!r}")
+                           f"{VERSION}), got {_short(version)}")
     if version > VERSION:
         raise ProjectError(f"{source}: was written by a newer NetStudio (file version {version}; this "
                            f"one reads up to {VERSION}); update NetStudio to open it")
@@ -146,7 +152,7 @@ def _check(record: dict, source: str) -> dict:
     """Check the plain records; return them normalised (ports default to None)."""
     name = record.get("name", "Untitled")
     if not isinstance(name, str):
-        raise ProjectError(f"{source}: \"name\" must be text, got {name!r}")
+        raise ProjectError(f"{source}: \"name\" must be text, got {_short(name)}")
     nodes = record.get("nodes", [])
     edges = record.get("edges", [])
     training = record.get("training", {})
@@ -163,10 +169,10 @@ def _check(record: dict, source: str) -> dict:
     for i, n in enumerate(nodes):
         where = f"{source}: node {i + 1}"
         if not isinstance(n, dict):
-            raise ProjectError(f"{where} must be an object with \"id\" and \"type\", got {n!r:.60}")
+            raise ProjectError(f"{where} must be an object with \"id\" and \"type\", got {_short(n)}")
         node_id = n.get("id")
         if not isinstance(node_id, str):
-            raise ProjectError(f"{where} needs an \"id\" (text), got {node_id!r:.60}")
+            raise ProjectError(f"{where} needs an \"id\" (text), got {_short(node_id)}")
         where = f"{source}: node '{node_id:.60}'"
         try:
             check_node_id(node_id)
@@ -178,7 +184,7 @@ def _check(record: dict, source: str) -> dict:
         type_name = n.get("type")
         if not isinstance(type_name, str) or not type_name:
             raise ProjectError(f"{where} needs a \"type\" (a layer name such as \"Linear\"), "
-                               f"got {type_name!r:.60}")
+                               f"got {_short(type_name)}")
         params = n.get("params", {})
         if not isinstance(params, dict):
             raise ProjectError(f"{where}: \"params\" must be an object, got {type(params).__name__}")
@@ -186,26 +192,26 @@ def _check(record: dict, source: str) -> dict:
         if (not isinstance(pos, (list, tuple)) or len(pos) != 2
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                            for v in pos)):
-            raise ProjectError(f"{where}: \"pos\" must be two numbers [x, y], got {pos!r:.60}")
+            raise ProjectError(f"{where}: \"pos\" must be two numbers [x, y], got {_short(pos)}")
         out_nodes.append({"id": node_id, "type": type_name, "params": params,
                           "pos": (float(pos[0]), float(pos[1]))})
     out_edges = []
     for i, e in enumerate(edges):
         where = f"{source}: edge {i + 1}"
         if not isinstance(e, dict):
-            raise ProjectError(f"{where} must be an object with \"source\" and \"target\", got {e!r:.60}")
+            raise ProjectError(f"{where} must be an object with \"source\" and \"target\", got {_short(e)}")
         rec = {}
         for key in ("source", "target"):
             value = e.get(key)
             if not isinstance(value, str):
-                raise ProjectError(f"{where} needs a \"{key}\" node id, got {value!r:.60}")
+                raise ProjectError(f"{where} needs a \"{key}\" node id, got {_short(value)}")
             if value not in seen:
                 raise ProjectError(f"{where}: its {key} '{value:.60}' is not a node in this file")
             rec[key] = value
         for key in ("source_port", "target_port"):
             value = e.get(key)
             if value is not None and not isinstance(value, str):
-                raise ProjectError(f"{where}: \"{key}\" must be a port name, got {value!r:.60}")
+                raise ProjectError(f"{where}: \"{key}\" must be a port name, got {_short(value)}")
             rec[key] = value
         out_edges.append(rec)
     known = {"format", "version", "name", "nodes", "edges", "training"}
