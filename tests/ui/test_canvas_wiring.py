@@ -205,3 +205,20 @@ def test_locked_document_refuses_wires(canvas):
     wire(view, "conv2d1", "relu2")
     assert ("conv2d1", "relu2", None, None) not in edges(view)
     assert any("training" in m for m in messages)
+
+
+def test_an_undo_during_a_wire_drag_cancels_the_drag(canvas):
+    view = canvas
+    build_chain(view)
+    vp = view.viewport()
+    start = port_pos(view, "relu1")
+    QTest.mouseMove(vp, start)
+    QTest.mousePress(vp, Qt.LeftButton, Qt.NoModifier, start)
+    QTest.mouseMove(vp, QPoint(start.x() + 60, start.y() + 40))
+    view.document.undo_stack.undo()  # removes the wire conv2d1 -> relu1 under the drag
+    QTest.mouseMove(vp, QPoint(start.x() + 90, start.y() + 40))
+    QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, QPoint(start.x() + 90, start.y() + 40))
+    assert view.quick_add is None  # the drag was dropped, not finished
+    assert edges(view) == {("input1", "conv2d1", None, None)}
+    assert not any(p.highlight for n in view.canvas_scene.nodes.values() for p in n.ports())
+    assert not any(type(i).__name__ == "WirePreview" for i in view.canvas_scene.items())

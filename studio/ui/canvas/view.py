@@ -54,6 +54,8 @@ class CanvasView(QGraphicsView):
         document.graph_changed.connect(self._on_graph_event)
 
     def _on_graph_event(self, event) -> None:
+        if event.kind not in ("node_moved", "param_changed"):
+            self.cancel_gesture()  # the graph changed under a drag (undo, a file opened): drop it
         if event.kind == "reset":
             QTimer.singleShot(0, self.fit_all)
 
@@ -315,9 +317,8 @@ class CanvasView(QGraphicsView):
 
     def mouseReleaseEvent(self, event) -> None:
         if self._active is not None:
-            gesture = self._active
-            if gesture.release(event):
-                self._active = None
+            gesture, self._active = self._active, None  # what its release pushes must not cancel it
+            gesture.release(event)
             event.accept()
             return
         super().mouseReleaseEvent(event)

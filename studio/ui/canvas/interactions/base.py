@@ -4,7 +4,8 @@ from __future__ import annotations
 
 class Interaction:
     """A gesture in progress. `start` returns an instance when a press begins this gesture (else
-    None); the view then forwards mouse moves and the release until `release` returns True."""
+    None); the view then forwards mouse moves, then the release, which ends it. The view calls
+    `cancel` instead when the graph changes under the gesture (an undo, a file opened)."""
 
     def __init__(self, view) -> None:
         self.view = view
@@ -16,8 +17,8 @@ class Interaction:
     def move(self, event) -> None:
         pass
 
-    def release(self, event) -> bool:
-        return True
+    def release(self, event) -> None:
+        pass
 
     def cancel(self) -> None:
         """Abandon the gesture (Escape, focus lost): leave the document as it was."""

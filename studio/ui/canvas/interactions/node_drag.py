@@ -62,19 +62,18 @@ class NodeDrag(Interaction):
         for item in self.moving:
             item.move_to(self.start_pos[item.node_id] + delta)
 
-    def release(self, event) -> bool:
+    def release(self, event) -> None:
         self.view.viewport().unsetCursor()
         if not self.dragging:
             if self.toggle_off:
                 self.scene.select_only([n for n in self.scene.selected_ids() if n != self.item.node_id])
-            return True
+            return
         old = {n: (p.x(), p.y()) for n, p in self.start_pos.items()}
         new = {i.node_id: (i.pos().x(), i.pos().y()) for i in self.moving}
         if old != new:
             graph = self.document.graph
             if not self.view.push(MoveNodes(graph, old, {n: new[n] for n in old})):
                 self.cancel()
-        return True
 
     def cancel(self) -> None:
         self.view.viewport().unsetCursor()

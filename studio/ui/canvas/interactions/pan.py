@@ -23,9 +23,8 @@ class Pan(Interaction):
         self.last = event.position()
         self.view.scroll_by(-delta.x(), -delta.y())
 
-    def release(self, event) -> bool:
+    def release(self, event) -> None:
         self._restore()
-        return True
 
     def cancel(self) -> None:
         self._restore()

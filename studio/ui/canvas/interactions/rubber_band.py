@@ -49,9 +49,8 @@ class RubberBand(Interaction):
         inside = {i.node_id for i in self.scene.items(rect, Qt.IntersectsItemShape) if isinstance(i, NodeItem)}
         self.scene.select_only([n for n in self.scene.graph.nodes if n in inside | self.before])
 
-    def release(self, event) -> bool:
+    def release(self, event) -> None:
         self._remove()
-        return True
 
     def cancel(self) -> None:
         self._remove()

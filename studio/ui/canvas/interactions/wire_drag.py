@@ -129,7 +129,7 @@ class WireDrag(Interaction):
             self.snapped = target
         self._draw(pos)
 
-    def release(self, event) -> bool:
+    def release(self, event) -> None:
         self.move(event)
         target = self.snapped
         under = self.view.item_at(event.position())
@@ -156,7 +156,6 @@ class WireDrag(Interaction):
             a = self.anchor
             pos = self.view.mapToScene(event.position().toPoint())
             self.view.open_quick_add(pos, connect=("into" if a.is_input else "from", a.node_id, a.edge_name))
-        return True
 
     def _connect(self, port: PortItem) -> None:
         a = self.anchor
