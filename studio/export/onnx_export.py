@@ -8,7 +8,6 @@ TorchScript-based exporter (dynamo=False) is tried; the report says which one ma
 from __future__ import annotations
 
 import time
-import warnings
 
 from .check import compare, require
 from .diagnose import find_culprit, first_line
@@ -102,6 +101,8 @@ def export_onnx(prep: Prepared, out, opset: int | None = None) -> ExportReport:
                 file_opset, fixed = _file_facts(tmp)
                 if fixed:
                     raise RuntimeError(f"the batch dimension of {', '.join(fixed)} is fixed in the file")
+                if opset is not None and file_opset != opset:  # the converter may keep its own opset
+                    raise RuntimeError(f"it wrote opset {file_opset} instead of the requested {opset}")
                 got, runtime = _run_ort(prep, tmp, batch)
             except Exception as exc:  # noqa: BLE001 - try the next exporter, report why
                 failures.append(f"{name} failed: {first_line(exc)}")
@@ -145,6 +146,7 @@ def _explain(prep: Prepared, example, opset, failures: list[str]) -> ExportError
     reasons = "; ".join(failures)
     if culprit:
         which = f"opset {opset}" if opset else "the default opset"
-        return ExportError(f"onnx: {culprit[1]} '{culprit[0]}' cannot be expressed in ONNX ({which}): "
-                           f"{culprit[2]}. Export to pt2 or TorchScript instead. Details: {reasons}")
+        newer = ", or ask for a newer --opset" if opset and opset < opset_range()[1] else ""
+        return ExportError(f"onnx: {culprit[1]} '{culprit[0]}' cannot be expressed in ONNX ({which}): {reasons}. "
+                           f"Export to pt2 or TorchScript instead{newer}")
     return ExportError(f"onnx: no exporter could write this model: {reasons}")

@@ -21,7 +21,6 @@ from studio.export.codegen.model import class_name
 from .graphs import GRAPHS
 from .helpers import TEMPLATE_NAMES, TOL, max_diff, template
 
-ROOT = Path(__file__).resolve().parents[2]
 BLOCKER = textwrap.dedent("""
     import importlib.abc, runpy, sys
 

@@ -165,3 +165,24 @@ def test_unscriptable_layer_is_traced_with_a_note(tmp_path):
         report = export(graph_with("TestVarArgs", "va"), "torchscript", tmp_path / "m.pt")
     assert report.exporter == "torch.jit.trace" and report.check.passed
     assert any("scripting failed at TestVarArgs 'va'" in n and "traced instead" in n for n in report.notes)
+
+
+def test_old_opset_that_cannot_hold_attention_names_the_layer(tmp_path, no_leftovers):
+    with pytest.raises(ExportError) as info:
+        export(template("transformer_encoder"), "onnx", tmp_path / "t.onnx", opset=13)
+    message = str(info.value)
+    assert "TransformerEncoderLayer 'encoder1'" in message and "opset 13" in message
+    no_leftovers(tmp_path)
+
+
+def test_onnx_falls_back_to_the_torchscript_exporter(tmp_path, monkeypatch):
+    import studio.export.onnx_export as onnx_export
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("dynamo exporter unavailable")
+
+    monkeypatch.setattr(onnx_export, "EXPORTERS", (("torch.onnx.export(dynamo=True)", broken),
+                                                   onnx_export.EXPORTERS[1]))
+    report = export(template("lstm_sequence"), "onnx", tmp_path / "m.onnx")
+    assert report.exporter.startswith("torch.onnx.export(dynamo=False") and report.check.passed
+    assert any("dynamo exporter unavailable" in n for n in report.notes)
