@@ -10,10 +10,10 @@ from PySide6.QtWidgets import QApplication
 from studio.core.graph import Edge
 
 try:
-    from .canvas_helpers import (canvas, card_pos, click, drag, edges, empty_pos, port_pos,  # noqa: F401
+    from .canvas_helpers import (canvas, card_pos, click, drag, empty_pos,  # noqa: F401
                                  snapshot, template_view)
 except ImportError:
-    from canvas_helpers import (canvas, card_pos, click, drag, edges, empty_pos, port_pos,  # noqa: F401
+    from canvas_helpers import (canvas, card_pos, click, drag, empty_pos,  # noqa: F401
                                 snapshot, template_view)
 
 
