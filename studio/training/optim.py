@@ -47,7 +47,7 @@ class Schedule:
     def step_batch(self) -> None:
         """After each optimiser step (OneCycleLR only). A resumed run that trains past the planned
         number of steps keeps the final learning rate."""
-        if self.scheduler.last_epoch < self.total_steps - 1:
+        if self.scheduler.last_epoch < self.total_steps:
             self.scheduler.step()
 
     def step_epoch(self, monitored: float) -> None:

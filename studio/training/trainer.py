@@ -112,7 +112,8 @@ class Trainer(EpochLoop):
 
     # ---- listeners and cross-thread controls ---------------------------------------------------------
     def add_listener(self, listener) -> None:
-        self.listeners.append(listener if isinstance(listener, TrainerListener) else CallbackListener(listener))
+        """A TrainerListener (or any object with `on_event(event)`), or a plain function `fn(event)`."""
+        self.listeners.append(listener if hasattr(listener, "on_event") else CallbackListener(listener))
 
     def remove_listener(self, listener) -> None:
         self.listeners = [l for l in self.listeners if l is not listener and getattr(l, "fn", None) is not listener]

@@ -66,7 +66,7 @@ class _ArraysOnly(pickle.Unpickler):
         allowed = {("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
                    ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.numeric", "_frombuffer"),
                    ("numpy._core.numeric", "_frombuffer"), ("numpy.core.multiarray", "scalar"),
-                   ("numpy._core.multiarray", "scalar")}
+                   ("numpy._core.multiarray", "scalar"), ("_codecs", "encode")}
         if (module, name) in allowed:
             import importlib
 
@@ -174,7 +174,7 @@ def _mnist_like(key: str, title: str, folder_name: str, classes, options, ctx):
     if len(xtr) != len(ytr) or len(xte) != len(yte):
         raise TrainingError(f"{title} in {folder}/: images and labels have different counts; download it again")
     transform, augment = _transforms(key, options, 2, False)
-    as_x = lambda a: torch.from_numpy(np.ascontiguousarray(a)).unsqueeze(1)  # noqa: E731
+    as_x = lambda a: torch.from_numpy(np.array(a)).unsqueeze(1)  # noqa: E731
     test = Part(as_x(xte), torch.from_numpy(yte.astype(np.int64)))
     return classification(key, f"{title}: 28x28 grey images [1, 28, 28], 10 classes ({len(xtr):,} for "
                           f"training, {len(xte):,} for testing).", as_x(xtr), ytr.astype(np.int64), classes,
