@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "resources" / "templates"
-COL, ROW, WRAP = 230, 190, 7
+COL, ROW, WRAP = 230, 170, 4
 
 
 def chain(spec, wrap=WRAP, origin=(0, 0)):
@@ -106,29 +106,34 @@ def main():
                   ("encoder1", "TransformerEncoderLayer", {"nhead": 4, "dim_feedforward": 128, "dropout": 0.1}),
                   ("encoder2", "TransformerEncoderLayer", {"nhead": 4, "dim_feedforward": 128, "dropout": 0.1}),
                   ("pool", "SequencePool", {"mode": "mean"}), ("classifier", "Linear", {"out_features": 4}),
-                  ("output", "Output")], wrap=4)
+                  ("output", "Output")])
     T["transformer_encoder"] = project("Transformer encoder", "Classify token sequences: which marker token "
                                        "appears most often.", n, e,
                                        classification({"name": "tokens", "vocab_size": 20, "seq_len": 32,
                                                        "num_classes": 4}, {"type": "AdamW", "lr": 0.001}, 15, 64))
-    stem = [("input", "Input", {"shape": [1, 8, 8]}),
-            ("stem", "Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}),
-            ("stem_bn", "BatchNorm2d"), ("stem_relu", "ReLU")]
-    branch = [("conv_a", "Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}), ("bn_a", "BatchNorm2d"),
-              ("relu_a", "ReLU"), ("conv_b", "Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}),
-              ("bn_b", "BatchNorm2d")]
-    head = [("add", "Add"), ("relu_out", "ReLU"), ("gap", "AdaptiveAvgPool2d", {"output_size": 1}),
-            ("flatten", "Flatten"), ("fc", "Linear", {"out_features": 10}), ("output", "Output")]
-    n1, e1 = chain(stem, wrap=10)
-    n2, e2 = chain(branch, wrap=10, origin=(4 * COL, 0))
-    n3, e3 = chain(head, wrap=3, origin=(4 * COL + 5 * COL, -ROW // 2))
-    e = e1 + e2 + e3 + [{"source": "stem_relu", "target": "conv_a"}, {"source": "bn_b", "target": "add"},
-                        {"source": "stem_relu", "target": "add"}]
-    # the skip wire runs below the branch; head wraps into rows under the Add
-    for node in n2:
-        node["pos"][0] -= 0
+    # the main path wraps onto three rows; the skip wire runs above the branch into the Add
+    grid = {"input": (0, 0), "stem": (1, 0), "stem_bn": (2, 0), "stem_relu": (3, 0),
+            "conv_a": (0, 1), "bn_a": (1, 1), "relu_a": (2, 1), "conv_b": (3, 1), "bn_b": (4, 1), "add": (5, 1),
+            "relu_out": (0, 2), "gap": (1, 2), "flatten": (2, 2), "fc": (3, 2), "output": (4, 2)}
+    kinds = {"input": ("Input", {"shape": [1, 8, 8]}),
+             "stem": ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}),
+             "stem_bn": ("BatchNorm2d", {}), "stem_relu": ("ReLU", {}),
+             "conv_a": ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}), "bn_a": ("BatchNorm2d", {}),
+             "relu_a": ("ReLU", {}), "conv_b": ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}),
+             "bn_b": ("BatchNorm2d", {}), "add": ("Add", {}), "relu_out": ("ReLU", {}),
+             "gap": ("AdaptiveAvgPool2d", {"output_size": 1}), "flatten": ("Flatten", {}),
+             "fc": ("Linear", {"out_features": 10}), "output": ("Output", {})}
+    n = []
+    for node_id, (col, row) in grid.items():
+        type_name, params = kinds[node_id]
+        node = {"id": node_id, "type": type_name, **({"params": params} if params else {}),
+                "pos": [col * COL, row * ROW]}
+        n.append(node)
+    order = list(grid)
+    e = [{"source": a, "target": b} for a, b in zip(order, order[1:])]
+    e.append({"source": "stem_relu", "target": "add"})
     T["resnet_block"] = project("Residual block", "conv-bn-relu-conv-bn with an identity skip connection "
-                                "(He et al., 2015) on the digits.", n1 + n2 + n3, e,
+                                "(He et al., 2015) on the digits.", n, e,
                                 classification({"name": "digits"}, {"type": "SGD", "lr": 0.05, "momentum": 0.9},
                                                10, 32, {"type": "CosineAnnealingLR", "T_max": 10}))
     n, e = chain([("input", "Input", {"shape": [1, 8, 8]}), ("flatten", "Flatten"),
@@ -136,7 +141,7 @@ def main():
                   ("bottleneck", "Linear", {"out_features": 8}), ("bottleneck_relu", "ReLU"),
                   ("dec1", "Linear", {"out_features": 32}), ("dec_relu", "ReLU"),
                   ("dec2", "Linear", {"out_features": 64}), ("sigmoid", "Sigmoid"),
-                  ("unflatten", "Unflatten", {"dim": 1, "unflattened_size": [1, 8, 8]}), ("output", "Output")], wrap=6)
+                  ("unflatten", "Unflatten", {"dim": 1, "unflattened_size": [1, 8, 8]}), ("output", "Output")])
     T["autoencoder_digits"] = project("Autoencoder on digits", "Squeeze 8x8 digits through an 8-number code and "
                                       "rebuild them.", n, e,
                                       regression({"name": "digits", "target": "input"}, {"type": "Adam", "lr": 0.003},
