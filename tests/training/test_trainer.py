@@ -203,7 +203,7 @@ def test_optimizers_and_schedules_train(tmp_path, optimizer, schedule):
     assert train[-1]["loss"] < train[0]["loss"] * 1.05
     lrs = [r["lr"] for r in train]
     if schedule["type"] == "StepLR":
-        assert lrs == pytest.approx([0.025, 0.0125, 0.00625])
+            assert lrs == pytest.approx([0.05, 0.025, 0.0125])  # the rate each epoch trained with
     if schedule["type"] == "OneCycleLR":
         assert trainer.schedule.scheduler.last_epoch == 3 * trainer.steps_per_epoch
 
