@@ -112,6 +112,20 @@ def _report(what: str) -> None:
     print(f"{what} {time.perf_counter() - _T0:.4f}", flush=True)
 
 
+def _pose_for_screenshot(window) -> None:
+    """Show what the panels are for: the first layer with settings selected in the inspector, and
+    the analyzer table in front unless there are problems to read."""
+    document = window.document
+    analysis = document.analysis
+    for node_id in analysis.order or list(document.graph.nodes):
+        info = analysis.nodes[node_id]
+        if info.spec is not None and info.spec.params and info.type != "Input":
+            document.set_selection([node_id])
+            break
+    if analysis.ok and not analysis.warnings:
+        window.docks["summary"].raise_()
+
+
 # ---- screenshot -------------------------------------------------------------------------------
 def screenshot(args) -> int:
     """Render the main window offscreen (dark theme, default layout, the graph fitted at no more
@@ -149,6 +163,7 @@ def screenshot(args) -> int:
                   "does not have yet; rendering without training", file=sys.stderr)
         else:
             train(args.train_steps)
+    _pose_for_screenshot(window)
     window.summary.model.finish()
     window.fit_to_graph(1.0)
     app.processEvents()

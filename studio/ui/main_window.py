@@ -84,8 +84,8 @@ class MainWindow(QMainWindow):
             self.docks[name].setWidget(widget)
             if old is not None:
                 old.deleteLater()
-        self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [260, 320], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["problems"]], [210], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [290, 320], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["problems"]], [230], Qt.Orientation.Vertical)
         self._default_state = self.saveState(STATE_VERSION)
 
         self.actions_ = a = _actions.build_actions(self)

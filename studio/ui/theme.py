@@ -9,7 +9,7 @@ from functools import lru_cache
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from .resources import STYLES
+from .resources import ICONS, STYLES
 
 THEMES = ("dark", "light")
 DEFAULT_THEME = "dark"
@@ -35,7 +35,7 @@ def colors(name: str) -> dict[str, str]:
 
 
 def stylesheet(name: str) -> str:
-    tokens = colors(name)
+    tokens = dict(colors(name), icons=ICONS.as_posix())
     text = (STYLES / "theme.qss").read_text(encoding="utf-8")
     # longest names first so @accent_text is not read as @accent + "_text"
     pattern = re.compile("@(" + "|".join(sorted(map(re.escape, tokens), key=len, reverse=True)) + ")")

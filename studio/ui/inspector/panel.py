@@ -88,6 +88,7 @@ class InspectorPanel(QWidget):
         self.shapes = QGridLayout()
         self.shapes.setHorizontalSpacing(12)
         self.shapes.setVerticalSpacing(3)
+        self._shape_rows: list[tuple[QLabel, QLabel]] = []
         v.addLayout(self.shapes)
 
         v.addWidget(_label("PARAMETERS", "sectionTitle"))
@@ -193,11 +194,6 @@ class InspectorPanel(QWidget):
                 self._show_error(row, field_problems.get(name))
 
     def _show_shapes(self, info) -> None:
-        while self.shapes.count():
-            w = self.shapes.takeAt(0).widget()
-            if w is not None:
-                w.setParent(None)
-                w.deleteLater()
         rows: list[tuple[str, str]] = []
         if info is not None and info.spec is not None:
             spec = info.spec
@@ -214,21 +210,24 @@ class InspectorPanel(QWidget):
             elif stats is not None:
                 rows.append(("Parameters", f"{stats.params:,}"))
                 rows.append(("FLOPs", human(stats.flops)))
-        for r, (name, value) in enumerate(rows):
-            key = _label(name, "subtle")
-            val = _label(value, "shape")
+        while len(self._shape_rows) < len(rows):  # label pairs are reused, never rebuilt
+            key, val = _label("", "subtle"), _label("", "shape")
             val.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+            r = len(self._shape_rows)
             self.shapes.addWidget(key, r, 0, Qt.AlignmentFlag.AlignTop)
             self.shapes.addWidget(val, r, 1)
+            self._shape_rows.append((key, val))
+        for r, (key, val) in enumerate(self._shape_rows):
+            used = r < len(rows)
+            if used:
+                key.setText(rows[r][0])
+                val.setText(rows[r][1])
+            key.setVisible(used)
+            val.setVisible(used)
 
     def shape_text(self) -> dict[str, str]:
         """What the shapes section shows, by row name (for tests and the status bar)."""
-        out = {}
-        for r in range(self.shapes.rowCount()):
-            k, v = self.shapes.itemAtPosition(r, 0), self.shapes.itemAtPosition(r, 1)
-            if k and v:
-                out[k.widget().text()] = v.widget().text()
-        return out
+        return {k.text(): v.text() for k, v in self._shape_rows if not k.isHidden()}
 
     def _show_error(self, row: _FieldRow, message: str | None) -> None:
         row.error.setText(message or "")
