@@ -128,6 +128,8 @@ class CanvasView(EditActions, QGraphicsView):
         rect = QRectF()
         for item in nodes:
             rect = rect.united(item.sceneBoundingRect())
+        for wire in self.canvas_scene.wires.values():  # wires looping back between rows reach further
+            rect = rect.united(wire.sceneBoundingRect())
         vp = self.viewport().rect()
         margin = 32  # view pixels around the graph
         scale = min(max(1, vp.width() - 2 * margin) / rect.width(), max(1, vp.height() - 2 * margin) / rect.height())

@@ -11,15 +11,30 @@ from .node_item import NodeItem
 
 
 def wire_path(p1: QPointF, p2: QPointF) -> QPainterPath:
-    """A horizontal-tangent cubic from p1 (an output, leaving rightwards) to p2 (an input)."""
-    dx = p2.x() - p1.x()
-    if dx >= 0:
-        reach = max(dx * 0.5, 40.0)
-    else:  # a wire running backwards leaves rightwards, crosses over and comes in from the left
-        reach = min(160.0, max(60.0, abs(p2.y() - p1.y()) * 0.4, -dx * 0.1))
+    """From p1 (an output, leaving rightwards) to p2 (an input, entered from the left).
+
+    Forwards: one horizontal-tangent cubic. Backwards (the input lies left of the output, as from
+    the end of one row of cards to the start of the next): bend out to the right, run back along
+    the gap between the rows, and bend in from the left, so the wire never cuts across the cards."""
+    dx, dy = p2.x() - p1.x(), p2.y() - p1.y()
     path = QPainterPath(p1)
-    path.cubicTo(QPointF(p1.x() + reach, p1.y()), QPointF(p2.x() - reach, p2.y()), p2)
+    if dx >= -10:
+        reach = max(dx * 0.5, 40.0)
+        path.cubicTo(QPointF(p1.x() + reach, p1.y()), QPointF(p2.x() - reach, p2.y()), p2)
+        return path
+    if abs(dy) >= BACK_BEND * 2:
+        run_y = (p1.y() + p2.y()) / 2
+    else:  # the same row: loop under the cards
+        run_y = max(p1.y(), p2.y()) + BACK_DROP
+    bend = min(BACK_BEND, abs(run_y - p1.y()) / 2 + 10)
+    path.cubicTo(QPointF(p1.x() + 2 * bend, p1.y()), QPointF(p1.x() + 2 * bend, run_y), QPointF(p1.x(), run_y))
+    path.lineTo(QPointF(p2.x(), run_y))
+    path.cubicTo(QPointF(p2.x() - 2 * bend, run_y), QPointF(p2.x() - 2 * bend, p2.y()), p2)
     return path
+
+
+BACK_BEND = 40.0
+BACK_DROP = 110.0
 
 
 class WireItem(QGraphicsPathItem):
