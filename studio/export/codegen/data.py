@@ -108,33 +108,62 @@ def _body(kind: str, ds: dict, in_shape: tuple):
                 "    y = torch.tensor(labels, dtype=torch.int64)\n"
                 "    #RESHAPE\n    #TARGET\n    return _split(x, y, seed)\n", natural, set(), True)
     if kind == "linear":
+        n = int(ds.get("samples", 500))
+        f = int(ds.get("features", math.prod(in_shape) if in_shape else 1))
+        weight = "torch.tensor([2.0])" if f == 1 else f"torch.randn({f}, generator=g)"
+        return (SPLIT + "\n\n" + head +
+                '    """Noisy points around a plane: y = w.x + 1 + noise, x uniform in [-1, 1]."""\n'
+                "    g = torch.Generator().manual_seed(seed)\n"
+                f"    w = {weight}\n"
+                f"    x = torch.rand({n}, {f}, generator=g) * 2 - 1\n"
+                f"    y = (x @ w + 1.0 + {float(ds.get('noise', 0.1))!r} * torch.randn({n}, generator=g)).unsqueeze(1)\n"
+                "    #RESHAPE\n    #TARGET\n    return _split(x, y, seed)\n", (f,), set(), False)
+    if kind == "sine":
         n = int(ds.get("samples", 1000))
-        return (SPLIT + "\n\n" + head +
-                '    """Noisy points on a line: y = weight * sum(x) + bias + noise."""\n'
+        return (SPLIT + "\n\n" + head + '    """y = sin(x) + noise, x uniform in [-pi, pi]."""\n'
                 "    g = torch.Generator().manual_seed(seed)\n"
-                f"    x = torch.rand({n}, *INPUT_SHAPE, generator=g) * 2 - 1\n"
-                f"    y = {float(ds.get('weight', 2.0))!r} * x.flatten(1).sum(1, keepdim=True) + "
-                f"{float(ds.get('bias', 0.5))!r}\n"
-                f"    y = y + {float(ds.get('noise', 0.1))!r} * torch.randn(y.shape, generator=g)\n"
-                "    #TARGET\n    return _split(x, y, seed)\n", None, set(), False)
-    if kind == "sequence_sum":
-        n, seq = int(ds.get("samples", 2000)), int(ds.get("seq_len", in_shape[0] if in_shape else 20))
-        return (SPLIT + "\n\n" + head +
-                '    """Sequences of random numbers in 0..1; the target is their sum."""\n'
+                f"    x = (torch.rand({n}, 1, generator=g) * 2 - 1) * math.pi\n"
+                f"    y = torch.sin(x) + {float(ds.get('noise', 0.05))!r} * torch.randn({n}, 1, generator=g)\n"
+                "    #RESHAPE\n    #TARGET\n    return _split(x, y, seed)\n", (1,), {"import math"}, False)
+    if kind == "spirals":
+        n, k = int(ds.get("samples", 1000)), int(ds.get("classes", 2))
+        return (SPLIT + "\n\n" + head + f'    """{k} interleaved spirals: 2 features, one class per arm."""\n'
                 "    g = torch.Generator().manual_seed(seed)\n"
-                f"    x = torch.rand({n}, {seq}, 1, generator=g)\n"
-                "    y = x.sum(dim=1)\n"
-                "    #RESHAPE\n    #TARGET\n    return _split(x, y, seed)\n", (seq, 1), set(), False)
+                f"    y = torch.arange({n}) % {k}\n"
+                f"    t = torch.rand({n}, generator=g)\n"
+                f"    angle = t * 3.5 * math.pi + y * (2 * math.pi / {k})\n"
+                "    x = torch.stack([4 * t * torch.cos(angle), 4 * t * torch.sin(angle)], dim=1)\n"
+                f"    x = x + {float(ds.get('noise', 0.2))!r} * torch.randn(x.shape, generator=g)\n"
+                "    #RESHAPE\n    #TARGET\n    return _split(x, y, seed)\n", (2,), {"import math"}, True)
+    if kind in ("sequence_sum", "parity"):
+        n = int(ds.get("samples", 2000))
+        seq = int(ds.get("seq_len", in_shape[0] if in_shape else (20 if kind == "sequence_sum" else 8)))
+        if kind == "sequence_sum":
+            doc, make = "Sequences of numbers in [-1, 1]; the target is their sum.", (
+                f"    x = torch.rand({n}, {seq}, 1, generator=g) * 2 - 1\n    y = x.sum(dim=1)\n")
+        else:
+            doc, make = "Bit sequences; the class is whether the number of ones is even (0) or odd (1).", (
+                f"    x = torch.randint(0, 2, ({n}, {seq}, 1), generator=g).float()\n"
+                "    y = x.sum(dim=(1, 2)).long() % 2\n")
+        return (SPLIT + "\n\n" + head + f'    """{doc}"""\n'
+                "    g = torch.Generator().manual_seed(seed)\n" + make +
+                "    #RESHAPE\n    #TARGET\n    return _split(x, y, seed)\n", (seq, 1), set(), kind == "parity")
     if kind == "tokens":
-        n, seq = int(ds.get("samples", 4000)), int(ds.get("seq_len", in_shape[0] if in_shape else 32))
-        vocab, classes = int(ds.get("vocab_size", 20)), int(ds.get("num_classes", 4))
+        n, seq = int(ds.get("samples", 2000)), int(ds.get("seq_len", in_shape[0] if in_shape else 32))
+        vocab, k = int(ds.get("vocab_size", 20)), int(ds.get("num_classes", 4))
+        fill = (f"    x = torch.randint({k + 1}, {vocab}, ({n}, {seq}), generator=g)\n" if vocab > k + 1
+                else f"    x = torch.zeros({n}, {seq}, dtype=torch.int64)\n")
         return (SPLIT + "\n\n" + head +
-                f'    """Random token sequences (ids 0..{vocab - 1}); the class is which of the marker tokens\n'
-                f'    0..{classes - 1} appears most often."""\n'
-                "    g = torch.Generator().manual_seed(seed)\n"
-                f"    x = torch.randint(0, {vocab}, ({n}, {seq}), generator=g)\n"
-                f"    counts = torch.stack([(x == c).sum(dim=1) for c in range({classes})], dim=1)\n"
-                "    y = counts.argmax(dim=1)\n"
+                f'    """Token-id sequences (vocabulary {vocab}; 0 is padding, 1..{k} are markers, the rest\n'
+                '    filler); the class is which marker occurs most often."""\n'
+                "    g = torch.Generator().manual_seed(seed)\n" + fill +
+                f"    y = torch.randint(0, {k}, ({n},), generator=g)\n"
+                f"    budget = max(2, {seq} // 4)  # markers per sequence, at most\n"
+                f"    for i in range({n}):\n"
+                f"        counts = torch.randint(0, max(1, budget // {k}), ({k},), generator=g)\n"
+                "        counts[y[i]] = counts.max() + torch.randint(1, 3, (1,), generator=g)\n"
+                f"        ids = torch.repeat_interleave(torch.arange(1, {k + 1}), counts)[:{seq}]\n"
+                f"        x[i, torch.randperm({seq}, generator=g)[:len(ids)]] = ids\n"
                 "    #RESHAPE\n    #TARGET\n    return _split(x, y, seed)\n", (seq,), set(), True)
     if kind in TORCHVISION:
         cls, natural = TORCHVISION[kind]

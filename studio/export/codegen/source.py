@@ -54,7 +54,7 @@ def generate_source(prep: Prepared, script_name: str | None = None) -> Generated
     data_imports = "from torch.utils.data import DataLoader, DistributedSampler"
     if "TensorDataset" in data.source:
         data_imports += ", TensorDataset"
-    extra = set(sources.imports)
+    extra = set(sources.imports) | set(data.imports)
     if uses_functional:
         extra.add("import torch.nn.functional as F")
     stdlib = sorted({"import argparse", "import os"} | {i for i in extra if i.split()[1].split(".")[0] in STDLIB})
