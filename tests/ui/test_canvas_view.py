@@ -103,6 +103,11 @@ def test_themes_switch_and_unknown_theme_is_refused(qtbot):
     assert view.canvas_scene.theme.name == "light"
     light = _pixel(view, corner)
     assert light.lightness() > 200 > 60 > dark.lightness()
+    pill = next(iter(view.canvas_scene.wires.values())).pill_rect()
+    inside = QPointF(pill.left() + 3, pill.center().y() - 3)  # pill background, clear of its text
+    assert _pixel(view, inside).lightness() > 200  # cached items repaint in the new theme too
+    view.set_theme("dark")
+    assert _pixel(view, inside).lightness() < 60
     with pytest.raises(ValueError):
         view.set_theme("purple")
 

@@ -23,6 +23,7 @@ class NodeItem(QGraphicsItem):
         self.outputs: list[PortItem] = []
         self._height = 0.0
         self._texts: dict = {}
+        self._hover = False
         self.shown_outputs = None  # what the scene last showed here (to skip unchanged cards)
         self.shown_key = None
         self.setFlags(QGraphicsItem.ItemIsSelectable)  # moves: NodeDrag and the graph's node_moved
@@ -161,6 +162,14 @@ class NodeItem(QGraphicsItem):
                 for wire in port.wires:
                     wire.update_path()
 
+    def hoverEnterEvent(self, event) -> None:
+        self._hover = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:
+        self._hover = False
+        self.update()
+
     # ---- painting ---------------------------------------------------------------------------------
     def paint(self, painter, option, widget=None) -> None:
         d, theme = self.data, self.theme
@@ -178,7 +187,8 @@ class NodeItem(QGraphicsItem):
             painter.setPen(QPen(theme.accent, 2.5))
             painter.setBrush(Qt.NoBrush)
             painter.drawRoundedRect(rect.adjusted(-2.5, -2.5, 2.5, 2.5), style.CORNER + 2, style.CORNER + 2)
-        painter.setPen(QPen(theme.error if d.error else theme.card_border, 2.0 if d.error else 1.0))
+        border = theme.text_muted if self._hover else theme.card_border
+        painter.setPen(QPen(theme.error if d.error else border, 2.0 if d.error else 1.0))
         painter.setBrush(QBrush(theme.card))
         painter.drawRoundedRect(rect, style.CORNER, style.CORNER)
         header = QPainterPath()

@@ -259,9 +259,11 @@ class CanvasScene(QGraphicsScene):
     def set_theme(self, theme: style.Theme) -> None:
         self.theme = theme
         for item in self.nodes.values():
-            item.update()
+            item.update()  # items cache their painting: each must be told
             for port in item.ports():
                 port.update()
+        for wire in self.wires.values():
+            wire.update()  # and its pill
         self.update()
 
     def set_show_ports(self, show: bool) -> None:
