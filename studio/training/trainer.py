@@ -252,13 +252,23 @@ class Trainer(EpochLoop):
             self._emit(NoticeEvent(notice))
         if state.get("optimizer") is not None and state.get("optimizer_type") == cfg.optimizer.type:
             self.optimizer.load_state_dict(state["optimizer"])
-            for group in self.optimizer.param_groups:  # a changed learning rate in the file wins
-                group.setdefault("initial_lr", cfg.optimizer.lr)
         else:
             self._emit(NoticeEvent(f"the optimizer changed ({state.get('optimizer_type')} -> {cfg.optimizer.type});"
                                    " it starts afresh"))
         if cfg.schedule is not None and state.get("scheduler_type") == cfg.schedule.type:
             self.schedule.load_state_dict(state.get("scheduler"))
+        try:
+            old_lr = json.loads(state.get("training") or "{}").get("optimizer", {}).get("lr")
+        except (ValueError, AttributeError):
+            old_lr = None
+        if isinstance(old_lr, (int, float)) and old_lr != cfg.optimizer.lr:
+            # the person changed the learning rate in the project: it wins over the saved one
+            for group in self.optimizer.param_groups:
+                group["lr"] = group["initial_lr"] = cfg.optimizer.lr
+            if self.schedule.scheduler is not None and hasattr(self.schedule.scheduler, "base_lrs"):
+                self.schedule.scheduler.base_lrs = [cfg.optimizer.lr] * len(self.optimizer.param_groups)
+            self._emit(NoticeEvent(f"the learning rate changed from {old_lr:g} to {cfg.optimizer.lr:g} since the "
+                                   "checkpoint; training continues with the new rate"))
         self.step_fn.load_state_dict(state.get("step") or {})
         if state.get("rng"):
             set_rng_state(state["rng"])
