@@ -29,6 +29,14 @@ def export(source, fmt: str, out, checkpoint=None, opset: int | None = None) -> 
         raise ExportError(f"--opset applies to the onnx format only, not {fmt}")
     out = check_output_path(out)
     prep = prepare(source, checkpoint)
+    report = _export(prep, fmt, out, opset)
+    if prep.mode_dependent:
+        report.notes.append(f"exported in evaluation mode ({', '.join(prep.mode_dependent)} behave as at inference: "
+                            "dropout off, BatchNorm uses its running statistics)")
+    return report
+
+
+def _export(prep, fmt: str, out, opset):
     if fmt == "torchscript":
         from .torchscript import export_torchscript
 

@@ -26,6 +26,18 @@ class Prepared:
     weights: str = "initial (untrained) weights"
 
     @property
+    def mode_dependent(self) -> list[str]:
+        """Layers that compute differently while training (dropout, batch norm), by node id."""
+        from torch import nn
+
+        def differs(m) -> bool:
+            return (isinstance(m, nn.modules.batchnorm._BatchNorm)
+                    or (isinstance(m, nn.modules.dropout._DropoutNd) and m.p > 0)
+                    or (isinstance(m, nn.MultiheadAttention) and m.dropout > 0))
+
+        return [name for name, module in self.model.named_children() if any(map(differs, module.modules()))]
+
+    @property
     def input_names(self) -> list[str]:
         return [n for n, _ in self.signature.inputs]
 

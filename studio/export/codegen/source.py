@@ -29,8 +29,8 @@ def _text(value) -> str:
     return json.dumps(str(value), ensure_ascii=False)  # a Python string literal in double quotes
 
 
-def _module_name(prep: Prepared) -> str:
-    stem = prep.source.stem if prep.source is not None else prep.name
+def _module_name(prep: Prepared, script: str | None = None) -> str:
+    stem = script.rsplit(".", 1)[0] if script else prep.source.stem if prep.source is not None else prep.name
     return re.sub(r"[^0-9A-Za-z_]+", "_", stem).strip("_").lower() or "model"
 
 
@@ -63,6 +63,7 @@ def generate_source(prep: Prepared, script_name: str | None = None) -> Generated
     imports = stdlib + [""] + third
 
     script = script_name or f"{_module_name(prep)}.py"
+    module = _module_name(prep, script)
     shape = prep.signature.inputs[0][1].shape if len(prep.signature.inputs) == 1 else None
     settings = [
         f"EPOCHS = {int(training.get('epochs', 10))}",
@@ -80,7 +81,7 @@ def generate_source(prep: Prepared, script_name: str | None = None) -> Generated
               "Plain PyTorch; it does not need NetStudio.\n\n"
               f"    python {script} --epochs 1                                   # train here\n"
               f"    torchrun --standalone --nproc_per_node=2 {script}            # train with DDP\n\n"
-              f"    from {_module_name(prep)} import {name}\n"
+              f"    from {module} import {name}\n"
               f"    model = {name}()\n"
               "    model.load_state_dict(torch.load(\"weights.pt\", weights_only=True))\n"
               '"""\n')
