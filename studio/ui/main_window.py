@@ -6,13 +6,12 @@ Construction is in two steps so the window can appear before the layer library (
 is loaded: `MainWindow()` builds the frame, `attach(document)` builds the views."""
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from . import actions as _actions
 from . import icons, stats_service
-from .files import FileController
 from .settings import app_settings
 from .theme import apply_theme, current_theme
 
@@ -65,6 +64,7 @@ class MainWindow(QMainWindow):
         from studio.core.registry import default_registry
 
         from .canvas_host import create_canvas
+        from .files import FileController
         from .inspector import InspectorPanel
         from .palette import PaletteWidget
         from .problems import ProblemsPanel
@@ -111,7 +111,7 @@ class MainWindow(QMainWindow):
         document.locked_changed.connect(self._on_locked)
         self.problems.set_analysis(document.analysis)
         self.update_title()
-        stats_service.service().warm_up()
+        QTimer.singleShot(0, stats_service.service().warm_up)  # after the first paint, off the GUI thread
         self.statusBar().showMessage("Ready", 3000)
         self.canvas.setFocus()
 
