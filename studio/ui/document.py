@@ -31,6 +31,9 @@ class Document(QObject):
         self._locked = False
         self.set_project(project or Project())
 
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.modified_changed.emit(not clean)
+
     # ---- project ------------------------------------------------------------------------------
     @property
     def project(self) -> Project:
