@@ -43,7 +43,8 @@ class ForwardWriter:
         self.values = values
         self.nodes = list(model.graph.nodes)
         self.var: dict = {}  # holder node -> variable name
-        self.fixed: set = set()  # holders whose names are not from the pool (inputs, unpacked parts)
+        self.pooled: set = set()  # holders whose variable is a pool name (x, out, ...), reusable once dead
+        self.unpacked: set = set()  # tuple results replaced by an unpacking pattern
         self.patterns: dict = {}  # unpacked node -> "a, (b, c)"
         self.uses_functional = False
 
@@ -122,8 +123,6 @@ class ForwardWriter:
     # ---- writing -------------------------------------------------------------------------------
     def write(self) -> tuple[list[str], list[str]]:
         """Returns (forward's parameter names, body lines)."""
-        self.pooled: set = set()
-        self.unpacked: set = set()  # tuple results replaced by an unpacking pattern
         self._plan()
         refs = []
         for s in self.statements:
