@@ -112,6 +112,9 @@ class MainWindow(QMainWindow):
         self.problems.set_analysis(document.analysis)
         self.update_title()
         QTimer.singleShot(0, stats_service.service().warm_up)  # after the first paint, off the GUI thread
+        from .training import install_training_ui  # the training docks (issue 6)
+
+        install_training_ui(self, document, self.canvas)
         self.statusBar().showMessage("Ready", 3000)
         self.canvas.setFocus()
 

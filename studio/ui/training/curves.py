@@ -1,0 +1,255 @@
+"""Live training curves (pyqtgraph): the training loss per step (raw, faint, and EMA-smoothed), the
+validation loss per epoch on the same step axis, the metrics per epoch, and the learning rate.
+Log-scale toggle, a read-out of the values under the mouse, earlier runs overlaid (dashed), and
+the plots saved as PNG or their data as CSV."""
+from __future__ import annotations
+
+import csv
+import math
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from ..theme import color
+from . import file_dialogs
+from .plot_style import OVERLAY_COLORS, add_legend, new_plot_widget, series_color, style_plot
+from .series import EmaState, Series, ema
+
+EMA_ALPHA = 0.08
+
+
+class CurvesView(QWidget):
+    status_message = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.raw, self.smooth, self.lr = Series(), Series(), Series()
+        self._ema = EmaState(EMA_ALPHA)
+        self.epoch_series: dict[tuple[str, str], Series] = {}  # (split, metric) -> (epoch, value)
+        self.steps_per_epoch = 0
+        self.start_epoch = 0
+        self._epoch_step: dict[int, int] = {}  # epoch -> global step at its end
+        self._metric_items: dict[tuple[str, str], pg.PlotDataItem] = {}
+        self._overlays: dict[str, list] = {}
+
+        self.log_box = QCheckBox("Log scale")
+        self.log_box.setToolTip("Show the loss on a logarithmic axis")
+        self.log_box.toggled.connect(self.set_log)
+        self.readout = QLabel("")
+        self.readout.setObjectName("dim")
+        self.readout.setTextFormat(Qt.TextFormat.PlainText)
+        self.png_button = QPushButton("PNG…")
+        self.png_button.setToolTip("Save the plots as a PNG image")
+        self.png_button.clicked.connect(self.ask_save_png)
+        self.csv_button = QPushButton("CSV…")
+        self.csv_button.setToolTip("Save the data behind the plots as CSV (one row per value)")
+        self.csv_button.clicked.connect(self.ask_save_csv)
+        top = QHBoxLayout()
+        top.setContentsMargins(4, 2, 4, 0)
+        top.addWidget(self.log_box)
+        top.addWidget(self.readout, 1)
+        top.addWidget(self.png_button)
+        top.addWidget(self.csv_button)
+
+        self.plots = new_plot_widget(self)
+        self.loss_plot = style_plot(self.plots.addPlot(row=0, col=0, colspan=2), "Loss", bottom="step")
+        self.metric_plot = style_plot(self.plots.addPlot(row=1, col=0), "Metrics (per epoch)", bottom="epoch")
+        self.lr_plot = style_plot(self.plots.addPlot(row=1, col=1), "Learning rate", bottom="step")
+        self.plots.ci.layout.setRowStretchFactor(0, 3)
+        self.plots.ci.layout.setRowStretchFactor(1, 2)
+        add_legend(self.loss_plot)
+        add_legend(self.metric_plot)
+        accent = QColor(color("accent"))
+        faint = QColor(accent)
+        faint.setAlpha(70)
+        self.raw_item = self.loss_plot.plot(pen=pg.mkPen(faint, width=1), name="train (per report)")
+        self.smooth_item = self.loss_plot.plot(pen=pg.mkPen(accent, width=2.2), name="train (smoothed)")
+        val = QColor("#e5915a")
+        self.val_item = self.loss_plot.plot(pen=pg.mkPen(val, width=2), symbol="o", symbolSize=6,
+                                            symbolBrush=val, symbolPen=None, name="validation")
+        self.lr_item = self.lr_plot.plot(pen=pg.mkPen(QColor("#98c379"), width=1.6))
+        for item in (self.raw_item, self.smooth_item, self.lr_item):
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
+        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(QColor(color("dim")), width=1,
+                                                                             style=Qt.PenStyle.DashLine))
+        self.cursor.setVisible(False)
+        self.loss_plot.addItem(self.cursor, ignoreBounds=True)
+        self._mouse = pg.SignalProxy(self.plots.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.plots, 1)
+
+    # ---- data ---------------------------------------------------------------------------------
+    def clear(self) -> None:
+        for s in (self.raw, self.smooth, self.lr):
+            s.clear()
+        self._ema.reset()
+        self.epoch_series.clear()
+        self._epoch_step.clear()
+        for item in self._metric_items.values():
+            self.metric_plot.removeItem(item)
+        self._metric_items.clear()
+        self.val_item.setData([], [])
+        self._redraw_steps()
+
+    def on_started(self, event) -> None:
+        self.clear()
+        self.steps_per_epoch = event.steps_per_epoch
+        self.start_epoch = event.start_epoch
+
+    def add_steps(self, events: list) -> None:
+        xs = [e.global_step for e in events]
+        ys = [e.loss for e in events]
+        self.raw.extend(xs, ys)
+        self.smooth.extend(xs, self._ema.update(ys))
+        self.lr.extend(xs, [e.lr for e in events])
+        self._redraw_steps()
+
+    def add_epoch(self, event) -> None:
+        step = int(self.raw.x[-1]) if len(self.raw) else event.epoch * max(self.steps_per_epoch, 1)
+        self._epoch_step[event.epoch] = step
+        for split, values in (("train", event.train), ("val", event.val or {})):
+            for key, value in values.items():
+                if isinstance(value, (int, float)) and math.isfinite(value):
+                    self.epoch_series.setdefault((split, key), Series(64)).append(event.epoch, float(value))
+        val = self.epoch_series.get(("val", "loss"))
+        if val is not None:
+            self.val_item.setData([self._epoch_step.get(int(e), e * self.steps_per_epoch) for e in val.x], val.y)
+        self._redraw_metrics()
+
+    def has_points(self) -> bool:
+        return len(self.raw) > 0
+
+    # ---- drawing ------------------------------------------------------------------------------
+    def _redraw_steps(self) -> None:
+        self.raw_item.setData(self.raw.x, self.raw.y)
+        self.smooth_item.setData(self.smooth.x, self.smooth.y)
+        self.lr_item.setData(self.lr.x, self.lr.y)
+
+    def _redraw_metrics(self) -> None:
+        i = 0
+        for (split, key), s in sorted(self.epoch_series.items()):
+            if key == "loss":
+                continue
+            item = self._metric_items.get((split, key))
+            if item is None:
+                c = QColor(series_color(i + 1))
+                style = Qt.PenStyle.SolidLine if split == "val" else Qt.PenStyle.DotLine
+                item = self.metric_plot.plot(pen=pg.mkPen(c, width=2, style=style), symbol="o", symbolSize=5,
+                                             symbolBrush=c, symbolPen=None, name=f"{split} {key}")
+                self._metric_items[(split, key)] = item
+            item.setData(s.x, s.y)
+            i += 1
+
+    def set_log(self, on: bool) -> None:
+        self.loss_plot.setLogMode(y=on)
+        self.lr_plot.setLogMode(y=on)
+
+    # ---- earlier runs -------------------------------------------------------------------------
+    def set_overlays(self, records: list) -> None:
+        """Overlay earlier runs (studio.ui.training.runs.RunRecord), replacing the previous set."""
+        for items in self._overlays.values():
+            for plot, item in items:
+                plot.removeItem(item)
+        self._overlays.clear()
+        for i, rec in enumerate(records):
+            c = QColor(OVERLAY_COLORS[i % len(OVERLAY_COLORS)])
+            pen = pg.mkPen(c, width=1.6, style=Qt.PenStyle.DashLine)
+            items = []
+            if rec.steps:
+                xs = [s for s, _ in rec.steps]
+                items.append((self.loss_plot, self.loss_plot.plot(xs, ema([l for _, l in rec.steps], EMA_ALPHA),
+                                                                   pen=pen, name=f"{rec.name} train")))
+            ex, ey = rec.series("val", "loss")
+            spe = rec.settings.get("steps_per_epoch") or self.steps_per_epoch or 1
+            if ex:
+                items.append((self.loss_plot, self.loss_plot.plot([e * spe for e in ex], ey, pen=pen, symbol="t",
+                                                                   symbolSize=6, symbolBrush=c, symbolPen=None,
+                                                                   name=f"{rec.name} val")))
+            for key in ("accuracy", "r2"):
+                mx, my = rec.series("val", key)
+                if mx:
+                    items.append((self.metric_plot, self.metric_plot.plot(mx, my, pen=pen,
+                                                                           name=f"{rec.name} val {key}")))
+            self._overlays[rec.name] = items
+
+    def overlay_names(self) -> list[str]:
+        return list(self._overlays)
+
+    # ---- read-out -----------------------------------------------------------------------------
+    def _on_mouse(self, args) -> None:
+        pos = args[0]
+        if self.loss_plot.sceneBoundingRect().contains(pos):
+            x = self.loss_plot.vb.mapSceneToView(pos).x()
+            self.readout.setText(self.readout_at_step(x))
+            i = self.raw.nearest(x)
+            if i is not None:
+                self.cursor.setPos(self.raw.x[i])
+                self.cursor.setVisible(True)
+        elif self.metric_plot.sceneBoundingRect().contains(pos):
+            self.readout.setText(self.readout_at_epoch(self.metric_plot.vb.mapSceneToView(pos).x()))
+            self.cursor.setVisible(False)
+        elif self.lr_plot.sceneBoundingRect().contains(pos):
+            self.readout.setText(self.readout_at_step(self.lr_plot.vb.mapSceneToView(pos).x()))
+        else:
+            self.cursor.setVisible(False)
+
+    def readout_at_step(self, x: float) -> str:
+        i = self.raw.nearest(x)
+        if i is None:
+            return ""
+        step = int(self.raw.x[i])
+        text = f"step {step:,} · loss {self.raw.y[i]:.4g} · smoothed {self.smooth.y[i]:.4g} · lr {self.lr.y[i]:.3g}"
+        val = self.epoch_series.get(("val", "loss"))
+        if val is not None and len(val):
+            steps = [self._epoch_step.get(int(e), 0) for e in val.x]
+            j = min(range(len(steps)), key=lambda k: abs(steps[k] - step))
+            text += f" · val loss {val.y[j]:.4g} (epoch {int(val.x[j])})"
+        return text
+
+    def readout_at_epoch(self, x: float) -> str:
+        epoch = int(round(x))
+        parts = [f"epoch {epoch}"]
+        for (split, key), s in sorted(self.epoch_series.items()):
+            hits = [v for e, v in zip(s.x, s.y) if int(e) == epoch]
+            if hits:
+                parts.append(f"{split} {key} {hits[0]:.4g}")
+        return " · ".join(parts) if len(parts) > 1 else ""
+
+    # ---- saving -------------------------------------------------------------------------------
+    def ask_save_png(self) -> None:
+        path = file_dialogs.save_path(self, "Save plots as PNG", "training_curves.png", "PNG images (*.png)")
+        if path:
+            ok = self.save_png(path)
+            self.status_message.emit(f"Saved the plots to {path}" if ok else f"Could not write {path}")
+
+    def ask_save_csv(self) -> None:
+        path = file_dialogs.save_path(self, "Save plot data as CSV", "training_curves.csv", "CSV files (*.csv)")
+        if path:
+            try:
+                self.save_csv(path)
+            except OSError as exc:
+                self.status_message.emit(f"Could not write {path}: {exc.strerror or exc}")
+            else:
+                self.status_message.emit(f"Saved the plot data to {path}")
+
+    def save_png(self, path) -> bool:
+        return self.plots.grab().save(str(path), "PNG")
+
+    def save_csv(self, path) -> None:
+        """Long format: series, x_name, x, value (train loss / smoothed / lr per step; metrics per epoch)."""
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["series", "x_name", "x", "value"])
+            for name, s in (("train_loss", self.raw), ("train_loss_smoothed", self.smooth), ("lr", self.lr)):
+                for x, y in zip(s.x, s.y):
+                    w.writerow([name, "step", int(x), f"{y:.8g}"])
+            for (split, key), s in sorted(self.epoch_series.items()):
+                for x, y in zip(s.x, s.y):
+                    w.writerow([f"{split}_{key}", "epoch", int(x), f"{y:.8g}"])

@@ -1,0 +1,410 @@
+"""Wires the training UI into the main window: the Training dock (right, beside the Inspector) and
+the Curves, Weights & gradients, Feature maps and Epoch report docks (bottom); the session, the
+pre-flight check, the canvas selection -> watched layer, the close guard, and the
+`train_for_screenshot` hook that `python -m studio --screenshot --train-steps N` calls."""
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QDockWidget
+
+from . import file_dialogs, runs
+from .curves import CurvesView
+from .feature_maps import FeatureMapView
+from .norms_view import NormsView
+from .panel import TrainingPanel
+from .report_view import ReportView
+from .session import IDLE, TrainingSession, snapshot
+
+PREFLIGHT_DELAY_MS = 150
+BOUNDARY_POINTS = 400
+
+
+class _Relay(QObject):
+    """Carries results from helper threads to the GUI thread (queued signals)."""
+
+    preflight_done = Signal(int, object)
+
+
+class TrainingUI(QObject):
+    def __init__(self, window, document, canvas) -> None:
+        super().__init__(window)
+        self.window, self.document, self.canvas = window, document, canvas
+        self.session = TrainingSession(document, self)
+        self.weights = None  # a checkpoint file the next run and exports start from
+        self.preflight = None
+        self.can_train, self.reason = False, "checking the dataset…"
+        self._preflight_seq = 0
+        self._relay = _Relay(self)
+        self._relay.preflight_done.connect(self._on_preflight)
+        self._input_cache: dict[int, tuple] = {}
+
+        self.panel = TrainingPanel(document)
+        self.curves = CurvesView()
+        self.norms = NormsView()
+        self.features = FeatureMapView()
+        self.report = ReportView()
+        self.docks = {}
+        self._build_docks()
+
+        s, p = self.session, self.panel
+        s.state_changed.connect(self._on_state)
+        s.started.connect(self._on_started)
+        s.steps.connect(self.curves.add_steps)
+        s.steps.connect(p.on_steps)
+        s.epoch.connect(self.curves.add_epoch)
+        s.epoch.connect(p.on_epoch)
+        s.norms.connect(self.norms.add_norms)
+        s.activation.connect(self._on_activation)
+        s.report.connect(self.report.show_report)
+        s.notice.connect(self._status)
+        s.ended.connect(self._on_ended)
+        p.train_button.clicked.connect(self.train)
+        p.pause_button.clicked.connect(s.pause)
+        p.resume_button.clicked.connect(s.resume)
+        p.stop_button.clicked.connect(s.stop)
+        p.export_button.clicked.connect(self.open_export)
+        p.load_button.clicked.connect(self.ask_load_checkpoint)
+        p.clear_weights_button.clicked.connect(lambda: self.set_weights(None))
+        p.overlays_changed.connect(self._on_overlays)
+        p.form.edited.connect(self.schedule_preflight)
+        self.curves.status_message.connect(self._status)
+        self.features.sample_changed.connect(lambda _i: self._rewatch())
+        document.analysis_changed.connect(lambda _a: self.schedule_preflight())
+        document.selection_changed.connect(self._on_selection)
+        document.graph_changed.connect(self._on_graph_event)
+        self.docks["features"].visibilityChanged.connect(lambda _v: self._rewatch())
+        self._preflight_timer = QTimer(self)
+        self._preflight_timer.setSingleShot(True)
+        self._preflight_timer.setInterval(PREFLIGHT_DELAY_MS)
+        self._preflight_timer.timeout.connect(self._run_preflight)
+        window.installEventFilter(self)
+        self._on_state(IDLE)
+        self.refresh_runs()
+        self._run_preflight()
+
+    # ---- layout -------------------------------------------------------------------------------
+    def _dock(self, name: str, title: str, widget) -> QDockWidget:
+        dock = QDockWidget(title, self.window)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(widget)
+        self.docks[name] = dock
+        if hasattr(self.window, "docks"):
+            self.window.docks[name] = dock
+        return dock
+
+    def _build_docks(self) -> None:
+        w = self.window
+        right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+        training = self._dock("training", "Training", self.panel)
+        w.addDockWidget(right, training)
+        inspector = getattr(w, "docks", {}).get("inspector")
+        if inspector is not None:
+            w.tabifyDockWidget(inspector, training)
+        curves = self._dock("curves", "Curves", self.curves)
+        norms = self._dock("norms", "Weights & gradients", self.norms)
+        features = self._dock("features", "Feature maps", self.features)
+        report = self._dock("report", "Epoch report", self.report)
+        w.addDockWidget(bottom, curves, Qt.Orientation.Horizontal)  # beside Problems/Analyzer, not a tab
+        w.splitDockWidget(curves, features, Qt.Orientation.Horizontal)
+        w.splitDockWidget(features, report, Qt.Orientation.Horizontal)
+        w.tabifyDockWidget(curves, norms)
+        curves.raise_()
+        menu = getattr(w, "panels_menu", None)
+        if menu is not None:
+            for d in (training, curves, norms, features, report):
+                menu.addAction(d.toggleViewAction())
+        if hasattr(w, "_default_state"):
+            from ..main_window import STATE_VERSION
+
+            w._default_state = w.saveState(STATE_VERSION)
+
+    def show_training_layout(self) -> None:
+        """Bring the training panels forward and give them room (Train pressed, screenshot)."""
+        w = self.window
+        self.docks["training"].raise_()
+        self.docks["curves"].raise_()
+        bottom = [d for d in (w.docks.get("problems"), self.docks["curves"], self.docks["features"],
+                              self.docks["report"]) if d is not None]
+        width = max(w.width(), 800)
+        sizes = [int(width * f) for f in ((0.22, 0.32, 0.2, 0.26) if len(bottom) == 4 else (0.4, 0.25, 0.35))]
+        w.resizeDocks(bottom, sizes, Qt.Orientation.Horizontal)
+        w.resizeDocks([self.docks["curves"]], [int(w.height() * 0.44)], Qt.Orientation.Vertical)
+
+    # ---- pre-flight ---------------------------------------------------------------------------
+    def schedule_preflight(self) -> None:
+        self._preflight_timer.start()
+
+    def _run_preflight(self) -> None:
+        from .preflight import check, graph_problems
+
+        self._preflight_seq += 1
+        seq = self._preflight_seq
+        project, analysis = self.document.project, self.document.analysis
+        if not analysis.ok:  # known at once: no need to wait for the dataset
+            self._set_verdict(False, "The graph has errors:\n" + "\n".join(graph_problems(analysis)))
+        training = dict(project.training or {})
+        edges = list(self.document.graph.edges)
+        base = project.path.parent if project.path is not None else None
+
+        def work():
+            from .warmup import warm_up_imports
+
+            try:
+                result = check(training, analysis, edges, base)
+            except Exception as exc:  # noqa: BLE001 - shown as the reason Train is off
+                from .preflight import PreflightResult
+
+                result = PreflightResult(problems=[f"internal error while checking: {type(exc).__name__}: {exc}"])
+            self._relay.preflight_done.emit(seq, result)
+            warm_up_imports()  # while the window is idle, not in the middle of the first run
+
+        threading.Thread(target=work, name="netstudio-preflight", daemon=True).start()
+
+    def _on_preflight(self, seq: int, result) -> None:
+        if seq != self._preflight_seq:
+            return
+        self.preflight = result
+        self.panel.form.show_preview(result)
+        self.panel.set_problems(result.problems, result.notes)
+        self._set_verdict(result.ok, result.reason())
+        if result.preview and self.session.last_trainer is None:
+            self.features.set_input(result.preview[0]["x"], _caption(result.preview[0]))
+
+    def _set_verdict(self, ok: bool, reason: str) -> None:
+        self.can_train, self.reason = ok, reason
+        self._on_state(self.session.state)
+
+    # ---- running ------------------------------------------------------------------------------
+    def runs_root(self):
+        from ..settings import data_dir
+
+        project = self.document.project
+        return runs.runs_root(project.path, project.name, data_dir())
+
+    def train(self, max_steps: int = 0) -> bool:
+        if self.session.running or not self.can_train:
+            return False
+        try:
+            run_dir = runs.new_run_dir(self.runs_root())
+        except OSError as exc:
+            self._status(f"Cannot create the run folder: {exc.strerror or exc}")
+            run_dir = None
+        self.curves.clear()
+        self.norms.clear()
+        self.report.clear()
+        self._input_cache.clear()
+        self.panel.reset_status()
+        self._rewatch()
+        self.session.start(snapshot(self.document.project), run_dir, weights=self.weights, max_steps=max_steps)
+        self.show_training_layout()
+        return True
+
+    def _on_state(self, state: str) -> None:
+        self.panel.set_state(state, self.can_train, self.reason)
+
+    def _on_started(self, e) -> None:
+        self.curves.on_started(e)
+        self.panel.on_started(e)
+        trainer = self.session.worker.trainer if self.session.worker is not None else None
+        if trainer is not None:
+            part = trainer.splits.val if trainer.splits.val is not None else trainer.splits.train
+            self.features.set_sample_count(len(part))
+            if trainer.info.is_2d:
+                x = trainer.splits.train.x[:BOUNDARY_POINTS].float().numpy()
+                y = trainer.splits.train.y[:BOUNDARY_POINTS].numpy() if trainer.splits.train.y is not None else None
+                self.report.set_points(x, y)
+        self._show_input(trainer)
+
+    def _on_ended(self, end) -> None:
+        self.panel.on_ended(end)
+        self.refresh_runs()
+        self._status(f"Training {end.status}: {end.message.splitlines()[0] if end.message else ''}")
+
+    def _status(self, text: str) -> None:
+        show = getattr(self.window, "show_status", None)
+        if show is not None:
+            show(text)
+
+    # ---- feature maps -------------------------------------------------------------------------
+    def _on_selection(self, ids: list) -> None:
+        node = ids[0] if len(ids) == 1 else None
+        info = self.document.analysis.nodes.get(node) if node else None
+        label = f"{node} · {info.type}" if info is not None else ""
+        self.features.set_node(node, label)
+        self._rewatch()
+
+    def _rewatch(self) -> None:
+        """Watch the selected layer only while the Feature maps panel is visible (no cost otherwise)."""
+        node = self.features.node_id
+        visible = self.docks["features"].isVisible() and not self.docks["features"].visibleRegion().isEmpty()
+        sample = self.features.sample.value()
+        reason = self.session.watch(node if visible else None, sample)
+        if reason and node:
+            self.features.note.setText(reason)
+        self._show_input(self._trainer())
+        if not self.session.running and node and visible:
+            self._capture_after_run(node, sample)
+
+    def _trainer(self):
+        w = self.session.worker
+        return w.trainer if w is not None else self.session.last_trainer
+
+    def _show_input(self, trainer) -> None:
+        if trainer is None:
+            return
+        index = self.features.sample.value()
+        part = trainer.splits.val if trainer.splits.val is not None else trainer.splits.train
+        if not 0 <= index < len(part):
+            return
+        x = part.x[index:index + 1]
+        if trainer.dataset.transform is not None:
+            x = trainer.dataset.transform(x)
+        caption = "input"
+        if part.y is not None and trainer.info.task == "classification":
+            k = int(part.y[index])
+            caption = f"input · {trainer.info.classes[k] if k < len(trainer.info.classes) else k}"
+        self.features.set_input(x[0].float().numpy(), caption)
+
+    def _on_activation(self, e) -> None:
+        self.features.show_activation(e)
+
+    def _capture_after_run(self, node: str, sample: int) -> None:
+        """After a run: the trained model's activations for the selected layer (one forward pass)."""
+        trainer = self.session.last_trainer
+        if trainer is None:
+            return
+        from types import SimpleNamespace
+
+        from studio.training.errors import TrainingError
+        from studio.training.reporting import capture_activation, check_watchable
+
+        try:
+            check_watchable(trainer.model, node, trainer.input_names)
+        except TrainingError:
+            return
+        part = trainer.splits.val if trainer.splits.val is not None else trainer.splits.train
+        if not 0 <= sample < len(part):
+            return
+        x = part.x[sample:sample + 1].to(trainer.device)
+        if trainer.dataset.transform is not None:
+            x = trainer.dataset.transform(x)
+        value = capture_activation(trainer.model, node, x, trainer.input_names)
+        self.features.show_activation(SimpleNamespace(node_id=node, value=value, global_step=trainer.global_step,
+                                                      epoch=trainer.epochs_done))
+
+    # ---- runs, weights, export ----------------------------------------------------------------
+    def refresh_runs(self) -> None:
+        ticked = set(self.panel.ticked())
+        self.panel.set_runs(runs.list_runs(self.runs_root()), ticked)
+
+    def _on_overlays(self, names: list) -> None:
+        root = self.runs_root()
+        self.curves.set_overlays([runs.read_run(root / n) for n in names])
+
+    def set_weights(self, path) -> None:
+        self.weights = path
+        self.panel.weights_label.setText(f"Starting weights: {path}" if path else "Starting weights: fresh (random)")
+
+    def ask_load_checkpoint(self) -> None:
+        folder = str(self.runs_root()) if self.runs_root().is_dir() else ""
+        path = file_dialogs.open_path(self.window, "Load a checkpoint", folder,
+                                      "Checkpoints (*.pt *.pth);;All files (*)")
+        if path:
+            self.load_checkpoint(path)
+
+    def load_checkpoint(self, path) -> str | None:
+        """Use a checkpoint's weights for the next run and exports; returns the reason it cannot."""
+        from studio.core.analysis import analyze
+        from studio.core.compiler import compile_graph
+        from studio.core.weights import WeightsError, load_weights
+
+        analysis = self.document.analysis
+        if not analysis.ok:
+            reason = "fix the graph's errors first: the weights are checked against the model"
+        else:
+            try:
+                load_weights(compile_graph(self.document.graph, analysis=analyze(self.document.graph)), path)
+                reason = None
+            except WeightsError as exc:
+                reason = str(exc)
+        if reason:
+            self.panel.weights_label.setText(f"Not loaded: {reason}")
+            self._status(f"Checkpoint not loaded: {reason}")
+            return reason
+        self.set_weights(str(path))
+        return None
+
+    def export_weights(self):
+        """The weights an export uses by default: a loaded checkpoint, else the newest run's."""
+        if self.weights:
+            return self.weights
+        for rec in reversed(runs.list_runs(self.runs_root())):
+            for name in ("best.pt", "checkpoint.pt"):
+                if (rec.path / name).is_file():
+                    return str(rec.path / name)
+        return None
+
+    def open_export(self):
+        from .export_dialog import ExportDialog
+
+        dialog = ExportDialog(self.document, self.export_weights(), self.window)
+        dialog.show()
+        return dialog
+
+    # ---- document and window ------------------------------------------------------------------
+    def _on_graph_event(self, event) -> None:
+        if event.kind == "reset":  # another file opened
+            if not self.session.running:
+                self.session.last_trainer = None
+            self.set_weights(None)
+            self.curves.clear()
+            self.curves.set_overlays([])
+            self.norms.clear()
+            self.report.clear()
+            self.panel.form.load()
+            self.refresh_runs()
+            self.schedule_preflight()
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.window and event.type() == QEvent.Type.Close and self.session.running:
+            if not file_dialogs.ask_stop_run(self.window):
+                event.ignore()
+                return True
+            self.session.shutdown(1000)
+        return False
+
+    def train_for_screenshot(self, steps: int, timeout_s: float = 600) -> bool:
+        """Train `steps` steps in the worker thread and wait (on signals) until the plots hold the run."""
+        from PySide6.QtCore import QEventLoop
+
+        graph_nodes = self.document.analysis.order
+        watch = next((n for n in graph_nodes if self.document.analysis.nodes[n].type.startswith("Conv")), None)
+        watch = watch or next((n for n in graph_nodes if self.document.analysis.nodes[n].type == "Linear"), None)
+        if watch:
+            self.document.set_selection([watch])
+        if not self.can_train:  # the pre-flight may still be running: wait for its verdict
+            loop = QEventLoop()
+            self._relay.preflight_done.connect(loop.quit)
+            QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+            if self.preflight is None:
+                loop.exec()
+        if not self.train(max_steps=steps):
+            return False
+        loop = QEventLoop()
+        self.session.ended.connect(loop.quit)
+        QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+        loop.exec()
+        return self.session.last_end is not None and self.session.last_end.status != "failed"
+
+
+def _caption(item: dict) -> str:
+    return f"input · {item['label']}" if "label" in item else "input"
+
+
+def install_training_ui(window, document, canvas) -> TrainingUI:
+    ui = TrainingUI(window, document, canvas)
+    window.training = ui
+    window.train_for_screenshot = ui.train_for_screenshot
+    return ui

@@ -1,0 +1,110 @@
+"""What would stop a run, found before Train is pressed (Qt-free; runs on a background thread):
+graph errors from the analysis, a training section that does not parse, a device this machine does
+not have, a dataset that cannot be loaded or does not fit the model's Input, output and loss.
+
+It asks the training package's own checks (`parse_config`, `load_dataset`, `check_fit`,
+`resolve_device`), so what it says is what `Trainer.from_project` would refuse with. Datasets that
+download are not downloaded here: when their files are missing, the note says the run will fetch
+them and the fit is checked from the dataset's declared shapes when the run starts."""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+MAX_LISTED = 4
+
+
+@dataclass
+class PreflightResult:
+    problems: list[str] = field(default_factory=list)  # each blocks training
+    notes: list[str] = field(default_factory=list)  # worth knowing, does not block
+    info: object = None  # the dataset's DatasetInfo, when it loaded
+    preview: list = field(default_factory=list)  # dataset.preview(n)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def reason(self) -> str:
+        return "\n".join(self.problems)
+
+
+_cache: dict[str, object] = {}
+_cache_lock = threading.Lock()
+
+
+def _dataset(cfg, base_dir):
+    """load_dataset, remembered per (options, folder): the picker and every settings change ask again."""
+    from studio.training.datasets import load_dataset
+
+    key = json.dumps([cfg.name, cfg.options, str(base_dir)], sort_keys=True, default=str)
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is None:
+        hit = load_dataset(cfg, base_dir)
+        with _cache_lock:
+            if len(_cache) > 8:
+                _cache.clear()
+            _cache[key] = hit
+    return hit
+
+
+def graph_problems(analysis) -> list[str]:
+    """The analysis's errors as lines a person reads in a tooltip (the first few, then a count)."""
+    errors = analysis.errors
+    lines = [f"{p.node_id}: {p.message}" if p.node_id else p.message for p in errors[:MAX_LISTED]]
+    if len(errors) > MAX_LISTED:
+        lines.append(f"… and {len(errors) - MAX_LISTED} more (see Problems)")
+    return lines
+
+
+def check(training: dict, analysis, edges, base_dir=None, preview: int = 8) -> PreflightResult:
+    """`analysis` and a copy of the graph's `edges` are read only (taken on the GUI thread)."""
+    from studio.core.compiler import signature
+    from studio.training.config import parse_config
+    from studio.training.datasets.registry import get_entry
+    from studio.training.device import resolve_device
+    from studio.training.errors import TrainingError
+    from studio.training.losses import check_fit
+
+    result = PreflightResult()
+    if not analysis.ok:
+        result.problems = ["The graph has errors:"] + graph_problems(analysis)
+    try:
+        config = parse_config(training)
+    except TrainingError as exc:
+        result.problems.append(str(exc))
+        return result
+    try:
+        resolve_device(config.device)
+    except TrainingError as exc:
+        result.problems.append(str(exc))
+    cfg = config.dataset
+    try:
+        entry = get_entry(cfg.name)
+        if entry.group == "download" and cfg.options.get("download", True):
+            from studio.training.config import DatasetConfig
+
+            try:
+                dataset = _dataset(DatasetConfig(cfg.name, {**cfg.options, "download": False}), base_dir)
+            except TrainingError:
+                result.notes.append(f"{cfg.name} is not on this machine yet: the run downloads it first")
+                return result
+        else:
+            dataset = _dataset(cfg, base_dir)
+    except TrainingError as exc:
+        result.problems.append(str(exc))
+        return result
+    result.info = dataset.info
+    try:
+        result.preview = dataset.preview(preview)
+    except Exception:  # noqa: BLE001 - a preview is a nicety; the run reports real failures
+        result.preview = []
+    if analysis.ok:
+        try:
+            check_fit(signature(analysis), dataset.info, config.loss, SimpleNamespace(edges=list(edges)))
+        except TrainingError as exc:
+            result.problems.append(str(exc))
+    return result
