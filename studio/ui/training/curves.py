@@ -60,7 +60,7 @@ class CurvesView(QWidget):
         self.plots.ci.layout.setRowStretchFactor(0, 3)
         self.plots.ci.layout.setRowStretchFactor(1, 2)
         add_legend(self.loss_plot)
-        add_legend(self.metric_plot)
+        add_legend(self.metric_plot, offset=(-6, -6))
         accent = QColor(color("accent"))
         faint = QColor(accent)
         faint.setAlpha(70)
@@ -103,7 +103,11 @@ class CurvesView(QWidget):
         self.steps_per_epoch = event.steps_per_epoch
         self.start_epoch = event.start_epoch
 
+    _pending_metrics = False
+
     def add_steps(self, events: list) -> None:
+        if self._pending_metrics:
+            self._redraw_metrics()
         xs = [e.global_step for e in events]
         ys = [e.loss for e in events]
         self.raw.extend(xs, ys)
@@ -131,14 +135,24 @@ class CurvesView(QWidget):
         self.raw_item.setData(self.raw.x, self.raw.y)
         self.smooth_item.setData(self.smooth.x, self.smooth.y)
         self.lr_item.setData(self.lr.x, self.lr.y)
+        if len(self.lr) and not self.lr_plot.ctrl.logYCheck.isChecked():
+            top = float(self.lr.y.max())
+            self.lr_plot.setYRange(0, top * 1.15 if top > 0 else 1, padding=0)
 
     def _redraw_metrics(self) -> None:
+        """New metric curves are created at most two per frame (each costs ~10 ms with its legend row)."""
+        self._pending_metrics = False
+        budget = 2
         i = 0
         for (split, key), s in sorted(self.epoch_series.items()):
             if key == "loss":
                 continue
             item = self._metric_items.get((split, key))
             if item is None:
+                if budget == 0:
+                    self._pending_metrics = True
+                    continue
+                budget -= 1
                 c = QColor(series_color(i + 1))
                 style = Qt.PenStyle.SolidLine if split == "val" else Qt.PenStyle.DotLine
                 item = self.metric_plot.plot(pen=pg.mkPen(c, width=2, style=style), symbol="o", symbolSize=5,

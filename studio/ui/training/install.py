@@ -103,7 +103,7 @@ class TrainingUI(QObject):
         if inspector is not None:
             w.tabifyDockWidget(inspector, training)
         curves = self._dock("curves", "Curves", self.curves)
-        norms = self._dock("norms", "Weights & gradients", self.norms)
+        norms = self._dock("norms", "Gradients", self.norms)
         features = self._dock("features", "Feature maps", self.features)
         report = self._dock("report", "Epoch report", self.report)
         w.addDockWidget(bottom, curves, Qt.Orientation.Horizontal)  # beside Problems/Analyzer, not a tab
@@ -183,7 +183,7 @@ class TrainingUI(QObject):
         project = self.document.project
         return runs.runs_root(project.path, project.name, data_dir())
 
-    def train(self, max_steps: int = 0) -> bool:
+    def train(self, max_steps: int = 0, overrides: dict | None = None) -> bool:
         if self.session.running or not self.can_train:
             return False
         try:
@@ -197,7 +197,8 @@ class TrainingUI(QObject):
         self._input_cache.clear()
         self.panel.reset_status()
         self._rewatch()
-        self.session.start(snapshot(self.document.project), run_dir, weights=self.weights, max_steps=max_steps)
+        self.session.start(snapshot(self.document.project), run_dir, weights=self.weights, max_steps=max_steps,
+                           overrides=overrides)
         self.show_training_layout()
         return True
 

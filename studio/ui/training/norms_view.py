@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from .plot_style import add_legend, new_plot_widget, series_color, style_plot
 from .series import Series
 
+NEW_ITEMS_PER_FRAME = 2
+
 
 class NormsView(QWidget):
     def __init__(self, parent=None) -> None:
@@ -49,9 +51,13 @@ class NormsView(QWidget):
                     v = values.get(kind)
                     if v is not None and v == v:
                         self.series.setdefault((kind, layer), Series(256)).append(e.global_step, max(v, 1e-12))
+        budget = NEW_ITEMS_PER_FRAME  # creating a pyqtgraph curve and legend row costs ~5-10 ms: spread them
         for (kind, layer), s in self.series.items():
             item = self.items.get((kind, layer))
             if item is None:
+                if budget == 0:
+                    continue  # drawn from the next frame on (its points are kept)
+                budget -= 1
                 c = QColor(series_color(self.layers.index(layer)))
                 plot = self.grad_plot if kind == "grad" else self.weight_plot
                 item = plot.plot(pen=pg.mkPen(c, width=1.6, style=Qt.PenStyle.SolidLine),

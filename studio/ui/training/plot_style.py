@@ -41,8 +41,8 @@ def new_plot_widget(parent=None) -> pg.GraphicsLayoutWidget:
     return w
 
 
-def add_legend(plot: pg.PlotItem) -> pg.LegendItem:
-    legend = plot.addLegend(offset=(-6, 6), labelTextColor=color("text"), labelTextSize="8pt",
+def add_legend(plot: pg.PlotItem, offset=(-6, 6)) -> pg.LegendItem:
+    legend = plot.addLegend(offset=offset, labelTextColor=color("text"), labelTextSize="8pt",
                             brush=pg.mkBrush(QColor(color("panel")).lighter(105)), pen=pg.mkPen(color("border")))
     legend.setColumnCount(1)
     return legend

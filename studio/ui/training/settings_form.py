@@ -98,6 +98,9 @@ class SettingsForm(QWidget):
                          ("Schedule", self.schedule), ("Epochs", self.epochs), ("Batch size", self.batch),
                          ("Seed", self.seed), ("Mixed precision", self.amp), ("Device", self.device)):
             form.addRow(label, w)
+        for combo in (self.dataset, self.loss, self.optimizer, self.schedule, self.amp, self.device):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(data)
