@@ -2,8 +2,9 @@
 people write by hand (tensor batches already on the device, a random permutation per epoch,
 model(x), loss, zero_grad, backward, step), on the same model, the same data and the same device, in
 one run. Repeats are interleaved (trainer, plain, plain, trainer, ...) so drift and noisy neighbours hit
-both alike; the ratio is the median of the paired ratios, the spread is the interquartile range of
-those ratios. Only the training loop is timed: building the model and the optimizer is not, for either.
+both alike; the ratio is the median of the paired ratios, and its interquartile range shows the noise.
+Only the training loop is timed: building the model and the optimizer is not, for either. `--quick`
+runs three cases with short repeats on one CPU thread (for tests on shared machines).
 """
 from __future__ import annotations
 
@@ -150,16 +151,17 @@ def _quartiles(values):
 def bench_case(name: str, device: str, quick: bool) -> dict:
     import torch
 
-    target_s = 0.25 if quick else 0.6  # seconds per timed run
-    repeats = 4 if quick else 9
-    samples = 4096 if name != "transformer" else 2048
+    target_s = 0.15 if quick else 0.5  # seconds per timed run
+    pairs = 8 if quick else 10
+    samples = {"mlp": 4096, "lenet": 1024, "transformer": 512}.get(name, 1024) if quick else \
+        {"transformer": 2048}.get(name, 4096)
     model0, dataset, batch = make_case(name, device, samples)
-    # calibrate epochs so one timed run lasts about target_s (also warms up both loops)
+    # calibrate epochs so one timed run lasts about target_s (this also warms up both loops)
     run_plain(model0, dataset, batch, 1, device)
     rate = run_trainer(model0, dataset, batch, 1, device)
     epochs = max(1, round(target_s * rate / len(dataset)))
     trainer_rates, plain_rates, ratios = [], [], []
-    for r in range(repeats):
+    for r in range(pairs):  # ABBA order: drift and first-or-second effects cancel
         if r % 2 == 0:
             t = run_trainer(model0, dataset, batch, epochs, device)
             p = run_plain(model0, dataset, batch, epochs, device)
@@ -170,7 +172,7 @@ def bench_case(name: str, device: str, quick: bool) -> dict:
         plain_rates.append(p)
         ratios.append(t / p)
     lo, hi = _quartiles(ratios)
-    return {"model": name, "batch_size": batch, "samples": len(dataset), "epochs": epochs, "repeats": repeats,
+    return {"model": name, "batch_size": batch, "samples": len(dataset), "epochs": epochs, "pairs": pairs,
             "trainer": statistics.median(trainer_rates), "plain": statistics.median(plain_rates),
             "ratio": statistics.median(ratios), "ratio_iqr": [lo, hi],
             "trainer_spread": _spread(trainer_rates), "plain_spread": _spread(plain_rates),
@@ -185,8 +187,14 @@ def _spread(values) -> float:
 def run(args) -> int:
     from studio.training.device import resolve_device
 
+    import torch
+
     device = str(resolve_device(args.device or "cpu", field="--device"))
     names = QUICK_CASES if args.quick else tuple(CASES)
+    if args.quick and device == "cpu":
+        # one thread: a quick run on a shared machine is then disturbed by neighbours far less
+        # (an OpenMP team with a descheduled thread stalls at every barrier)
+        torch.set_num_threads(1)
     cases = []
     for name in names:
         case = bench_case(name, device, args.quick)

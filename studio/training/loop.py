@@ -32,13 +32,16 @@ class EpochLoop:
         self._elapsed_train = 0.0
         self._step_in_epoch = 0
         self._rate = 0.0  # samples/s (this process), smoothed
-        plan = self.plan.target
+        # running training accuracy: keep each step's output (or, for many classes, its argmax) in a
+        # list and score the epoch in one pass at its end, so a step pays a list append, not 4 kernels
         if self.info.task != CLASSIFICATION:
-            self._count = None
-        elif plan == "binary":
-            self._count = lambda out, y: torch.eq((out[:, 0] > 0).long(), y).sum()
+            self._keep = None
         else:
-            self._count = lambda out, y: torch.eq(out.argmax(1), y).sum()
+            binary = self.plan.target == "binary"
+            self._predict = (lambda out: (out[:, 0] > 0).long()) if binary else (lambda out: out.argmax(1))
+            small = self.rank_samples * max(self.plan.num_outputs, 1) <= 8_000_000
+            self._keep = (lambda out: out) if small else self._predict
+            self._kept_raw = small
 
     # ---- controls ---------------------------------------------------------------------------------------
     def _handle_flags(self, epoch: int, step: int) -> bool:
@@ -70,14 +73,16 @@ class EpochLoop:
             ls = ts if data.labels is data.target else data.labels.index_select(0, perm)
         transform, augment = self.dataset.transform, self.dataset.augment
         gen = self._aug_generator(epoch) if augment is not None else None
-        step_fn, flag, count = self.step_fn, self._flag, self._count
+        step_fn, flag = self.step_fn, self._flag
+        keep = self._keep
+        kept: list = []
+        losses: list = []  # per-step mean losses, on the device; summed at report time and epoch end
         per_batch = self.schedule.step_batch if self.schedule.per_step else None
-        loss_sum = torch.zeros((), device=dev)
-        correct = torch.zeros((), dtype=torch.long, device=dev)
         bs = cfg.batch_size
         listening = bool(self.listeners)
         interval = cfg.report_interval
         self._mark = (t0, 0, 0.0)  # (time, samples seen, loss sum) at the last report
+        self._losses_reported = 0
         next_report = t0 + interval
         self.model.train()
         step = 0
@@ -92,20 +97,28 @@ class EpochLoop:
                 xb = augment(xb, gen)
             tb = xb if ts is None else ts[start:start + bs]
             loss, out = step_fn(xb, tb)
-            b = xb.shape[0]
-            loss_sum.add_(loss, alpha=b)
-            if count is not None:
-                correct.add_(count(out, ls[start:start + b]))
+            losses.append(loss)
+            if keep is not None:
+                kept.append(keep(out))
             if per_batch is not None:
                 per_batch()
             step += 1
             self.global_step += 1
             if listening and time.perf_counter() >= next_report:
                 self._step_in_epoch = step
-                self._report(epoch, step, start + b, loss_sum)
+                self._report(epoch, step, min(start + bs, n), losses, bs)
                 next_report = time.perf_counter() + interval
         self._step_in_epoch = step
-        totals = torch.stack([loss_sum, correct.to(loss_sum.dtype), torch.tensor(float(n), device=dev)])
+        weights = torch.full((len(losses),), float(bs), device=dev)
+        weights[-1] = float(n - (len(losses) - 1) * bs)
+        loss_sum = (torch.stack(losses).float() * weights).sum()
+        if kept:
+            preds = torch.cat(kept)
+            preds = self._predict(preds) if self._kept_raw else preds
+            correct = torch.eq(preds, ls[:n]).sum().to(loss_sum.dtype)
+        else:
+            correct = torch.zeros((), device=dev)
+        totals = torch.stack([loss_sum, correct, torch.tensor(float(n), device=dev)])
         if self.dist is not None:
             from .distributed import all_reduce_sum
 
@@ -114,7 +127,7 @@ class EpochLoop:
         train = {"loss": loss_total / max(seen, 1)}
         if not math.isfinite(train["loss"]):
             raise NonFiniteLoss(train["loss"], epoch, step)
-        if count is not None:
+        if keep is not None:
             train["accuracy"] = correct_total / max(seen, 1)
         elapsed = time.perf_counter() - t0
         self._elapsed_train += elapsed
@@ -126,18 +139,19 @@ class EpochLoop:
         return g
 
     # ---- reports at the reporting rate ------------------------------------------------------------------
-    def _report(self, epoch: int, step: int, seen: int, loss_sum: torch.Tensor) -> None:
+    def _report(self, epoch: int, step: int, seen: int, losses: list, bs: int) -> None:
         now = time.perf_counter()
-        total = float(loss_sum)  # the one sync per report
-        t_last, seen_last, loss_last = self._mark
+        fresh = losses[self._losses_reported:]
+        self._losses_reported = len(losses)
+        loss = float(torch.stack(fresh).float().mean()) if fresh else math.nan  # the one sync per report
+        t_last, seen_last, _ = self._mark
         dn = seen - seen_last
-        loss = (total - loss_last) / dn if dn else math.nan
         if not math.isfinite(loss) and dn and self.dist is None:
             raise NonFiniteLoss(loss, epoch, step)
         rate = dn / max(now - t_last, 1e-9)
         self._rate = rate if not self._rate else 0.7 * self._rate + 0.3 * rate
         remaining = (self.config.epochs - epoch) * self.rank_samples + (self.rank_samples - seen)
-        self._mark = (now, seen, total)
+        self._mark = (now, seen, 0.0)
         self._emit(StepEvent(epoch, step, self.steps_per_epoch, self.global_step, loss, current_lr(self.optimizer),
                              self._rate * self.world, remaining / max(self._rate, 1e-9), now - self._fit_t0))
         if self.report_norms and now >= getattr(self, "_next_norms", 0.0):
