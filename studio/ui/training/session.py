@@ -55,6 +55,7 @@ class TrainingSession(QObject):
         self.last_end: EndOfRun | None = None
         self.watch_target: tuple[str, int] | None = None
         self.frames = 0
+        self._carry = None
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self.drain)
@@ -126,8 +127,21 @@ class TrainingSession(QObject):
         if worker is None:
             return
         batch = worker.queue.take()
+        carry, self._carry = self._carry, None
+        if carry is not None:  # what the previous tick held back; newer values win
+            batch.norms = carry.norms + batch.norms
+            batch.activation = batch.activation or carry.activation
+            batch.report = batch.report or carry.report
         if not batch:
             return
+        if batch.steps and not batch.other and not batch.epochs and (
+                batch.norms or batch.activation is not None or batch.report is not None):
+            # Spread the drawing over two ticks: the curves now, the maps and norms on the next
+            # tick, so one event-loop turn never paints every panel (bench ui: fewer stalls > 30 ms).
+            from .events_queue import Batch
+
+            self._carry = Batch(norms=batch.norms, activation=batch.activation, report=batch.report)
+            batch.norms, batch.activation, batch.report = [], None, None
         self.frames += 1
         terminal = []
         for e in batch.other:
@@ -168,6 +182,8 @@ class TrainingSession(QObject):
         if worker is None:
             return
         self.drain()
+        if self._carry is not None:
+            self.drain()
         self._timer.stop()
         self.worker = None
         end = worker.end or EndOfRun("failed", "the training thread ended without a result")

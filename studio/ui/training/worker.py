@@ -7,6 +7,7 @@ the middle of the run (see `warmup.py`), and it never emits a Qt signal per even
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 import traceback
@@ -16,6 +17,12 @@ from PySide6.QtCore import QThread
 
 from . import runs
 from .events_queue import EventQueue
+
+
+# While a run trains, the interpreter hands the GIL over every 1 ms instead of 5 ms: each time the
+# GUI thread comes back from Qt into Python (a paint callback, a slot) it waits at most that long
+# for the training thread to let go.
+SWITCH_INTERVAL_S = 0.001
 
 
 class EndOfRun:
@@ -132,6 +139,8 @@ class TrainingWorker(QThread):
         t0 = time.perf_counter()
         threads = _leave_a_core_for_the_gui(self.overrides.get("device") or
                                             (self.project.training or {}).get("device", "auto"))
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         try:
             self.end = self._run(t0)
         except BaseException as exc:  # noqa: BLE001 - every ending reaches the GUI as a message
@@ -143,6 +152,7 @@ class TrainingWorker(QThread):
                 self.end = EndOfRun("failed", f"internal error: {type(exc).__name__}: {exc}\n\n"
                                               f"{traceback.format_exc()}")
         finally:
+            sys.setswitchinterval(switch)
             if threads is not None:
                 import torch
 
