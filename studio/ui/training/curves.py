@@ -116,8 +116,15 @@ class CurvesView(QWidget):
         self._redraw_steps()
 
     def add_epoch(self, event) -> None:
-        step = int(self.raw.x[-1]) if len(self.raw) else event.epoch * max(self.steps_per_epoch, 1)
+        step = event.epoch * max(self.steps_per_epoch, 1)  # the global step at the end of this epoch
         self._epoch_step[event.epoch] = step
+        loss = event.train.get("loss")
+        if isinstance(loss, float) and math.isfinite(loss) and (not len(self.raw) or self.raw.x[-1] < step):
+            # a short epoch may end before its first step report: its mean loss keeps the curve going
+            self.raw.append(step, loss)
+            self.smooth.append(step, self._ema.update([loss])[0])
+            self.lr.append(step, event.lr)
+            self._redraw_steps()
         for split, values in (("train", event.train), ("val", event.val or {})):
             for key, value in values.items():
                 if isinstance(value, (int, float)) and math.isfinite(value):

@@ -4,7 +4,7 @@ on the curves)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar,
+from PySide6.QtWidgets import (QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar,
                                QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from studio.training.progress import fmt_time
@@ -32,12 +32,12 @@ class TrainingPanel(QScrollArea):
         self.pause_button = QPushButton("Pause")
         self.resume_button = QPushButton("Resume")
         self.stop_button = QPushButton("Stop")
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()  # two rows: the dock is narrow beside the canvas
         buttons.setSpacing(4)
-        for b in (self.pause_button, self.resume_button, self.stop_button):
-            b.setMinimumWidth(0)
-        for b in (self.train_button, self.pause_button, self.resume_button, self.stop_button):
-            buttons.addWidget(b)
+        buttons.addWidget(self.train_button, 0, 0)
+        buttons.addWidget(self.stop_button, 0, 1)
+        buttons.addWidget(self.pause_button, 1, 0)
+        buttons.addWidget(self.resume_button, 1, 1)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -64,10 +64,10 @@ class TrainingPanel(QScrollArea):
         self.clear_weights_button = QPushButton("Fresh weights")
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("TorchScript, ONNX, torch.export, state dict, PyTorch source, checkpoint")
-        wl = QHBoxLayout()
-        wl.addWidget(self.load_button)
-        wl.addWidget(self.clear_weights_button)
-        wl.addWidget(self.export_button)
+        wl = QGridLayout()
+        wl.addWidget(self.load_button, 0, 0)
+        wl.addWidget(self.clear_weights_button, 0, 1)
+        wl.addWidget(self.export_button, 1, 0, 1, 2)
         self.runs = QListWidget()
         self.runs.setMinimumHeight(90)
         self.runs.setToolTip("Earlier runs of this project: tick a run to overlay its curves")
