@@ -151,10 +151,10 @@ def _quartiles(values):
 def bench_case(name: str, device: str, quick: bool) -> dict:
     import torch
 
-    target_s = 0.15 if quick else 0.5  # seconds per timed run
+    target_s = 0.15 if quick else 0.3  # seconds per timed run
     pairs = 8 if quick else 10
     samples = {"mlp": 4096, "lenet": 1024, "transformer": 512}.get(name, 1024) if quick else \
-        {"transformer": 2048}.get(name, 4096)
+        {"transformer": 2048, "cnn_bn": 2048}.get(name, 4096)
     model0, dataset, batch = make_case(name, device, samples)
     # calibrate epochs so one timed run lasts about target_s (this also warms up both loops)
     run_plain(model0, dataset, batch, 1, device)
