@@ -90,7 +90,9 @@ class Analyzer:
         self._last: Analysis | None = None
         self._last_revision = -1
         self._params: dict[str, tuple] = {}  # node id -> (type, frozen params, resolved or ParamError)
-        self._topology: tuple | None = None  # (topology revision, nx graph, nodes on cycles, order)
+        self._topology: tuple | None = None  # (topology revision, nx graph, nodes on cycles, order,
+        #                                       document position of each node)
+        self._reach: tuple | None = None  # (key, reachable from the inputs, reaching the outputs)
         graph.subscribe(self._forget)
 
     def _forget(self, event) -> None:
@@ -115,13 +117,22 @@ class Analyzer:
             nxg = to_networkx(graph)
             on_cycle = cycle_nodes(nxg)
             order: list[str] = []
+            position = {n: i for i, n in enumerate(graph.nodes)}
             if not on_cycle:
                 import networkx as nx
 
-                position = {n: i for i, n in enumerate(graph.nodes)}
                 order = list(nx.lexicographical_topological_sort(nxg, key=position.__getitem__))
-            self._topology = (graph.topology_revision, nxg, on_cycle, order)
+            self._topology = (graph.topology_revision, nxg, on_cycle, order, position)
         return self._topology[1:]
+
+    def _reachability(self, nxg, input_ids: list[str], output_nodes: list[str]) -> tuple[set, set]:
+        """(nodes reachable from the inputs, nodes that reach an Output), kept until the wiring
+        changes: a param edit does not move them, and at 5,000 nodes they cost ~10 ms an edit."""
+        key = (self.graph.topology_revision, tuple(input_ids), tuple(output_nodes))
+        if self._reach is None or self._reach[0] != key:
+            useful = reaching(nxg, output_nodes) if output_nodes else set()
+            self._reach = (key, frozenset(reachable_from(nxg, input_ids)), frozenset(useful))
+        return self._reach[1], self._reach[2]
 
     def analysis(self) -> Analysis:
         if self._last is None or self._last_revision != self.graph.revision:
@@ -208,7 +219,7 @@ class Analyzer:
                                   "which takes one; remove one, or merge them with Add or Concat")
 
         # 3. cycles
-        nxg, on_cycle, order = self._topo()
+        nxg, on_cycle, order, position = self._topo()
         if on_cycle:
             cyc = find_cycle(nxg) or sorted(on_cycle)
             path = " -> ".join(cyc + cyc[:1])
@@ -262,7 +273,7 @@ class Analyzer:
         elif not input_ids:
             problems.append(Problem(ERROR, "The graph has no Input node; add one from the io category "
                                            "and set the shape of one sample"))
-        from_inputs = reachable_from(nxg, input_ids)
+        from_inputs, useful = self._reachability(nxg, input_ids, output_nodes)
         outputs: list[tuple[str, str | None]] = []
         if output_nodes:
             outputs = [(n, None) for n in output_nodes]
@@ -271,8 +282,7 @@ class Analyzer:
                     fail(n, f"{infos[n].label} is not reached from any Input; wire a path to it")
         else:
             loose = [n for n in from_inputs if not nxg.out_degree(n) and infos[n].spec is not None]
-            doc_order = {n: i for i, n in enumerate(graph.nodes)}
-            loose.sort(key=doc_order.__getitem__)
+            loose.sort(key=position.__getitem__)
             for n in loose:
                 outputs.extend((n, p.name if len(infos[n].spec.outputs) > 1 else None)
                                for p in infos[n].spec.outputs[:1])
@@ -285,12 +295,10 @@ class Analyzer:
             problems.append(Problem(ERROR, "No path leads from an Input to an output; wire the layers "
                                            "from the Input to an Output node"))
         if output_nodes:
-            useful = reaching(nxg, output_nodes)
             for n in from_inputs - useful:
                 problems.append(Problem(WARNING, f"{infos[n].label} does not lead to any Output; its "
                                                  "result is unused (a dead branch)", n))
 
-        position = {n: i for i, n in enumerate(graph.nodes)}
         problems.sort(key=lambda p: (p.severity != ERROR, position.get(p.node_id, -1)))
         return Analysis(infos, problems, order, input_ids, outputs, edge_types)
 

@@ -18,8 +18,19 @@ class ProblemsModel(QAbstractListModel):
         self.problems: list = []
 
     def set_problems(self, problems) -> None:
+        """Show these problems: nothing happens when they are the same as shown, the changed rows
+        are announced when there are as many as before, else the model is reset."""
+        problems = list(problems)
+        old = self.problems
+        if problems == old:
+            return
+        if len(problems) == len(old) and problems:
+            self.problems = problems
+            changed = [r for r, (a, b) in enumerate(zip(problems, old)) if a != b]
+            self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], 0))
+            return
         self.beginResetModel()
-        self.problems = list(problems)
+        self.problems = problems
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:
@@ -60,6 +71,7 @@ class ProblemsPanel(QWidget):
         self.setObjectName("problems")
         self.document = document
         self.model = ProblemsModel(self)
+        self._shown = None
         self.view = QListView(self)
         self.view.setModel(self.model)
         self.view.setUniformItemSizes(True)
@@ -77,6 +89,9 @@ class ProblemsPanel(QWidget):
         self.set_analysis(document.analysis)
 
     def set_analysis(self, analysis) -> None:
+        if analysis is self._shown:  # asked again for the same analysis (a theme change): repaint all
+            self.model.dataChanged.emit(self.model.index(0, 0), self.model.index(self.model.rowCount() - 1, 0))
+        self._shown = analysis
         self.model.set_problems(analysis.problems)
         errors = sum(1 for p in analysis.problems if p.is_error)
         self.counts_changed.emit(errors, len(analysis.problems) - errors)

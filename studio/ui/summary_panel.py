@@ -1,5 +1,6 @@
 """The analyzer table (as in MATLAB's Deep Network Designer): node, type, output shape, parameters
-and FLOPs, with a totals row. A QAbstractTableModel, so a 1,000-node graph costs one model reset.
+and FLOPs, with a totals row. A QAbstractTableModel: a new node set costs one model reset, a param
+edit announces only the changed rows.
 
 Shapes come straight from the analysis. Parameter counts and FLOPs (studio.core.stats, which builds
 each layer on the meta device, cached by signature) are filled in by a time-sliced idle job, so an
@@ -42,15 +43,36 @@ class SummaryModel(QAbstractTableModel):
 
     # ---- filling ------------------------------------------------------------------------------
     def set_analysis(self, analysis) -> None:
+        """Show a new analysis. When the same nodes come in the same order (a param edit), only the
+        rows whose shape or error changed are announced (dataChanged), not a model reset: the view
+        keeps its selection and scroll position, and a 1,000-row reset costs milliseconds."""
         order = analysis.order or list(analysis.nodes)
-        self.beginResetModel()
-        self.infos = [analysis.nodes[n] for n in order]
-        self.rows = [(i.id, i.type, " ".join(str(t) for t in i.outputs) if i.outputs else "?", i.error)
-                     for i in self.infos]
-        self.stats = [False] * len(self.infos)
+        nodes = analysis.nodes
+        infos = [nodes[n] for n in order]
+        old_rows, old_infos = self.rows, self.infos
+        rows = []
+        for i, info in enumerate(infos):
+            outs = info.outputs
+            if i < len(old_infos) and old_infos[i].outputs is outs and outs and old_rows[i][3] == info.error \
+                    and old_rows[i][0] == info.id:
+                rows.append(old_rows[i])  # the very same inference result: the same text
+            else:
+                rows.append((info.id, info.type, " ".join(str(t) for t in outs) if outs else "?", info.error))
+        same_nodes = len(rows) == len(old_rows) and all(a[0] == b[0] for a, b in zip(rows, old_rows))
+        if not same_nodes:
+            self.beginResetModel()
+        self.infos, self.rows = infos, rows
+        self.stats = [False] * len(infos)
         self.total_params = self.total_flops = 0
         self._next = 0
-        self.endResetModel()
+        if same_nodes:
+            changed = [r for r, (a, b) in enumerate(zip(rows, old_rows)) if a is not b and a != b]
+            if changed:
+                self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], 2))
+            if rows:  # the counts are recounted: "…" until they are
+                self.dataChanged.emit(self.index(0, 3), self.index(len(rows), 4))
+        else:
+            self.endResetModel()
         self._timer.start()
 
     def _resume(self) -> None:

@@ -2,7 +2,12 @@
 
 The card paints from a `CardData` value (card.py); `set_data` repaints only when that value
 changes. Painting is cached per device transform, and zoomed out the card simplifies to its header
-colour and title (level of detail)."""
+colour and title (level of detail).
+
+An edit that changes every downstream shape need not rebuild a thousand cards at once: the scene
+hands a card that only shows new shapes a recipe (`defer`) and the card builds its data when it is
+next painted in detail or read (`data`). What changes the card's size or its look when zoomed out
+(errors, warnings, titles, params) is always applied at once."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -18,7 +23,8 @@ class NodeItem(QGraphicsItem):
     def __init__(self, node_id: str, data: CardData) -> None:
         super().__init__()
         self.node_id = node_id
-        self.data: CardData | None = None
+        self._data: CardData | None = None
+        self._pending = None  # a callable that makes the CardData to show next (see `defer`)
         self.inputs: list[PortItem] = []
         self.outputs: list[PortItem] = []
         self._height = 0.0
@@ -38,12 +44,37 @@ class NodeItem(QGraphicsItem):
         scene = self.scene()
         return scene.theme if scene is not None else style.DARK
 
-    def set_data(self, data: CardData) -> bool:
+    @property
+    def data(self) -> CardData | None:
+        """What the card shows (built now if a deferred update is waiting)."""
+        if self._pending is not None:
+            self.refresh()
+        return self._data
+
+    @property
+    def stale(self) -> bool:
+        return self._pending is not None
+
+    def defer(self, make, repaint: bool = True) -> None:
+        """Show `make()` (a CardData) from the next detailed paint or read of `data` on. Only for
+        changes that keep the card's height and its zoomed-out face (title, category, error).
+        `repaint=False` when no view shows this card in detail (its cache is redrawn anyway when
+        the zoom changes)."""
+        self._pending = make
+        if repaint:
+            self.update()
+
+    def refresh(self, repaint: bool = True) -> bool:
+        make, self._pending = self._pending, None
+        return self.set_data(make(), repaint) if make is not None else False
+
+    def set_data(self, data: CardData, repaint: bool = True) -> bool:
         """Show new data; returns False (and does nothing) when nothing visible changed."""
-        if data == self.data:
+        self._pending = None
+        if data == self._data:
             return False
-        old = self.data
-        self.data = data
+        old = self._data
+        self._data = data
         if old is None or (old.inputs, old.outputs) != (data.inputs, data.outputs):
             self._build_ports()
         height = self._layout_height()
@@ -53,11 +84,10 @@ class NodeItem(QGraphicsItem):
             self._place_ports()
         self._elide_texts()
         for port, kind, text in zip(self.outputs, data.out_kinds, data.out_texts):
-            port.kind, port.type_text = kind, text
-            port.refresh_tooltip()
-            port.update()
+            port.set_type(kind, text)
         self.setToolTip(self._tooltip())
-        self.update()
+        if repaint:
+            self.update()
         return True
 
     def set_title(self, node_id: str, data: CardData) -> None:
@@ -65,7 +95,7 @@ class NodeItem(QGraphicsItem):
         self.set_data(data)
 
     def _tooltip(self) -> str:
-        d = self.data
+        d = self._data
         if d.error:
             return f"<b>{d.title}</b> ({d.type})<br><span style='color:#ff6b6b'>{d.error}</span>"
         text = f"<b>{d.title}</b> ({d.type})<br>{d.doc}"
@@ -80,7 +110,7 @@ class NodeItem(QGraphicsItem):
             port.setParentItem(None)
             if port.scene() is not None:
                 port.scene().removeItem(port)
-        d = self.data
+        d = self._data
         self.inputs = [PortItem(self, IN, i, name, multi, len(d.inputs) == 1)
                        for i, (name, multi) in enumerate(d.inputs)]
         self.outputs = [PortItem(self, OUT, i, name, False, len(d.outputs) == 1)
@@ -89,7 +119,7 @@ class NodeItem(QGraphicsItem):
             p.refresh_tooltip()
 
     def _layout_height(self) -> float:
-        d = self.data
+        d = self._data
         h = style.HEADER_H + style.TYPE_ROW_H + len(d.params) * style.PARAM_ROW_H
         h += d.port_rows * style.PORT_ROW_H
         if not d.multi_output or d.error:
@@ -97,7 +127,7 @@ class NodeItem(QGraphicsItem):
         return h + 4
 
     def _rows_top(self) -> float:
-        return style.HEADER_H + style.TYPE_ROW_H + len(self.data.params) * style.PARAM_ROW_H + 2
+        return style.HEADER_H + style.TYPE_ROW_H + len(self._data.params) * style.PARAM_ROW_H + 2
 
     def _place_ports(self) -> None:
         top = self._rows_top()
@@ -107,7 +137,7 @@ class NodeItem(QGraphicsItem):
                 port.setPos(x, y)
 
     def _elide_texts(self) -> None:
-        d, elide, width = self.data, style.elide, style.text_width
+        d, elide, width = self._data, style.elide, style.text_width
         inner = style.NODE_WIDTH - 2 * style.PAD_X
         t = {"title": elide("title", d.title, inner - (12 if d.warning else 0)),
              "type": elide("type", d.type, inner), "type_font": "type"}
@@ -163,6 +193,8 @@ class NodeItem(QGraphicsItem):
                     wire.update_path()
 
     def hoverEnterEvent(self, event) -> None:
+        if self._pending is not None:
+            self.refresh()  # the tooltip reads the data
         self._hover = True
         self.update()
 
@@ -172,8 +204,11 @@ class NodeItem(QGraphicsItem):
 
     # ---- painting ---------------------------------------------------------------------------------
     def paint(self, painter, option, widget=None) -> None:
-        d, theme = self.data, self.theme
+        theme = self.theme
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod >= style.LOD_SIMPLE and self._pending is not None:
+            self.refresh(repaint=False)  # a deferred update: its height is the same, paint it now
+        d = self._data
         painter.setRenderHint(painter.RenderHint.Antialiasing)
         painter.setRenderHint(painter.RenderHint.TextAntialiasing)
         rect = self.card_rect()
@@ -245,14 +280,14 @@ class NodeItem(QGraphicsItem):
         painter.drawLine(QPointF(1, top), QPointF(rect.width() - 1, top))
         painter.setFont(style.Fonts.get("param" if error else "shape"))
         color = theme.error if error else theme.text
-        if not error and self.data.out_kinds and self.data.out_kinds[0]:
-            color = theme.wire_color(self.data.out_kinds[0])
+        if not error and self._data.out_kinds and self._data.out_kinds[0]:
+            color = theme.wire_color(self._data.out_kinds[0])
         painter.setPen(color)
         painter.drawText(QRectF(style.PAD_X, top, rect.width() - 2 * style.PAD_X, style.FOOTER_H + 2),
                          Qt.AlignVCenter | Qt.AlignLeft, text)
 
     def _paint_simple(self, painter, rect: QRectF, head: QColor, lod: float, selected: bool) -> None:
-        theme, d = self.theme, self.data
+        theme, d = self.theme, self._data  # title, category, error: never deferred
         pen = QPen(theme.error, 3.0 / max(lod, 0.05)) if d.error else Qt.NoPen
         if selected:
             pen = QPen(theme.accent, 3.0 / max(lod, 0.05))

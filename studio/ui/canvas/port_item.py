@@ -27,7 +27,8 @@ class PortItem(QGraphicsItem):
         self.edge_name = None if single else name
         self.wires: set = set()
         self.kind: str | None = None  # what flows out of (or into) it, for its colour
-        self.type_text = ""  # "[16, 8, 8]" for the tooltip
+        self.type_text = ""  # what flows ("[16, 8, 8]", or the TensorType itself) for the tooltip
+        self._tip_stale = False  # the tooltip is rebuilt when the mouse comes near, not per edit
         self.highlight = False  # a compatible target of the wire being dragged
         self.snapped = False  # the wire being dragged would land here
         self._hover = False
@@ -57,9 +58,25 @@ class PortItem(QGraphicsItem):
             self.highlight, self.snapped = highlight, snapped
             self.update()
 
+    def set_type(self, kind: str | None, type_text) -> None:
+        """What flows through this port: its colour now, its tooltip text when next hovered (an
+        edit upstream can change a thousand ports; only the one under the mouse needs its text)."""
+        if kind != self.kind:
+            self.kind = kind
+            self.update()
+        if type_text is not self.type_text and type_text != self.type_text:
+            self.type_text = type_text
+            self._tip_stale = True
+
     def refresh_tooltip(self) -> None:
+        self._tip_stale = False
         label = f"{self.name}" + (" (takes several wires)" if self.multi else "")
         self.setToolTip(f"{label}: {self.type_text}" if self.type_text else label)
+
+    def tooltip_text(self) -> str:
+        if self._tip_stale:
+            self.refresh_tooltip()
+        return self.toolTip()
 
     # ---- painting -------------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:
@@ -99,6 +116,8 @@ class PortItem(QGraphicsItem):
         painter.drawPath(self._body(grow))
 
     def hoverEnterEvent(self, event) -> None:
+        if self._tip_stale:
+            self.refresh_tooltip()
         self._hover = True
         self.update()
 

@@ -2,12 +2,20 @@
 
 It never edits the graph. It follows `document.graph_changed` event by event (a `reset` rebuilds
 everything; any other event touches only the items it names) and `analysis_changed` (cards and
-wires repaint only where what they show changed). Selection is kept in sync with the document."""
+wires repaint only where what they show changed). Selection is kept in sync with the document.
+
+An edit near the input of a large graph changes every downstream shape. The scene compares old
+and new per card and per wire and touches only what changed; of that, what no view shows yet is
+left stale and brought up to date when it is painted or read: cards whose only change is their
+shapes build their new face on their next detailed paint (NodeItem.defer), and pills whose width
+changed are placed when a view is about to show them (`place_stale_pills`, from the view's paint)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPolygonF
 from PySide6.QtWidgets import QGraphicsScene
+
+from functools import partial
 
 from studio.core.graph import Edge, GraphEvent
 
@@ -32,6 +40,7 @@ class CanvasScene(QGraphicsScene):
         self._syncing = False
         self._dirty: set[str] = set()  # cards whose params changed since the last analysis
         self._selected_wires: set = set()
+        self.stale_pills: set[WireItem] = set()  # wires whose pill must be placed before it is seen
         self.show_ports = True  # False when zoomed out: ports are neither drawn nor targets
         # The scene's rect is fixed around the cards (see _fit_rect): its index divides that rect,
         # so a huge rect would leave hundreds of items per index cell, and an automatic one that
@@ -57,6 +66,7 @@ class CanvasScene(QGraphicsScene):
             self.clear()
             self.nodes.clear()
             self.wires.clear()
+            self.stale_pills.clear()
             analysis = self.document.analysis
             warnings = self._warnings(analysis)
             self._fit_rect()
@@ -67,10 +77,10 @@ class CanvasScene(QGraphicsScene):
                 wire = self._add_wire(edge, route=False)
                 if wire is not None:
                     wire.set_type(analysis.edge_types.get(edge), edge.target in errors, reroute=False)
-            # route the wires once every card is in place: placing a pill asks the scene's index
-            # which cards it would cover, and that index is built once here rather than per wire
+            # route the wires once every card is in place; their pills are placed when first seen
+            # (placing one asks the scene's index which cards it would cover)
             for wire in self.wires.values():
-                wire.update_path()
+                wire.route_later()
         finally:
             self._syncing = False
         self._on_document_selection(self.document.selection)
@@ -125,6 +135,7 @@ class CanvasScene(QGraphicsScene):
     def _remove_wire(self, edge: Edge) -> None:
         wire = self.wires.pop(edge, None)
         if wire is not None:
+            self.stale_pills.discard(wire)
             wire.detach()
             self.removeItem(wire.pill)
             self.removeItem(wire)
@@ -187,10 +198,12 @@ class CanvasScene(QGraphicsScene):
     def _on_analysis(self, analysis) -> None:
         """Repaint what changed. The analyzer hands back the very same outputs list for a node whose
         type, params and inputs did not change (its inference cache), so an unchanged card is
-        recognised by identity without recomputing what it shows."""
+        recognised by identity without recomputing what it shows. A card whose only change is its
+        shapes gets its new data on its next detailed paint (or read)."""
         warnings = self._warnings(analysis)
         graph_nodes, registry, infos = self.graph.nodes, self.registry, analysis.nodes
         dirty, self._dirty = self._dirty, set()
+        repaint = self.shows_detail()
         for node_id, item in self.nodes.items():
             node = graph_nodes.get(node_id)
             if node is None:
@@ -198,7 +211,12 @@ class CanvasScene(QGraphicsScene):
             info = infos.get(node_id)
             outs = info.outputs if info is not None else None
             key = (info.error if info is not None else None, warnings.get(node_id))
-            if outs and outs is item.shown_outputs and key == item.shown_key and node_id not in dirty:
+            if key == item.shown_key and node_id not in dirty:
+                if outs is item.shown_outputs:
+                    continue  # the same inference result, so the same inputs: nothing to show anew
+                # only the shapes changed: the card's height and zoomed-out face stay the same
+                item.defer(partial(card_data, node, info, registry.get(node.type), key[1]), repaint)
+                item.shown_outputs = outs
                 continue
             item.set_data(card_data(node, info, registry.get(node.type), key[1]))
             item.shown_outputs, item.shown_key = outs, key
@@ -206,6 +224,31 @@ class CanvasScene(QGraphicsScene):
         for edge, wire in self.wires.items():
             info = infos.get(edge.target)
             wire.set_type(edge_types.get(edge), bool(info is not None and info.error))
+
+    def shows_detail(self) -> bool:
+        """Whether some view shows this scene in detail (or none shows it at all: offscreen use)."""
+        views = self.views()
+        return not views or any(v.transform().m11() >= style.LOD_SIMPLE for v in views)
+
+    def place_stale_pills(self, rect: QRectF | None = None) -> int:
+        """Place the stale pills of wires that run through `rect` (all of them without one)."""
+        if not self.stale_pills:
+            return 0
+        if rect is None:
+            todo = list(self.stale_pills)
+        else:
+            todo = [w for w in self.stale_pills if w.visible_area().intersects(rect)]
+        for wire in todo:
+            self.stale_pills.discard(wire)
+            wire.place_pill()
+        return len(todo)
+
+    def bring_up_to_date(self) -> None:
+        """Apply everything deferred (before rendering the whole scene offscreen)."""
+        for item in self.nodes.values():
+            if item.stale:
+                item.refresh()
+        self.place_stale_pills()
 
     # ---- selection ----------------------------------------------------------------------------
     def selected_ids(self) -> list[str]:

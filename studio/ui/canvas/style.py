@@ -171,7 +171,19 @@ def text_width(font_key: str, text: str) -> float:
     return metrics(font_key).horizontalAdvance(text)
 
 
+@lru_cache(maxsize=8192)
 def pill_text(t) -> str:
-    """A tensor type in a wire's pill: compact, '16×8×8' (and the dtype when it is not float32)."""
+    """A tensor type in a wire's pill: compact, '16×8×8' (and the dtype when it is not float32).
+    (Cached: a thousand wires carry a few dozen distinct types.)"""
     text = "×".join(str(d) for d in t.shape) or "scalar"
     return text if t.is_float else f"{text} {t.dtype}"
+
+
+@lru_cache(maxsize=8192)
+def pill_width(label: str) -> float:
+    """The width of a wire's pill showing `label`."""
+    return metrics("pill").horizontalAdvance(label) + 12
+
+
+def pill_height() -> float:
+    return metrics("pill").height() + 4

@@ -156,6 +156,16 @@ class CanvasView(EditActions, QGraphicsView):
         self.resetCachedContent()
         self.viewport().update()
 
+    # ---- painting -----------------------------------------------------------------------------
+    def visible_scene_rect(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def paintEvent(self, event) -> None:
+        scene = self.canvas_scene
+        if scene.stale_pills and scene.show_ports:  # place the pills about to be seen (see scene.py)
+            scene.place_stale_pills(self.visible_scene_rect())
+        super().paintEvent(event)
+
     # ---- mouse --------------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:
         if self._active is not None:

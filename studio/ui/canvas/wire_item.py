@@ -3,7 +3,7 @@ the tensor shape in a small pill at the middle; red when they lead into a node w
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtGui import QColor, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from . import style
@@ -40,7 +40,13 @@ BACK_DROP = 110.0
 class WireItem(QGraphicsPathItem):
     """The item's own path (what Qt hit-tests and bounds) is the wire's outline, 10 px wide, plus
     its pill; the curve itself is painted by `paint`. (Overriding shape() instead would be simpler,
-    but PySide 6.12 miscounts references to None on every such virtual call.)"""
+    but PySide 6.12 miscounts references to None on every such virtual call.)
+
+    Where the pill sits depends on its width, and finding a place clear of the cards asks the
+    scene's index. A new shape of the same width (16×8×8 -> 16×5×5: digits are equally wide) only
+    repaints the pill; a wider or narrower one marks the pill's place stale, and the scene places
+    stale pills when they are about to be seen (`CanvasScene.place_stale_pills`, from the view's
+    paint) or read (`pill_rect`)."""
 
     PILL_TRIES = (0.5, 0.38, 0.62, 0.26, 0.74, 0.15, 0.85)
 
@@ -53,7 +59,12 @@ class WireItem(QGraphicsPathItem):
         self.error = False
         self._type = None
         self._curve = QPainterPath()
+        self._curve_rect = QRectF()  # where the curve runs (the pill sits on it)
+        self._stroke = QPainterPath()  # the curve's 10 px outline, without the pill
         self._pill = QRectF()
+        self._pill_width = 0.0  # the width the label needs
+        self.pill_stale = False  # the pill's place is not worked out for the current label
+        self._tip_stale = True
         self._hover = False
         self.pill = PillItem(self)  # a separate item, so that no other wire is drawn across it
         self.setPen(QPen(Qt.NoPen))
@@ -71,45 +82,86 @@ class WireItem(QGraphicsPathItem):
 
     # ---- state ------------------------------------------------------------------------------
     def set_type(self, tensor_type, error: bool, reroute: bool = True) -> bool:
-        if tensor_type is self._type and error == self.error and tensor_type is not None:
+        """Show what flows. Returns False when nothing changed. With `reroute`, a pill whose width
+        changed is marked stale for the scene to place (see the class doc); without, the caller
+        routes the wire itself."""
+        if tensor_type is self._type and error == self.error:
             return False  # the same object from the analyzer's cache: nothing changed
         self._type = tensor_type
         kind = tensor_type.kind if tensor_type is not None else None
         label = style.pill_text(tensor_type) if tensor_type is not None else ""
         if (kind, label, error) == (self.kind, self.label, self.error):
             return False
-        relabel = label != self.label
+        recolour = (kind, error) != (self.kind, self.error)
         self.kind, self.label, self.error = kind, label, error
-        self.target_port.kind = kind
-        self.target_port.type_text = str(tensor_type) if tensor_type is not None else ""
-        self.target_port.refresh_tooltip()
-        self.target_port.update()
-        self.setToolTip(f"{self.edge.source} → {self.edge.target}" + (f": {tensor_type}" if tensor_type else ""))
-        self.pill.setToolTip(self.toolTip())
-        if relabel and reroute:
-            self.update_path()
-        else:
+        self.target_port.set_type(kind, tensor_type if tensor_type is not None else "")
+        self._tip_stale = True
+        width = style.pill_width(label) if label else 0.0
+        if width != self._pill_width:
+            self._pill_width = width
+            if reroute:
+                self.pill_stale = True
+                scene = self.scene()
+                if scene is not None:
+                    scene.stale_pills.add(self)
+        if recolour:
             self.update()
+        else:
+            self.pill.update()  # only the text changed
         return True
 
+    def refresh_tooltip(self) -> None:
+        self._tip_stale = False
+        t = self._type
+        self.setToolTip(f"{self.edge.source} → {self.edge.target}" + (f": {t}" if t is not None else ""))
+
     def update_path(self) -> None:
-        # work out the new geometry first: placing the pill queries the scene's index, which must
-        # not see this item half-changed
+        """Route the wire between its ports (they moved) and place its pill."""
         curve = wire_path(self.source_port.scenePos(), self.target_port.scenePos())
-        pill = self._place_pill(curve) if self.label else QRectF()
         stroker = QPainterPathStroker()
         stroker.setWidth(10)
-        outline = stroker.createStroke(curve)
+        self._curve, self._curve_rect, self._stroke = curve, curve.controlPointRect(), stroker.createStroke(curve)
+        self._place(force=True)
+
+    def route_later(self) -> None:
+        """Route the curve now, place the pill when it is first seen (opening a large graph)."""
+        curve = wire_path(self.source_port.scenePos(), self.target_port.scenePos())
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        self._curve, self._curve_rect, self._stroke = curve, curve.controlPointRect(), stroker.createStroke(curve)
+        self.setPath(self._stroke)
+        if self.label:
+            self.pill_stale = True
+            if self.scene() is not None:
+                self.scene().stale_pills.add(self)
+
+    def place_pill(self) -> None:
+        """Place a stale pill (the curve is where it was)."""
+        if self.pill_stale:
+            self._place(force=False)
+
+    def _place(self, force: bool) -> None:
+        # work out the new geometry first: placing the pill queries the scene's index, which must
+        # not see this item half-changed
+        self.pill_stale = False
+        pill = self._place_pill(self._curve) if self.label else QRectF()
+        if not force and pill == self._pill:
+            return
+        outline = QPainterPath(self._stroke)
         if not pill.isEmpty():
             outline.addRect(pill)
         outline.setFillRule(Qt.WindingFill)
-        self._curve, self._pill = curve, pill
+        self._pill = pill
         self.setPath(outline)
         self.pill.set_rect(pill)
 
+    def visible_area(self) -> QRectF:
+        """Where the wire and any place of its pill lie (for deciding what a view is about to show)."""
+        m = self._pill_width / 2 + 12
+        return self._curve_rect.adjusted(-m, -m, m, m)
+
     def _place_pill(self, curve: QPainterPath) -> QRectF:
-        fm = QFontMetricsF(style.Fonts.get("pill"))
-        w, h = fm.horizontalAdvance(self.label) + 12, fm.height() + 4
+        w, h = self._pill_width or style.pill_width(self.label), style.pill_height()
         scene = self.scene()
         best = None
         for t in self.PILL_TRIES:
@@ -127,6 +179,7 @@ class WireItem(QGraphicsPathItem):
         return QPainterPath(self._curve)
 
     def pill_rect(self) -> QRectF:
+        self.place_pill()
         return QRectF(self._pill)
 
     # ---- painting ---------------------------------------------------------------------------
@@ -159,6 +212,8 @@ class WireItem(QGraphicsPathItem):
         self.pill.update()
 
     def hoverEnterEvent(self, event) -> None:
+        if self._tip_stale:
+            self.refresh_tooltip()
         self._hover = True
         self.update()
 
