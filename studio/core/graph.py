@@ -179,14 +179,18 @@ class Graph:
         return index
 
     def set_param(self, node_id: str, name: str, value: Any) -> None:
-        """Set (or, with value None, clear back to the default) one param. Values are checked by
-        the analyzer, so a file's bad value is kept and reported rather than lost."""
+        """Set one param. None is a value (it means "not set" for optional params such as
+        Upsample's scale_factor); reset_param goes back to the default. Values are checked by the
+        analyzer, so a file's bad value is kept and reported rather than lost."""
         node = self.node(node_id)
-        if value is None:
-            node.params.pop(name, None)
-        else:
-            node.params[name] = copy.deepcopy(value)
+        node.params[name] = copy.deepcopy(value)
         self._emit(GraphEvent("param_changed", node_id, name=name, value=value))
+
+    def reset_param(self, node_id: str, name: str) -> None:
+        """Forget a param's value, so the node uses the spec's default."""
+        node = self.node(node_id)
+        node.params.pop(name, None)
+        self._emit(GraphEvent("param_changed", node_id, name=name, value=None))
 
     def move_node(self, node_id: str, pos) -> None:
         node = self.node(node_id)

@@ -102,20 +102,32 @@ class MoveNodes(QUndoCommand):
             self.graph.move_node(n, pos)
 
 
+_MISSING = object()
+RESET = object()  # SetParam(..., RESET) forgets the value, so the spec's default applies
+
+
 class SetParam(QUndoCommand):
-    ID = 1001
+    """Set a param (or RESET it to the default); undo restores the old value, or the default when
+    the param was not set."""
 
     def __init__(self, graph: Graph, node_id: str, name: str, value) -> None:
         super().__init__(f"Set {node_id}.{name}")
         self.graph, self.node_id, self.name = graph, node_id, name
-        self.old = copy.deepcopy(graph.node(node_id).params.get(name))
-        self.new = copy.deepcopy(value)
+        params = graph.node(node_id).params
+        self.old = copy.deepcopy(params[name]) if name in params else _MISSING
+        self.new = value if value is RESET else copy.deepcopy(value)
 
     def redo(self) -> None:
-        self.graph.set_param(self.node_id, self.name, self.new)
+        if self.new is RESET:
+            self.graph.reset_param(self.node_id, self.name)
+        else:
+            self.graph.set_param(self.node_id, self.name, self.new)
 
     def undo(self) -> None:
-        self.graph.set_param(self.node_id, self.name, self.old)
+        if self.old is _MISSING:
+            self.graph.reset_param(self.node_id, self.name)
+        else:
+            self.graph.set_param(self.node_id, self.name, self.old)
 
 
 class RenameNode(QUndoCommand):

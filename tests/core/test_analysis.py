@@ -148,5 +148,15 @@ def test_reanalysis_after_an_edit_updates_downstream_shapes():
     assert an.analysis().nodes["flat"].output.shape == (144,)
     g.set_param("conv", "out_channels", 2)
     assert an.analysis().nodes["flat"].output.shape == (72,)
-    g.set_param("conv", "out_channels", None)  # back to the default (16)
+    g.reset_param("conv", "out_channels")  # back to the default (16)
     assert an.analysis().nodes["flat"].output.shape == (16 * 36,)
+
+
+def test_none_is_a_value_for_optional_params():
+    g = chain(("up", "Upsample", {}))
+    g.set_param("up", "scale_factor", None)  # unset the default 2.0, so that size is used
+    assert "exactly one of 'size' and 'scale_factor'" in errors_for(g, "up")[0]
+    g.set_param("up", "size", [16, 12])
+    assert analyze(g).nodes["up"].output.shape == (1, 16, 12)
+    g.set_param("up", "mode", None)
+    assert "'mode' needs a value" in errors_for(g, "up")[0]

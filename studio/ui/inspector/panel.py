@@ -15,7 +15,7 @@ from studio.core.spec import ParamError
 from studio.core.summary import human
 
 from .. import icons, stats_service
-from ..commands import RenameNode, SetParam
+from ..commands import RenameNode, SetParam, RESET
 from .editors import ParamEditor, editor_for
 
 _MISSING = object()
@@ -265,8 +265,7 @@ class InspectorPanel(QWidget):
                     given[k] = other.coerce(v)
                 except ParamError:
                     pass
-            if value is not None:
-                given[name] = value
+            given[name] = value
             spec.resolve_params(given)
         except ParamError as exc:
             if current_row:
@@ -276,12 +275,12 @@ class InspectorPanel(QWidget):
             row.pending = None
             self._show_error(row, None)
         current = node.params.get(name, _MISSING)
-        if value is None and current is _MISSING:
-            return
         if current is _MISSING and info.params is not None and info.params.get(name) == value:
             return
         if current == value:
             return
+        if value is None and spec.param(name).default is None:
+            value = RESET  # clearing an optional param that defaults to "not set": drop it from the file
         if not self.document.push(SetParam(graph, node_id, name, value)):
             self.refresh()
 
