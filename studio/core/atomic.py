@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
@@ -14,8 +15,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yields a temp path beside `path`; when the block ends without error, the temp file replaces
     `path`. On error the temp file is removed and `path` is untouched."""
     target = Path(path)
+    if target.is_symlink():  # write through the link: replacing the link itself would cut it
+        target = target.resolve()
     folder = target.parent if str(target.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
+    mode = _mode_for(target)  # mkstemp makes the file 0600; the result keeps the old file's mode
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     os.close(fd)
     tmp_path = Path(tmp)
@@ -24,6 +28,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         with open(tmp_path, "rb+") as fh:
             fh.flush()
             os.fsync(fh.fileno())
+        with contextlib.suppress(OSError):
+            os.chmod(tmp_path, mode)  # after writing: a read-only mode must not stop the writer
         os.replace(tmp_path, target)
         _fsync_dir(folder)
     except BaseException:
@@ -45,6 +51,27 @@ def atomic_write_with(path: str | os.PathLike, writer: Callable[[Path], None]) -
     """Let `writer` write the temp file (e.g. torch.save or an exporter), then swap it in."""
     with atomic_path(path) as tmp:
         writer(tmp)
+
+
+def _mode_for(target: Path) -> int:
+    """The permission bits the written file gets: those of the file it replaces, else 0666 & ~umask
+    (what open() would give a new file)."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    try:  # Linux: read it without changing it (os.umask can only be read by setting it)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    old = os.umask(0o022)
+    os.umask(old)
+    return old
 
 
 def _fsync_dir(folder: Path) -> None:

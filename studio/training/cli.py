@@ -15,8 +15,14 @@ from pathlib import Path
 from .errors import TrainingError
 
 
+_TEMPLATES = Path(__file__).resolve().parents[2] / "resources" / "templates"
+
+
 def default_run_dir(project) -> Path:
-    base = project.path.parent if project.path is not None else Path.cwd()
+    """runs/<name>-<time> beside the project; in the current folder for a project without a file or
+    a bundled template (training never writes into the install)."""
+    bundled = project.path is not None and Path(project.path).resolve().is_relative_to(_TEMPLATES)
+    base = project.path.parent if project.path is not None and not bundled else Path.cwd()
     name = project.path.stem if project.path is not None else project.name
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
     return base / "runs" / f"{slug}-{time.strftime('%Y%m%d-%H%M%S')}"

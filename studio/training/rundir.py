@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..core.atomic import atomic_write_text
 from .checkpoint import save_checkpoint
+from .errors import TrainingError
 from .events import TrainerListener
 
 
@@ -42,10 +43,15 @@ class RunWriter(TrainerListener):
 
     def on_epoch(self, event) -> None:
         state = self.trainer.checkpoint_state()
-        save_checkpoint(self.checkpoint_path, state)
-        if event.improved or not self.best_path.exists():
-            save_checkpoint(self.best_path, state)
-        atomic_write_text(self.metrics_path, metrics_lines(self.trainer.history))
+        try:
+            save_checkpoint(self.checkpoint_path, state)
+            if event.improved or not self.best_path.exists():
+                save_checkpoint(self.best_path, state)
+            atomic_write_text(self.metrics_path, metrics_lines(self.trainer.history))
+        except OSError as exc:  # a full disk, a removed folder: the run stops, earlier files stay whole
+            raise TrainingError(f"cannot write the run's files in {self.out} after epoch {event.epoch} "
+                                f"({exc.strerror or exc}); training stopped. Free some space or pick another "
+                                "folder; the files of the previous epoch are intact") from None
 
     def on_test(self, event) -> None:
         atomic_write_text(self.metrics_path, metrics_lines(self.trainer.history))

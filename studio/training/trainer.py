@@ -313,6 +313,21 @@ class Trainer(EpochLoop):
                               f"batch size (--batch-size {max(1, bs // 2)}), a smaller model, or training.amp: true")
         except TrainingError as exc:
             failure = ("error", str(exc))
+        except Exception as exc:
+            node = self._failing_node(exc)
+            if node is None:
+                self._emit(FailedEvent(f"internal error: {type(exc).__name__}: {exc}", "bug", self.epochs_done + 1,
+                                       getattr(self, "_step_in_epoch", 0), traceback.format_exc()))
+                raise
+            # a layer's own code raised (a third-party node type, a module that rejects its input):
+            # name the node; the traceback goes with the event for the details
+            self._release_memory()
+            message = (f"layer {node[0]!r} ({node[1]}) raised {type(exc).__name__}: {exc} at epoch "
+                       f"{self.epochs_done + 1}; training stopped. Check that layer's settings and its input, or "
+                       "replace the layer; the last complete epoch stays saved")
+            self._emit(FailedEvent(message, "layer", self.epochs_done + 1, getattr(self, "_step_in_epoch", 0),
+                                   traceback.format_exc()))
+            return self._result("failed", "layer", message, start)
         except BaseException as exc:
             self._emit(FailedEvent(f"internal error: {type(exc).__name__}: {exc}", "bug", self.epochs_done + 1,
                                    getattr(self, "_step_in_epoch", 0), traceback.format_exc()))
@@ -320,6 +335,18 @@ class Trainer(EpochLoop):
         self._release_memory()
         self._emit(FailedEvent(failure[1], failure[0], self.epochs_done + 1, getattr(self, "_step_in_epoch", 0)))
         return self._result("failed", failure[0], failure[1], start)
+
+    def _failing_node(self, exc: BaseException) -> tuple[str, str] | None:
+        """(node id, layer class) of the deepest layer of the model whose code is on the exception's
+        traceback, or None when the error did not come from inside a layer."""
+        children = {id(m): name for name, m in self.model.named_children()}
+        found, tb = None, exc.__traceback__
+        while tb is not None:
+            owner = tb.tb_frame.f_locals.get("self")
+            if owner is not None and id(owner) in children:
+                found = (children[id(owner)], type(owner).__name__)
+            tb = tb.tb_next
+        return found
 
     def _release_memory(self) -> None:
         """After a failure (OOM above all): drop gradients and cached blocks so the process stays usable."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -39,7 +40,8 @@ def _dataset(cfg, base_dir):
     """load_dataset, remembered per (options, folder): the picker and every settings change ask again."""
     from studio.training.datasets import load_dataset
 
-    key = json.dumps([cfg.name, cfg.options, str(base_dir)], sort_keys=True, default=str)
+    key = json.dumps([cfg.name, cfg.options, str(base_dir), _stamp(cfg.options.get("path"), base_dir)],
+                     sort_keys=True, default=str)
     with _cache_lock:
         hit = _cache.get(key)
     if hit is None:
@@ -51,6 +53,20 @@ def _dataset(cfg, base_dir):
     return hit
 
 
+def _stamp(value, base_dir):
+    """The data file's size and time, so a file changed or deleted since is read again."""
+    if not isinstance(value, str) or not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    try:
+        st = path.stat()
+    except OSError:
+        return "missing"
+    return [st.st_size, st.st_mtime_ns]
+
+
 def graph_problems(analysis) -> list[str]:
     """The analysis's errors as lines a person reads in a tooltip (the first few, then a count)."""
     errors = analysis.errors
@@ -58,6 +74,23 @@ def graph_problems(analysis) -> list[str]:
     if len(errors) > MAX_LISTED:
         lines.append(f"… and {len(errors) - MAX_LISTED} more (see Problems)")
     return lines
+
+
+def data_path_note(value, base_dir) -> str | None:
+    """'Data: <absolute path>' for a dataset read from the person's own file or folder (relative
+    paths start at the project's folder), saying so when it lies outside that folder."""
+    if not isinstance(value, str) or not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        if base_dir is None:
+            return f"Data: {value} (relative to the current folder: save the project to anchor it)"
+        path = Path(base_dir) / path
+    path = path.resolve()
+    note = f"Data: {path}"
+    if base_dir is not None and not path.is_relative_to(Path(base_dir).resolve()):
+        note += " (outside the project's folder)"
+    return note
 
 
 def check(training: dict, analysis, edges, base_dir=None, preview: int = 8) -> PreflightResult:
@@ -82,6 +115,9 @@ def check(training: dict, analysis, edges, base_dir=None, preview: int = 8) -> P
     except TrainingError as exc:
         result.problems.append(str(exc))
     cfg = config.dataset
+    where = data_path_note(cfg.options.get("path"), base_dir)
+    if where:
+        result.notes.append(where)  # shown before use: which file the run will read
     try:
         entry = get_entry(cfg.name)
         if entry.group == "download" and cfg.options.get("download", True):

@@ -1,5 +1,6 @@
 """Run folders of a project: `<project>.runs/<timestamp>/` beside the project file (in the app's
-data folder for a project without a file), each with `settings.json` (the training section and a
+data folder, `<data>/runs/<name>.runs/`, for a project without a file or one of the bundled templates,
+so training never writes into the install), each with `settings.json` (the training section and a
 summary) and `metrics.jsonl` (one object per epoch and split, as `python -m studio train` writes)
 plus `steps.jsonl` (the per-step loss curve) and the trainer's checkpoint.pt / best.pt. Qt-free."""
 from __future__ import annotations
@@ -14,10 +15,22 @@ from studio.core.atomic import atomic_write_text
 
 
 def runs_root(project_path: Path | None, name: str, data_dir: Path) -> Path:
-    if project_path is not None:
+    if project_path is not None and not _bundled(project_path):
         return project_path.parent / f"{project_path.stem}.runs"
+    if project_path is not None:
+        name = project_path.stem
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "untitled"
     return data_dir / "runs" / f"{slug}.runs"
+
+
+def _bundled(path: Path) -> bool:
+    """A template shipped with the app (resources/templates/): never write beside it."""
+    from studio.ui.resources import TEMPLATES
+
+    try:
+        return Path(path).resolve().is_relative_to(TEMPLATES.resolve())
+    except OSError:
+        return False
 
 
 def new_run_dir(root: Path) -> Path:
