@@ -1,0 +1,12 @@
+"""Fixtures for the reliability tests: the main-window helpers of tests/ui (isolated settings and
+data folders, patched dialogs), small projects that train in a fraction of a second, and gates that
+hold the training thread at a chosen moment (a step, a validation, a checkpoint write) so a fault or
+a Stop lands exactly there."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))
+
+from window_helpers import dialog_log, isolated  # noqa: E402,F401  (fixtures)
