@@ -193,7 +193,14 @@ class FileController(QObject):
         try:
             restored = load_project(side)
         except ProjectError as exc:
-            dialogs.show_error(self.window, "Cannot restore unsaved work", str(exc))
+            # keep it (a person may rescue something from it by hand) but never offer it again
+            kept = side.with_name(side.name + ".unreadable")
+            try:
+                os.replace(side, kept)
+                where = f"\n\nThe file was kept as {kept}."
+            except OSError:
+                where = ""
+            dialogs.show_error(self.window, "Cannot restore unsaved work", f"{exc}{where}")
             return None
         restored.path = path
         _remove(side)
