@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from studio.cli import main
@@ -34,6 +35,8 @@ def test_checkpoint_option_takes_a_training_checkpoint(tmp_path, capsys):
     assert code == 0 and "opset 18" in capsys.readouterr().out
 
 
+@pytest.mark.fault('export CLI', 'missing output folder, missing checkpoint, missing project, --opset for code',
+                   "exit 2, one 'error:' line each, no traceback; nothing written")
 def test_mistakes_are_one_line_and_exit_2(tmp_path, capsys):
     cases = [
         ["export", str(template("mlp_digits")), "--format", "onnx", "-o", str(tmp_path / "no" / "m.onnx")],

@@ -24,6 +24,8 @@ class _RunsCode:
         return (os.system, (f"touch {self.marker}",))
 
 
+@pytest.mark.fault('export', '--checkpoint from another graph',
+                   'refused naming the layers; no file written')
 def test_checkpoint_from_another_graph_is_refused_naming_layers(tmp_path, no_leftovers):
     ckpt = tmp_path / "ckpt"
     ckpt.mkdir()
@@ -37,6 +39,8 @@ def test_checkpoint_from_another_graph_is_refused_naming_layers(tmp_path, no_lef
     no_leftovers(out_dir)
 
 
+@pytest.mark.fault('export', '--checkpoint with a crafted pickle',
+                   'refused (weights_only=True); no file written')
 def test_checkpoint_that_would_run_code_is_refused(tmp_path, no_leftovers):
     marker = tmp_path / "pwned"
     evil = tmp_path / "evil.pt"
@@ -63,6 +67,8 @@ def test_output_in_a_missing_folder(tmp_path):
     assert not (tmp_path / "nope").exists()
 
 
+@pytest.mark.fault('export', 'an output path under a file, or onto a folder',
+                   'refused naming the path; nothing written')
 def test_output_under_a_file_or_onto_a_folder(tmp_path):
     (tmp_path / "afile").write_text("x")
     with pytest.raises(ExportError, match="not a folder|does not exist"):
@@ -95,6 +101,8 @@ def test_output_in_a_readonly_folder(tmp_path, no_leftovers):
 
 
 @pytest.mark.parametrize("fmt", ["torchscript", "onnx", "pt2", "code", "state_dict"])
+@pytest.mark.fault('export', 'the exported file computes something else (check fails), all 5 formats',
+                   'refused; the previous export byte-identical; no temp file')
 def test_failed_check_leaves_nothing_and_keeps_the_old_file(fmt, tmp_path, monkeypatch, no_leftovers):
     """The check runs on the temp file before it replaces the output; a failing check (forced here
     by a zero tolerance and a perturbed reference) must leave the previous file as it was."""
@@ -118,6 +126,8 @@ def test_failed_check_leaves_nothing_and_keeps_the_old_file(fmt, tmp_path, monke
     no_leftovers(tmp_path, ["model.out"])
 
 
+@pytest.mark.fault('export', 'the disk fills while an export is written (ENOSPC)',
+                   'error names the cause; no temp file or half file left')
 def test_writer_crash_leaves_no_temp_file(tmp_path, monkeypatch, no_leftovers):
     def crash(obj, f, *a, **k):
         with open(f, "wb") as fh:
@@ -139,6 +149,8 @@ def test_bad_format_and_opset(tmp_path):
         export(template("mlp_digits"), "onnx", tmp_path / "m.onnx", opset=99)
 
 
+@pytest.mark.fault('export', 'a layer with no ONNX operator',
+                   'refused naming the layer and the operator')
 def test_layer_without_onnx_operator_is_named(tmp_path, no_leftovers):
     with registered():
         with pytest.raises(ExportError) as info:
@@ -150,6 +162,8 @@ def test_layer_without_onnx_operator_is_named(tmp_path, no_leftovers):
     no_leftovers(tmp_path, ["m.pt2"])
 
 
+@pytest.mark.fault('export', 'a layer whose Python control flow depends on values (torch.export)',
+                   'refused naming the layer')
 def test_value_dependent_control_flow_is_named_for_pt2(tmp_path, no_leftovers):
     with registered():
         with pytest.raises(ExportError) as info:

@@ -27,7 +27,7 @@ def live_workers() -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.fault("soak", f"Train then Stop clicked {CYCLES} times in one run of the app (real worker thread)",
+@pytest.mark.fault("soak", "Train then Stop clicked 200 times in one run of the app (real worker thread)",
                    "every run starts and stops; RSS grows < 150 MB after warm-up; threads and workers back to baseline")
 def test_start_and_stop_200_times(qtbot, isolated, dialog_log, tmp_path):
     record = moons_record(epochs=10_000, dataset={"name": "moons", "samples": 200, "noise": 0.15})

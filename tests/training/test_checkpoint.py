@@ -53,6 +53,8 @@ def test_resume_continues_exactly_where_it_stopped(tmp_path):
         assert torch.equal(a, b)
 
 
+@pytest.mark.fault('checkpoint', 'resuming training from a checkpoint of another graph',
+                   "refused naming the layers and both shapes; the model's weights untouched")
 def test_checkpoint_of_another_graph_is_refused_naming_layers(tmp_path):
     t = trainer_for(tmp_path, mlp_project(hidden=16), epochs=1)
     t.fit()
@@ -66,6 +68,8 @@ def test_checkpoint_of_another_graph_is_refused_naming_layers(tmp_path):
     assert all(torch.equal(before[k], v) for k, v in other.model.state_dict().items())  # untouched
 
 
+@pytest.mark.fault('checkpoint', 'resuming from a crafted checkpoint whose pickle would run a shell command',
+                   'refused (weights_only=True); the command never runs')
 def test_crafted_pickle_is_refused_without_running_code(tmp_path):
     marker = tmp_path / "pwned"
 
@@ -80,6 +84,8 @@ def test_crafted_pickle_is_refused_without_running_code(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.fault('checkpoint', 'a truncated .pt, a plain state dict, a missing file, a checkpoint from a newer version',
+                   'each refused with its own message (corrupt / not a training checkpoint / no such file / update NetStudio)')
 def test_broken_and_foreign_files(tmp_path):
     (tmp_path / "trunc.pt").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(TrainingError, match="not a readable PyTorch checkpoint"):
@@ -95,6 +101,8 @@ def test_broken_and_foreign_files(tmp_path):
         load_checkpoint(tmp_path / "future.pt")
 
 
+@pytest.mark.fault('checkpoint', 'resuming a run that already has all its epochs',
+                   'refused: says how many it has and suggests --epochs N')
 def test_resume_needs_more_epochs(tmp_path):
     t = trainer_for(tmp_path, mlp_project(), epochs=2)
     t.fit()

@@ -57,6 +57,8 @@ def test_default_run_folder_beside_the_project(tmp_path, capsys):
     assert "files in" in capsys.readouterr().out
 
 
+@pytest.mark.fault('training CLI', 'a dataset whose samples do not fit the Input',
+                   'exit 2, one line naming both shapes; nothing written')
 def test_mismatched_dataset_exits_2_and_writes_nothing(tmp_path, capsys):
     record = template("mlp_digits")
     record["training"]["dataset"] = {"name": "wine"}
@@ -70,6 +72,8 @@ def test_mismatched_dataset_exits_2_and_writes_nothing(tmp_path, capsys):
     assert snapshot(tmp_path) == before and not (tmp_path / "RUN").exists()
 
 
+@pytest.mark.fault('training CLI', 'the loss diverges to NaN on resume (lr 1e7)',
+                   'exit 2 with advice; checkpoint, best and metrics of the earlier epochs byte-identical')
 def test_nan_exits_2_and_keeps_the_last_good_epoch(tmp_path, capsys):
     run = tmp_path / "RUN"
     record = mlp_project(shape=(1,), classes=1, training={
@@ -88,6 +92,8 @@ def test_nan_exits_2_and_keeps_the_last_good_epoch(tmp_path, capsys):
     assert torch.load(run / "checkpoint.pt", weights_only=True)["epoch"] == 2
 
 
+@pytest.mark.fault('training CLI', "--resume with a crafted pickle or another graph's checkpoint",
+                   'exit 2, refused; nothing runs; the run folder unchanged')
 def test_bad_checkpoint_exits_2_and_changes_nothing(tmp_path, capsys):
     run = tmp_path / "RUN"
     path = write_project(tmp_path, mlp_project(training={"epochs": 1}))
@@ -109,6 +115,8 @@ def test_bad_checkpoint_exits_2_and_changes_nothing(tmp_path, capsys):
     assert snapshot(run) == good
 
 
+@pytest.mark.fault('training CLI', 'MNIST needed but the machine is offline',
+                   'exit 2 naming the files and the folder to put them in; nothing written')
 def test_missing_download_exits_2_with_where_to_put_files(tmp_path, capsys, monkeypatch):
     import torchvision.datasets as tvd
 

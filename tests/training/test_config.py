@@ -42,6 +42,8 @@ def test_defaults_and_values():
     assert cfg.val_split == 0.2 and cfg.device == "auto" and cfg.eval_batch == 256
 
 
+@pytest.mark.fault('training settings', 'a negative learning rate',
+                   'refused: training.optimizer.lr must be a positive number')
 def test_lr_must_be_positive():
     assert err({**BASE, "optimizer": {"type": "Adam", "lr": -1}}) == \
         "training.optimizer.lr must be a positive number, got -1"
@@ -67,12 +69,16 @@ def test_lr_must_be_positive():
     ({"epoch": 3}, ["training.epoch", "not a training option"]),
     ({"grad_clip": -1}, ["training.grad_clip", "positive"]),
 ])
+@pytest.mark.fault('training settings', 'bad optimizer, loss, epochs, batch size, schedule values (18 kinds)',
+                   'refused naming the field (training.x.y) and what is allowed')
 def test_bad_values_name_the_field(training, words):
     message = err({**BASE, **training})
     for w in words:
         assert w in message, (w, message)
 
 
+@pytest.mark.fault('training settings', 'no dataset, or a dataset without a name',
+                   'refused naming training.dataset / training.dataset.name')
 def test_missing_dataset():
     assert "training.dataset is missing" in err({})
     assert "training.dataset.name" in err({"dataset": {"root": "x"}})

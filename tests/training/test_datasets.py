@@ -53,6 +53,8 @@ def test_template_dataset_shapes():
     assert rec.info.task == "reconstruction" and rec.info.target.shape == (1, 8, 8) and rec.y is None
 
 
+@pytest.mark.fault('dataset', 'an unknown dataset name or option (typo)',
+                   "refused with 'did you mean' naming the field")
 def test_unknown_dataset_and_option_are_named():
     with pytest.raises(TrainingError, match="unknown dataset 'digitz'.*digits"):
         load_dataset({"name": "digitz"})
@@ -79,6 +81,8 @@ def test_standardize_uses_training_statistics_only():
 
 
 # ---- the user's own files ------------------------------------------------------------------------
+@pytest.mark.fault('dataset', 'a CSV with a missing column, a non-numeric cell, a missing file',
+                   'refused naming the column, line and value, or the path')
 def test_csv_classification_and_errors(tmp_path):
     rows = ["a,b,kind"] + [f"{i},{i * 2 % 7},{'cat' if i % 3 else 'dog'}" for i in range(30)]
     (tmp_path / "d.csv").write_text("\n".join(rows))
@@ -96,6 +100,8 @@ def test_csv_classification_and_errors(tmp_path):
         load_dataset({"name": "csv", "path": "missing.csv"}, tmp_path)
 
 
+@pytest.mark.fault('dataset', 'an .npz holding pickled object arrays, or without the named array',
+                   'refused (allow_pickle=False); lists the arrays it holds')
 def test_npz_and_refusal_of_pickled_arrays(tmp_path):
     np.savez(tmp_path / "d.npz", x=np.random.rand(20, 3, 4).astype(np.float32), y=np.arange(20) % 3)
     ds = load_dataset({"name": "npz", "path": str(tmp_path / "d.npz")})
@@ -182,6 +188,8 @@ def test_cifar_layout_with_augmentation(tmp_path):
     assert torch.equal(aug, ds.augment(x, torch.Generator().manual_seed(0)))  # seeded
 
 
+@pytest.mark.fault('dataset', 'a CIFAR batch file crafted to run a command when unpickled',
+                   'refused by the arrays-only unpickler naming the callable; nothing runs')
 def test_crafted_cifar_pickle_is_refused_without_running_code(tmp_path):
     folder = write_cifar(tmp_path / "data")
     marker = tmp_path / "pwned"
@@ -196,6 +204,8 @@ def test_crafted_cifar_pickle_is_refused_without_running_code(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.fault('dataset', 'a downloadable dataset while offline',
+                   'refused naming the files and the folder to put them in')
 def test_missing_download_offline_says_where_to_put_the_files(tmp_path, monkeypatch):
     import urllib.error
 
@@ -220,6 +230,8 @@ def test_missing_download_offline_says_where_to_put_the_files(tmp_path, monkeypa
     del urllib  # noqa: F821
 
 
+@pytest.mark.fault('dataset', 'a truncated MNIST file',
+                   'refused: truncated or corrupt, naming the file')
 def test_corrupt_mnist_file_is_reported(tmp_path):
     write_mnist(tmp_path / "data")
     path = tmp_path / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte"

@@ -15,6 +15,8 @@ def build(tmp_path, record):
     return Trainer.from_project(load_project(write_project(tmp_path, record)))
 
 
+@pytest.mark.fault('dataset', 'samples whose shape does not match the Input',
+                   'refused before training naming both shapes and the fix')
 def test_input_shape_mismatch_names_both_shapes(tmp_path):
     record = template("mlp_digits")
     record["training"]["dataset"] = {"name": "iris"}
@@ -25,6 +27,8 @@ def test_input_shape_mismatch_names_both_shapes(tmp_path):
     assert "set the Input's shape to [4]" in msg
 
 
+@pytest.mark.fault('dataset', 'a classifier with more outputs than the dataset has classes',
+                   'refused naming the last layer and both sizes')
 def test_class_count_mismatch_names_the_layer(tmp_path):
     record = mlp_project(shape=(4,), classes=10, training={"dataset": {"name": "iris"}})
     with pytest.raises(TrainingError) as info:
@@ -46,6 +50,8 @@ def test_class_loss_on_regression_data(tmp_path):
         build(tmp_path, record)
 
 
+@pytest.mark.fault('dataset', 'int64 token ids fed to a float32 Input',
+                   'refused naming the dtype to set')
 def test_token_ids_into_a_float_input(tmp_path):
     record = mlp_project(shape=(32,), classes=4, training={"dataset": {"name": "tokens"}})
     with pytest.raises(TrainingError, match=r"samples of shape \[32\] int64 .* takes \[32\].*dtype int64"):

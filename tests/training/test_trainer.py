@@ -115,6 +115,8 @@ def test_pause_and_resume_from_another_thread(tmp_path):
     assert trainer.global_step == 3 * trainer.steps_per_epoch
 
 
+@pytest.mark.fault('stop', 'Stop pressed while the run is paused before its first step',
+                   'stops at once (the pause wakes); no deadlock')
 def test_stop_while_paused(tmp_path):
     trainer = make(tmp_path, mlp_project(training={"epochs": 3}))
     rec = Recorder()
@@ -129,6 +131,8 @@ def test_stop_while_paused(tmp_path):
     assert results[0].status == "stopped" and trainer.global_step == 0
 
 
+@pytest.mark.fault('training', 'the loss diverges to NaN (lr 1e6, headless)',
+                   'failed with the lr to try; no traceback')
 def test_nan_loss_stops_with_advice(tmp_path):
     record = mlp_project(shape=(1,), classes=1, training={
         "dataset": {"name": "linear"}, "loss": {"type": "MSELoss"}, "metrics": ["mse"],
@@ -143,6 +147,8 @@ def test_nan_loss_stops_with_advice(tmp_path):
     assert failed.reason == "nan" and failed.message == result.message and failed.traceback is None
 
 
+@pytest.mark.fault('training', 'CUDA out of memory at a step (simulated, headless)',
+                   'failed naming the batch size to try; gradients freed; the next run finishes')
 def test_cuda_out_of_memory_stops_with_advice_and_leaves_a_usable_process(tmp_path, monkeypatch):
     trainer = make(tmp_path, mlp_project(training={"epochs": 3, "batch_size": 64}))
     trainer.prepare()
@@ -167,6 +173,8 @@ def test_cuda_out_of_memory_stops_with_advice_and_leaves_a_usable_process(tmp_pa
     assert again.fit().status == "finished"
 
 
+@pytest.mark.fault('training', 'a bug in the step function (ZeroDivisionError)',
+                   "raised with a 'bug' failure event carrying the traceback (not hidden)")
 def test_bugs_are_raised_and_reported(tmp_path, monkeypatch):
     trainer = make(tmp_path, mlp_project())
     trainer.prepare()
@@ -239,6 +247,8 @@ def test_amp_on_cpu_is_a_notice_not_an_error(tmp_path):
     assert "CUDA only" in rec.of("notice")[0].message
 
 
+@pytest.mark.fault('training', 'device cuda:1 on a machine without it',
+                   'refused naming training.device and what the machine has')
 def test_unavailable_device_is_a_clear_error(tmp_path):
     from studio.training.errors import TrainingError
 

@@ -2,6 +2,7 @@
 labels, detaching wires, quick add from a dropped wire, and undo/redo of every step."""
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
@@ -80,6 +81,8 @@ def test_only_compatible_ports_light_up_while_dragging(canvas):
     assert not any(p.highlight for n in view.canvas_scene.nodes.values() for p in n.ports())
 
 
+@pytest.mark.fault('editing', 'a wire that would make a cycle, or joins two outputs',
+                   'refused with the reason in the status bar; the graph unchanged')
 def test_wrong_wires_are_refused_with_a_reason(canvas):
     view = canvas
     build_chain(view)
@@ -195,6 +198,8 @@ def test_a_wire_pulled_from_a_free_input_connects_a_new_upstream_node(canvas, qt
     assert list(view.document.graph.nodes) == ["relu1"] and not edges(view)
 
 
+@pytest.mark.fault('editing', 'wiring while a run holds the graph',
+                   'refused: says a run is training; the graph unchanged')
 def test_locked_document_refuses_wires(canvas):
     view = canvas
     build_chain(view)

@@ -117,6 +117,8 @@ def test_feature_maps_panel_hidden_means_no_watch(win, qtbot):
     qtbot.waitUntil(lambda: ui.session.watch_target == ("conv1", 0), timeout=5000)
 
 
+@pytest.mark.fault('training UI', 'Train with a graph that has an error (9x9 kernel on a 4x4 map)',
+                   'Train is off; its tooltip names the node; undo turns it back on')
 def test_train_disabled_with_reason_for_a_broken_graph(win, qtbot):
     ui, doc = win.training, win.document
     assert ui.panel.train_button.isEnabled()
@@ -127,6 +129,8 @@ def test_train_disabled_with_reason_for_a_broken_graph(win, qtbot):
     qtbot.waitUntil(ui.panel.train_button.isEnabled, timeout=10_000)
 
 
+@pytest.mark.fault('training UI', 'Train with an Input shape the dataset does not give',
+                   'Train is off; the reason names the dataset and both shapes')
 def test_train_disabled_when_the_dataset_does_not_fit(win, qtbot):
     ui, doc = win.training, win.document
     doc.push(SetParam(doc.graph, "input", "shape", [1, 28, 28]))
@@ -152,6 +156,8 @@ def test_settings_are_undoable_commands(win, qtbot):
     assert doc.project.training["optimizer"] == {"type": "SGD", "lr": 0.002}
 
 
+@pytest.mark.fault('window', 'closing the window mid-run, answering No then Yes',
+                   'No keeps the window and the run; Yes stops it within 1.5 s and the thread has ended')
 def test_closing_mid_run_asks_and_stops_cleanly(win, qtbot, monkeypatch):
     ui = win.training
     asked = []

@@ -45,6 +45,8 @@ def test_screenshot_of_the_default_project(tmp_path, qapp):
     ('{"format": "other"}', "not a NetStudio project"),
     (None, "no such file"),
 ])
+@pytest.mark.fault('project file', '--screenshot of a missing, invalid or foreign file',
+                   'exit 2 naming the file; no traceback; no PNG written')
 def test_screenshot_of_a_bad_file_exits_2_without_traceback(tmp_path, content, expect):
     bad = tmp_path / "bad.json"
     if content is not None:

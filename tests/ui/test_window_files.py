@@ -6,6 +6,7 @@ import json
 import os
 import time
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -44,6 +45,8 @@ def test_save_and_reopen_gives_the_same_graph(qtbot, isolated, dialog_log):
     assert str(target.resolve()) == other.files.recent_files()[0]
 
 
+@pytest.mark.fault('GUI files', 'opening a broken or newer-version project over unsaved work',
+                   'an error naming the file; the current work and its undo history kept')
 def test_broken_file_shows_why_and_keeps_the_current_work(window, dialog_log, isolated):
     doc = window.document
     doc.push(SetParam(doc.graph, "conv1", "out_channels", 8))
@@ -64,6 +67,8 @@ def test_broken_file_shows_why_and_keeps_the_current_work(window, dialog_log, is
     assert "newer NetStudio" in dialog_log.errors[-1][1]
 
 
+@pytest.mark.fault('crash', 'the window goes away without closing after an autosave (in-process)',
+                   'reopening the project offers and restores the edit, marked unsaved')
 def test_autosave_and_recovery_after_a_crash(qtbot, isolated, dialog_log):
     project_file = isolated / "proj.json"
     project_file.write_text((TEMPLATES / "cnn_digits.json").read_text(encoding="utf-8"), encoding="utf-8")
@@ -95,6 +100,8 @@ def test_autosave_and_recovery_after_a_crash(qtbot, isolated, dialog_log):
     again.document.undo_stack.setClean()
 
 
+@pytest.mark.fault('crash', 'recovery offered and declined',
+                   'the saved file opens as it was; the side file is removed')
 def test_declining_recovery_opens_the_file_and_drops_the_side_file(qtbot, isolated, dialog_log):
     project_file = isolated / "proj.json"
     project_file.write_text((TEMPLATES / "cnn_digits.json").read_text(encoding="utf-8"), encoding="utf-8")

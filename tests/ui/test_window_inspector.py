@@ -2,6 +2,7 @@
 shapes at once; invalid values are refused inline with the reason and never pushed."""
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 
@@ -95,6 +96,8 @@ def test_size_field_accepts_one_or_two_numbers(window, qtbot):
     assert doc.undo_stack.count() == 2
 
 
+@pytest.mark.fault('editing', 'an out-of-range or non-numeric value typed in the inspector',
+                   'refused beside the field with the allowed range; the graph and undo stack unchanged')
 def test_invalid_value_is_refused_with_the_reason(window, qtbot):
     insp = select(window, "conv1")
     doc = window.document
