@@ -17,11 +17,18 @@ def _is_fault_mark(node: ast.AST) -> bool:
             and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "mark")
 
 
-def _fields(call: ast.Call) -> tuple[str, str, str]:
-    args = [ast.literal_eval(a) for a in call.args]
-    kw = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+def _fields(call: ast.Call, where: str) -> tuple[str, str, str]:
     names = ("area", "case", "outcome")
-    return tuple(args[i] if i < len(args) else kw[name] for i, name in enumerate(names))
+    try:
+        args = [ast.literal_eval(a) for a in call.args]
+        kw = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+        fields = tuple(args[i] if i < len(args) else kw[name] for i, name in enumerate(names))
+    except (ValueError, KeyError, IndexError):
+        raise SystemExit(f"{where}:{call.lineno}: a fault mark takes three plain strings (area, case, outcome); "
+                         "no f-strings or names") from None
+    if len(args) + len(kw) != 3 or not all(isinstance(f, str) and f.strip() for f in fields):
+        raise SystemExit(f"{where}:{call.lineno}: a fault mark takes three non-empty strings (area, case, outcome)")
+    return fields
 
 
 def collect() -> list[tuple[str, str, str, str]]:
@@ -41,7 +48,7 @@ def collect() -> list[tuple[str, str, str, str]]:
                 where = str(path.relative_to(ROOT))
                 if id(node) in owner:
                     where += f"::{owner[id(node)]}"
-                rows.append((*_fields(node), where))
+                rows.append((*_fields(node, str(path.relative_to(ROOT))), where))
     return rows
 
 
