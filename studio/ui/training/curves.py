@@ -1,12 +1,19 @@
 """Live training curves (pyqtgraph): the training loss per step (raw, faint, and EMA-smoothed), the
 validation loss per epoch on the same step axis, the metrics per epoch, and the learning rate.
 Log-scale toggle, a read-out of the values under the mouse, earlier runs overlaid (dashed), and
-the plots saved as PNG or their data as CSV."""
+the plots saved as PNG or their data as CSV.
+
+Drawing cost (the GUI thread paints these ~30 times a second while a run trains): the view ranges
+are set by `SteadyRange`, not auto-range, so the axes (cached as pixmaps) are redrawn only when a
+range jumps; each plot's legend is a line of coloured text in its title (never over the curves,
+and no legend items to lay out); nothing is redrawn while the panel is hidden (a tab behind
+Gradients, a closed dock): the data is kept and drawn once when it shows again."""
 from __future__ import annotations
 
 import csv
 import math
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
@@ -14,10 +21,13 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from ..theme import color
 from . import file_dialogs
-from .plot_style import OVERLAY_COLORS, add_legend, new_plot_widget, series_color, style_plot
+from .plot_style import OVERLAY_COLORS, legend_title, new_plot_widget, series_color, style_plot
+from .ranges import SteadyRange
 from .series import EmaState, Series, ema
 
 EMA_ALPHA = 0.08
+VAL_COLOR = "#e5915a"
+LR_COLOR = "#98c379"
 
 
 class CurvesView(QWidget):
@@ -32,7 +42,10 @@ class CurvesView(QWidget):
         self.start_epoch = 0
         self._epoch_step: dict[int, int] = {}  # epoch -> global step at its end
         self._metric_items: dict[tuple[str, str], pg.PlotDataItem] = {}
+        self._metric_keys: list[str] = []  # one colour per metric; solid for validation, dotted for training
         self._overlays: dict[str, list] = {}
+        self._stale = False  # data arrived while hidden: draw it when the panel shows
+        self._overlay_xy: list = []
 
         self.log_box = QCheckBox("Log scale")
         self.log_box.setToolTip("Show the loss on a logarithmic axis")
@@ -54,25 +67,30 @@ class CurvesView(QWidget):
         top.addWidget(self.csv_button)
 
         self.plots = new_plot_widget(self)
+        self.plots.setToolTip("Drag to pan, wheel to zoom; double-click a plot to follow the run again")
         self.loss_plot = style_plot(self.plots.addPlot(row=0, col=0, colspan=2), "Loss", bottom="step")
-        self.metric_plot = style_plot(self.plots.addPlot(row=1, col=0), "Metrics (per epoch)", bottom="epoch")
+        self.metric_plot = style_plot(self.plots.addPlot(row=1, col=0), "Metrics per epoch", bottom="epoch")
         self.lr_plot = style_plot(self.plots.addPlot(row=1, col=1), "Learning rate", bottom="step")
         self.plots.ci.layout.setRowStretchFactor(0, 3)
         self.plots.ci.layout.setRowStretchFactor(1, 2)
-        add_legend(self.loss_plot)
-        add_legend(self.metric_plot, offset=(-6, -6))
+        self.loss_range = SteadyRange(self.loss_plot)
+        self.lr_range = SteadyRange(self.lr_plot, y_from_zero=True)
+        self.metric_range = SteadyRange(self.metric_plot, x_from_zero=False)
+        self.metric_range.x_margin = 0.4  # whole epochs: room for the first and last point's marker
+        self.plots.scene().sigMouseClicked.connect(self._on_click)
         accent = QColor(color("accent"))
         faint = QColor(accent)
         faint.setAlpha(70)
-        self.raw_item = self.loss_plot.plot(pen=pg.mkPen(faint, width=1), name="train (per report)")
-        self.smooth_item = self.loss_plot.plot(pen=pg.mkPen(accent, width=2.2), name="train (smoothed)")
-        val = QColor("#e5915a")
+        self.raw_item = self.loss_plot.plot(pen=pg.mkPen(faint, width=1))
+        self.smooth_item = self.loss_plot.plot(pen=pg.mkPen(accent, width=2))
+        val = QColor(VAL_COLOR)
         self.val_item = self.loss_plot.plot(pen=pg.mkPen(val, width=2), symbol="o", symbolSize=6,
-                                            symbolBrush=val, symbolPen=None, name="validation")
-        self.lr_item = self.lr_plot.plot(pen=pg.mkPen(QColor("#98c379"), width=1.6))
+                                            symbolBrush=val, symbolPen=None)
+        self.lr_item = self.lr_plot.plot(pen=pg.mkPen(QColor(LR_COLOR), width=1.6))
         for item in (self.raw_item, self.smooth_item, self.lr_item):
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
+        self._set_titles()
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(QColor(color("dim")), width=1,
                                                                              style=Qt.PenStyle.DashLine))
         self.cursor.setVisible(False)
@@ -95,13 +113,23 @@ class CurvesView(QWidget):
         for item in self._metric_items.values():
             self.metric_plot.removeItem(item)
         self._metric_items.clear()
+        self._metric_keys.clear()
         self.val_item.setData([], [])
+        for r in (self.loss_range, self.lr_range, self.metric_range):
+            r.reset()
+        for r in (self.loss_range, self.lr_range):
+            r.x_cap, r.x_min_span = None, 1.0
+        self._set_titles()
         self._redraw_steps()
 
     def on_started(self, event) -> None:
         self.clear()
         self.steps_per_epoch = event.steps_per_epoch
         self.start_epoch = event.start_epoch
+        spe = max(event.steps_per_epoch, 1)
+        for r in (self.loss_range, self.lr_range):
+            r.x_cap, r.x_min_span = float(event.epochs * spe), float(min(spe, 100))
+        self.metric_range.x_cap, self.metric_range.x_min_span = float(event.epochs), float(min(event.epochs, 4))
 
     _pending_metrics = False
 
@@ -129,28 +157,58 @@ class CurvesView(QWidget):
             for key, value in values.items():
                 if isinstance(value, (int, float)) and math.isfinite(value):
                     self.epoch_series.setdefault((split, key), Series(64)).append(event.epoch, float(value))
-        val = self.epoch_series.get(("val", "loss"))
-        if val is not None:
-            self.val_item.setData([self._epoch_step.get(int(e), e * self.steps_per_epoch) for e in val.x], val.y)
         self._redraw_metrics()
 
     def has_points(self) -> bool:
         return len(self.raw) > 0
 
     # ---- drawing ------------------------------------------------------------------------------
+    def _drawable(self) -> bool:
+        if self.isVisible():
+            return True
+        self._stale = True
+        return False
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self._redraw_steps()
+            self._redraw_metrics()
+
     def _redraw_steps(self) -> None:
+        if not self._drawable():
+            return
         self.raw_item.setData(self.raw.x, self.raw.y)
         self.smooth_item.setData(self.smooth.x, self.smooth.y)
         self.lr_item.setData(self.lr.x, self.lr.y)
-        if len(self.lr) and not self.lr_plot.ctrl.logYCheck.isChecked():
-            top = float(self.lr.y.max())
-            self.lr_plot.setYRange(0, top * 1.15 if top > 0 else 1, padding=0)
+        log = self.log_box.isChecked()
+        self._fit_loss(log)
+        self.lr_range.update(self.lr.x, self.lr.y, log_y=log)
+
+    def _fit_loss(self, log: bool) -> None:
+        val_x, val_y = self._val_points()
+        over = self._overlay_xy
+        self.loss_range.update([self.raw.x, val_x] + [x for x, _ in over],
+                               self.raw.y, val_y, *[y for _, y in over], log_y=log)
+
+    def _val_points(self):
+        val = self.epoch_series.get(("val", "loss"))
+        if val is None or not len(val):
+            return None, None
+        return np.array([self._epoch_step.get(int(e), e * self.steps_per_epoch) for e in val.x], float), val.y
 
     def _redraw_metrics(self) -> None:
-        """New metric curves are created at most two per frame (each costs ~10 ms with its legend row)."""
+        """New metric curves are created at most two per frame (a new pyqtgraph curve costs a few ms)."""
         self._pending_metrics = False
+        if not self._drawable():
+            return
+        val_x, val_y = self._val_points()
+        if val_x is not None:
+            self.val_item.setData(val_x, val_y)
+            self._fit_loss(self.log_box.isChecked())
         budget = 2
-        i = 0
+        added = False
         for (split, key), s in sorted(self.epoch_series.items()):
             if key == "loss":
                 continue
@@ -160,45 +218,91 @@ class CurvesView(QWidget):
                     self._pending_metrics = True
                     continue
                 budget -= 1
-                c = QColor(series_color(i + 1))
+                if key not in self._metric_keys:
+                    self._metric_keys.append(key)
+                c = QColor(self._metric_color(key))
                 style = Qt.PenStyle.SolidLine if split == "val" else Qt.PenStyle.DotLine
                 item = self.metric_plot.plot(pen=pg.mkPen(c, width=2, style=style), symbol="o", symbolSize=5,
-                                             symbolBrush=c, symbolPen=None, name=f"{split} {key}")
+                                             symbolBrush=c if split == "val" else None,
+                                             symbolPen=None if split == "val" else pg.mkPen(c, width=1))
                 self._metric_items[(split, key)] = item
+                added = True
             item.setData(s.x, s.y)
-            i += 1
+        if added:
+            self._set_titles()
+        shown = [s for (split, key), s in self.epoch_series.items() if key != "loss" and len(s)]
+        if shown:
+            self.metric_range.update([s.x for s in shown], *[s.y for s in shown])
+
+    def _metric_color(self, key: str) -> str:
+        return series_color(self._metric_keys.index(key) + 2)  # after the loss's blue and orange
+
+    def _set_titles(self) -> None:
+        accent = color("accent")
+        loss = [("━", accent, "train (smoothed)"), ("─", color("dim"), "per report"), ("●", VAL_COLOR, "validation")]
+        metrics = [("━", self._metric_color(k), k) for k in self._metric_keys]
+        if any(split == "train" for split, _ in self._metric_items):
+            metrics.append(("┈", color("dim"), "dotted: training"))
+        for name, items in self._overlays.items():
+            c = items[0][2] if items else color("dim")
+            loss.append(("┅", c, name))
+        self.loss_plot.setTitle(legend_title("Loss", loss), size="9pt")
+        self.metric_plot.setTitle(legend_title("Metrics per epoch", metrics), size="9pt")
+        self.lr_plot.setTitle(legend_title("Learning rate", []), size="9pt")
 
     def set_log(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
         self.lr_plot.setLogMode(y=on)
+        for r in (self.loss_range, self.lr_range):
+            r.hand_back()
+        self._redraw_steps()
+
+    def _on_click(self, event) -> None:
+        if not event.double():
+            return
+        pos = event.scenePos()
+        for plot, r in ((self.loss_plot, self.loss_range), (self.lr_plot, self.lr_range),
+                        (self.metric_plot, self.metric_range)):
+            if plot.sceneBoundingRect().contains(pos):
+                r.hand_back()
+                self._redraw_steps()
+                self._redraw_metrics()
+                event.accept()
+                return
 
     # ---- earlier runs -------------------------------------------------------------------------
     def set_overlays(self, records: list) -> None:
         """Overlay earlier runs (studio.ui.training.runs.RunRecord), replacing the previous set."""
         for items in self._overlays.values():
-            for plot, item in items:
+            for plot, item, _c in items:
                 plot.removeItem(item)
         self._overlays.clear()
+        self._overlay_xy: list = []  # (x, y) of the overlaid loss curves, so the view range holds them
         for i, rec in enumerate(records):
-            c = QColor(OVERLAY_COLORS[i % len(OVERLAY_COLORS)])
-            pen = pg.mkPen(c, width=1.6, style=Qt.PenStyle.DashLine)
+            c = OVERLAY_COLORS[i % len(OVERLAY_COLORS)]
+            pen = pg.mkPen(QColor(c), width=1.6, style=Qt.PenStyle.DashLine)
             items = []
             if rec.steps:
-                xs = [s for s, _ in rec.steps]
-                items.append((self.loss_plot, self.loss_plot.plot(xs, ema([l for _, l in rec.steps], EMA_ALPHA),
-                                                                   pen=pen, name=f"{rec.name} train")))
+                xs = np.array([s for s, _ in rec.steps], float)
+                ys = ema([l for _, l in rec.steps], EMA_ALPHA)
+                self._overlay_xy.append((xs, ys))
+                items.append((self.loss_plot, self.loss_plot.plot(xs, ys, pen=pen), c))
             ex, ey = rec.series("val", "loss")
             spe = rec.settings.get("steps_per_epoch") or self.steps_per_epoch or 1
             if ex:
-                items.append((self.loss_plot, self.loss_plot.plot([e * spe for e in ex], ey, pen=pen, symbol="t",
-                                                                   symbolSize=6, symbolBrush=c, symbolPen=None,
-                                                                   name=f"{rec.name} val")))
+                vx = np.array([e * spe for e in ex], float)
+                self._overlay_xy.append((vx, np.asarray(ey, float)))
+                items.append((self.loss_plot, self.loss_plot.plot(vx, ey, pen=pen, symbol="t", symbolSize=6,
+                                                                   symbolBrush=QColor(c), symbolPen=None), c))
             for key in ("accuracy", "r2"):
                 mx, my = rec.series("val", key)
                 if mx:
-                    items.append((self.metric_plot, self.metric_plot.plot(mx, my, pen=pen,
-                                                                           name=f"{rec.name} val {key}")))
+                    items.append((self.metric_plot, self.metric_plot.plot(mx, my, pen=pen), c))
             self._overlays[rec.name] = items
+        self._set_titles()
+        self.loss_range.hand_back()
+        self._redraw_steps()
+        self._redraw_metrics()
 
     def overlay_names(self) -> list[str]:
         return list(self._overlays)

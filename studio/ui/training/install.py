@@ -207,6 +207,7 @@ class TrainingUI(QObject):
 
     def _on_started(self, e) -> None:
         self.curves.on_started(e)
+        self.norms.set_run_length(e.epochs * max(e.steps_per_epoch, 1))
         self.panel.on_started(e)
         trainer = self.session.worker.trainer if self.session.worker is not None else None
         if trainer is not None:

@@ -1,8 +1,17 @@
-"""pyqtgraph plots dressed in the app's theme (background, axes, grid, fonts) and a colour cycle."""
+"""pyqtgraph plots dressed in the app's theme (background, axes, grid, fonts) and a colour cycle.
+
+Painting a plot in software is mostly its axes: tick labels and the grid, which pyqtgraph replays
+from a QPicture on every repaint, i.e. each time a curve changes (about 4 ms per axis on a 2-core
+machine). `style_plot` caches each axis and the title as a pixmap (QGraphicsItem's
+DeviceCoordinateCache), redrawn only when its range or size changes, and turns off the automatic
+SI prefix (which re-sets the axis label's HTML on every range change)."""
 from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QGraphicsItem
+
+CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
 
 from ..theme import color
 
@@ -27,6 +36,9 @@ def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str =
         axis.setTickFont(font)
         if label:
             axis.setLabel(label, color=dim, **{"font-size": "8.5pt"})
+        axis.enableAutoSIPrefix(False)
+        axis.setCacheMode(CACHED)
+    plot.titleLabel.setCacheMode(CACHED)
     plot.showGrid(x=True, y=True, alpha=0.15)
     plot.setMenuEnabled(False)
     plot.hideButtons()
@@ -41,8 +53,10 @@ def new_plot_widget(parent=None) -> pg.GraphicsLayoutWidget:
     return w
 
 
-def add_legend(plot: pg.PlotItem, offset=(-6, 6)) -> pg.LegendItem:
-    legend = plot.addLegend(offset=offset, labelTextColor=color("text"), labelTextSize="8pt",
-                            brush=pg.mkBrush(QColor(color("panel")).lighter(105)), pen=pg.mkPen(color("border")))
-    legend.setColumnCount(1)
-    return legend
+def legend_title(title: str, entries: list) -> str:
+    """A plot title with its legend on the same line: entries are (glyph, colour, name)."""
+    dim = color("dim")
+    parts = [f"<span style='color:{color('text')}'>{title}</span>"]
+    for glyph, c, name in entries:
+        parts.append(f"<span style='color:{c}'>{glyph}</span>&nbsp;<span style='color:{dim}'>{name}</span>")
+    return "&nbsp;&nbsp;&nbsp;".join(parts)

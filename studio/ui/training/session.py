@@ -18,6 +18,8 @@ from . import runs
 from .worker import EndOfRun, TrainingWorker
 
 FRAME_MS = 33  # ~30 redraws a second at most
+# what a frame draws, in turn (one lane per frame; see TrainingSession.drain)
+LANES = ("steps", "activation", "epochs", "norms", "report")
 
 IDLE, PREPARING, RUNNING, PAUSED, STOPPING = "idle", "preparing", "running", "paused", "stopping"
 
@@ -55,7 +57,8 @@ class TrainingSession(QObject):
         self.last_end: EndOfRun | None = None
         self.watch_target: tuple[str, int] | None = None
         self.frames = 0
-        self._carry = None
+        self._carry = None  # events taken from the worker's queue and not yet handed to the views
+        self._turn = 0
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self.drain)
@@ -82,6 +85,7 @@ class TrainingSession(QObject):
         self.worker = TrainingWorker(project, run_dir, overrides=overrides, weights=weights, max_steps=max_steps,
                                      watch=self.watch_target)
         self.worker.finished.connect(self._on_worker_finished)
+        self._carry, self._turn = None, 0
         self.document.set_locked(True)
         self._set_state(PREPARING)
         self._timer.start()
@@ -123,45 +127,69 @@ class TrainingSession(QObject):
 
     # ---- the drain ----------------------------------------------------------------------------
     def drain(self) -> None:
+        """One frame: take what the worker queued and hand one kind of drawing to the views.
+
+        Qt paints every dirty widget of a window in one go, so a frame that updates the curves, the
+        feature maps, the norms and the epoch report at once stalls the event loop for all of them
+        together (bench ui: 40-80 ms frames at epoch ends). Each frame therefore delivers one lane,
+        taking turns: the step curves, the feature map, the norms, the epoch's metrics, the epoch
+        report. What a lane holds back waits at most a few frames (newer activations and reports
+        replace older ones). An epoch is delivered only once the steps before it have been.
+        Control events (started, paused, finished, notices) go at once."""
         worker = self.worker
         if worker is None:
             return
-        batch = worker.queue.take()
-        carry, self._carry = self._carry, None
-        if carry is not None:  # what the previous tick held back; newer values win
-            batch.norms = carry.norms + batch.norms
-            batch.activation = batch.activation or carry.activation
-            batch.report = batch.report or carry.report
-        if not batch:
-            return
-        if batch.steps and not batch.other and not batch.epochs and (
-                batch.norms or batch.activation is not None or batch.report is not None):
-            # Spread the drawing over two ticks: the curves now, the maps and norms on the next
-            # tick, so one event-loop turn never paints every panel (bench ui: fewer stalls > 30 ms).
-            from .events_queue import Batch
+        self._hold(worker.queue.take())
+        self._deliver(flush=False)
 
-            self._carry = Batch(norms=batch.norms, activation=batch.activation, report=batch.report)
-            batch.norms, batch.activation, batch.report = [], None, None
+    def _hold(self, batch) -> None:
+        from .events_queue import Batch
+
+        held = self._carry
+        if held is None:
+            held = self._carry = Batch()
+        held.steps += batch.steps
+        held.norms += batch.norms
+        held.epochs += batch.epochs
+        held.other += batch.other
+        if batch.activation is not None:
+            held.activation = batch.activation
+        if batch.report is not None:
+            held.report = batch.report
+
+    def _deliver(self, flush: bool) -> None:
+        held = self._carry
+        if held is None or not held:
+            return
         self.frames += 1
+        other, held.other = held.other, []
         terminal = []
-        for e in batch.other:
+        for e in other:
             kind = e.kind
             if kind == "started":
                 self._set_state(PAUSED if self.state == PAUSED else RUNNING)
                 self.started.emit(e)
             elif kind in ("finished", "stopped", "failed"):
                 terminal.append(e)
-        if batch.steps:
-            self.steps.emit(batch.steps)
-        if batch.norms:
-            self.norms.emit(batch.norms)
-        for e in batch.epochs:
-            self.epoch.emit(e)
-        if batch.report is not None:
-            self.report.emit(batch.report)
-        if batch.activation is not None:
-            self.activation.emit(batch.activation)
-        for e in batch.other:
+        lanes = LANES if flush else self._next_lanes(held)
+        for lane in lanes:
+            if lane == "steps" and held.steps:
+                steps, held.steps = held.steps, []
+                self.steps.emit(steps)
+            elif lane == "epochs" and held.epochs and not held.steps:
+                epochs, held.epochs = held.epochs, []
+                for e in epochs:
+                    self.epoch.emit(e)
+            elif lane == "norms" and held.norms:
+                norms, held.norms = held.norms, []
+                self.norms.emit(norms)
+            elif lane == "report" and held.report is not None:
+                report, held.report = held.report, None
+                self.report.emit(report)
+            elif lane == "activation" and held.activation is not None:
+                activation, held.activation = held.activation, None
+                self.activation.emit(activation)
+        for e in other:
             kind = e.kind
             if kind == "paused":
                 self._set_state(PAUSED)
@@ -177,13 +205,25 @@ class TrainingSession(QObject):
                 self.notice.emit(e.message)
         self.frame.emit()
 
+    def _next_lanes(self, held) -> tuple:
+        """The one lane this frame draws: the next, in turn, that has something (steps before epochs)."""
+        ready = {"steps": bool(held.steps), "epochs": bool(held.epochs) and not held.steps,
+                 "norms": bool(held.norms), "report": held.report is not None,
+                 "activation": held.activation is not None}
+        for k in range(len(LANES)):
+            lane = LANES[(self._turn + k) % len(LANES)]
+            if ready[lane]:
+                self._turn = (self._turn + k + 1) % len(LANES)
+                return (lane,)
+        return ()
+
     def _on_worker_finished(self) -> None:
         worker = self.worker
         if worker is None:
             return
-        self.drain()
-        if self._carry is not None:
-            self.drain()
+        self._hold(worker.queue.take())
+        self._deliver(flush=True)  # the run is over: everything left, in order
+        self._carry = None
         self._timer.stop()
         self.worker = None
         end = worker.end or EndOfRun("failed", "the training thread ended without a result")
