@@ -45,6 +45,9 @@ class MainWindow(QMainWindow):
             self.docks[name] = dock
         self.tabifyDockWidget(self.docks["problems"], self.docks["summary"])
         self.docks["problems"].raise_()
+        from .dock_titles import hide_titles_when_tabbed
+
+        hide_titles_when_tabbed(self)  # tabbed docks: the tab names them, no title bar under it
         loading = QLabel("Loading the layer library…")
         loading.setObjectName("empty")
         loading.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -11,10 +11,10 @@ from studio.core.graph import Edge
 
 try:
     from .canvas_helpers import (canvas, card_pos, click, drag, empty_pos,  # noqa: F401
-                                 snapshot, template_view)
+                                 port_pos, snapshot, template_view)
 except ImportError:
     from canvas_helpers import (canvas, card_pos, click, drag, empty_pos,  # noqa: F401
-                                snapshot, template_view)
+                                port_pos, snapshot, template_view)
 
 
 def test_tab_quick_add_typing_and_enter(canvas, qtbot):
@@ -215,3 +215,56 @@ def test_context_menu_offers_what_fits_where_it_was_opened(qtbot):
     view.document.set_locked(True)
     locked = canvas_menu(view, card_pos(view, "conv1"))
     assert {a.text(): a.isEnabled() for a in locked.actions() if a.text()}["Delete 'conv1'"] is False
+
+
+def test_dragging_a_card_or_a_wire_to_the_edge_scrolls_the_view(qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    view = template_view(qtbot, "cnn_digits")
+    vp = view.viewport()
+    start = card_pos(view, "conv1")
+    before = view.mapToScene(vp.rect().center())
+    x0 = view.document.graph.node("conv1").pos[0]
+    edge = QPoint(vp.width() - 4, start.y())
+    QTest.mouseMove(vp, start)
+    QTest.mousePress(vp, Qt.LeftButton, Qt.NoModifier, start)
+    for i in range(1, 9):
+        QTest.mouseMove(vp, QPoint(start.x() + (edge.x() - start.x()) * i // 8, start.y()))
+    qtbot.waitUntil(lambda: view.mapToScene(vp.rect().center()).x() > before.x() + 150, timeout=5000)
+    QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, edge)
+    assert not view.edge_scroll.timer.isActive()
+    scrolled = view.mapToScene(vp.rect().center()).x() - before.x()
+    moved = view.document.graph.node("conv1").pos[0] - x0
+    assert moved > (edge.x() - start.x()) / view.zoom() + 100  # the card came along with the view
+    assert abs(moved - ((edge.x() - start.x()) / view.zoom() + scrolled)) < 30  # under the pointer
+    view.document.undo_stack.undo()  # one undo step
+    assert view.document.graph.node("conv1").pos[0] == x0
+    # a wire pulled to the left edge scrolls the other way; released on empty canvas it adds nothing
+    out = port_pos(view, "conv1", output=True)
+    left = QPoint(2, out.y())
+    before = view.mapToScene(vp.rect().center())
+    QTest.mouseMove(vp, out)
+    QTest.mousePress(vp, Qt.LeftButton, Qt.NoModifier, out)
+    for i in range(1, 9):
+        QTest.mouseMove(vp, QPoint(out.x() + (left.x() - out.x()) * i // 8, out.y()))
+    qtbot.waitUntil(lambda: view.mapToScene(vp.rect().center()).x() < before.x() - 100, timeout=5000)
+    QTest.keyClick(view, Qt.Key_Escape)
+    assert not view.edge_scroll.timer.isActive()
+    QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, left)
+
+
+def test_a_small_jitter_on_a_card_at_the_edge_does_not_scroll(qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    view = template_view(qtbot, "cnn_digits")
+    vp = view.viewport()
+    p = card_pos(view, "conv1")
+    view.scroll_by(view.mapFromScene(view.canvas_scene.nodes["conv1"].sceneBoundingRect().center()).x() - 20, 0)
+    p = card_pos(view, "conv1")
+    QTest.mouseMove(vp, p)
+    QTest.mousePress(vp, Qt.LeftButton, Qt.NoModifier, p)
+    QTest.mouseMove(vp, QPoint(p.x() + 1, p.y()))
+    assert not view.edge_scroll.timer.isActive()
+    QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, QPoint(p.x() + 1, p.y()))

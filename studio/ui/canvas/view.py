@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsView
 from . import style
 from .editing import LOCKED, EditActions
 from .interactions import PRESS_ORDER, PaletteDrop
+from .interactions.edge_scroll import EdgeScroll
 from .node_item import NodeItem
 from .port_item import PortItem
 from .quick_add import QuickAddPopup
@@ -44,6 +45,7 @@ class CanvasView(EditActions, QGraphicsView):
         self.space_held = False
         self._active = None  # the mouse gesture in progress
         self._drop = PaletteDrop(self)
+        self.edge_scroll = EdgeScroll(self)  # dragging a card or a wire near an edge scrolls
         self.quick_add: QuickAddPopup | None = None
         self._paste_count = 0
         self.centerOn(0, 0)
@@ -180,15 +182,21 @@ class CanvasView(EditActions, QGraphicsView):
                 return
         super().mousePressEvent(event)
 
+    def active_gesture(self):
+        return self._active
+
     def mouseMoveEvent(self, event) -> None:
         if self._active is not None:
             self._active.move(event)
+            if getattr(self._active, "auto_scroll", False):
+                self.edge_scroll.track(event.position())
             event.accept()
             return
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
         if self._active is not None:
+            self.edge_scroll.stop()
             gesture, self._active = self._active, None  # what its release pushes must not cancel it
             gesture.release(event)
             event.accept()
@@ -209,6 +217,7 @@ class CanvasView(EditActions, QGraphicsView):
         event.accept()
 
     def cancel_gesture(self) -> None:
+        self.edge_scroll.stop()
         if self._active is not None:
             self._active.cancel()
             self._active = None

@@ -7,6 +7,8 @@ class Interaction:
     None); the view then forwards mouse moves, then the release, which ends it. The view calls
     `cancel` instead when the graph changes under the gesture (an undo, a file opened)."""
 
+    auto_scroll = False  # whether the view scrolls while this gesture nears its edge (edge_scroll.py)
+
     def __init__(self, view) -> None:
         self.view = view
 

@@ -15,6 +15,10 @@ SNAP = 10.0  # the grabbed card's corner lands on a 10 px grid
 class NodeDrag(Interaction):
     THRESHOLD = 3
 
+    @property
+    def auto_scroll(self) -> bool:
+        return self.dragging  # once moving, near the view's edge the view scrolls and the cards come along
+
     @classmethod
     def start(cls, view, event):
         if event.button() != Qt.LeftButton:

@@ -21,6 +21,7 @@ from .base import Interaction
 
 
 class WireDrag(Interaction):
+    auto_scroll = True  # near the view's edge the view scrolls and the wire's end comes along
     @classmethod
     def start(cls, view, event):
         if event.button() != Qt.LeftButton:
