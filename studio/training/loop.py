@@ -86,7 +86,8 @@ class EpochLoop:
         next_report = t0 + interval
         self.model.train()
         step = 0
-        for start in range(0, n, bs):
+        end = n if not self.max_steps else min(n, max(0, self.max_steps - self.global_step) * bs)
+        for start in range(0, end, bs):
             if flag.is_set() and self._handle_flags(epoch, step):
                 self._step_in_epoch = step
                 return None
@@ -109,6 +110,8 @@ class EpochLoop:
                 self._report(epoch, step, min(start + bs, n), losses, bs)
                 next_report = time.perf_counter() + interval
         self._step_in_epoch = step
+        if end < n:  # max_steps reached before the epoch's end
+            return None
         weights = torch.full((len(losses),), float(bs), device=dev)
         weights[-1] = float(n - (len(losses) - 1) * bs)
         loss_sum = (torch.stack(losses).float() * weights).sum()
