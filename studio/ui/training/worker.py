@@ -32,23 +32,6 @@ class EndOfRun:
         self.status, self.message, self.result = status, message, result  # finished | stopped | failed
 
 
-class _StepLimit:
-    """Wraps the trainer's step function to stop after exactly `limit` steps (--train-steps)."""
-
-    def __init__(self, trainer, step_fn, limit: int) -> None:
-        self._trainer, self._fn, self._left = trainer, step_fn, limit
-
-    def __call__(self, *args):
-        out = self._fn(*args)
-        self._left -= 1
-        if self._left == 0:
-            self._trainer.stop()  # takes effect before the next step
-        return out
-
-    def __getattr__(self, name):  # name, state_dict, load_state_dict of the real step
-        return getattr(self._fn, name)
-
-
 class _StepLog:
     """The per-step loss curve, appended to steps.jsonl at each epoch and at the end."""
 
@@ -190,8 +173,7 @@ class TrainingWorker(QThread):
 
         warm_up_model(trainer)
         self.timings["prepared"] = time.perf_counter() - t0
-        if self.max_steps:
-            trainer.step_fn = _StepLimit(trainer, trainer.step_fn, self.max_steps)
+        trainer.max_steps = self.max_steps  # --train-steps: the trainer stops after exactly that many steps
         with self._lock:
             self.trainer = trainer
             stop, pause, watch = self._stop_requested, self._pause_requested, self._watch
