@@ -47,7 +47,8 @@ LOWER_IS_BETTER = ("loss", "mse", "rmse", "mae")
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 TOP_LEVEL = ("dataset", "loss", "optimizer", "schedule", "epochs", "batch_size", "eval_batch_size",
              "device", "seed", "metrics", "split", "grad_clip", "amp", "early_stopping", "monitor",
-             "restore_best", "report_interval", "drop_last", "deterministic")
+             "restore_best", "report_interval", "drop_last", "deterministic", "fast_path")
+FAST_PATHS = ("auto", "thorough", "off", "eager", "cuda_graph", "compile", "compile_cuda_graph")
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class TrainingConfig:
     report_interval: float = 0.1  # seconds between step events
     drop_last: bool = False
     deterministic: bool = False
+    fast_path: str = "auto"  # see fastpath/plan.py: auto | thorough | off | a candidate's name
     raw: dict = field(default_factory=dict, compare=False)  # the section as given (for checkpoints)
 
     @property
@@ -268,6 +270,12 @@ def parse_config(training: dict | None, overrides: dict | None = None) -> Traini
     if amp not in ("off", "auto", "fp16", "bf16"):
         raise TrainingError(f"training.amp must be true, false, \"fp16\" or \"bf16\", got {amp!r}")
 
+    fast_path = raw.get("fast_path", "auto")
+    fast_path = {True: "auto", False: "off"}.get(fast_path, fast_path) if isinstance(fast_path, bool) else fast_path
+    if fast_path not in FAST_PATHS:
+        raise TrainingError(f"{label['fast_path']} must be one of {', '.join(FAST_PATHS)} (or true/false), "
+                            f"got {fast_path!r}")
+
     early = None
     monitor = raw.get("monitor", "loss")
     if raw.get("early_stopping") is not None:
@@ -296,4 +304,4 @@ def parse_config(training: dict | None, overrides: dict | None = None) -> Traini
         report_interval=_check("positive", raw.get("report_interval", 0.1), "training.report_interval"),
         drop_last=_check("bool", raw.get("drop_last", False), "training.drop_last"),
         deterministic=_check("bool", raw.get("deterministic", False), "training.deterministic"),
-        raw={**raw, "_overridden": overridden})
+        fast_path=fast_path, raw={**raw, "_overridden": overridden})

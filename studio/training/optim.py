@@ -8,14 +8,28 @@ import torch
 from .config import OptimizerConfig, ScheduleConfig, TrainingConfig
 
 
-def build_optimizer(params, cfg: OptimizerConfig, device: torch.device) -> torch.optim.Optimizer:
+def build_optimizer(params, cfg: OptimizerConfig, device: torch.device, impl: dict | None = None,
+                    tensor_lr: bool = False) -> torch.optim.Optimizer:
+    """`impl`: implementation flags from the fast path (fused, capturable, foreach); without them
+    PyTorch's defaults run, exactly what a hand-written loop runs. `tensor_lr`: the lr lives in a
+    device tensor (schedules update it in place, so a CUDA graph sees the change)."""
     kwargs = dict(cfg.kwargs)
-    kwargs["lr"] = cfg.lr
+    kwargs["lr"] = torch.tensor(cfg.lr, device=device) if tensor_lr else cfg.lr
     kwargs["weight_decay"] = cfg.weight_decay
+    kwargs.update(impl or {})
     cls = getattr(torch.optim, cfg.type)
-    # foreach (one kernel per group of tensors) is PyTorch's default on CUDA; keep the defaults so
-    # the trainer runs exactly what a hand-written loop runs. The fast path (issue 7) picks fused.
     return cls(params, **kwargs)
+
+
+def plain_state_dict(optimizer) -> dict:
+    """optimizer.state_dict() with tensor learning rates as floats (a checkpoint then loads into
+    any implementation: fused, capturable or plain)."""
+    state = optimizer.state_dict()
+    for group in state["param_groups"]:
+        for key in ("lr", "initial_lr"):
+            if isinstance(group.get(key), torch.Tensor):
+                group[key] = float(group[key])
+    return state
 
 
 class Schedule:

@@ -47,7 +47,7 @@ class ProgressBar(TrainerListener):
         split = f"{e.train_size} train / {e.val_size} val" + (f" / {e.test_size} test" if e.test_size else "")
         procs = f" x {e.world_size} processes" if e.world_size > 1 else ""
         self._write(f"{what} on {e.device}{procs}: {e.dataset['name']} ({split}), {e.epochs} epochs of "
-                    f"{e.steps_per_epoch} steps, batch {e.batch_size}")
+                    f"{e.steps_per_epoch} steps, batch {e.batch_size}; step: {e.step_path}")
 
     def on_step(self, e) -> None:
         now = time.monotonic()

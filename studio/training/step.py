@@ -1,10 +1,11 @@
 """One optimisation step, and the per-epoch batch order.
 
-`EagerStep` is the default: exactly what a hand-written loop does (zero_grad, forward, loss,
-backward, optional clipping, optimizer.step), plus optional AMP and an L1 penalty. A faster step
-(issue 7: fused optimizer, a whole-step CUDA graph, torch.compile) implements the same interface,
-`step(x, target) -> (loss, output)` returning device tensors without syncing, and `name`; the
-trainer picks one through `make_step`.
+`EagerStep` is what a hand-written loop does (zero_grad, forward, loss, backward, optional clipping,
+optimizer.step), plus optional AMP and an L1 penalty. The fast path (issue 7, `fastpath/`) wraps it:
+a fused optimizer and channels-last memory are set up before the step is built, and a whole-step
+CUDA graph or `torch.compile` may replace it after timing. Every step implements
+`step(x, target) -> (loss, output)` returning device tensors without syncing, and `name`; the trainer
+picks one through `make_step`.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ class EagerStep:
     name = "eager"
 
     def __init__(self, model, loss_fn, optimizer, *, device: torch.device, amp_dtype=None,
-                 grad_clip: float | None = None, l1: float = 0.0) -> None:
+                 grad_clip: float | None = None, l1: float = 0.0, channels_last: bool = False,
+                 autocast_cache: bool = True) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.grad_clip = grad_clip
@@ -24,12 +26,20 @@ class EagerStep:
         self.device_type = device.type
         self.amp_dtype = amp_dtype
         self.scaler = torch.amp.GradScaler(device.type) if amp_dtype == torch.float16 else None
+        self.channels_last = channels_last
+        self.autocast_cache = autocast_cache  # off under CUDA graph capture
+        # once a CUDA graph owns the .grad tensors, every other step zeroes them in place
+        self.set_to_none = True
 
-    def __call__(self, x: torch.Tensor, target: torch.Tensor):
-        opt = self.optimizer
-        opt.zero_grad(set_to_none=True)
+    def prepare_input(self, x: torch.Tensor) -> torch.Tensor:
+        if self.channels_last and x.dim() == 4:
+            return x.contiguous(memory_format=torch.channels_last)
+        return x
+
+    def forward_loss(self, x, target):
+        """(loss, objective, output): the objective adds the L1 penalty to the loss."""
         if self.amp_dtype is not None:
-            with torch.autocast(self.device_type, dtype=self.amp_dtype):
+            with torch.autocast(self.device_type, dtype=self.amp_dtype, cache_enabled=self.autocast_cache):
                 out = self.model(x)
                 loss = self.loss_fn(out, target)
         else:
@@ -38,6 +48,10 @@ class EagerStep:
         objective = loss
         if self.l1:
             objective = loss + self.l1 * torch.stack(torch._foreach_norm(self.l1_params, 1)).sum()
+        return loss, objective, out
+
+    def backward_update(self, objective) -> None:
+        opt = self.optimizer
         if self.scaler is not None:
             self.scaler.scale(objective).backward()
             if self.grad_clip:
@@ -50,6 +64,11 @@ class EagerStep:
             if self.grad_clip:
                 torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip)
             opt.step()
+
+    def __call__(self, x: torch.Tensor, target: torch.Tensor):
+        self.optimizer.zero_grad(set_to_none=self.set_to_none)
+        loss, objective, out = self.forward_loss(self.prepare_input(x), target)
+        self.backward_update(objective)
         return loss.detach(), out.detach()
 
     def state_dict(self) -> dict:
@@ -60,9 +79,16 @@ class EagerStep:
             self.scaler.load_state_dict(state["scaler"])
 
 
-def make_step(model, loss_fn, optimizer, *, device, amp_dtype=None, grad_clip=None, l1=0.0):
-    """The step implementation for this model and device (eager today; the place for a fast path)."""
-    return EagerStep(model, loss_fn, optimizer, device=device, amp_dtype=amp_dtype, grad_clip=grad_clip, l1=l1)
+def make_step(model, loss_fn, optimizer, *, device, amp_dtype=None, grad_clip=None, l1=0.0, plan=None,
+              total_steps: int = 0, notify=None):
+    """The step implementation for this model and device: plain eager without a fast-path plan
+    (training.fast_path "off"), else the fast path's step (see fastpath/)."""
+    if plan is None or plan.mode == "off":
+        return EagerStep(model, loss_fn, optimizer, device=device, amp_dtype=amp_dtype, grad_clip=grad_clip, l1=l1)
+    from .fastpath import build_fast_step
+
+    return build_fast_step(plan, model, loss_fn, optimizer, device=device, amp_dtype=amp_dtype,
+                           grad_clip=grad_clip, l1=l1, total_steps=total_steps, notify=notify)
 
 
 def epoch_order(n: int, epoch: int, seed: int, rank: int = 0, world: int = 1) -> torch.Tensor:

@@ -29,7 +29,7 @@ from .events import (CallbackListener, EpochEvent, FailedEvent, FinishedEvent, N
 from .losses import LossPlan, build_loss
 from .loop import EpochLoop, NonFiniteLoss
 from .metrics import MetricSet, check_metrics
-from .optim import Schedule, build_optimizer, current_lr
+from .optim import Schedule, build_optimizer, current_lr, plain_state_dict
 from .step import make_step
 
 
@@ -169,6 +169,13 @@ class Trainer(EpochLoop):
         cfg, dev = self.config, self.device
         seed_everything(cfg.seed + self.rank, cfg.deterministic)
         self.model.to(dev)
+        dtype, amp_notice = amp_dtype(cfg.amp, dev)
+        from .fastpath import plan_fast_path
+
+        self.fast_plan = plan_fast_path(self.model, cfg, dev, distributed=self.dist is not None,
+                                        scaler=dtype == torch.float16)
+        if self.fast_plan.channels_last:
+            self.model.to(memory_format=torch.channels_last)
         self.train_model = self.model
         if self.dist is not None:
             from .distributed import wrap_ddp
@@ -186,14 +193,19 @@ class Trainer(EpochLoop):
             raise TrainingError(f"the training split has {self.rank_samples} samples per process, fewer than one "
                                 f"batch of {cfg.batch_size} with drop_last; lower the batch size")
         self.loss_fn = build_loss(cfg.loss).to(dev)
-        self.optimizer = build_optimizer(self.model.parameters(), cfg.optimizer, dev)
+        self.optimizer = build_optimizer(self.model.parameters(), cfg.optimizer, dev, self.fast_plan.optimizer_kwargs,
+                                         tensor_lr=self.fast_plan.tensor_lr)
         self.schedule = Schedule(self.optimizer, cfg.schedule, cfg, self.steps_per_epoch)
-        dtype, notice = amp_dtype(cfg.amp, dev)
-        if notice:
-            self._emit(NoticeEvent(notice))
+        if amp_notice:
+            self._emit(NoticeEvent(amp_notice))
         self.amp_dtype = dtype
         self.step_fn = make_step(self.train_model, self.loss_fn, self.optimizer, device=dev, amp_dtype=dtype,
-                                 grad_clip=cfg.grad_clip, l1=cfg.optimizer.l1)
+                                 grad_clip=cfg.grad_clip, l1=cfg.optimizer.l1, plan=self.fast_plan,
+                                 total_steps=(cfg.epochs - self.start_epoch) * self.steps_per_epoch,
+                                 notify=lambda message: self._emit(NoticeEvent(message)))
+        # chosen without timing (e.g. on the CPU): say once, after StartedEvent, what is not used and why
+        self._fast_notice = (self.step_fn.summary() if getattr(self.step_fn, "chosen", None) is not None
+                             and self.fast_plan.reasons else None)
         metric_task = CLASSIFICATION if task == CLASSIFICATION else "regression"
         self.metric_set = MetricSet(metric_task, cfg.metrics, max(self.plan.num_outputs, k), cfg.loss.type, dev)
         self._init_loop()
@@ -207,7 +219,7 @@ class Trainer(EpochLoop):
         return {
             "format": ckpt.FORMAT, "version": ckpt.VERSION,
             "model": {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()},
-            "optimizer": self.optimizer.state_dict(), "optimizer_type": cfg.optimizer.type,
+            "optimizer": plain_state_dict(self.optimizer), "optimizer_type": cfg.optimizer.type,
             "scheduler": self.schedule.state_dict(), "scheduler_type": cfg.schedule.type if cfg.schedule else None,
             "step": self.step_fn.state_dict(), "epoch": self.epochs_done, "global_step": self.global_step,
             "history": [dict(r) for r in self.history],
@@ -253,6 +265,8 @@ class Trainer(EpochLoop):
             self._emit(NoticeEvent(notice))
         if state.get("optimizer") is not None and state.get("optimizer_type") == cfg.optimizer.type:
             self.optimizer.load_state_dict(state["optimizer"])
+            for group in self.optimizer.param_groups:  # the saved implementation flags are not this run's
+                group.update(self.fast_plan.optimizer_kwargs)
         else:
             self._emit(NoticeEvent(f"the optimizer changed ({state.get('optimizer_type')} -> {cfg.optimizer.type});"
                                    " it starts afresh"))
@@ -286,6 +300,9 @@ class Trainer(EpochLoop):
                                     len(self.splits.train), len(self.splits.val or ()), len(self.splits.test or ()),
                                     str(self.device), self.info.task, list(self.info.classes), self.info.to_json(),
                                     self.world, self.step_fn.name))
+            if getattr(self, "_fast_notice", None):
+                self._emit(NoticeEvent(self._fast_notice))
+                self._fast_notice = None
             reason = "completed"
             for epoch in range(self.start_epoch + 1, cfg.epochs + 1):
                 totals = self.train_epoch(epoch)

@@ -1,0 +1,39 @@
+"""The trainer's fast path (issue 7): fused optimizers, channels-last convolutions on CUDA, and
+whole-step capture (a CUDA graph of the whole step, torch.compile, or both) picked per model by
+timing a few real steps of each candidate, with a stated reason for every path not used.
+
+    plan = plan_fast_path(model, config, device)          # before the optimizer is built
+    optimizer = build_optimizer(..., impl=plan.optimizer_kwargs)
+    step = build_fast_step(plan, model, loss_fn, optimizer, ...)
+
+See docs/performance.md ("Trainer") for what each part measured.
+"""
+from __future__ import annotations
+
+from .candidates import CandidateFailed, CompiledStep, GraphStep
+from .plan import CANDIDATES, MODES, FastPlan, plan_fast_path
+from .select import FastStep, device_sync
+
+__all__ = ["CANDIDATES", "MODES", "CandidateFailed", "CompiledStep", "FastPlan", "FastStep", "GraphStep",
+           "build_fast_step", "plan_fast_path"]
+
+
+def build_fast_step(plan: FastPlan, model, loss_fn, optimizer, *, device, amp_dtype=None, grad_clip=None,
+                    l1=0.0, total_steps: int = 0, notify=None, timer=None) -> FastStep:
+    from ..step import EagerStep
+
+    eager = EagerStep(model, loss_fn, optimizer, device=device, amp_dtype=amp_dtype, grad_clip=grad_clip, l1=l1,
+                      channels_last=plan.channels_last, autocast_cache=False)
+
+    def graph():
+        step = GraphStep(eager)
+        step.tensor_lr = plan.tensor_lr
+        return step
+
+    factories = {"cuda_graph": graph,
+                 "compile": lambda: CompiledStep(eager),
+                 "compile_cuda_graph": lambda: CompiledStep(eager, mode="reduce-overhead")}
+    kwargs = {} if timer is None else {"timer": timer}
+    return FastStep(eager, factories, plan.candidates, eager_name=plan.eager_name, reasons=plan.reasons,
+                    total_steps=total_steps, compile_min_run_s=plan.compile_min_run_s, sync=device_sync(device),
+                    notify=notify, **kwargs)

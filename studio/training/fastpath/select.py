@@ -1,0 +1,175 @@
+"""Picking the fastest step by timing it on the real data, during the first steps of the run.
+
+`FastStep` is the step the trainer calls. While it selects, each call trains one batch with the
+candidate under trial: `warm` untimed calls (compilation, CUDA-graph warm-up and capture happen
+there), then `timed` calls between two device syncs (the only syncs it adds; none once a candidate
+is chosen). Every call is a real optimizer step on the batch the loop gave it, so selection costs
+no extra steps and changes no numerics; stop and pause act between calls as usual.
+
+Batches of another shape than the first (the last partial batch of an epoch) always run eagerly:
+a CUDA graph has static shapes and a compiled step would recompile. They are not padded: padding
+would change the loss mean and BatchNorm's batch statistics.
+
+A candidate that fails (capture or compile error) is dropped with its reason and that batch runs
+eagerly; a candidate the run is too short to repay (compile warm-up) is skipped with its reason.
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+
+from .candidates import CandidateFailed
+
+
+class FastStep:
+    def __init__(self, eager, factories: dict, candidates: list, *, eager_name: str = "eager",
+                 reasons: dict | None = None, warm: int = 3, timed: int = 10, margin: float = 0.03,
+                 total_steps: int = 0, compile_min_run_s: float = 0.0, timer=time.perf_counter,
+                 sync=None, notify=None) -> None:
+        self.eager = eager
+        self._cache: dict = {}
+        self.factories = cached(factories, self._cache)  # name -> fn() -> step (built when its trial starts)
+        self.queue = list(candidates)
+        self.eager_name = eager_name
+        self.reasons = dict(reasons or {})
+        self.warm, self.timed, self.margin = warm, timed, margin
+        self.total_steps = total_steps
+        self.compile_min_run_s = compile_min_run_s
+        self.timer, self.sync = timer, sync or (lambda: None)
+        self.notify = notify or (lambda message: None)
+        self.times: dict[str, float] = {}  # candidate -> seconds per step
+        self.steps = 0
+        self.shape = None  # the static batch shape (the first batch's)
+        self.active = None  # the chosen step
+        self.chosen: str | None = None
+        self._trial = None  # (name, step, calls done)
+        self._t0 = 0.0
+        if self.queue == ["eager"] or not self.queue:
+            self._choose("eager", announce=False)
+        self.scaler = eager.scaler
+
+    # ---- the step --------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        if self.chosen is not None:
+            return self.eager_name if self.chosen == "eager" else self.chosen
+        names = [self.eager_name if c == "eager" else c for c in self.queue]
+        return "timing " + ", ".join(names)
+
+    def __call__(self, x, target):
+        self.steps += 1
+        if self.shape is None:
+            self.shape = (tuple(x.shape), tuple(target.shape))
+        elif (tuple(x.shape), tuple(target.shape)) != self.shape:
+            return self.eager(x, target)  # the partial last batch: static-shape paths never see it
+        if self.active is not None:
+            return self.active(x, target)
+        return self._select_step(x, target)
+
+    def _select_step(self, x, target):
+        while self._trial is None:
+            if not self.queue:
+                self._finish()
+                return self.active(x, target)
+            name = self.queue.pop(0)
+            gate = self._gate(name)
+            if gate:
+                self.reasons[name] = gate
+                continue
+            try:
+                step = self.eager if name == "eager" else self.factories[name]()
+            except Exception as exc:  # building failed: nothing ran yet
+                self.reasons[name] = f"could not be set up ({type(exc).__name__}: {exc})"
+                continue
+            self._trial = [name, step, 0]
+        name, step, done = self._trial
+        if done == self.warm:
+            self.sync()
+            self._t0 = self.timer()
+        try:
+            result = step(x, target)
+        except CandidateFailed as exc:
+            self.reasons[name] = str(exc)
+            self._trial = None
+            return self.eager(x, target)
+        self._trial[2] = done = done + 1
+        if done == self.warm + self.timed:
+            self.sync()
+            self.times[name] = (self.timer() - self._t0) / self.timed
+            self._trial = None
+            if not self.queue:
+                self._finish()
+        return result
+
+    def _gate(self, name: str) -> str | None:
+        """Why not to try `name` now (compile candidates on a run too short to repay the warm-up)."""
+        if not name.startswith("compile") or not self.compile_min_run_s:
+            return None
+        per_step = self.times.get("eager")
+        if per_step is None:
+            return None
+        run_s = per_step * max(self.total_steps - self.steps, 0)
+        if run_s < self.compile_min_run_s:
+            return (f"not tried: the rest of the run is about {run_s:.0f} s eager, too short to repay the "
+                    f"compile warm-up (tried from {self.compile_min_run_s:.0f} s; training.fast_path "
+                    f"\"thorough\" always tries it)")
+        return None
+
+    def _finish(self) -> None:
+        if not self.times:
+            self._choose("eager")
+            return
+        best = min(self.times, key=self.times.get)
+        eager_t = self.times.get("eager")
+        if best != "eager" and eager_t is not None and self.times[best] > eager_t * (1 - self.margin):
+            best = "eager"  # within the noise of eager: keep the simpler path
+        self._choose(best)
+
+    def _choose(self, name: str, announce: bool = True) -> None:
+        self.chosen = name
+        if name == "eager":
+            self.active = self.eager
+        else:
+            self.active = self._built(name)
+        if announce:
+            self.notify(self.summary())
+        self.factories, self._cache = {}, {}  # the losers' graphs and compiled code can go
+
+    def _built(self, name):
+        # the trial's step object (kept by the factory cache) is the one that was timed
+        return self._cache[name]
+
+    def summary(self) -> str:
+        shown = self.eager_name if self.chosen == "eager" else self.chosen
+        parts = [f"fast path: {shown}"]
+        if self.times:
+            timing = ", ".join(f"{self.eager_name if k == 'eager' else k} {v * 1e3:.2f} ms"
+                               for k, v in sorted(self.times.items(), key=lambda kv: kv[1]))
+            parts.append(f"per step {timing}")
+        if self.reasons:
+            parts.append("not used: " + "; ".join(f"{k} ({v})" for k, v in self.reasons.items()))
+        return "; ".join(parts)
+
+    # ---- the trainer's interface -------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return self.eager.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.eager.load_state_dict(state)
+
+
+def cached(factories: dict, cache: dict) -> dict:
+    """Wrap factories so the step built for a trial is the one kept when it wins."""
+    def wrap(name, fn):
+        def build():
+            cache[name] = fn()
+            return cache[name]
+        return build
+    return {name: wrap(name, fn) for name, fn in factories.items()}
+
+
+def device_sync(device: torch.device):
+    if device.type == "cuda":
+        return lambda: torch.cuda.synchronize(device)
+    return lambda: None
