@@ -1,10 +1,25 @@
 """`python -m studio bench train [--device D] [--json] [--quick]`: the trainer against the loop most
 people write by hand (tensor batches already on the device, a random permutation per epoch,
-model(x), loss, zero_grad, backward, step), on the same model, the same data and the same device, in
-one run. Repeats are interleaved (trainer, plain, plain, trainer, ...) so drift and noisy neighbours hit
-both alike; the ratio is the median of the paired ratios, and its interquartile range shows the noise.
-Only the training loop is timed: building the model and the optimizer is not, for either. `--quick`
-runs three cases with short repeats on one CPU thread (for tests on shared machines).
+model(x), loss, zero_grad, backward, step) and against the hand-tuned variants of issue 7, on the same
+model, the same data and the same device, in one run.
+
+Variants per case (samples/s, each also as a ratio to the plain loop measured in the same round):
+  plain             the hand-written loop (PyTorch's default Adam)
+  trainer           Trainer.fit() with the default settings (training.fast_path "auto"), fresh each run
+  fast              the trainer's fast path with every candidate timed (fast_path "thorough"), after its
+                    selection: the steady state of one long run (train_epoch of a prepared Trainer)
+  fast_bf16         the same with training.amp "bf16" (CUDA)
+  fused_adam        the plain loop with Adam(fused=True)
+  compile_model     the plain loop on torch.compile(model) (mode "reduce-overhead" on CUDA), fused Adam
+  compile_step      torch.compile of the whole step, optimizer included ("reduce-overhead" on CUDA)
+  cuda_graph        the whole step (forward, backward, capturable fused Adam) in one CUDA graph
+  cuda_graph_bf16, compile_step_bf16   the same under bf16 autocast
+Variants that cannot run on the device are listed as "n/a (needs CUDA)"; compiled variants are
+compiled once (warm-up, not timed) and reused. Rounds are interleaved, the order rotating each round,
+so drift and noisy neighbours hit every variant alike; a ratio is the median of the per-round ratios,
+with its interquartile range. Only training is timed, never building the model or the optimizer.
+`--quick` runs three cases (MLP, LeNet, Transformer), the trainer and its fast path (on CUDA also fused
+Adam and the CUDA graph), short repeats, on one CPU thread (for tests on shared machines).
 """
 from __future__ import annotations
 
@@ -27,11 +42,11 @@ CASES = {
                ("fc1", "Linear", {"out_features": 120}), ("relu3", "ReLU", {}),
                ("fc2", "Linear", {"out_features": 84}), ("relu4", "ReLU", {}),
                ("fc3", "Linear", {"out_features": 10}), ("output", "Output", {})], 256),
-    "transformer": ([("tokens", "Input", {"shape": [32], "dtype": "int64"}),
-                     ("embed", "Embedding", {"num_embeddings": 20, "embedding_dim": 64}),
+    "transformer": ([("tokens", "Input", {"shape": [64], "dtype": "int64"}),
+                     ("embed", "Embedding", {"num_embeddings": 20, "embedding_dim": 128}),
                      ("posenc", "PositionalEncoding", {}),
-                     ("encoder1", "TransformerEncoderLayer", {"nhead": 4, "dim_feedforward": 128}),
-                     ("encoder2", "TransformerEncoderLayer", {"nhead": 4, "dim_feedforward": 128}),
+                     ("encoder1", "TransformerEncoderLayer", {"nhead": 4, "dim_feedforward": 512}),
+                     ("encoder2", "TransformerEncoderLayer", {"nhead": 4, "dim_feedforward": 512}),
                      ("pool", "SequencePool", {}), ("classifier", "Linear", {"out_features": 4}),
                      ("output", "Output", {})], 64),
     "cnn_bn": ([("input", "Input", {"shape": [3, 32, 32]}),
@@ -87,15 +102,20 @@ def make_case(name: str, device, samples: int):
     return model, dataset, batch
 
 
-def run_trainer(model0, dataset, batch: int, epochs: int, device: str) -> float:
-    """Samples/s of Trainer.fit() with the default settings (no validation split: the plain loop has none)."""
+def _config(dataset, batch: int, epochs: int, device: str, fast_path: str = "auto", amp=False):
     from studio.training.config import parse_config
+
+    return parse_config({"dataset": {"name": dataset.info.name}, "loss": {"type": "CrossEntropyLoss"},
+                         "optimizer": {"type": "Adam", "lr": 1e-3}, "epochs": epochs, "batch_size": batch,
+                         "device": device, "split": {"val": 0.0}, "fast_path": fast_path, "amp": amp})
+
+
+def run_trainer(model0, dataset, batch: int, epochs: int, device: str) -> float:
+    """Samples/s of Trainer.fit() with the default settings (no validation split: the plain loop has
+    none). On CUDA the default's selection by timing runs inside the timed fit, as a person's run does."""
     from studio.training.trainer import Trainer
 
-    config = parse_config({"dataset": {"name": dataset.info.name}, "loss": {"type": "CrossEntropyLoss"},
-                           "optimizer": {"type": "Adam", "lr": 1e-3}, "epochs": epochs, "batch_size": batch,
-                           "device": device, "split": {"val": 0.0}})
-    trainer = Trainer(copy.deepcopy(model0), dataset, config)
+    trainer = Trainer(copy.deepcopy(model0), dataset, _config(dataset, batch, epochs, device))
     trainer.prepare()
     _sync(trainer.device)
     t0 = time.perf_counter()
@@ -104,7 +124,43 @@ def run_trainer(model0, dataset, batch: int, epochs: int, device: str) -> float:
     elapsed = time.perf_counter() - t0
     if result.status != "finished":
         raise RuntimeError(f"trainer did not finish: {result.message}")
+    run_trainer.last_path = trainer.step_fn.name
     return len(trainer.train_data) * epochs / elapsed
+
+
+class FastRunner:
+    """A prepared Trainer on the fast path, kept across runs: warm-up trains until the selection has
+    picked a step (compilation included), then each run times whole epochs of its hot loop."""
+
+    def __init__(self, model0, dataset, batch: int, device: str, fast_path: str = "thorough", amp=False) -> None:
+        from studio.training.trainer import Trainer
+
+        self.trainer = Trainer(copy.deepcopy(model0), dataset, _config(dataset, batch, 10**6, device, fast_path, amp))
+        self.trainer.prepare()
+        self.trainer._fit_t0 = time.perf_counter()
+        self.notes: list[str] = []
+        self.trainer.add_listener(lambda e: self.notes.append(e.message) if e.kind == "notice" else None)
+        self.epoch = 0
+        t0 = time.perf_counter()
+        while getattr(self.trainer.step_fn, "chosen", "eager") is None and self.epoch < 200:
+            self._epoch()
+        self._epoch()
+        self.trainer.listeners.clear()  # no reports in the timed runs (the plain loop has none)
+        self.warmup_s = time.perf_counter() - t0
+        self.path = self.trainer.step_fn.name
+
+    def _epoch(self) -> None:
+        self.epoch += 1
+        if self.trainer.train_epoch(self.epoch) is None:
+            raise RuntimeError("fast-path trainer stopped")
+
+    def __call__(self, epochs: int) -> float:
+        _sync(self.trainer.device)
+        t0 = time.perf_counter()
+        for _ in range(epochs):
+            self._epoch()
+        _sync(self.trainer.device)
+        return len(self.trainer.train_data) * epochs / (time.perf_counter() - t0)
 
 
 def run_plain(model0, dataset, batch: int, epochs: int, device: str) -> float:
@@ -134,6 +190,130 @@ def run_plain(model0, dataset, batch: int, epochs: int, device: str) -> float:
     return n * epochs / (time.perf_counter() - t0)
 
 
+class Reference:
+    """A hand-tuned loop, built and warmed up once and reused across runs: the same batching as the
+    plain loop, a different step. kind: fused_adam | compile_model | compile_step | cuda_graph, with
+    bf16 autocast when `bf16`."""
+
+    def __init__(self, kind: str, model0, dataset, batch: int, device: str, bf16: bool = False) -> None:
+        import torch
+
+        self.dev = dev = torch.device(device)
+        cuda = dev.type == "cuda"
+        self.model = model = copy.deepcopy(model0).to(dev)
+        if cuda and any(isinstance(m, torch.nn.Conv2d) for m in model.modules()):
+            model.to(memory_format=torch.channels_last)
+            self.channels_last = True
+        else:
+            self.channels_last = False
+        self.x, self.y = dataset.x.to(dev), dataset.y.to(dev)
+        self.batch = batch
+        loss_fn = torch.nn.CrossEntropyLoss()
+        autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False)) if bf16 else \
+            (lambda: _null())
+        model.train()
+        mode = "reduce-overhead" if cuda else None
+        if kind == "compile_step":
+            opt = torch.optim.Adam(model.parameters(), lr=torch.tensor(1e-3, device=dev) if cuda else 1e-3,
+                                   capturable=cuda)
+        else:
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True, capturable=kind == "cuda_graph")
+
+        def eager_step(xb, yb):
+            opt.zero_grad(set_to_none=True)
+            with autocast():
+                loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+            return loss
+
+        if kind == "fused_adam":
+            self.step = eager_step
+        elif kind == "compile_model":
+            compiled = torch.compile(model, mode=mode, dynamic=False)
+
+            def step(xb, yb):
+                if cuda:
+                    torch.compiler.cudagraph_mark_step_begin()
+                opt.zero_grad(set_to_none=True)
+                with autocast():
+                    loss = loss_fn(compiled(xb), yb)
+                loss.backward()
+                opt.step()
+                return loss
+            self.step = step
+        elif kind == "compile_step":
+            compiled_step = torch.compile(eager_step, mode=mode, dynamic=False)
+
+            def step(xb, yb):
+                if cuda:
+                    torch.compiler.cudagraph_mark_step_begin()
+                return compiled_step(xb, yb)
+            self.step = step
+        elif kind == "cuda_graph":
+            self.step = self._graph_step(eager_step, opt, loss_fn, autocast)
+        else:
+            raise ValueError(kind)
+        t0 = time.perf_counter()
+        self(2)  # warm-up: compilation, capture
+        self.warmup_s = time.perf_counter() - t0
+
+    def _graph_step(self, eager_step, opt, loss_fn, autocast):
+        import torch
+
+        xb, yb = self._batch(torch.arange(self.batch, device=self.dev))
+        stream = torch.cuda.Stream()
+        stream.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(stream):
+            for _ in range(3):
+                eager_step(xb, yb)
+        torch.cuda.current_stream().wait_stream(stream)
+        static_x, static_y = xb.clone(), yb.clone()
+        graph = torch.cuda.CUDAGraph()
+        opt.zero_grad(set_to_none=True)
+        with torch.cuda.graph(graph):
+            with autocast():
+                static_loss = loss_fn(self.model(static_x), static_y)
+            static_loss.backward()
+            opt.step()
+
+        def step(xb, yb):
+            static_x.copy_(xb)
+            static_y.copy_(yb)
+            graph.replay()
+            return static_loss
+        return step
+
+    def _batch(self, idx):
+        import torch
+
+        xb, yb = self.x[idx], self.y[idx]
+        if self.channels_last and xb.dim() == 4:
+            xb = xb.contiguous(memory_format=torch.channels_last)
+        return xb, yb
+
+    def __call__(self, epochs: int) -> float:
+        import torch
+
+        n, bs = self.x.shape[0], self.batch
+        _sync(self.dev)
+        t0 = time.perf_counter()
+        for _ in range(epochs):
+            perm = torch.randperm(n, device=self.dev)
+            for i in range(0, n - n % bs, bs):  # whole batches (the bench's sizes are multiples)
+                self.step(*self._batch(perm[i:i + bs]))
+        _sync(self.dev)
+        return (n - n % bs) * epochs / (time.perf_counter() - t0)
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 def _sync(device) -> None:
     import torch
 
@@ -148,46 +328,134 @@ def _quartiles(values):
     return q[0], q[2]
 
 
-def bench_case(name: str, device: str, quick: bool) -> dict:
-    import torch
-
-    target_s = 0.15 if quick else 0.3  # seconds per timed run
-    pairs = 8 if quick else 10
-    samples = {"mlp": 4096, "lenet": 1024, "transformer": 512}.get(name, 1024) if quick else \
-        {"transformer": 2048, "cnn_bn": 2048}.get(name, 4096)
-    model0, dataset, batch = make_case(name, device, samples)
-    # calibrate epochs so one timed run lasts about target_s (this also warms up both loops)
-    run_plain(model0, dataset, batch, 1, device)
-    rate = run_trainer(model0, dataset, batch, 1, device)
-    epochs = max(1, round(target_s * rate / len(dataset)))
-    trainer_rates, plain_rates, ratios = [], [], []
-    for r in range(pairs):  # ABBA order: drift and first-or-second effects cancel
-        if r % 2 == 0:
-            t = run_trainer(model0, dataset, batch, epochs, device)
-            p = run_plain(model0, dataset, batch, epochs, device)
-        else:
-            p = run_plain(model0, dataset, batch, epochs, device)
-            t = run_trainer(model0, dataset, batch, epochs, device)
-        trainer_rates.append(t)
-        plain_rates.append(p)
-        ratios.append(t / p)
-    lo, hi = _quartiles(ratios)
-    return {"model": name, "batch_size": batch, "samples": len(dataset), "epochs": epochs, "pairs": pairs,
-            "trainer": statistics.median(trainer_rates), "plain": statistics.median(plain_rates),
-            "ratio": statistics.median(ratios), "ratio_iqr": [lo, hi],
-            "trainer_spread": _spread(trainer_rates), "plain_spread": _spread(plain_rates),
-            "device": device, "threads": torch.get_num_threads()}
-
-
 def _spread(values) -> float:
     """(max - min) / median, a plain measure of how noisy the runs were."""
     return (max(values) - min(values)) / statistics.median(values)
 
 
+REFERENCES = ("fused_adam", "compile_model", "compile_step", "cuda_graph", "compile_step_bf16", "cuda_graph_bf16")
+NEEDS_CUDA = ("cuda_graph", "compile_step_bf16", "cuda_graph_bf16", "fast_bf16")
+
+
+def _variants(name: str, model0, dataset, batch: int, device: str, quick: bool):
+    """name -> runner(epochs) -> samples/s, and name -> note for the variants not run."""
+    cuda = device.startswith("cuda")
+    runners = {"plain": lambda e: run_plain(model0, dataset, batch, e, device),
+               "trainer": lambda e: run_trainer(model0, dataset, batch, e, device)}
+    notes, extra = {}, {}
+    wanted = ["fast", "fast_bf16", *REFERENCES]
+    if quick:
+        wanted = ["fast"] + ([] if not cuda else ["fused_adam", "cuda_graph"])
+        for v in ("fast_bf16", *REFERENCES):
+            if v not in wanted:
+                notes[v] = "skipped (--quick)"
+    for v in wanted:
+        if v in NEEDS_CUDA and not cuda:
+            notes[v] = "n/a (needs CUDA)"
+            continue
+        try:
+            if v in ("fast", "fast_bf16"):
+                runner = FastRunner(model0, dataset, batch, device, "auto" if quick else "thorough",
+                                    amp="bf16" if v == "fast_bf16" else False)
+                extra[v] = {"path": runner.path, "warmup_s": runner.warmup_s,
+                            "notes": [n for n in runner.notes if n.startswith("fast path")]}
+            else:
+                kind = v.removesuffix("_bf16")
+                runner = Reference(kind, model0, dataset, batch, device, bf16=v.endswith("_bf16"))
+                extra[v] = {"warmup_s": runner.warmup_s}
+        except Exception as exc:  # a reference that fails here is reported, not hidden
+            notes[v] = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
+            continue
+        runners[v] = runner
+    return runners, notes, extra
+
+
+def bench_case(name: str, device: str, quick: bool) -> dict:
+    import torch
+
+    target_s = 0.15 if quick else 0.3  # seconds per timed plain run
+    rounds = 8 if quick else 9
+    samples = {"mlp": 4096, "lenet": 512, "transformer": 128}.get(name, 512) if quick else \
+        {"transformer": 2048, "cnn_bn": 2048}.get(name, 4096)
+    model0, dataset, batch = make_case(name, device, samples)
+    runners, notes, extra = _variants(name, model0, dataset, batch, device, quick)
+    # calibrate epochs so one plain run lasts about target_s (this also warms up both loops)
+    rate = runners["plain"](1)
+    runners["trainer"](1)
+    epochs = max(1, round(target_s * rate / len(dataset)))
+    names = list(runners)
+    rates = {v: [] for v in names}
+    ratios = {v: [] for v in names if v != "plain"}
+    paths = []
+    for r in range(rounds):  # the order rotates each round: drift and position effects cancel
+        order = names[r % len(names):] + names[:r % len(names)]
+        if r % 2:
+            order.reverse()
+        got = {}
+        for v in order:
+            got[v] = runners[v](epochs)
+            if v == "trainer":
+                paths.append(run_trainer.last_path)
+        for v in names:
+            rates[v].append(got[v])
+            if v != "plain":
+                ratios[v].append(got[v] / got["plain"])
+    variants = {}
+    for v in names:
+        entry = {"rate": statistics.median(rates[v]), "spread": _spread(rates[v])}
+        if v != "plain":
+            lo, hi = _quartiles(ratios[v])
+            entry.update(ratio=statistics.median(ratios[v]), ratio_iqr=[lo, hi])
+        entry.update(extra.get(v, {}))
+        variants[v] = entry
+    for v, note in notes.items():
+        variants[v] = {"rate": None, "note": note}
+    refs = {v: variants[v]["rate"] for v in REFERENCES if variants.get(v, {}).get("rate")}
+    best = max(refs, key=refs.get) if refs else None
+    fast = variants.get("fast", {})
+    case = {"model": name, "batch_size": batch, "samples": len(dataset), "epochs": epochs, "rounds": rounds,
+            "pairs": rounds, "device": device, "threads": torch.get_num_threads(),
+            "trainer": variants["trainer"]["rate"], "plain": variants["plain"]["rate"],
+            "ratio": variants["trainer"]["ratio"], "ratio_iqr": variants["trainer"]["ratio_iqr"],
+            "trainer_spread": variants["trainer"]["spread"], "plain_spread": variants["plain"]["spread"],
+            "trainer_path": statistics.mode(paths) if paths else None,
+            "fast": fast.get("rate"), "fast_ratio": fast.get("ratio"), "fast_path": fast.get("path"),
+            "best_reference": best, "best_reference_rate": refs.get(best),
+            "fast_vs_best": (fast["rate"] / refs[best]) if best and fast.get("rate") else None,
+            "variants": variants}
+    return case
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
+
+
+def _fmt(entry) -> str:
+    if entry.get("rate") is None:
+        return f"{entry['note']}"
+    text = f"{entry['rate']:>12,.0f}/s  spread {entry['spread']:4.0%}"
+    if "ratio" in entry:
+        text += f"  x{entry['ratio']:.2f} plain (IQR {entry['ratio_iqr'][0]:.2f}-{entry['ratio_iqr'][1]:.2f})"
+    if entry.get("path"):
+        text += f"  [{entry['path']}]"
+    return text
+
+
 def run(args) -> int:
-    from studio.training.device import resolve_device
+    import os
 
     import torch
+
+    from studio.training.device import resolve_device
 
     device = str(resolve_device(args.device or "cpu", field="--device"))
     names = QUICK_CASES if args.quick else tuple(CASES)
@@ -195,19 +463,27 @@ def run(args) -> int:
         # one thread: a quick run on a shared machine is then disturbed by neighbours far less
         # (an OpenMP team with a descheduled thread stalls at every barrier)
         torch.set_num_threads(1)
+    machine = {"device": device, "cpu": _cpu_name(), "nproc": os.cpu_count(), "threads": torch.get_num_threads(),
+               "torch": torch.__version__,
+               "gpu": torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else None}
     cases = []
     for name in names:
         case = bench_case(name, device, args.quick)
         cases.append(case)
         if not args.json:
-            print(f"{name:12s} trainer {case['trainer']:>10,.0f}/s  plain {case['plain']:>10,.0f}/s  "
-                  f"ratio {case['ratio']:.3f} (IQR {case['ratio_iqr'][0]:.3f}-{case['ratio_iqr'][1]:.3f})",
-                  file=sys.stderr, flush=True)
+            print(f"{name:12s} trainer x{case['ratio']:.3f} plain (IQR {case['ratio_iqr'][0]:.3f}-"
+                  f"{case['ratio_iqr'][1]:.3f})", file=sys.stderr, flush=True)
     if args.json:
-        print(json.dumps({"device": device, "cases": cases}, indent=2))
-    else:
-        print(f"{'model':12s} {'trainer/s':>12s} {'plain/s':>12s} {'ratio':>7s}  spread (trainer, plain)")
-        for c in cases:
-            print(f"{c['model']:12s} {c['trainer']:>12,.0f} {c['plain']:>12,.0f} {c['ratio']:>7.3f}  "
-                  f"{c['trainer_spread']:.0%}, {c['plain_spread']:.0%}")
+        print(json.dumps({**machine, "cases": cases}, indent=2))
+        return 0
+    gpu = f", {machine['gpu']}" if machine["gpu"] else ""
+    print(f"device {device}{gpu}; CPU {machine['cpu']} ({machine['nproc']} cores, {machine['threads']} threads); "
+          f"torch {machine['torch']}")
+    for c in cases:
+        print(f"\n{c['model']} (batch {c['batch_size']}, {c['samples']} samples, {c['epochs']} epochs x "
+              f"{c['rounds']} rounds; trainer default path: {c['trainer_path']})")
+        for v, entry in c["variants"].items():
+            print(f"  {v:18s} {_fmt(entry)}")
+        if c["fast_vs_best"] is not None:
+            print(f"  fast path / best hand-tuned ({c['best_reference']}): {c['fast_vs_best']:.2f}")
     return 0

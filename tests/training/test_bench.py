@@ -1,23 +1,34 @@
-"""`python -m studio bench train`: the trainer keeps up with a hand-written loop (ratio >= 0.95)."""
+"""`python -m studio bench train`: the trainer keeps up with a hand-written loop (ratio >= 0.95), and
+the report carries every variant, figure and ratio."""
 from __future__ import annotations
 
 import argparse
 import json
 
 import pytest
+import torch
 
 
 @pytest.mark.slow
 def test_bench_train_quick_json(capsys):
     from studio.bench import train as bench
 
-    rc = bench.run(argparse.Namespace(device="cpu", json=True, quick=True))
+    threads = torch.get_num_threads()
+    try:
+        rc = bench.run(argparse.Namespace(device="cpu", json=True, quick=True))  # sets one thread
+    finally:
+        torch.set_num_threads(threads)
     assert rc == 0
     report = json.loads(capsys.readouterr().out)
+    assert report["device"] == "cpu" and report["nproc"] >= 1 and report["cpu"]
     cases = {c["model"]: c for c in report["cases"]}
     assert set(cases) == {"mlp", "lenet", "transformer"}
     for name, c in cases.items():
-        assert c["trainer"] > 0 and c["plain"] > 0 and c["ratio"] == pytest.approx(c["ratio"])
+        variants = c["variants"]
+        assert c["trainer"] > 0 and c["plain"] > 0 and c["fast"] > 0
+        assert variants["trainer"]["ratio"] == pytest.approx(c["ratio"])
+        assert c["trainer_path"] == "eager+fused" and c["fast_path"] == "eager+fused"
+        assert variants["cuda_graph"]["note"] == "skipped (--quick)"
         attempts = [c["ratio"]]
         while c["ratio"] < 0.95 and len(attempts) < 3:  # shared machines are noisy: measure again before judging
             c = bench.bench_case(name, "cpu", quick=True)
@@ -25,9 +36,29 @@ def test_bench_train_quick_json(capsys):
         assert c["ratio"] >= 0.95, (name, attempts, c)
 
 
-def test_bench_cases_build_and_both_loops_train_the_same_model():
-    import torch
+def test_references_that_need_cuda_are_listed_not_faked(monkeypatch):
+    from studio.bench import train as bench
 
+    monkeypatch.setattr(bench, "REFERENCES", ("fused_adam", "cuda_graph", "cuda_graph_bf16"))
+    model, dataset, batch = bench.make_case("mlp", "cpu", 512)
+    runners, notes, extra = bench._variants("mlp", model, dataset, 256, "cpu", quick=False)
+    assert notes == {"cuda_graph": "n/a (needs CUDA)", "cuda_graph_bf16": "n/a (needs CUDA)",
+                     "fast_bf16": "n/a (needs CUDA)"}
+    assert set(runners) == {"plain", "trainer", "fast", "fused_adam"}
+    assert runners["fused_adam"](1) > 0 and runners["fast"](1) > 0
+    assert extra["fast"]["path"] in ("eager+fused", "compile")  # "thorough" times compile on the CPU too
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_bench_quick_on_cuda_times_the_graph_reference():
+    from studio.bench import train as bench
+
+    case = bench.bench_case("mlp", "cuda", quick=True)
+    assert case["variants"]["cuda_graph"]["rate"] > 0 and case["fast"] > 0
+    assert case["ratio"] >= 1.0, case  # the default is at least the plain loop on a GPU
+
+
+def test_bench_cases_build_and_both_loops_train_the_same_model():
     from studio.bench.train import CASES, make_case, run_plain, run_trainer
 
     for name in CASES:
