@@ -66,7 +66,7 @@ class ConfusionMatrixView(QWidget):
         fm = p.fontMetrics()
         label_w = min(max(fm.horizontalAdvance(c) for c in self.classes) + 8, 90)
         axis = 16  # room for the "true" / "predicted" captions
-        scale_w = 46
+        scale_w = 58
         grid = QRectF(r.left() + axis + label_w, r.top() + axis + 16, 0, 0)
         side = min(r.right() - scale_w - grid.left(), r.bottom() - grid.top())
         cell = max(side / k, 2.0)

@@ -21,11 +21,11 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from ..theme import color
 from . import file_dialogs
-from .plot_style import OVERLAY_COLORS, legend_title, new_plot_widget, series_color, style_plot
+from .plot_style import OVERLAY_COLORS, legend_title, new_plot_widget, series_color, set_title, style_plot
 from .ranges import SteadyRange
 from .series import EmaState, Series, ema
 
-EMA_ALPHA = 0.08
+EMA_ALPHA = 0.2  # per report (each report already averages the steps since the last one)
 VAL_COLOR = "#e5915a"
 LR_COLOR = "#98c379"
 
@@ -73,6 +73,8 @@ class CurvesView(QWidget):
         self.lr_plot = style_plot(self.plots.addPlot(row=1, col=1), "Learning rate", bottom="step")
         self.plots.ci.layout.setRowStretchFactor(0, 3)
         self.plots.ci.layout.setRowStretchFactor(1, 2)
+        self.plots.ci.layout.setColumnStretchFactor(0, 3)  # metrics (with their legend) wider than the rate
+        self.plots.ci.layout.setColumnStretchFactor(1, 2)
         self.loss_range = SteadyRange(self.loss_plot)
         self.lr_range = SteadyRange(self.lr_plot, y_from_zero=True)
         self.metric_range = SteadyRange(self.metric_plot, x_from_zero=False)
@@ -242,13 +244,13 @@ class CurvesView(QWidget):
         loss = [("━", accent, "train (smoothed)"), ("─", color("dim"), "per report"), ("●", VAL_COLOR, "validation")]
         metrics = [("━", self._metric_color(k), k) for k in self._metric_keys]
         if any(split == "train" for split, _ in self._metric_items):
-            metrics.append(("┈", color("dim"), "dotted: training"))
+            metrics.append(("┈", color("dim"), "train"))  # dotted: the training split, solid: validation
         for name, items in self._overlays.items():
             c = items[0][2] if items else color("dim")
             loss.append(("┅", c, name))
-        self.loss_plot.setTitle(legend_title("Loss", loss), size="9pt")
-        self.metric_plot.setTitle(legend_title("Metrics per epoch", metrics), size="9pt")
-        self.lr_plot.setTitle(legend_title("Learning rate", []), size="9pt")
+        set_title(self.loss_plot, legend_title("Loss", loss))
+        set_title(self.metric_plot, legend_title("Metrics", metrics))
+        set_title(self.lr_plot, legend_title("Learning rate", []))
 
     def set_log(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)

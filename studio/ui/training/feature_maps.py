@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QStackedWidget, QVBoxLayout, QWidget
 
 from . import images
-from .tiles import BarsWidget, ImageTile
+from .tiles import BarsWidget, ImageTile, TokenGrid
 
 MAX_CHANNELS = 64
 MAX_BARS = 128
@@ -42,8 +42,10 @@ class FeatureMapView(QWidget):
         self.input_tile.setMaximumWidth(150)
         self.input_bars = BarsWidget(self)
         self.input_stack = QStackedWidget()
+        self.input_tokens = TokenGrid(self)
         self.input_stack.addWidget(self.input_tile)
         self.input_stack.addWidget(self.input_bars)
+        self.input_stack.addWidget(self.input_tokens)
         self.input_stack.setMaximumWidth(150)
         self.map_tile = ImageTile(self, "", min_side=96)
         self.map_tile.placeholder = "Train (or select a layer) to see activations"
@@ -86,6 +88,10 @@ class FeatureMapView(QWidget):
             self.input_stack.setCurrentWidget(self.input_tile)
             return
         x = np.asarray(x)
+        if np.issubdtype(x.dtype, np.integer) and x.ndim <= 2:  # token ids: a grid of numbered cells
+            self.input_tokens.set_ids(x, caption.replace("input", f"input: {x.size} tokens", 1))
+            self.input_stack.setCurrentWidget(self.input_tokens)
+            return
         image = images.sample_image(x)
         if image is not None:
             self.input_tile.set_image(image, caption)
@@ -131,6 +137,8 @@ class FeatureMapView(QWidget):
             labels = [str(i) for i in range(flat.size)] if flat.size <= 16 else None
             self.bars.set_values(flat, labels)
             self.stack.setCurrentWidget(self.bars)
+            if flat.size == 1:
+                return f"one value: {flat[0]:.4g}"
             return f"{flat.size} values, range {flat.min():.3g} … {flat.max():.3g}"
         side = int(np.ceil(np.sqrt(flat.size)))
         padded = np.full(side * side, np.nan)

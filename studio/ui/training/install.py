@@ -28,6 +28,8 @@ class _Relay(QObject):
 
 
 class TrainingUI(QObject):
+    preflight_ready = Signal()  # a pre-flight verdict reached the GUI thread (self.preflight is set)
+
     def __init__(self, window, document, canvas) -> None:
         super().__init__(window)
         self.window, self.document, self.canvas = window, document, canvas
@@ -171,6 +173,7 @@ class TrainingUI(QObject):
         self._set_verdict(result.ok, result.reason())
         if result.preview and self.session.last_trainer is None:
             self.features.set_input(result.preview[0]["x"], _caption(result.preview[0]))
+        self.preflight_ready.emit()
 
     def _set_verdict(self, ok: bool, reason: str) -> None:
         self.can_train, self.reason = ok, reason
@@ -267,7 +270,8 @@ class TrainingUI(QObject):
         if part.y is not None and trainer.info.task == "classification":
             k = int(part.y[index])
             caption = f"input · {trainer.info.classes[k] if k < len(trainer.info.classes) else k}"
-        self.features.set_input(x[0].float().numpy(), caption)
+        x = x[0].float() if x.is_floating_point() else x[0]  # token ids stay integers
+        self.features.set_input(x.cpu().numpy(), caption)
 
     def _on_activation(self, e) -> None:
         self.features.show_activation(e)
@@ -386,12 +390,14 @@ class TrainingUI(QObject):
         watch = watch or next((n for n in graph_nodes if self.document.analysis.nodes[n].type == "Linear"), None)
         if watch:
             self.document.set_selection([watch])
-        if not self.can_train:  # the pre-flight may still be running: wait for its verdict
+        if self.preflight is None:  # the pre-flight may still be running: wait for its verdict
+            # (on a signal emitted in this thread: the helper thread's own signal may already be queued,
+            # and a queued signal does not reach a slot connected after it was emitted)
             loop = QEventLoop()
-            self._relay.preflight_done.connect(loop.quit)
+            self.preflight_ready.connect(loop.quit)
             QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-            if self.preflight is None:
-                loop.exec()
+            loop.exec()
+            self.preflight_ready.disconnect(loop.quit)
         if not self.train(max_steps=steps):
             return False
         loop = QEventLoop()

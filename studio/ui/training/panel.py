@@ -137,6 +137,9 @@ class TrainingPanel(QScrollArea):
                             f"{e.samples_per_s:,.0f} samples/s · ETA {fmt_time(e.eta_s)}")
 
     def on_epoch(self, e) -> None:
+        if hasattr(self, "_spe"):  # a short run may end before its first step report: epochs move the bar too
+            done = (e.epoch - self._start) * self._spe
+            self.progress.setValue(max(self.progress.value(), min(done, self.progress.maximum())))
         parts = [f"epoch {e.epoch}: train loss {e.train.get('loss', float('nan')):.4f}"]
         for k, v in (e.val or {}).items():
             if isinstance(v, float):

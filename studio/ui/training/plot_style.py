@@ -8,6 +8,7 @@ SI prefix (which re-sets the axis label's HTML on every range change)."""
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -38,7 +39,8 @@ def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str =
             axis.setLabel(label, color=dim, **{"font-size": "8.5pt"})
         axis.enableAutoSIPrefix(False)
         axis.setCacheMode(CACHED)
-    plot.titleLabel.setCacheMode(CACHED)
+        axis.label.setCacheMode(CACHED)
+    plot.titleLabel.item.setCacheMode(CACHED)
     plot.showGrid(x=True, y=True, alpha=0.15)
     plot.setMenuEnabled(False)
     plot.hideButtons()
@@ -60,3 +62,16 @@ def legend_title(title: str, entries: list) -> str:
     for glyph, c, name in entries:
         parts.append(f"<span style='color:{c}'>{glyph}</span>&nbsp;<span style='color:{dim}'>{name}</span>")
     return "&nbsp;&nbsp;&nbsp;".join(parts)
+
+
+def set_title(plot: pg.PlotItem, html: str) -> None:
+    """Set a plot's title without letting its width widen the plot's column: a long legend line is
+    allowed to be clipped at the plot's edges instead of squeezing the plot beside it."""
+    label = plot.titleLabel
+    plot.setTitle(html, size="9pt")
+    h = label.itemRect().height()
+    label.setMinimumWidth(0)
+    label._sizeHint[Qt.SizeHint.MinimumSize] = (0, h)
+    label._sizeHint[Qt.SizeHint.PreferredSize] = (0, h)
+    label.updateGeometry()
+    label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, True)

@@ -7,7 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from ..theme import color
 from . import images
@@ -54,10 +54,9 @@ class SampleStrip(QWidget):
             tile.setVisible(True)
             s = samples[i]
             if task == "classification":
-                name = lambda k: classes[k] if 0 <= k < len(classes) else str(k)  # noqa: E731
                 ok = s["true"] == s["pred"]
                 wrong += not ok
-                caption = f"{name(s['true'])} → {name(s['pred'])}" if not ok else f"✓ {name(s['pred'])}"
+                caption = prediction_caption(s, classes)
                 tile.placeholder = caption
                 tile.set_image(images.sample_image(s["x"]), caption, None if ok else color("error"),
                                None if ok else color("error"))
@@ -65,6 +64,69 @@ class SampleStrip(QWidget):
                 tile.placeholder = "output"
                 tile.set_image(images.sample_image(s["pred"]), "output")
         return wrong
+
+
+def class_name(classes: list[str], k: int) -> str:
+    return classes[k] if 0 <= k < len(classes) else str(k)
+
+
+def prediction_caption(s: dict, classes: list[str]) -> str:
+    if s["true"] == s["pred"]:
+        return f"✓ {class_name(classes, s['pred'])}"
+    return f"{class_name(classes, s['true'])} → {class_name(classes, s['pred'])}"
+
+
+def predictions_text(samples: list, classes: list[str]) -> str:
+    """Rich text for samples that are not pictures (token sequences, feature vectors): one entry per
+    sample, "✓ name" when right, "true → predicted" in the error colour when wrong."""
+    parts = []
+    for i, s in enumerate(samples[:N_SAMPLES]):
+        text = prediction_caption(s, classes)
+        c = color("text") if s["true"] == s["pred"] else color("error")
+        parts.append(f"<span style='color:{color('dim')}'>#{i}</span>&nbsp;<span style='color:{c}'>{text}</span>")
+    return "&nbsp;&nbsp; ".join(parts)
+
+
+class ReconstructionStrip(QWidget):
+    """Input above output for the first samples (autoencoders and other same-shape outputs), with
+    each pair's mean squared error."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.inputs = [ImageTile(self, "", min_side=32) for _ in range(N_SAMPLES)]
+        self.outputs = [ImageTile(self, "", min_side=32) for _ in range(N_SAMPLES)]
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(4)
+        for row, name in ((0, "input"), (1, "output\n(error)")):
+            label = QLabel(name)
+            label.setObjectName("dim")
+            grid.addWidget(label, row, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        for i in range(N_SAMPLES):
+            grid.addWidget(self.inputs[i], 0, i + 1)
+            grid.addWidget(self.outputs[i], 1, i + 1)
+
+    def set_samples(self, samples: list) -> float:
+        """Returns the mean error over the samples shown (NaN when none has a target of its shape)."""
+        errors = []
+        for i in range(N_SAMPLES):
+            top, bottom = self.inputs[i], self.outputs[i]
+            if i >= len(samples):
+                for t in (top, bottom):
+                    t.set_image(None, "")
+                    t.setVisible(False)
+                continue
+            s = samples[i]
+            target, pred = np.asarray(s.get("true", s["x"])), np.asarray(s["pred"])
+            err = float(np.mean((target.astype(np.float64) - pred) ** 2)) if target.shape == pred.shape else None
+            if err is not None:
+                errors.append(err)
+            for t in (top, bottom):
+                t.setVisible(True)
+            top.placeholder = bottom.placeholder = "not an image"
+            top.set_image(images.sample_image(target), "")
+            bottom.set_image(images.sample_image(pred), f"{err:.2g}" if err is not None else "")
+        return float(np.mean(errors)) if errors else float("nan")
 
 
 class ReportView(QWidget):
@@ -92,6 +154,10 @@ class ReportView(QWidget):
         cl.addWidget(self.strip_title)
         cl.addWidget(self.strip)
         self.strip.setFixedHeight(84)
+        self.strip_text = QLabel("")
+        self.strip_text.setTextFormat(Qt.TextFormat.RichText)
+        self.strip_text.setWordWrap(True)
+        cl.addWidget(self.strip_text)
         self.stack.addWidget(self.classify)
 
         self.plane = new_plot_widget()
@@ -111,9 +177,11 @@ class ReportView(QWidget):
         self.stack.addWidget(self.reg)
 
         self.recon = QWidget()
-        self.recon_strip = SampleStrip(self.recon)
+        self.recon_title = QLabel("")
+        self.recon_strip = ReconstructionStrip(self.recon)
         rl = QVBoxLayout(self.recon)
-        rl.addWidget(QLabel("Reconstructions of the first validation samples"))
+        rl.setContentsMargins(4, 4, 4, 4)
+        rl.addWidget(self.recon_title)
         rl.addWidget(self.recon_strip, 1)
         self.stack.addWidget(self.recon)
 
@@ -128,7 +196,7 @@ class ReportView(QWidget):
 
     def set_points(self, x, labels) -> None:
         """The data behind a decision boundary (a sample of the training split)."""
-        self.points = None if x is None else (np.asarray(x), np.asarray(labels))
+        self.points = None if x is None else (np.asarray(x, dtype=np.float64), np.asarray(labels))
 
     def show_report(self, e) -> None:
         self.last = e
@@ -139,7 +207,10 @@ class ReportView(QWidget):
         elif e.regression is not None:
             self._show_regression(e)
         elif e.samples:
-            self.recon_strip.set_samples(e.samples, [], e.task)
+            split = "validation" if e.split == "val" else "training"
+            err = self.recon_strip.set_samples(e.samples)
+            mean = f" · mean squared error {err:.3g}" if err == err else ""
+            self.recon_title.setText(f"Input and output of the first {split} samples, epoch {e.epoch}{mean}")
             self.stack.setCurrentWidget(self.recon)
 
     def _show_classification(self, e) -> None:
@@ -151,13 +222,21 @@ class ReportView(QWidget):
             title = f"Epoch {e.epoch} (no validation split: no confusion matrix)"
         self.confusion.set_matrix(e.confusion, e.classes, title)
         wrong = self.strip.set_samples(e.samples, e.classes, e.task)
+        pictures = any(images.sample_image(s["x"]) is not None for s in e.samples[:N_SAMPLES])
+        self.strip.setVisible(pictures)  # token sequences, feature vectors: a line of text instead
+        self.strip_text.setVisible(not pictures)
+        if not pictures:
+            self.strip_text.setText(predictions_text(e.samples, e.classes))
         n = min(len(e.samples), N_SAMPLES)
         self.strip_title.setText(f"First {n} {split} samples, true → predicted: {n - wrong} right, {wrong} wrong")
         self.stack.setCurrentWidget(self.classify)
 
     def _show_boundary(self, e) -> None:
         b = e.boundary
-        xs, ys, probs = np.asarray(b["xs"]), np.asarray(b["ys"]), np.asarray(b["probs"])
+        # float64: float32 ranges make pyqtgraph's ViewBox compare them with its +-1e307 limits in
+        # float32 ("overflow encountered in cast" warnings on every 2-D data set)
+        xs, ys = np.asarray(b["xs"], dtype=np.float64), np.asarray(b["ys"], dtype=np.float64)
+        probs = np.asarray(b["probs"])
         self.boundary_item.setImage(boundary_image(probs), autoLevels=False, levels=(0, 255))
         dx = (xs[-1] - xs[0]) / max(len(xs) - 1, 1)
         dy = (ys[-1] - ys[0]) / max(len(ys) - 1, 1)
@@ -167,7 +246,8 @@ class ReportView(QWidget):
             brushes = [pg.mkBrush(CLASS_COLORS[int(k) % len(CLASS_COLORS)]) for k in labels]
             self.scatter.setData(x[:, 0], x[:, 1], brush=brushes)
         self.plane_plot.setTitle(f"Decision boundary · epoch {e.epoch}", color=color("text"), size="9pt")
-        self.plane_plot.setRange(xRange=(xs[0], xs[-1]), yRange=(ys[0], ys[-1]), padding=0)
+        self.plane_plot.setRange(xRange=(float(xs[0]), float(xs[-1])), yRange=(float(ys[0]), float(ys[-1])),
+                                 padding=0)
         self.stack.setCurrentWidget(self.plane)
 
     def _show_regression(self, e) -> None:
