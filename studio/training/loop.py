@@ -50,7 +50,11 @@ class EpochLoop:
             return True
         if self._pause.is_set():
             self._emit(PausedEvent(epoch, step))
+            paused_at = time.perf_counter()
             self._resume_evt.wait()
+            exclude = getattr(self.step_fn, "exclude", None)
+            if exclude is not None:  # the fast path's timing of candidates leaves the pause out
+                exclude(time.perf_counter() - paused_at)
             if self._stop.is_set():
                 return True
             self._emit(ResumedEvent(epoch, step))

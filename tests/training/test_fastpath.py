@@ -311,3 +311,16 @@ def test_cuda_graph_falls_back_for_an_lstm(tmp_path):
     assert trainer.fit().status == "finished"
     assert trainer.step_fn.name.startswith("eager")
     assert any("recurrent layers" in n.message for n in rec.of("notice"))
+
+
+def test_a_pause_or_a_partial_batch_inside_a_timed_trial_is_left_out_of_its_time():
+    clock = Clock()
+    step, eager, built = fast_step({"eager": 1.0, "compile": 0.5}, clock)
+    for i in range(4):
+        step(*batch(i))  # eager: 2 warm + 2 of 4 timed
+    clock.now += 100.0  # a pause between steps ...
+    step.exclude(100.0)  # ... which the loop reports
+    step(*batch(99, n=3))  # a partial batch inside the window (eager, 1.0 s)
+    for i in range(4, 20):
+        step(*batch(i))
+    assert step.times["eager"] == pytest.approx(1.0) and step.name == "compile"

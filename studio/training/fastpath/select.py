@@ -62,7 +62,15 @@ class FastStep:
         if self.shape is None:
             self.shape = (tuple(x.shape), tuple(target.shape))
         elif (tuple(x.shape), tuple(target.shape)) != self.shape:
-            return self.eager(x, target)  # the partial last batch: static-shape paths never see it
+            # the partial last batch: static-shape paths never see it, nor does a trial's clock
+            if self._trial is None or self._trial[2] <= self.warm:
+                return self.eager(x, target)
+            self.sync()
+            t = self.timer()
+            result = self.eager(x, target)
+            self.sync()
+            self.exclude(self.timer() - t)
+            return result
         if self.active is not None:
             return self.active(x, target)
         return self._select_step(x, target)
@@ -101,6 +109,11 @@ class FastStep:
             if not self.queue:
                 self._finish()
         return result
+
+    def exclude(self, seconds: float) -> None:
+        """Leave `seconds` out of the trial being timed (a pause, an eager partial batch)."""
+        if self._trial is not None and self._trial[2] >= self.warm:
+            self._t0 += seconds
 
     def _gate(self, name: str) -> str | None:
         """Why not to try `name` now (compile candidates on a run too short to repay the warm-up)."""
