@@ -29,7 +29,25 @@ def plain_state_dict(optimizer) -> dict:
         for key in ("lr", "initial_lr"):
             if isinstance(group.get(key), torch.Tensor):
                 group[key] = float(group[key])
+        for key in IMPL_FLAGS:  # how this run stepped, not part of the training state
+            group.pop(key, None)
     return state
+
+
+IMPL_FLAGS = ("fused", "capturable", "foreach")
+
+
+def apply_impl(optimizer, impl: dict) -> None:
+    """After load_state_dict: this run's implementation flags, and step counters where a fused or
+    capturable optimizer wants them (on the parameter's device)."""
+    for group in optimizer.param_groups:
+        group.update(impl)
+        if not (group.get("fused") or group.get("capturable")):
+            continue
+        for p in group["params"]:
+            st = optimizer.state.get(p)
+            if st and isinstance(st.get("step"), torch.Tensor) and st["step"].device != p.device:
+                st["step"] = st["step"].to(device=p.device, dtype=torch.float32)
 
 
 class Schedule:

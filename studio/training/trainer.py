@@ -29,7 +29,7 @@ from .events import (CallbackListener, EpochEvent, FailedEvent, FinishedEvent, N
 from .losses import LossPlan, build_loss
 from .loop import EpochLoop, NonFiniteLoss
 from .metrics import MetricSet, check_metrics
-from .optim import Schedule, build_optimizer, current_lr, plain_state_dict
+from .optim import Schedule, apply_impl, build_optimizer, current_lr, plain_state_dict
 from .step import make_step
 
 
@@ -265,8 +265,7 @@ class Trainer(EpochLoop):
             self._emit(NoticeEvent(notice))
         if state.get("optimizer") is not None and state.get("optimizer_type") == cfg.optimizer.type:
             self.optimizer.load_state_dict(state["optimizer"])
-            for group in self.optimizer.param_groups:  # the saved implementation flags are not this run's
-                group.update(self.fast_plan.optimizer_kwargs)
+            apply_impl(self.optimizer, self.fast_plan.optimizer_kwargs)  # this run's fused/capturable flags
         else:
             self._emit(NoticeEvent(f"the optimizer changed ({state.get('optimizer_type')} -> {cfg.optimizer.type});"
                                    " it starts afresh"))

@@ -324,3 +324,15 @@ def test_a_pause_or_a_partial_batch_inside_a_timed_trial_is_left_out_of_its_time
     for i in range(4, 20):
         step(*batch(i))
     assert step.times["eager"] == pytest.approx(1.0) and step.name == "compile"
+
+
+def test_checkpoints_carry_no_implementation_flags_and_load_into_any_path(tmp_path):
+    trainer, _, _ = _run(tmp_path, "auto", epochs=1)
+    state = trainer.checkpoint_state()
+    assert not {"fused", "capturable", "foreach"} & set(state["optimizer"]["param_groups"][0])
+    path = tmp_path / "ckpt.pt"
+    torch.save(state, path)
+    plain = make(tmp_path, mlp_project(training={"epochs": 2, "fast_path": "off", "split": {"val": 0.0}}))
+    plain.load_checkpoint(path)
+    assert plain.fit().status == "finished"
+    assert not plain.optimizer.param_groups[0]["fused"]
