@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ..theme import color
@@ -34,6 +34,7 @@ class ConfusionMatrixView(QWidget):
         while len(self.classes) < k:
             self.classes.append(str(len(self.classes)))
         self.title = title
+        self._pixmap = None
         self.update()
 
     @property
@@ -44,8 +45,33 @@ class ConfusionMatrixView(QWidget):
     def cell_color(self, share: float) -> QColor:
         return _mix(QColor(color("base")), QColor(color("accent")), float(np.clip(share, 0, 1)) ** 0.7)
 
+    # The matrix is drawn once into a pixmap (about a hundred cells with their counts: 5-15 ms in
+    # software) and the pixmap is what a repaint shows until the matrix, the size or the theme changes.
+    _pixmap = None
+
+    def resizeEvent(self, event) -> None:
+        self._pixmap = None
+        super().resizeEvent(event)
+
+    def changeEvent(self, event) -> None:
+        self._pixmap = None
+        super().changeEvent(event)
+
     def paintEvent(self, _event) -> None:
+        ratio = self.devicePixelRatioF()
+        if self._pixmap is None or self._pixmap.size() != self.size() * ratio:
+            pixmap = QPixmap(self.size() * ratio)
+            pixmap.setDevicePixelRatio(ratio)
+            pixmap.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(pixmap)
+            painter.setFont(self.font())
+            self._draw(painter)
+            self._pixmap = pixmap
         p = QPainter(self)
+        p.drawPixmap(0, 0, self._pixmap)
+        p.end()
+
+    def _draw(self, p: QPainter) -> None:
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         text, dim = QColor(color("text")), QColor(color("dim"))
         m = self.matrix
