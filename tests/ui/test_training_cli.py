@@ -50,7 +50,7 @@ def test_bench_ui_quick_prints_figures(tmp_path):
     assert 0 <= s["p50"] <= s["p90"] <= s["p99"] <= s["max"]
     # not the 30 ms / 100 ms target (shared CI machines are noisy), but a frozen window is a bug
     assert s["max"] < 1000, data["worst"]
-    assert len(data["worst"]) == 5 and all(w["ms"] <= s["max"] for w in data["worst"])
+    assert len(data["worst"]) == 5 and all(w["ms"] <= s["max"] + 0.1 for w in data["worst"])  # rounded to 0.1
     if data["big_stalls"]:  # Linux: each long stall split into GUI work, waiting for a core, blocked
         b = data["big_stalls"]
         assert b["stalls"] == s["over_30"] and min(b["gui_cpu_ms"], b["runqueue_ms"], b["blocked_ms"]) >= 0
