@@ -2,6 +2,7 @@
 (`graph.subgraph_data`), under our own MIME type and as plain text."""
 from __future__ import annotations
 
+import atexit
 import json
 
 from PySide6.QtCore import QMimeData
@@ -18,6 +19,26 @@ def put(data: dict) -> None:
     mime.setData(GRAPH_MIME, text.encode("utf-8"))
     mime.setText(text)
     QApplication.clipboard().setMimeData(mime)
+    _release_at_exit()
+
+
+_registered = False
+
+
+def _release_at_exit() -> None:
+    """PySide6 crashes at interpreter exit (SIGSEGV) when the clipboard still owns a QMimeData made
+    in Python: both sides free it. Hand it back before Python finalises."""
+    global _registered
+    if not _registered:
+        atexit.register(_clear_clipboard)
+        _registered = True
+
+
+def _clear_clipboard() -> None:
+    app = QApplication.instance()
+    if app is not None and app.clipboard().mimeData() is not None \
+            and app.clipboard().mimeData().hasFormat(GRAPH_MIME):
+        app.clipboard().clear()
 
 
 def get() -> dict | None:
