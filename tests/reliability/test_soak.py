@@ -29,7 +29,7 @@ def live_workers() -> int:
 @pytest.mark.slow
 @pytest.mark.fault("soak", "Train then Stop clicked 200 times in one run of the app (real worker thread)",
                    "every run starts and stops; RSS grows < 150 MB after warm-up; threads and workers back to baseline")
-def test_start_and_stop_200_times(qtbot, isolated, dialog_log, tmp_path):
+def test_start_and_stop_200_times(qtbot, isolated, dialog_log, tmp_path, capsys, record_property):
     record = moons_record(epochs=10_000, dataset={"name": "moons", "samples": 200, "noise": 0.15})
     path = write_project(tmp_path / "proj", record)
     win = open_window(qtbot, load_project(path), size=(1600, 1000))
@@ -54,9 +54,12 @@ def test_start_and_stop_200_times(qtbot, isolated, dialog_log, tmp_path):
     gc.collect()
     rss1, threads1 = proc_status()
     runs = sorted(ui.runs_root().iterdir())
-    print(f"\nsoak: {CYCLES} start/stop cycles after {WARM_UP} warm-up: RSS {rss0:.0f} -> {rss1:.0f} MB "
-          f"(+{rss1 - rss0:.0f}), OS threads {threads0} -> {threads1}, python threads "
-          f"{py_threads0} -> {threading.active_count()}, live workers {live_workers()}")
+    report = (f"soak: {CYCLES} start/stop cycles after {WARM_UP} warm-up: RSS {rss0:.0f} -> {rss1:.0f} MB "
+              f"(+{rss1 - rss0:.0f}), OS threads {threads0} -> {threads1}, python threads "
+              f"{py_threads0} -> {threading.active_count()}, live workers {live_workers()}")
+    with capsys.disabled():  # shown in every run, not only with -s
+        print(f"\n{report}")
+    record_property("soak", report)
     assert statuses.count("stopped") == len(statuses), {s: statuses.count(s) for s in set(statuses)}
     assert len(runs) == WARM_UP + CYCLES
     assert rss1 - rss0 < MAX_RSS_GROWTH_MB
