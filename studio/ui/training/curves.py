@@ -241,7 +241,8 @@ class CurvesView(QWidget):
 
     def _set_titles(self) -> None:
         accent = color("accent")
-        loss = [("━", accent, "train (smoothed)"), ("─", color("dim"), "per report"), ("●", VAL_COLOR, "validation")]
+        loss = [("━", accent, "train (smoothed)"), ("─", color("dim"), "per report"),
+                ("●", VAL_COLOR, "validation")]
         metrics = [("━", self._metric_color(k), k) for k in self._metric_keys]
         if any(split == "train" for split, _ in self._metric_items):
             metrics.append(("┈", color("dim"), "train"))  # dotted: the training split, solid: validation
