@@ -9,7 +9,6 @@ Signals carry the trainer's plain event objects (studio.training.events)."""
 from __future__ import annotations
 
 import copy
-import gc
 import time
 from pathlib import Path
 
@@ -87,7 +86,6 @@ class TrainingSession(QObject):
                                      watch=self.watch_target)
         self.worker.finished.connect(self._on_worker_finished)
         self._carry, self._turn = None, 0
-        _freeze_heap()
         self.document.set_locked(True)
         self._set_state(PREPARING)
         self._timer.start()
@@ -235,21 +233,9 @@ class TrainingSession(QObject):
         if self.run_dir is not None:
             _finish_settings(self.run_dir, end)
         self.document.set_locked(False)
-        gc.unfreeze()  # what the run left behind may be collected again (in idle time)
         self._set_state(IDLE)
         self.ended.emit(end)
         worker.deleteLater()
-
-
-def _freeze_heap() -> None:
-    """Keep the garbage collector's full passes short while a run trains. A full collection walks
-    every tracked object: with torch, Qt and pyqtgraph loaded that is ~260,000 objects and 100-200 ms
-    on a 2-core machine, holding the GIL, so whichever thread triggers it (the GUI or the training
-    thread) freezes the window for that long at a random moment of the run. `gc.freeze()` moves the
-    objects that exist now (imports, the window, the project) out of the collector's reach until
-    `gc.unfreeze()` at the end of the run; the run's own objects are still collected as usual."""
-    gc.collect(1)  # young garbage first, so it is not frozen for the length of the run
-    gc.freeze()
 
 
 def _finish_settings(run_dir: Path, end: EndOfRun) -> None:
