@@ -470,9 +470,9 @@ def run(args) -> int:
     for name in names:
         case = bench_case(name, device, args.quick)
         cases.append(case)
-        if not args.json:
-            print(f"{name:12s} trainer x{case['ratio']:.3f} plain (IQR {case['ratio_iqr'][0]:.3f}-"
-                  f"{case['ratio_iqr'][1]:.3f})", file=sys.stderr, flush=True)
+        print(f"{name:12s} trainer x{case['ratio']:.3f} plain (IQR {case['ratio_iqr'][0]:.3f}-"
+              f"{case['ratio_iqr'][1]:.3f}); fast path {case['fast_path']} x{case['fast_ratio'] or 0:.3f}",
+              file=sys.stderr, flush=True)  # progress, also with --json (stdout stays one JSON object)
     if args.json:
         print(json.dumps({**machine, "cases": cases}, indent=2))
         return 0
