@@ -54,10 +54,11 @@ def _has(model, kinds) -> bool:
 
 def compiler_available(device: torch.device) -> str | None:
     """None, or why torch.compile cannot run here."""
-    try:
-        import torch._dynamo  # noqa: F401
-    except Exception as exc:  # pragma: no cover - a broken torch install
-        return f"torch.compile is not available ({exc})"
+    import importlib.util
+
+    # find_spec, not import: checking availability should not load the compiler (about 1 s)
+    if importlib.util.find_spec("torch._dynamo") is None or not hasattr(torch, "compile"):  # pragma: no cover
+        return "torch.compile is not available in this PyTorch"
     if device.type == "cpu" and not (shutil.which("gcc") or shutil.which("cc") or shutil.which("clang")):
         return "torch.compile on the CPU needs a C++ compiler (gcc or clang) on PATH"
     return None
