@@ -114,6 +114,8 @@ class EpochLoop:
                 self._report(epoch, step, min(start + bs, n), losses, bs)
                 next_report = time.perf_counter() + interval
         self._step_in_epoch = step
+        if listening and len(losses) > self._losses_reported:  # the steps since the last report
+            self._report(epoch, step, min(end, n), losses, bs)
         if end < n:  # max_steps reached before the epoch's end
             return None
         weights = torch.full((len(losses),), float(bs), device=dev)
