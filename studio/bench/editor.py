@@ -18,6 +18,8 @@ The layer library (torch) is loaded once before any timing; opening a file never
 """
 from __future__ import annotations
 
+from .stats import percentile
+
 import json
 import os
 import statistics
@@ -79,17 +81,8 @@ def generate_graph(n_nodes: int, image: int = 32):
     return g
 
 
-def _pct(values, q):
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
-
-
 def _figures(values) -> dict:
-    return {"median": statistics.median(values), "p95": _pct(values, 0.95), "min": min(values),
+    return {"median": statistics.median(values), "p95": percentile(values, 0.95), "min": min(values),
             "max": max(values), "n": len(values)}
 
 

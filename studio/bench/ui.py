@@ -17,6 +17,8 @@ lock). A GIL probe thread (sleeps 1 ms in a loop) gives the same split for a thr
 work: its "blocked" lateness is time the GIL was held elsewhere."""
 from __future__ import annotations
 
+from .stats import percentile
+
 import json
 import os
 import statistics
@@ -29,15 +31,6 @@ TICK_MS = 5
 P99_TARGET_MS = 30.0
 MAX_TARGET_MS = 100.0
 BIG_STALL_MS = 30.0
-
-
-def _pct(values, q):
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def _wait(app, cond, timeout_s: float) -> bool:
@@ -191,10 +184,10 @@ def measure(device: str = "cpu", epochs: int = 4, gil_probe: bool = True) -> dic
     if probe.late:
         pl = [x[1] for x in probe.late]
         blocked = [x[3] for x in probe.late if x[3] == x[3]]
-        gil = {"wakeups": len(pl), "late_p99_ms": round(_pct(pl, 0.99), 2), "late_max_ms": round(max(pl), 1),
-               "blocked_p99_ms": round(_pct(blocked, 0.99), 2) if blocked else None,
+        gil = {"wakeups": len(pl), "late_p99_ms": round(percentile(pl, 0.99), 2), "late_max_ms": round(max(pl), 1),
+               "blocked_p99_ms": round(percentile(blocked, 0.99), 2) if blocked else None,
                "blocked_max_ms": round(max(blocked), 1) if blocked else None}
-    p99, mx = _pct(late, 0.99), max(late) if late else float("nan")
+    p99, mx = percentile(late, 0.99), max(late) if late else float("nan")
     try:
         load = [round(x, 2) for x in os.getloadavg()]
     except OSError:
@@ -202,7 +195,7 @@ def measure(device: str = "cpu", epochs: int = 4, gil_probe: bool = True) -> dic
     return {
         "device": device, "epochs": epochs, "ready_before_run": ready, "status": end.status if end else "not started",
         "run_s": round(t1 - t0, 2), "ticks": len(late), "frames": frames,
-        "stall_ms": {"p50": round(_pct(late, 0.5), 2), "p90": round(_pct(late, 0.9), 2), "p99": round(p99, 2),
+        "stall_ms": {"p50": round(percentile(late, 0.5), 2), "p90": round(percentile(late, 0.9), 2), "p99": round(p99, 2),
                      "max": round(mx, 2), "mean": round(statistics.fmean(late), 2) if late else None,
                      "over_30": sum(x > 30 for x in late), "over_100": sum(x > 100 for x in late)},
         "worst": worst,

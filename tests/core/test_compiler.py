@@ -10,27 +10,7 @@ import studio
 from studio.core import Graph
 from studio.core.compiler import CompileError, compile_graph
 from tests.conftest import TEMPLATES
-
-
-class TutorialNet(nn.Module):
-    """The network of PyTorch's CIFAR-10 tutorial, written by hand."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 6, 5)
-        self.pool = nn.MaxPool2d(2, 2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = self.pool(F.relu(self.conv1(x)))
-        x = self.pool(F.relu(self.conv2(x)))
-        x = torch.flatten(x, 1)
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
-        return self.fc3(x)
+from tests.reference_nets import TutorialNet
 
 
 def test_cnn_cifar10_equals_the_tutorial_net_with_the_same_weights():

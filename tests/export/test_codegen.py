@@ -20,6 +20,7 @@ from studio.export.codegen.model import class_name
 
 from .graphs import GRAPHS
 from .helpers import TEMPLATE_NAMES, TOL, max_diff, template
+from tests.reference_nets import TutorialNet
 
 BLOCKER = textwrap.dedent("""
     import importlib.abc, runpy, sys
@@ -33,27 +34,6 @@ BLOCKER = textwrap.dedent("""
     sys.argv = [sys.argv[1], *sys.argv[2:]]
     runpy.run_path(sys.argv[0], run_name="__main__")
 """)
-
-
-class TutorialNet(nn.Module):
-    """The network of PyTorch's CIFAR-10 tutorial ("Training a Classifier"), verbatim."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 6, 5)
-        self.pool = nn.MaxPool2d(2, 2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = self.pool(torch.relu(self.conv1(x)))
-        x = self.pool(torch.relu(self.conv2(x)))
-        x = torch.flatten(x, 1)
-        x = torch.relu(self.fc1(x))
-        x = torch.relu(self.fc2(x))
-        return self.fc3(x)
 
 
 def _generate(source, tmp_path, name="net.py"):
