@@ -15,6 +15,7 @@ from studio.ui.training.events_queue import EventQueue
 from studio.ui.training.feature_maps import FeatureMapView
 from studio.ui.training.ranges import SteadyRange, nice_ceil
 from studio.ui.training.report_view import ReportView
+from studio.ui.training.series import EmaState, ema
 from studio.ui.training.session import LANES, TrainingSession
 from studio.ui.training.tiles import BarsWidget, TokenGrid
 
@@ -82,6 +83,23 @@ def test_legends_are_in_titles_and_metrics_have_one_colour_each(curves):
     assert "validation" in curves.loss_plot.titleLabel.text
     pens = {k: item.opts["pen"].color().name() for k, item in curves._metric_items.items()}
     assert pens[("train", "accuracy")] == pens[("val", "accuracy")] != pens[("val", "f1")]
+
+
+def test_smoothed_loss_lags_by_steps_not_by_reports():
+    """Coarse reports (every 25 steps) and fine ones (every step) give the same smoothed line, and it
+    trails a falling loss by about its half-life, not by five reports."""
+    loss = lambda x: 2.0 - x / 100  # noqa: E731
+    fine_x = np.arange(0, 201, 1.0)
+    coarse_x = np.arange(0, 201, 25.0)
+    fine = ema(fine_x, loss(fine_x), halflife=10)
+    coarse = ema(coarse_x, loss(coarse_x), halflife=10)
+    assert abs(fine[-1] - coarse[-1]) < 0.1
+    assert 0 < fine[-1] - loss(200) < 0.2  # behind by ~10-15 steps of a 0.01-per-step fall
+    assert coarse[0] == loss(0)  # bias-corrected: the first point is not pulled to zero
+    state = EmaState(10)
+    halves = state.update(fine_x[:100], loss(fine_x[:100])) + state.update(fine_x[100:], loss(fine_x[100:]))
+    assert np.allclose(halves, fine)  # point by point equals the whole series at once
+    assert EmaState(10).update([0, 1, 2], [1.0, float("nan"), 1.0])[1] == 1.0  # NaN keeps the average
 
 
 def test_hidden_curves_keep_data_and_draw_it_when_shown(curves, qtbot):

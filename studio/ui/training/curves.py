@@ -21,11 +21,11 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from ..theme import color
 from . import file_dialogs
+from .live_label import LiveLabel
 from .plot_style import OVERLAY_COLORS, legend_title, new_plot_widget, series_color, set_title, style_plot
 from .ranges import SteadyRange
-from .series import EmaState, Series, ema
+from .series import EmaState, Series, ema, smoothing_halflife
 
-EMA_ALPHA = 0.2  # per report (each report already averages the steps since the last one)
 VAL_COLOR = "#e5915a"
 LR_COLOR = "#98c379"
 
@@ -36,7 +36,7 @@ class CurvesView(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.raw, self.smooth, self.lr = Series(), Series(), Series()
-        self._ema = EmaState(EMA_ALPHA)
+        self._ema = EmaState()
         self.epoch_series: dict[tuple[str, str], Series] = {}  # (split, metric) -> (epoch, value)
         self.steps_per_epoch = 0
         self.start_epoch = 0
@@ -50,9 +50,8 @@ class CurvesView(QWidget):
         self.log_box = QCheckBox("Log scale")
         self.log_box.setToolTip("Show the loss on a logarithmic axis")
         self.log_box.toggled.connect(self.set_log)
-        self.readout = QLabel("")
+        self.readout = LiveLabel("")
         self.readout.setObjectName("dim")
-        self.readout.setTextFormat(Qt.TextFormat.PlainText)
         self.png_button = QPushButton("PNG…")
         self.png_button.setToolTip("Save the plots as a PNG image")
         self.png_button.clicked.connect(self.ask_save_png)
@@ -75,6 +74,10 @@ class CurvesView(QWidget):
         self.plots.ci.layout.setRowStretchFactor(1, 2)
         self.plots.ci.layout.setColumnStretchFactor(0, 3)  # metrics (with their legend) wider than the rate
         self.plots.ci.layout.setColumnStretchFactor(1, 2)
+        for plot in (self.metric_plot, self.lr_plot):
+            # the columns split by their stretch alone: a plot's preferred width follows its tick labels
+            # and title, and letting it move the split redraws every plot at each change
+            plot.setPreferredWidth(0)
         self.loss_range = SteadyRange(self.loss_plot)
         self.lr_range = SteadyRange(self.lr_plot, y_from_zero=True)
         self.metric_range = SteadyRange(self.metric_plot, x_from_zero=False)
@@ -129,6 +132,7 @@ class CurvesView(QWidget):
         self.steps_per_epoch = event.steps_per_epoch
         self.start_epoch = event.start_epoch
         spe = max(event.steps_per_epoch, 1)
+        self._ema.halflife = smoothing_halflife(event.epochs * spe)
         for r in (self.loss_range, self.lr_range):
             r.x_cap, r.x_min_span = float(event.epochs * spe), float(min(spe, 100))
         self.metric_range.x_cap, self.metric_range.x_min_span = float(event.epochs), float(min(event.epochs, 4))
@@ -141,7 +145,7 @@ class CurvesView(QWidget):
         xs = [e.global_step for e in events]
         ys = [e.loss for e in events]
         self.raw.extend(xs, ys)
-        self.smooth.extend(xs, self._ema.update(ys))
+        self.smooth.extend(xs, self._ema.update(xs, ys))
         self.lr.extend(xs, [e.lr for e in events])
         self._redraw_steps()
 
@@ -152,7 +156,7 @@ class CurvesView(QWidget):
         if isinstance(loss, float) and math.isfinite(loss) and (not len(self.raw) or self.raw.x[-1] < step):
             # a short epoch may end before its first step report: its mean loss keeps the curve going
             self.raw.append(step, loss)
-            self.smooth.append(step, self._ema.update([loss])[0])
+            self.smooth.append(step, self._ema.update([step], [loss])[0])
             self.lr.append(step, event.lr)
             self._redraw_steps()
         for split, values in (("train", event.train), ("val", event.val or {})):
@@ -287,7 +291,7 @@ class CurvesView(QWidget):
             items = []
             if rec.steps:
                 xs = np.array([s for s, _ in rec.steps], float)
-                ys = ema([l for _, l in rec.steps], EMA_ALPHA)
+                ys = ema(xs, [l for _, l in rec.steps], smoothing_halflife(xs[-1]))
                 self._overlay_xy.append((xs, ys))
                 items.append((self.loss_plot, self.loss_plot.plot(xs, ys, pen=pen), c))
             ex, ey = rec.series("val", "loss")

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QStackedWidget, QVBoxLayout, QWidget
 
 from . import images
+from .live_label import LiveLabel
 from .tiles import BarsWidget, ImageTile, TokenGrid
 
 MAX_CHANNELS = 64
@@ -25,7 +26,7 @@ class FeatureMapView(QWidget):
         super().__init__(parent)
         self.node_id: str | None = None
         self.last_event = None
-        self.title = QLabel("Select a layer on the canvas to see its activations")
+        self.title = LiveLabel("Select a layer on the canvas to see its activations")
         self.title.setObjectName("dim")
         self.sample = QSpinBox()
         self.sample.setRange(0, 0)

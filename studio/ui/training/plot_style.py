@@ -28,6 +28,7 @@ def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str =
     text, dim = color("text"), color("dim")
     font = QFont()
     font.setPointSizeF(8.5)
+    _keep_title_from_widening(plot.titleLabel)
     if title:
         plot.setTitle(title, color=text, size="9pt")
     for name, label in (("left", left), ("bottom", bottom)):
@@ -38,6 +39,7 @@ def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str =
         if label:
             axis.setLabel(label, color=dim, **{"font-size": "8.5pt"})
         axis.enableAutoSIPrefix(False)
+        axis.setStyle(autoReduceTextSpace=False)  # tick labels may widen the axis, never narrow it (no jitter)
         axis.setCacheMode(CACHED)
         axis.label.setCacheMode(CACHED)
     plot.titleLabel.item.setCacheMode(CACHED)
@@ -65,13 +67,20 @@ def legend_title(title: str, entries: list) -> str:
 
 
 def set_title(plot: pg.PlotItem, html: str) -> None:
-    """Set a plot's title without letting its width widen the plot's column: a long legend line is
-    allowed to be clipped at the plot's edges instead of squeezing the plot beside it."""
-    label = plot.titleLabel
     plot.setTitle(html, size="9pt")
-    h = label.itemRect().height()
-    label.setMinimumWidth(0)
-    label._sizeHint[Qt.SizeHint.MinimumSize] = (0, h)
-    label._sizeHint[Qt.SizeHint.PreferredSize] = (0, h)
-    label.updateGeometry()
+
+
+def _keep_title_from_widening(label: pg.LabelItem) -> None:
+    """A long legend line in a title is clipped at the plot's edges instead of widening the plot's
+    column. pyqtgraph's LabelItem resets its minimum width to its text's on every resize (updateMin),
+    so the column split would flip back and forth between two layouts, redrawing every plot each time."""
+    def update_min() -> None:
+        h = label.itemRect().height()
+        label.setMinimumWidth(0)
+        label.setMinimumHeight(h)
+        label._sizeHint = {Qt.SizeHint.MinimumSize: (0, h), Qt.SizeHint.PreferredSize: (0, h),
+                           Qt.SizeHint.MaximumSize: (-1, -1), Qt.SizeHint.MinimumDescent: (0, 0)}
+        label.updateGeometry()
+
+    label.updateMin = update_min  # LabelItem.setText and resizeEvent call self.updateMin()
     label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, True)

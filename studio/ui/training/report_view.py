@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QStackedWidget, 
 from ..theme import color
 from . import images
 from .confusion import ConfusionMatrixView
+from .live_label import LiveLabel
 from .plot_style import new_plot_widget, style_plot
 from .tiles import ImageTile
 
@@ -145,7 +146,7 @@ class ReportView(QWidget):
         self.classify = QWidget()
         self.confusion = ConfusionMatrixView(self.classify)
         self.strip = SampleStrip(self.classify)
-        self.strip_title = QLabel("")
+        self.strip_title = LiveLabel("")
         self.strip_title.setObjectName("dim")
         cl = QVBoxLayout(self.classify)
         cl.setContentsMargins(2, 2, 2, 2)
@@ -177,7 +178,7 @@ class ReportView(QWidget):
         self.stack.addWidget(self.reg)
 
         self.recon = QWidget()
-        self.recon_title = QLabel("")
+        self.recon_title = LiveLabel("")
         self.recon_strip = ReconstructionStrip(self.recon)
         rl = QVBoxLayout(self.recon)
         rl.setContentsMargins(4, 4, 4, 4)

@@ -48,36 +48,40 @@ class Series:
         return i
 
 
-def ema(values, alpha: float = 0.1, start: float | None = None) -> np.ndarray:
-    """Exponential moving average with bias correction (the first points are not pulled to 0)."""
-    out = np.empty(len(values), dtype=np.float64)
-    m, w = 0.0, 0.0
-    if start is not None:
-        m, w = start, 1.0
-    for i, v in enumerate(values):
-        if v != v:  # NaN: keep the average
-            out[i] = m / w if w else np.nan
-            continue
-        m = (1 - alpha) * m + alpha * v
-        w = (1 - alpha) * w + alpha
-        out[i] = m / w
-    return out
+def smoothing_halflife(planned_steps: float) -> float:
+    """The smoothed loss follows the last ~2% of the planned run: a fixed share of the step axis, so
+    the line looks the same whether the trainer reported every step or every fifty."""
+    return max(1.0, 0.02 * float(planned_steps))
 
 
 class EmaState:
-    """Incremental EMA (same result as `ema` over the whole series)."""
+    """Bias-corrected EMA over (step, value) points whose weight halves every `halflife` steps.
 
-    def __init__(self, alpha: float = 0.1) -> None:
-        self.alpha, self.m, self.w = alpha, 0.0, 0.0
+    An EMA per report lags by a fixed number of reports: with coarse reports (a short run, a slow
+    model) the smoothed line trails the loss by a large part of the run. Decaying by step distance
+    keeps the lag to about `halflife` steps. The first points are not pulled towards 0."""
+
+    def __init__(self, halflife: float = 10.0) -> None:
+        self.halflife = halflife
+        self.reset()
 
     def reset(self) -> None:
         self.m = self.w = 0.0
+        self.last_x: float | None = None
 
-    def update(self, values) -> list[float]:
-        a, out = self.alpha, []
-        for v in values:
-            if v == v:
-                self.m = (1 - a) * self.m + a * v
-                self.w = (1 - a) * self.w + a
+    def update(self, xs, ys) -> list[float]:
+        out = []
+        for x, v in zip(xs, ys):
+            if v == v:  # NaN: keep the average
+                dx = 1.0 if self.last_x is None else max(float(x) - self.last_x, 0.0)
+                keep = 0.5 ** (dx / self.halflife)
+                self.m = keep * self.m + (1 - keep) * v
+                self.w = keep * self.w + (1 - keep)
+                self.last_x = float(x)
             out.append(self.m / self.w if self.w else float("nan"))
         return out
+
+
+def ema(xs, ys, halflife: float) -> np.ndarray:
+    """The smoothed series of a whole run at once (same result as EmaState point by point)."""
+    return np.asarray(EmaState(halflife).update(xs, ys), dtype=np.float64)
