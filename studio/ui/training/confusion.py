@@ -10,11 +10,6 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from ..theme import color
 
 
-def _mix(a: QColor, b: QColor, t: float) -> QColor:
-    return QColor(int(a.red() + (b.red() - a.red()) * t), int(a.green() + (b.green() - a.green()) * t),
-                  int(a.blue() + (b.blue() - a.blue()) * t))
-
-
 class ConfusionMatrixView(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -42,8 +37,15 @@ class ConfusionMatrixView(QWidget):
         m = self.matrix
         return float(np.trace(m) / max(m.sum(), 1)) if m is not None else float("nan")
 
+    def cell_rgb(self, share: np.ndarray) -> np.ndarray:
+        """The fill of cells whose true class went this share their way: [..., 3] uint8 RGB, from
+        the background (0) to the accent colour (1), all at once (a hundred cells per epoch)."""
+        base, accent = (np.array(QColor(color(name)).getRgb()[:3], float) for name in ("base", "accent"))
+        t = np.clip(np.asarray(share, dtype=np.float64), 0, 1)[..., None] ** 0.7
+        return (base + (accent - base) * t).astype(np.uint8)
+
     def cell_color(self, share: float) -> QColor:
-        return _mix(QColor(color("base")), QColor(color("accent")), float(np.clip(share, 0, 1)) ** 0.7)
+        return QColor(*self.cell_rgb(share).tolist())
 
     # The matrix is drawn once into a pixmap (about a hundred cells with their counts: 5-15 ms in
     # software) and the pixmap is what a repaint shows until the matrix, the size or the theme changes.
@@ -99,22 +101,25 @@ class ConfusionMatrixView(QWidget):
         grid.setWidth(cell * k)
         grid.setHeight(cell * k)
         rows = m.sum(1, keepdims=True).astype(np.float64)
-        share = m / np.maximum(rows, 1)
+        rgb = self.cell_rgb(m / np.maximum(rows, 1))
+        light = (rgb.max(-1).astype(int) + rgb.min(-1)) / 2  # HSL lightness, as QColor.lightness()
         show_counts = cell >= fm.horizontalAdvance(str(int(m.max()))) + 4 and cell >= 12
         small = QFont(font)
         small.setPointSizeF(max(6.5, min(9.5, cell * 0.32)))
+        p.setFont(small)
+        mistake = QPen(QColor(color("error")), 1)
+        on_dark, on_light = QColor("#ffffff"), QColor("#101214")
         for i in range(k):
             for j in range(k):
                 cr = QRectF(grid.left() + j * cell, grid.top() + i * cell, cell, cell)
-                fill = self.cell_color(share[i, j])
-                p.fillRect(cr.adjusted(0.5, 0.5, -0.5, -0.5), fill)
-                if i != j and m[i, j] > 0:  # mistakes get a thin warm outline so they stand out
-                    p.setPen(QPen(QColor(color("error")), 1))
+                p.fillRect(cr.adjusted(0.5, 0.5, -0.5, -0.5), QColor(*rgb[i, j].tolist()))
+                count = int(m[i, j])
+                if i != j and count > 0:  # mistakes get a thin warm outline so they stand out
+                    p.setPen(mistake)
                     p.drawRect(cr.adjusted(1, 1, -1.5, -1.5))
-                if show_counts and m[i, j] > 0:
-                    p.setFont(small)
-                    p.setPen(QColor("#ffffff") if fill.lightness() < 140 else QColor("#101214"))
-                    p.drawText(cr, Qt.AlignmentFlag.AlignCenter, str(int(m[i, j])))
+                if show_counts and count > 0:
+                    p.setPen(on_dark if light[i, j] < 140 else on_light)
+                    p.drawText(cr, Qt.AlignmentFlag.AlignCenter, str(count))
         p.setFont(font)
         p.setPen(text)
         every = max(1, int(np.ceil(fm.height() / cell)))

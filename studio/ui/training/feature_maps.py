@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QStackedWidget, QVBoxLayout, QWidget
 
 from . import images
 from .live_label import LiveLabel
@@ -32,6 +32,7 @@ class FeatureMapView(QWidget):
         self.sample.setRange(0, 0)
         self.sample.setPrefix("sample ")
         self.sample.setToolTip("Which validation sample to feed through the model")
+        self.sample.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # the title takes the rest
         self.sample.valueChanged.connect(self.sample_changed)
         head = QHBoxLayout()
         head.setContentsMargins(4, 2, 4, 0)
