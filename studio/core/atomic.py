@@ -1,11 +1,17 @@
 """Atomic file writes: a temp file in the same folder, fsync, then os.replace. A crash at any moment
-leaves either the old file or the new one, never half of one."""
+leaves either the old file or the new one, never half of one.
+
+A process killed mid-write leaves its temp file (`.NAME.XXXX.tmp`, hidden) behind; the next
+successful write of the same file removes such leftovers once they are old enough that no other
+writer can still be filling them."""
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import stat
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -32,6 +38,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             os.chmod(tmp_path, mode)  # after writing: a read-only mode must not stop the writer
         os.replace(tmp_path, target)
         _fsync_dir(folder)
+        _sweep_leftovers(folder, target.name)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
@@ -51,6 +58,18 @@ def atomic_write_with(path: str | os.PathLike, writer: Callable[[Path], None]) -
     """Let `writer` write the temp file (e.g. torch.save or an exporter), then swap it in."""
     with atomic_path(path) as tmp:
         writer(tmp)
+
+
+STALE_TEMP_S = 15 * 60  # a temp file untouched this long belongs to a writer that died
+
+
+def _sweep_leftovers(folder: Path, name: str) -> None:
+    """Remove the temp files of earlier writes of `name` that were killed mid-write."""
+    cutoff = time.time() - STALE_TEMP_S
+    for leftover in folder.glob(f".{glob.escape(name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
 
 
 def _mode_for(target: Path) -> int:

@@ -112,3 +112,23 @@ def test_atomic_write_leaves_no_temp_file_on_failure(tmp_path):
             raise RuntimeError("crash mid-write")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["x.bin"]
+
+
+@pytest.mark.fault("saving", "a save killed mid-write left its temp file, and the file is saved again later",
+                   "the next save removes the stale temp file (one still fresh, maybe another writer's, stays)")
+def test_next_save_sweeps_stale_temp_files_of_killed_saves(tmp_path):
+    import os
+    import time
+
+    from studio.core.atomic import STALE_TEMP_S, atomic_write_text
+
+    target = tmp_path / "p[1].json"  # glob characters in the name
+    stale, fresh = tmp_path / ".p[1].json.k1ll3d.tmp", tmp_path / ".p[1].json.wr1t1ng.tmp"
+    other = tmp_path / ".q.json.k1ll3d.tmp"  # another file's leftover: not ours to judge
+    for p in (stale, fresh, other):
+        p.write_text("half")
+    old = time.time() - STALE_TEMP_S - 60
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    atomic_write_text(target, "{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, fresh.name, other.name])

@@ -59,7 +59,7 @@ def check_export(path: Path) -> int:
 @pytest.mark.parametrize("kind, name, check, delays", [
     pytest.param("project", "project.json", check_project, (0.0, 0.25), marks=pytest.mark.fault(
         "saving", "the process is killed (SIGKILL) 16 times while saving a 3 MB project (random or mid-write moments)",
-        "the file is always a complete earlier version that loads; only a stray temp file is left")),
+        "the file is always a complete earlier version that loads; the temp file a kill leaves is swept by a later save")),
     pytest.param("checkpoint", "checkpoint.pt", check_checkpoint, (0.0, 0.25), marks=pytest.mark.fault(
         "checkpoint", "the process is killed (SIGKILL) 16 times while writing a 16 MB checkpoint (random or mid-write)",
         "checkpoint.pt always loads (weights_only) with one whole earlier epoch")),
