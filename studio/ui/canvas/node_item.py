@@ -7,7 +7,11 @@ colour and title (level of detail).
 An edit that changes every downstream shape need not rebuild a thousand cards at once: the scene
 hands a card that only shows new shapes a recipe (`defer`) and the card builds its data when it is
 next painted in detail or read (`data`). What changes the card's size or its look when zoomed out
-(errors, warnings, titles, params) is always applied at once."""
+(errors, warnings, titles, params) is always applied at once.
+
+Opening a large graph makes a card per node, most of them only ever seen zoomed out, so what
+only a detailed paint or the mouse needs is made then: the elided texts on the first detailed
+paint, the tooltip on the first hover (hover.py)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -16,10 +20,11 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from . import style
 from .card import CardData
+from .hover import HoverTooltip
 from .port_item import IN, OUT, PortItem
 
 
-class NodeItem(QGraphicsItem):
+class NodeItem(HoverTooltip, QGraphicsItem):
     def __init__(self, node_id: str, data: CardData) -> None:
         super().__init__()
         self.node_id = node_id
@@ -28,12 +33,11 @@ class NodeItem(QGraphicsItem):
         self.inputs: list[PortItem] = []
         self.outputs: list[PortItem] = []
         self._height = 0.0
-        self._texts: dict = {}
-        self._hover = False
+        self._texts: dict | None = None  # elided for painting in detail (see `texts`)
         self.shown_outputs = None  # what the scene last showed here (to skip unchanged cards)
         self.shown_key = None
-        self.setFlags(QGraphicsItem.ItemIsSelectable)  # moves: NodeDrag and the graph's node_moved
-        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        self.setFlags(style.SELECTABLE)  # moves: NodeDrag and the graph's node_moved
+        self.setCacheMode(style.DEVICE_CACHE)
         self.setAcceptHoverEvents(True)
         self.setZValue(1)
         self.set_data(data)
@@ -61,6 +65,7 @@ class NodeItem(QGraphicsItem):
         `repaint=False` when no view shows this card in detail (its cache is redrawn anyway when
         the zoom changes)."""
         self._pending = make
+        self._tip_stale = True  # (built with the data when next hovered or read)
         if repaint:
             self.update()
 
@@ -82,10 +87,10 @@ class NodeItem(QGraphicsItem):
             self.prepareGeometryChange()
             self._height = height
             self._place_ports()
-        self._elide_texts()
+        self._texts = None
         for port, kind, text in zip(self.outputs, data.out_kinds, data.out_texts):
             port.set_type(kind, text)
-        self.setToolTip(self._tooltip())
+        self.tooltip_changed()
         if repaint:
             self.update()
         return True
@@ -94,14 +99,16 @@ class NodeItem(QGraphicsItem):
         self.node_id = node_id
         self.set_data(data)
 
-    def _tooltip(self) -> str:
-        d = self._data
+    def refresh_tooltip(self) -> None:
+        d = self.data  # a deferred update is built first
+        self._tip_stale = False
         if d.error:
-            return f"<b>{d.title}</b> ({d.type})<br><span style='color:#ff6b6b'>{d.error}</span>"
-        text = f"<b>{d.title}</b> ({d.type})<br>{d.doc}"
-        if d.warning:
-            text += f"<br><i>{d.warning}</i>"
-        return text
+            text = f"<b>{d.title}</b> ({d.type})<br><span style='color:#ff6b6b'>{d.error}</span>"
+        else:
+            text = f"<b>{d.title}</b> ({d.type})<br>{d.doc}"
+            if d.warning:
+                text += f"<br><i>{d.warning}</i>"
+        self.setToolTip(text)
 
     def _build_ports(self) -> None:
         for port in self.inputs + self.outputs:
@@ -115,8 +122,6 @@ class NodeItem(QGraphicsItem):
                        for i, (name, multi) in enumerate(d.inputs)]
         self.outputs = [PortItem(self, OUT, i, name, False, len(d.outputs) == 1)
                         for i, name in enumerate(d.outputs)]
-        for p in self.inputs + self.outputs:
-            p.refresh_tooltip()
 
     def _layout_height(self) -> float:
         d = self._data
@@ -136,7 +141,14 @@ class NodeItem(QGraphicsItem):
                 y = style.PORT_Y if len(ports) == 1 else top + (i + 0.5) * style.PORT_ROW_H
                 port.setPos(x, y)
 
-    def _elide_texts(self) -> None:
+    @property
+    def texts(self) -> dict:
+        """The texts a detailed paint draws, cut to fit the card (made on first use)."""
+        if self._texts is None:
+            self._texts = self._elide_texts()
+        return self._texts
+
+    def _elide_texts(self) -> dict:
         d, elide, width = self._data, style.elide, style.text_width
         inner = style.NODE_WIDTH - 2 * style.PAD_X
         t = {"title": elide("title", d.title, inner - (12 if d.warning else 0)),
@@ -160,7 +172,7 @@ class NodeItem(QGraphicsItem):
             rows.append((elide("port", left, half if right else inner), r_name, r_shape))
         t["rows"] = rows
         t["footer"] = elide("param", d.error, inner) if d.error else elide("shape", d.footer, inner)
-        self._texts = t
+        return t
 
     # ---- geometry ---------------------------------------------------------------------------------
     @property
@@ -191,16 +203,6 @@ class NodeItem(QGraphicsItem):
             for port in self.inputs + self.outputs:
                 for wire in port.wires:
                     wire.update_path()
-
-    def hoverEnterEvent(self, event) -> None:
-        if self._pending is not None:
-            self.refresh()  # the tooltip reads the data
-        self._hover = True
-        self.update()
-
-    def hoverLeaveEvent(self, event) -> None:
-        self._hover = False
-        self.update()
 
     # ---- painting ---------------------------------------------------------------------------------
     def paint(self, painter, option, widget=None) -> None:
@@ -234,7 +236,7 @@ class NodeItem(QGraphicsItem):
         painter.setPen(Qt.NoPen)
         painter.setBrush(head)
         painter.drawPath(header.intersected(clip))
-        t, px = self._texts, style.PAD_X
+        t, px = self.texts, style.PAD_X
         w = rect.width() - 2 * px
         painter.setPen(theme.header_text)
         painter.setFont(style.Fonts.get("title"))

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
+from PySide6.QtWidgets import QGraphicsItem
 
 # ---- metrics (scene units; 1 unit = 1 px at 100% zoom) -------------------------------------------
 NODE_WIDTH = 160.0
@@ -33,6 +34,12 @@ CATEGORY_HUES = {  # HSV hue per category; io is neutral
 }
 
 WIRE_KINDS = ("vector", "sequence", "image", "tokens", "tensor")
+
+# Item settings every card and wire makes, looked up once: PySide resolves `QGraphicsItem.X` by
+# name on each use (microseconds each, times tens of thousands of items in a large graph).
+DEVICE_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
+SELECTABLE = QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+NO_BUTTON = Qt.MouseButton.NoButton
 
 
 @dataclass

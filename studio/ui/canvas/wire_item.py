@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from . import style
+from .hover import HoverTooltip
 from .node_item import NodeItem
 
 
@@ -35,9 +36,12 @@ def wire_path(p1: QPointF, p2: QPointF) -> QPainterPath:
 
 BACK_BEND = 40.0
 BACK_DROP = 110.0
+_STROKER = QPainterPathStroker()  # every wire's outline: the curve, 10 px wide (what can be grabbed)
+_STROKER.setWidth(10)
+_NO_PEN = QPen(Qt.NoPen)
 
 
-class WireItem(QGraphicsPathItem):
+class WireItem(HoverTooltip, QGraphicsPathItem):
     """The item's own path (what Qt hit-tests and bounds) is the wire's outline, 10 px wide, plus
     its pill; the curve itself is painted by `paint`. (Overriding shape() instead would be simpler,
     but PySide 6.12 miscounts references to None on every such virtual call.)
@@ -46,30 +50,33 @@ class WireItem(QGraphicsPathItem):
     scene's index. A new shape of the same width (16×8×8 -> 16×5×5: digits are equally wide) only
     repaints the pill; a wider or narrower one marks the pill's place stale, and the scene places
     stale pills when they are about to be seen (`CanvasScene.place_stale_pills`, from the view's
-    paint) or read (`pill_rect`)."""
+    paint) or read (`pill_rect`). The pill item itself is made when the pill is first placed: a
+    large graph opens zoomed out, where no pill is shown.
+
+    The item keeps the curve and the rect it spans; the outline (the item's path) is made from the
+    curve when the wire is routed or its pill placed, and not kept besides."""
 
     PILL_TRIES = (0.5, 0.38, 0.62, 0.26, 0.74, 0.15, 0.85)
+    _count = 0  # wires made so far: pills overlap in the order of their wires (PillItem)
+    _curve = QPainterPath()  # until routed (both are replaced, never changed in place)
+    _curve_rect = QRectF()  # where the curve runs (the pill sits on it)
 
     def __init__(self, edge, source_port, target_port) -> None:
         super().__init__()
+        WireItem._count += 1
+        self.number = WireItem._count
         self.edge = edge
         self.source_port, self.target_port = source_port, target_port
         self.kind: str | None = None
         self.label = ""
         self.error = False
         self._type = None
-        self._curve = QPainterPath()
-        self._curve_rect = QRectF()  # where the curve runs (the pill sits on it)
-        self._stroke = QPainterPath()  # the curve's 10 px outline, without the pill
-        self._pill = QRectF()
         self._pill_width = 0.0  # the width the label needs
         self.pill_stale = False  # the pill's place is not worked out for the current label
-        self._tip_stale = True
-        self._hover = False
-        self.pill = PillItem(self)  # a separate item, so that no other wire is drawn across it
-        self.setPen(QPen(Qt.NoPen))
-        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)  # panning blits instead of re-stroking
-        self.setFlag(QGraphicsItem.ItemIsSelectable)
+        self._pill_item: PillItem | None = None  # a separate item, so that no other wire is drawn across it
+        self.setPen(_NO_PEN)
+        self.setCacheMode(style.DEVICE_CACHE)  # panning blits instead of re-stroking
+        self.setFlags(style.SELECTABLE)
         self.setAcceptHoverEvents(True)
         self.setZValue(-1)
         source_port.wires.add(self)
@@ -95,7 +102,7 @@ class WireItem(QGraphicsPathItem):
         recolour = (kind, error) != (self.kind, self.error)
         self.kind, self.label, self.error = kind, label, error
         self.target_port.set_type(kind, tensor_type if tensor_type is not None else "")
-        self._tip_stale = True
+        self.tooltip_changed()
         width = style.pill_width(label) if label else 0.0
         if width != self._pill_width:
             self._pill_width = width
@@ -107,7 +114,7 @@ class WireItem(QGraphicsPathItem):
         if recolour:
             self.update()
         else:
-            self.pill.update()  # only the text changed
+            self.update_pill()  # only the text changed
         return True
 
     def refresh_tooltip(self) -> None:
@@ -115,21 +122,19 @@ class WireItem(QGraphicsPathItem):
         t = self._type
         self.setToolTip(f"{self.edge.source} → {self.edge.target}" + (f": {t}" if t is not None else ""))
 
+    def _route(self) -> None:
+        curve = wire_path(self.source_port.scenePos(), self.target_port.scenePos())
+        self._curve, self._curve_rect = curve, curve.controlPointRect()
+
     def update_path(self) -> None:
         """Route the wire between its ports (they moved) and place its pill."""
-        curve = wire_path(self.source_port.scenePos(), self.target_port.scenePos())
-        stroker = QPainterPathStroker()
-        stroker.setWidth(10)
-        self._curve, self._curve_rect, self._stroke = curve, curve.controlPointRect(), stroker.createStroke(curve)
+        self._route()
         self._place(force=True)
 
     def route_later(self) -> None:
         """Route the curve now, place the pill when it is first seen (opening a large graph)."""
-        curve = wire_path(self.source_port.scenePos(), self.target_port.scenePos())
-        stroker = QPainterPathStroker()
-        stroker.setWidth(10)
-        self._curve, self._curve_rect, self._stroke = curve, curve.controlPointRect(), stroker.createStroke(curve)
-        self.setPath(self._stroke)
+        self._route()
+        self.setPath(_STROKER.createStroke(self._curve))
         if self.label:
             self.pill_stale = True
             if self.scene() is not None:
@@ -145,15 +150,15 @@ class WireItem(QGraphicsPathItem):
         # not see this item half-changed
         self.pill_stale = False
         pill = self._place_pill(self._curve) if self.label else QRectF()
-        if not force and pill == self._pill:
+        if not force and pill == self._pill_rect():
             return
-        outline = QPainterPath(self._stroke)
+        outline = _STROKER.createStroke(self._curve)
         if not pill.isEmpty():
             outline.addRect(pill)
         outline.setFillRule(Qt.WindingFill)
-        self._pill = pill
         self.setPath(outline)
-        self.pill.set_rect(pill)
+        if self._pill_item is not None or not pill.isEmpty():
+            self.pill.set_rect(pill)
 
     def visible_area(self) -> QRectF:
         """Where the wire and any place of its pill lie (for deciding what a view is about to show)."""
@@ -180,7 +185,36 @@ class WireItem(QGraphicsPathItem):
 
     def pill_rect(self) -> QRectF:
         self.place_pill()
-        return QRectF(self._pill)
+        return self._pill_rect()
+
+    def _pill_rect(self) -> QRectF:
+        return self._pill_item.rect() if self._pill_item is not None else QRectF()
+
+    @property
+    def pill(self) -> PillItem:
+        """The pill item (made, and put in the wire's scene, on first use)."""
+        if self._pill_item is None:
+            self._pill_item = PillItem(self)
+            scene = self.scene()
+            if scene is not None:
+                scene.addItem(self._pill_item)
+                self._pill_item.setVisible(scene.show_ports and self.isVisible())
+        return self._pill_item
+
+    def update_pill(self) -> None:
+        """Repaint the pill (it is cached: a new colour or text must be drawn anew)."""
+        if self._pill_item is not None:
+            self._pill_item.update()
+
+    def set_pill_shown(self, shown: bool) -> None:
+        if self._pill_item is not None:
+            self._pill_item.setVisible(shown and self.isVisible())
+
+    def remove_pill(self) -> None:
+        """Take the pill out of the scene (the wire is being removed)."""
+        pill, self._pill_item = self._pill_item, None
+        if pill is not None and pill.scene() is not None:
+            pill.scene().removeItem(pill)
 
     # ---- painting ---------------------------------------------------------------------------
     def color(self) -> QColor:
@@ -205,38 +239,38 @@ class WireItem(QGraphicsPathItem):
 
     def set_shown(self, shown: bool) -> None:
         self.setVisible(shown)
-        self.pill.setVisible(shown and self.scene() is not None and self.scene().show_ports)
+        self.set_pill_shown(self.scene() is not None and self.scene().show_ports)
 
     def update(self, *args) -> None:
         super().update(*args)
-        self.pill.update()
-
-    def hoverEnterEvent(self, event) -> None:
-        if self._tip_stale:
-            self.refresh_tooltip()
-        self._hover = True
-        self.update()
-
-    def hoverLeaveEvent(self, event) -> None:
-        self._hover = False
-        self.update()
+        self.update_pill()
 
 
 class PillItem(QGraphicsItem):
-    """The tensor shape in a small pill on a wire. Above every wire, below every card."""
+    """The tensor shape in a small pill on a wire. Above every wire, below every card.
+
+    Pills are made when first placed, in no particular order; where two overlap, the pill of the
+    wire made later is on top, as if every pill had been made with its wire (items of the same z
+    stack in the order they entered the scene)."""
+
+    Z = -0.5
+    Z_STEP = 1e-9  # per wire: 400 million wires before pills could reach a card's z (1)
 
     def __init__(self, wire: WireItem) -> None:
         super().__init__()
         self.wire = wire
         self._rect = QRectF()
-        self.setZValue(-0.5)
-        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
-        self.setAcceptedMouseButtons(Qt.NoButton)  # a click goes to the wire underneath
+        self.setZValue(self.Z + wire.number * self.Z_STEP)
+        self.setCacheMode(style.DEVICE_CACHE)
+        self.setAcceptedMouseButtons(style.NO_BUTTON)  # a click goes to the wire underneath
 
     def set_rect(self, rect: QRectF) -> None:
         if rect != self._rect:
             self.prepareGeometryChange()
             self._rect = QRectF(rect)
+
+    def rect(self) -> QRectF:
+        return QRectF(self._rect)
 
     def boundingRect(self) -> QRectF:
         return self._rect.adjusted(-1, -1, 1, 1)
