@@ -18,6 +18,8 @@ Variants that cannot run on the device are listed as "n/a (needs CUDA)"; compile
 compiled once (warm-up, not timed) and reused. Rounds are interleaved, the order rotating each round,
 so drift and noisy neighbours hit every variant alike; a ratio is the median of the per-round ratios,
 with its interquartile range. Only training is timed, never building the model or the optimizer.
+On the CPU every variant runs with freed host memory kept for reuse (the trainer's allocator setting,
+studio/training/allocator.py, process-wide): set before anything is timed, so it favours no variant.
 `--quick` runs three cases (MLP, LeNet, Transformer), the trainer and its fast path (on CUDA also fused
 Adam and the CUDA graph), short repeats, on one CPU thread (for tests on shared machines).
 """
@@ -459,12 +461,20 @@ def run(args) -> int:
 
     device = str(resolve_device(args.device or "cpu", field="--device"))
     names = QUICK_CASES if args.quick else tuple(CASES)
+    malloc = None
+    if device == "cpu":
+        # the trainer keeps freed host memory for the next step (studio/training/allocator.py), a
+        # process-wide setting: set it before anything is timed so every variant, the plain loop
+        # included, runs with the same allocator and the ratios compare the loops alone
+        from studio.training.allocator import keep_freed_memory
+
+        malloc = keep_freed_memory()
     if args.quick and device == "cpu":
         # one thread: a quick run on a shared machine is then disturbed by neighbours far less
         # (an OpenMP team with a descheduled thread stalls at every barrier)
         torch.set_num_threads(1)
     machine = {"device": device, "cpu": _cpu_name(), "nproc": os.cpu_count(), "threads": torch.get_num_threads(),
-               "torch": torch.__version__,
+               "torch": torch.__version__, "malloc": malloc,
                "gpu": torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else None}
     cases = []
     for name in names:
@@ -477,8 +487,9 @@ def run(args) -> int:
         print(json.dumps({**machine, "cases": cases}, indent=2))
         return 0
     gpu = f", {machine['gpu']}" if machine["gpu"] else ""
+    heap = f"; freed host memory {'kept' if malloc == 'kept' else 'returned (' + malloc + ')'}" if malloc else ""
     print(f"device {device}{gpu}; CPU {machine['cpu']} ({machine['nproc']} cores, {machine['threads']} threads); "
-          f"torch {machine['torch']}")
+          f"torch {machine['torch']}{heap}")
     for c in cases:
         print(f"\n{c['model']} (batch {c['batch_size']}, {c['samples']} samples, {c['epochs']} epochs x "
               f"{c['rounds']} rounds; trainer default path: {c['trainer_path']})")

@@ -14,6 +14,7 @@ import math
 import threading
 import time
 import traceback
+import weakref
 from dataclasses import dataclass, field
 
 import torch
@@ -167,6 +168,10 @@ class Trainer(EpochLoop):
         if self._prepared:
             return
         cfg, dev = self.config, self.device
+        if dev.type == "cpu":  # reuse freed host memory instead of page-faulting it in every step
+            from .allocator import keep_freed_memory
+
+            keep_freed_memory()
         seed_everything(cfg.seed + self.rank, cfg.deterministic)
         self.model.to(dev)
         dtype, amp_notice = amp_dtype(cfg.amp, dev)
@@ -202,7 +207,7 @@ class Trainer(EpochLoop):
         self.step_fn = make_step(self.train_model, self.loss_fn, self.optimizer, device=dev, amp_dtype=dtype,
                                  grad_clip=cfg.grad_clip, l1=cfg.optimizer.l1, plan=self.fast_plan,
                                  total_steps=(cfg.epochs - self.start_epoch) * self.steps_per_epoch,
-                                 notify=lambda message: self._emit(NoticeEvent(message)))
+                                 notify=self._notifier())
         # chosen without timing (e.g. on the CPU): say once, after StartedEvent, what is not used and why
         self._fast_notice = (self.step_fn.summary() if getattr(self.step_fn, "chosen", None) is not None
                              and self.fast_plan.reasons else None)
@@ -212,6 +217,17 @@ class Trainer(EpochLoop):
         if self._resume_state is not None:
             self._apply_resume(self._resume_state)
         self._prepared = True
+
+    def _notifier(self):
+        """The step's notice callback, holding the trainer weakly: a cycle through it kept a finished
+        trainer (model, optimizer state, data splits) alive until the next full garbage collection."""
+        ref = weakref.ref(self)
+
+        def notify(message: str) -> None:
+            trainer = ref()
+            if trainer is not None:
+                trainer._emit(NoticeEvent(message))
+        return notify
 
     # ---- checkpoints --------------------------------------------------------------------------------
     def checkpoint_state(self) -> dict:
