@@ -19,13 +19,15 @@ compiled once (warm-up, not timed) and reused. Rounds are interleaved, the order
 so drift and noisy neighbours hit every variant alike; a ratio is the median of the per-round ratios,
 with its interquartile range. Only training is timed, never building the model or the optimizer.
 On the CPU every variant runs with freed host memory kept for reuse (the trainer's allocator setting,
-studio/training/allocator.py, process-wide): set before anything is timed, so it favours no variant.
+studio/training/allocator.py, process-wide): set before anything is timed, so it favours no variant;
+and every timed run starts after a garbage collection (untimed), whatever the previous variant left.
 `--quick` runs three cases (MLP, LeNet, Transformer), the trainer and its fast path (on CUDA also fused
 Adam and the CUDA graph), short repeats, on one CPU thread (for tests on shared machines).
 """
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import statistics
 import sys
@@ -395,6 +397,10 @@ def bench_case(name: str, device: str, quick: bool) -> dict:
             order.reverse()
         got = {}
         for v in order:
+            # the previous run's cyclic garbage (a deep-copied fx model, its gradients) is collected
+            # first, untimed: left for later, it fragments the heap the next run (of any variant)
+            # allocates from, or its collection lands inside that run's timing
+            gc.collect()
             got[v] = runners[v](epochs)
             if v == "trainer":
                 paths.append(run_trainer.last_path)
