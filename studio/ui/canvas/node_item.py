@@ -217,12 +217,12 @@ class NodeItem(HoverTooltip, QGraphicsItem):
         head = theme.category_color(d.category)
         selected = self.isSelected()
         if lod < style.LOD_SIMPLE:
-            self._paint_simple(painter, rect, head, lod, selected)
+            self._paint_simple(painter, theme, rect, head, lod, selected)
             return
         # selection halo, card, header
         if selected:
             painter.setPen(QPen(theme.accent, 2.5))
-            painter.setBrush(Qt.NoBrush)
+            painter.setBrush(style.NO_BRUSH)
             painter.drawRoundedRect(rect.adjusted(-2.5, -2.5, 2.5, 2.5), style.CORNER + 2, style.CORNER + 2)
         border = theme.text_muted if self._hover else theme.card_border
         painter.setPen(QPen(theme.error if d.error else border, 2.0 if d.error else 1.0))
@@ -233,30 +233,30 @@ class NodeItem(HoverTooltip, QGraphicsItem):
                               style.CORNER)
         clip = QPainterPath()
         clip.addRect(QRectF(0, 0, rect.width(), style.HEADER_H))
-        painter.setPen(Qt.NoPen)
+        painter.setPen(style.NO_PEN)
         painter.setBrush(head)
         painter.drawPath(header.intersected(clip))
         t, px = self.texts, style.PAD_X
         w = rect.width() - 2 * px
         painter.setPen(theme.header_text)
         painter.setFont(style.Fonts.get("title"))
-        painter.drawText(QRectF(px, 0, w, style.HEADER_H), Qt.AlignVCenter | Qt.AlignLeft, t["title"])
+        painter.drawText(QRectF(px, 0, w, style.HEADER_H), style.LEFT, t["title"])
         if d.warning:
             painter.setBrush(theme.warning)
-            painter.setPen(Qt.NoPen)
+            painter.setPen(style.NO_PEN)
             painter.drawEllipse(QPointF(rect.width() - px - 4, style.HEADER_H / 2), 4, 4)
         y = style.HEADER_H
         painter.setPen(theme.text_muted)
         painter.setFont(style.Fonts.get(t["type_font"]))
-        painter.drawText(QRectF(px, y, w, style.TYPE_ROW_H), Qt.AlignVCenter | Qt.AlignLeft, t["type"])
+        painter.drawText(QRectF(px, y, w, style.TYPE_ROW_H), style.LEFT, t["type"])
         y += style.TYPE_ROW_H
         painter.setFont(style.Fonts.get("param"))
         for name, value in t["params"]:
             r = QRectF(px, y, w, style.PARAM_ROW_H)
             painter.setPen(theme.text_muted)
-            painter.drawText(r, Qt.AlignVCenter | Qt.AlignLeft, name)
+            painter.drawText(r, style.LEFT, name)
             painter.setPen(theme.text)
-            painter.drawText(r, Qt.AlignVCenter | Qt.AlignRight, value)
+            painter.drawText(r, style.RIGHT, value)
             y += style.PARAM_ROW_H
         y += 2
         for left, right, shape in t["rows"]:
@@ -264,14 +264,14 @@ class NodeItem(HoverTooltip, QGraphicsItem):
             painter.setFont(style.Fonts.get("port"))
             painter.setPen(theme.text)
             if left:
-                painter.drawText(r, Qt.AlignVCenter | Qt.AlignLeft, left)
+                painter.drawText(r, style.LEFT, left)
             if right:
-                painter.drawText(r, Qt.AlignVCenter | Qt.AlignRight, right)
+                painter.drawText(r, style.RIGHT, right)
                 if shape:
                     adv = style.text_width("port", right) + 6
                     painter.setFont(style.Fonts.get("shape"))
                     painter.setPen(theme.text_muted)
-                    painter.drawText(r.adjusted(0, 0, -adv, 0), Qt.AlignVCenter | Qt.AlignRight, shape)
+                    painter.drawText(r.adjusted(0, 0, -adv, 0), style.RIGHT, shape)
             y += style.PORT_ROW_H
         if not d.multi_output or d.error:
             self._paint_footer(painter, rect, theme, t["footer"], bool(d.error))
@@ -286,11 +286,11 @@ class NodeItem(HoverTooltip, QGraphicsItem):
             color = theme.wire_color(self._data.out_kinds[0])
         painter.setPen(color)
         painter.drawText(QRectF(style.PAD_X, top, rect.width() - 2 * style.PAD_X, style.FOOTER_H + 2),
-                         Qt.AlignVCenter | Qt.AlignLeft, text)
+                         style.LEFT, text)
 
-    def _paint_simple(self, painter, rect: QRectF, head: QColor, lod: float, selected: bool) -> None:
-        theme, d = self.theme, self._data  # title, category, error: never deferred
-        pen = QPen(theme.error, 3.0 / max(lod, 0.05)) if d.error else Qt.NoPen
+    def _paint_simple(self, painter, theme, rect: QRectF, head: QColor, lod: float, selected: bool) -> None:
+        d = self._data  # title, category, error: never deferred
+        pen = QPen(theme.error, 3.0 / max(lod, 0.05)) if d.error else style.NO_PEN
         if selected:
             pen = QPen(theme.accent, 3.0 / max(lod, 0.05))
         painter.setPen(pen)
@@ -308,4 +308,4 @@ class NodeItem(HoverTooltip, QGraphicsItem):
         painter.setFont(font)
         painter.setPen(theme.header_text)
         text = fm.elidedText(d.title, Qt.ElideRight, rect.width() - 12)
-        painter.drawText(rect.adjusted(6, 0, -6, 0), Qt.AlignCenter, text)
+        painter.drawText(rect.adjusted(6, 0, -6, 0), style.CENTER, text)

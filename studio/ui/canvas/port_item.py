@@ -97,7 +97,7 @@ class PortItem(HoverTooltip, QGraphicsItem):
         if self.highlight or self.snapped:
             glow = QColor(theme.accent)
             glow.setAlpha(110 if self.snapped else 60)
-            painter.setPen(Qt.NoPen)
+            painter.setPen(style.NO_PEN)
             painter.setBrush(glow)
             painter.drawPath(self._body(6 if self.snapped else 4))
             color = theme.accent

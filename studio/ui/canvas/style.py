@@ -35,11 +35,18 @@ CATEGORY_HUES = {  # HSV hue per category; io is neutral
 
 WIRE_KINDS = ("vector", "sequence", "image", "tokens", "tensor")
 
-# Item settings every card and wire makes, looked up once: PySide resolves `QGraphicsItem.X` by
-# name on each use (microseconds each, times tens of thousands of items in a large graph).
+# Item settings every card and wire makes, and what their paint uses, looked up once: PySide
+# resolves `QGraphicsItem.X` and `Qt.X` by name on each use (1-4 us each: `Qt.AlignLeft |
+# Qt.AlignVCenter` costs more than drawing a wire), times tens of thousands of items.
 DEVICE_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
 SELECTABLE = QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
 NO_BUTTON = Qt.MouseButton.NoButton
+NO_PEN = Qt.PenStyle.NoPen
+NO_BRUSH = Qt.BrushStyle.NoBrush
+DASH_LINE = Qt.PenStyle.DashLine
+LEFT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+RIGHT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
+CENTER = Qt.AlignmentFlag.AlignCenter
 
 
 @dataclass
@@ -62,12 +69,19 @@ class Theme:
     header_val: float
     wire_colors: dict = field(default_factory=dict)
     rubber_band: QColor = field(default_factory=lambda: QColor(90, 150, 255, 40))
+    _headers: dict = field(default_factory=dict, compare=False, repr=False)
 
     def category_color(self, category: str | None) -> QColor:
-        hue = CATEGORY_HUES.get(category or "", None)
-        if hue is None:
-            return QColor.fromHsvF(0.6, 0.10, self.header_val)
-        return QColor.fromHsvF(hue / 360.0, self.header_sat, self.header_val)
+        """A card's header colour (one per category and theme: every card paint asks)."""
+        color = self._headers.get(category)
+        if color is None:
+            hue = CATEGORY_HUES.get(category or "", None)
+            if hue is None:
+                color = QColor.fromHsvF(0.6, 0.10, self.header_val)
+            else:
+                color = QColor.fromHsvF(hue / 360.0, self.header_sat, self.header_val)
+            self._headers[category] = color
+        return QColor(color)
 
     def category_swatch(self, category: str | None) -> QColor:
         """A brighter tone of the category hue, for small marks (the quick-add list)."""

@@ -217,9 +217,10 @@ class WireItem(HoverTooltip, QGraphicsPathItem):
             pill.scene().removeItem(pill)
 
     # ---- painting ---------------------------------------------------------------------------
-    def color(self) -> QColor:
-        theme = self.scene().theme if self.scene() else style.DARK
-        if self.isSelected():
+    def color(self, selected: bool | None = None) -> QColor:
+        scene = self.scene()
+        theme = scene.theme if scene is not None else style.DARK
+        if self.isSelected() if selected is None else selected:
             return theme.accent
         if self.error:
             return theme.error
@@ -228,13 +229,14 @@ class WireItem(HoverTooltip, QGraphicsPathItem):
     def paint(self, painter, option, widget=None) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         painter.setRenderHint(painter.RenderHint.Antialiasing)
-        color = self.color()
-        width = 2.0 + (1.0 if (self._hover or self.isSelected()) else 0.0)
+        selected = self.isSelected()
+        color = self.color(selected)
+        width = 2.0 + (1.0 if (self._hover or selected) else 0.0)
         pen = QPen(color, width if lod >= style.LOD_SIMPLE else 1.5 / max(lod, 0.05))
         if not self.kind and not self.error:
-            pen.setStyle(Qt.DashLine)
+            pen.setStyle(style.DASH_LINE)
         painter.setPen(pen)
-        painter.setBrush(Qt.NoBrush)
+        painter.setBrush(style.NO_BRUSH)
         painter.drawPath(self._curve)
 
     def set_shown(self, shown: bool) -> None:
@@ -286,7 +288,7 @@ class PillItem(QGraphicsItem):
         painter.drawRoundedRect(self._rect, r, r)
         painter.setFont(style.Fonts.get("pill"))
         painter.setPen(theme.text)
-        painter.drawText(self._rect, Qt.AlignCenter, self.wire.label)
+        painter.drawText(self._rect, style.CENTER, self.wire.label)
 
 
 class WirePreview(QGraphicsItem):
@@ -297,7 +299,7 @@ class WirePreview(QGraphicsItem):
         self._path = QPainterPath()
         self.color = color
         self.setZValue(5)
-        self.setAcceptedMouseButtons(Qt.NoButton)
+        self.setAcceptedMouseButtons(style.NO_BUTTON)
 
     def set_ends(self, output_end: QPointF, input_end: QPointF) -> None:
         self.prepareGeometryChange()
