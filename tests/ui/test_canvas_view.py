@@ -179,3 +179,50 @@ def test_a_1000_node_graph_opens_fast_and_an_edit_repaints_only_what_changed(qtb
     assert set(changed) == {"n1", "n2", "n3"}
     assert scene.wires[Edge("n2", "n3")].label == "32"
     assert edit < 0.25
+
+
+def test_a_large_graph_opens_without_what_only_detail_or_the_mouse_needs(qtbot):
+    """Opening makes a card and its ports per node and a wire per edge, nothing more: pill items
+    come when a view shows them in detail, tooltips and port cursors when the mouse comes."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QGraphicsItem
+
+    from studio.ui.canvas.view import CanvasView
+    from studio.ui.canvas.wire_item import PillItem
+    from studio.ui.document import Document
+
+    doc = Document(Project(graph=big_graph()))
+    view = CanvasView(doc)
+    qtbot.addWidget(view)
+    view.resize(1400, 800)
+    view.show()
+    qtbot.waitExposed(view)
+    view.fit_all()
+    view.viewport().repaint()
+    scene = view.canvas_scene
+    assert not any(isinstance(i, PillItem) for i in scene.items())  # zoomed out: no pill is shown
+    assert all(item._texts is None for item in scene.nodes.values())  # nor any card's texts
+
+    view.reset_zoom()
+    view.center_on_node("n5")
+    view.viewport().update()
+    near, far = scene.wires[Edge("n4", "n5")], scene.wires[Edge("n995", "n996")]
+    qtbot.waitUntil(lambda: near._pill_item is not None)  # placed by the next paint
+    assert near._pill_item.scene() is scene
+    assert near.pill.boundingRect().contains(near.pill_rect()) and near.pill.isVisible()
+    assert far._pill_item is None  # off screen: still none
+    assert scene.nodes["n5"]._texts is not None
+
+    port = scene.nodes["n5"].outputs[0]
+    assert not port.hasCursor()
+    QTest.mouseMove(view.viewport(), view.mapFromScene(port.scenePos()))
+    assert port.hasCursor() and port.cursor().shape() == Qt.CrossCursor
+    assert QGraphicsItem.toolTip(port) == "out: [64]"  # built on hover (Qt reads it after that)
+    card = scene.nodes["n5"]
+    assert card._hover  # (the card under its port is hovered too)
+    doc.push(SetParam(doc.graph, "n5", "out_features", 0))  # an error, while the mouse is there
+    assert card.data.error and card.data.error in QGraphicsItem.toolTip(card)  # updated at once
+    other = scene.nodes["n7"]
+    assert QGraphicsItem.toolTip(other) == ""  # never hovered: no text built yet
+    assert other.toolTip().startswith("<b>n7</b> (Linear)")  # built when read
