@@ -143,13 +143,10 @@ def big_graph(n_rows: int = 20, per_row: int = 50) -> Graph:
     return g
 
 
-def test_a_1000_node_graph_opens_fast_and_an_edit_repaints_only_what_changed(qtbot, monkeypatch):
+def open_fitted(qtbot, doc):
+    """A 1400x800 view on `doc`, showing the whole graph, painted once."""
     from studio.ui.canvas.view import CanvasView
-    from studio.ui.document import Document
 
-    Document(Project(graph=big_graph(2, 5)))  # warm up imports
-    doc = Document(Project(graph=big_graph()))
-    t0 = time.perf_counter()
     view = CanvasView(doc)
     qtbot.addWidget(view)
     view.resize(1400, 800)
@@ -157,6 +154,16 @@ def test_a_1000_node_graph_opens_fast_and_an_edit_repaints_only_what_changed(qtb
     qtbot.waitExposed(view)
     view.fit_all()
     view.viewport().repaint()
+    return view
+
+
+def test_a_1000_node_graph_opens_fast_and_an_edit_repaints_only_what_changed(qtbot, monkeypatch):
+    from studio.ui.document import Document
+
+    Document(Project(graph=big_graph(2, 5)))  # warm up imports
+    doc = Document(Project(graph=big_graph()))
+    t0 = time.perf_counter()
+    view = open_fitted(qtbot, doc)
     opened = time.perf_counter() - t0
     print(f"\nopening a {len(doc.graph)}-node graph in the view: {opened * 1000:.0f} ms")
     assert len(view.canvas_scene.nodes) == 1001 and len(view.canvas_scene.wires) == 1000
@@ -188,18 +195,11 @@ def test_a_large_graph_opens_without_what_only_detail_or_the_mouse_needs(qtbot):
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QGraphicsItem
 
-    from studio.ui.canvas.view import CanvasView
     from studio.ui.canvas.wire_item import PillItem
     from studio.ui.document import Document
 
     doc = Document(Project(graph=big_graph()))
-    view = CanvasView(doc)
-    qtbot.addWidget(view)
-    view.resize(1400, 800)
-    view.show()
-    qtbot.waitExposed(view)
-    view.fit_all()
-    view.viewport().repaint()
+    view = open_fitted(qtbot, doc)
     scene = view.canvas_scene
     assert not any(isinstance(i, PillItem) for i in scene.items())  # zoomed out: no pill is shown
     assert all(item._texts is None for item in scene.nodes.values())  # nor any card's texts
