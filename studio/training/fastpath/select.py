@@ -91,6 +91,10 @@ class FastStep:
                 self.reasons[name] = f"could not be set up ({type(exc).__name__}: {exc})"
                 continue
             self._trial = [name, step, 0]
+            if name.startswith("compile"):
+                # the first call compiles for seconds and cannot be interrupted: say so before it starts
+                self.notify(f"fast path: trying {name}; compiling takes a few seconds (up to ~15) once, and "
+                            f"Pause or Stop act when it is done")
         name, step, done = self._trial
         if done == self.warm:
             self.sync()
