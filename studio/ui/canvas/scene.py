@@ -11,11 +11,11 @@ shapes build their new face on their next detailed paint (NodeItem.defer), and p
 changed are placed when a view is about to show them (`place_stale_pills`, from the view's paint).
 
 Opening a file (`rebuild`) makes every item at once: nothing per item that the first paint, at
-whatever zoom, does not need (no pill items, elided texts or tooltips yet; see the items), the
-scene rect set once from the graph, and no garbage collection in the middle."""
+whatever zoom, does not need (no pill items, elided texts or tooltips yet; see the items), and the
+scene rect set once from the graph. (Pausing the garbage collector while the items are made was
+tried: the full collection it saved from the open landed in the first edit instead.)"""
 from __future__ import annotations
 
-import gc
 from functools import partial
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -65,11 +65,6 @@ class CanvasScene(QGraphicsScene):
     # ---- building ---------------------------------------------------------------------------
     def rebuild(self) -> None:
         self._syncing = True
-        # what is made here lives as long as the scene: the garbage collections that so many new
-        # objects would set off (full ones, scanning the whole heap: 0.2-0.3 s each for 5,000
-        # cards) could free nothing
-        collecting = gc.isenabled()
-        gc.disable()
         try:
             for wire in self.wires.values():
                 wire.detach()
@@ -93,8 +88,6 @@ class CanvasScene(QGraphicsScene):
                 wire.route_later()
         finally:
             self._syncing = False
-            if collecting:
-                gc.enable()
         self._on_document_selection(self.document.selection)
 
     def _add_node(self, node, info=None, warning=None, grow_rect: bool = True) -> NodeItem:
