@@ -29,15 +29,13 @@ class HoverTooltip:
         else:
             self._tip_stale = True
 
-    def toolTip(self) -> str:  # noqa: N802 (Qt's name) - for Python readers; Qt itself reads it after a hover
+    def toolTip(self) -> str:
+        """The text, built first if stale (for Python readers: Qt reads it only after a hover)."""
         if self._tip_stale:
             self.refresh_tooltip()
         return super().toolTip()
 
-    def tooltip_text(self) -> str:
-        return self.toolTip()
-
-    def hoverEnterEvent(self, event) -> None:  # noqa: N802
+    def hoverEnterEvent(self, event) -> None:
         if self._tip_stale:
             self.refresh_tooltip()
         if self.hover_cursor is not None and not self.hasCursor():
@@ -45,6 +43,6 @@ class HoverTooltip:
         self._hover = True
         self.update()
 
-    def hoverLeaveEvent(self, event) -> None:  # noqa: N802
+    def hoverLeaveEvent(self, event) -> None:
         self._hover = False
         self.update()

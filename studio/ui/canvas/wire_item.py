@@ -256,7 +256,7 @@ class PillItem(QGraphicsItem):
     stack in the order they entered the scene)."""
 
     Z = -0.5
-    Z_STEP = 1e-9  # per wire: 400 million wires before pills could reach a card's z (1)
+    Z_STEP = 1e-9  # per wire: pills stay below z 0 (cards are at 1) for 500 million wires
 
     def __init__(self, wire: WireItem) -> None:
         super().__init__()
