@@ -197,6 +197,9 @@ def run(args) -> int:
     from studio.ui.theme import apply_theme
 
     app = QApplication.instance() or QApplication(["netstudio-bench"])
+    from studio.ui.gc_thread import collect_on_gui_thread
+
+    collect_on_gui_thread()  # as the app does
     apply_theme("dark")
     from studio.ui import stats_service
 

@@ -97,6 +97,7 @@ def measure(device: str = "cpu", epochs: int = 4, gil_probe: bool = True) -> dic
     from PySide6.QtWidgets import QApplication
 
     from studio.core.project import load_project
+    from studio.ui.gc_thread import collect_on_gui_thread
     from studio.ui import stats_service
     from studio.ui.document import Document
     from studio.ui.main_window import MainWindow
@@ -105,6 +106,7 @@ def measure(device: str = "cpu", epochs: int = 4, gil_probe: bool = True) -> dic
     from studio.ui.training import warmup
 
     app = QApplication.instance() or QApplication(["netstudio-bench"])
+    collect_on_gui_thread()  # as the app does
     apply_theme("dark")
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["NETSTUDIO_DATA_DIR"] = tmp

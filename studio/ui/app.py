@@ -48,6 +48,9 @@ def _application(argv0: str = "netstudio"):
         app.setApplicationName("NetStudio")
         app.setOrganizationName("NetStudio")
         app.setApplicationDisplayName("NetStudio")
+    from .gc_thread import collect_on_gui_thread
+
+    collect_on_gui_thread()
     return app
 
 

@@ -271,6 +271,10 @@ class MainWindow(QMainWindow):
             self.files.discard_autosave()
             self.files.timer.stop()
         self.save_settings()
+        if self.document is not None:
+            # free the commands now, while their Python side is whole: left to the garbage collector,
+            # QUndoStack::clear() could run in the middle of collecting the cycle that holds them
+            self.document.undo_stack.clear()
         event.accept()
 
     # ---- help ---------------------------------------------------------------------------------

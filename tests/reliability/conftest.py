@@ -9,4 +9,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))
 
-from window_helpers import dialog_log, isolated  # noqa: E402,F401  (fixtures)
+from window_helpers import dialog_log, gc_on_gui_thread, isolated  # noqa: E402,F401  (fixtures; the gc one autouse)

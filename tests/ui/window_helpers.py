@@ -98,3 +98,12 @@ def click_item(view, rect_center: QPoint, double: bool = False) -> None:
 
 def output_of(document, node_id: str) -> str:
     return str(document.analysis.nodes[node_id].output)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def gc_on_gui_thread(qapp):
+    """As the app does (studio.ui.gc_thread): a cycle holding Qt objects is never freed on a worker.
+    Autouse in the Qt suites through their conftest files."""
+    from studio.ui.gc_thread import collect_on_gui_thread
+
+    collect_on_gui_thread()
