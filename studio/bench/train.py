@@ -223,37 +223,33 @@ class Reference:
         else:
             opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True, capturable=kind == "cuda_graph")
 
-        def eager_step(xb, yb):
-            opt.zero_grad(set_to_none=True)
-            with autocast():
-                loss = loss_fn(model(xb), yb)
-            loss.backward()
-            opt.step()
-            return loss
-
-        if kind == "fused_adam":
-            self.step = eager_step
-        elif kind == "compile_model":
-            compiled = torch.compile(model, mode=mode, dynamic=False)
-
+        def train_step(forward):
             def step(xb, yb):
-                if cuda:
-                    torch.compiler.cudagraph_mark_step_begin()
                 opt.zero_grad(set_to_none=True)
                 with autocast():
-                    loss = loss_fn(compiled(xb), yb)
+                    loss = loss_fn(forward(xb), yb)
                 loss.backward()
                 opt.step()
                 return loss
-            self.step = step
-        elif kind == "compile_step":
-            compiled_step = torch.compile(eager_step, mode=mode, dynamic=False)
+            return step
 
-            def step(xb, yb):
-                if cuda:
-                    torch.compiler.cudagraph_mark_step_begin()
-                return compiled_step(xb, yb)
-            self.step = step
+        def marking_each_step(step):
+            """compile's reduce-overhead mode replays CUDA graphs: each step must say it starts anew."""
+            if not cuda:
+                return step
+
+            def marked(xb, yb):
+                torch.compiler.cudagraph_mark_step_begin()
+                return step(xb, yb)
+            return marked
+
+        eager_step = train_step(model)
+        if kind == "fused_adam":
+            self.step = eager_step
+        elif kind == "compile_model":
+            self.step = marking_each_step(train_step(torch.compile(model, mode=mode, dynamic=False)))
+        elif kind == "compile_step":
+            self.step = marking_each_step(torch.compile(eager_step, mode=mode, dynamic=False))
         elif kind == "cuda_graph":
             self.step = self._graph_step(eager_step, opt, loss_fn, autocast)
         else:

@@ -26,19 +26,20 @@ def _no_prompt(monkeypatch):
     monkeypatch.setattr(dialogs, "ask_save_changes", lambda *a: "discard")
 
 
-def _window(qtbot, document) -> MainWindow:
+def _open(qtbot, document) -> MainWindow:
+    """The main window on `document`, 1600x1000, shown."""
     window = MainWindow(use_settings=False)
     qtbot.addWidget(window)
+    window.resize(1600, 1000)
+    window.attach(document)
+    window.show()
+    qtbot.waitExposed(window)
     return window
 
 
 def test_an_edit_of_a_1000_node_graph_updates_every_view_quickly(qtbot):
     document = Document(Project("big", generate_graph(1000)))
-    window = _window(qtbot, document)
-    window.resize(1600, 1000)
-    window.attach(document)
-    window.show()
-    qtbot.waitExposed(window)
+    window = _open(qtbot, document)
     window.fit_to_graph()
     document.set_selection(["stem_conv"])
     scene = window.canvas.canvas_scene
@@ -66,11 +67,7 @@ def test_an_edit_of_a_1000_node_graph_updates_every_view_quickly(qtbot):
 def test_zoomed_in_an_edit_shows_the_new_shapes_on_screen(qtbot):
     """What the deferral must keep: the cards and pills in view show the new shapes at the next paint."""
     document = Document(Project("big", generate_graph(1000)))
-    window = _window(qtbot, document)
-    window.resize(1600, 1000)
-    window.attach(document)
-    window.show()
-    qtbot.waitExposed(window)
+    window = _open(qtbot, document)
     view = window.canvas
     QApplication.processEvents()  # the docks settle
     view.reset_zoom()
