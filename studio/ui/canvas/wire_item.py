@@ -239,7 +239,13 @@ class WireItem(HoverTooltip, QGraphicsPathItem):
         color = self.color(selected)
         width = 4.0 if self.splice_hint else 2.0 + (1.0 if (self._hover or selected) else 0.0)
         pen = QPen(color, width if lod >= style.LOD_SIMPLE else 1.5 / max(lod, 0.05))
-        if not self.kind and not self.error:
+        if self.splice_hint:  # a halo as wide as the grab outline (the item's bounds): it shows on a
+            # short wire and on one that is blue already
+            halo = QColor(color)
+            halo.setAlpha(90)
+            painter.setPen(QPen(halo, 10.0 if lod >= style.LOD_SIMPLE else 6.0 / max(lod, 0.05)))
+            painter.drawPath(self._curve)
+        elif not self.kind and not self.error:
             pen.setStyle(style.DASH_LINE)
         painter.setPen(pen)
         painter.setBrush(style.NO_BRUSH)
