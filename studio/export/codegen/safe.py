@@ -26,7 +26,9 @@ def ident(name, what: str) -> str:
 
 
 def docstring(text: str, indent: str = "") -> str:
-    """A docstring holding `text` exactly (quotes, backslashes, `\\N{`, lone surrogates and all), indented."""
+    """A docstring holding `text` (quotes, backslashes, `\\N{` and all), indented. Lone surrogates
+    are written as their escapes (\\ud800): a class cannot have them in its __doc__."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     text = re.sub(r"\n(?=.)", "\n" + indent, text) if indent else text  # blank lines stay empty
     source = ast.unparse(ast.Module([ast.Expr(ast.Constant(text))], []))
     if ast.literal_eval(source) != text:  # the literal must hold the text and nothing else

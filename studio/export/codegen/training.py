@@ -89,7 +89,8 @@ def _recorded_schedule(config, epochs: int, steps: int) -> dict:
     from .constructors import recording_constructors
 
     cfg = dataclasses.replace(config, epochs=epochs)
-    optimizer = build_optimizer([torch.zeros(1, requires_grad=True)], cfg.optimizer, torch.device("cpu"))
+    kind = dataclasses.replace(cfg.optimizer, kwargs={})  # its type and lr are what a schedule reads
+    optimizer = build_optimizer([torch.zeros(1, requires_grad=True)], kind, torch.device("cpu"))
     bases = (torch.optim.lr_scheduler.LRScheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
     with recording_constructors(bases) as calls:
         schedule = Schedule(optimizer, cfg.schedule, cfg, steps)
@@ -125,7 +126,11 @@ def schedule_code(config, notes: list) -> tuple[str, str]:
     if cls is None:
         return _unavailable(head, f"the project's schedule {cfg.type!r} is not in torch.optim.lr_scheduler; write "
                             "make_scheduler() yourself", notes), "none"
-    probes = [_recorded_schedule(config, e, s) for e, s in PROBE]
+    try:
+        probes = [_recorded_schedule(config, e, s) for e, s in PROBE]
+    except (TypeError, ValueError) as exc:  # options torch refuses (the export's validation stops them first)
+        return _unavailable(head, f"torch cannot build the project's {cfg.type} ({exc}); write make_scheduler() "
+                            "yourself", notes), "none"
     parts = []
     for key in probes[0]:
         values = [p.get(key) for p in probes]
