@@ -5,6 +5,7 @@ file is somebody else's until checked: the code exporter writes a script that tr
 `train` would refuse is refused here, one line per problem."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from .errors import ExportError
@@ -59,7 +60,13 @@ def _training_plan(project, graph, analysis) -> TrainingPlan:
     from studio.training.datasets.registry import dataset_options, load_dataset
     from studio.training.losses import check_fit
 
-    config = parse_config(project.training)
+    training = project.training
+    if isinstance(training, dict) and "dataset" not in training:
+        # no dataset picked yet: the model still exports (the script's load_data() says what to supply);
+        # every other field is checked as train checks it
+        config = parse_config({**training, "dataset": {"name": "(none)"}})
+        return TrainingPlan(dataclasses.replace(config, dataset=default_config().dataset))
+    config = parse_config(training)
     entry, options, _ = dataset_options(config.dataset)
     loss_plan = None
     if entry.group in QUICK_GROUPS and analysis.ok:

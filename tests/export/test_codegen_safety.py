@@ -240,3 +240,16 @@ def test_hand_built_graph_exports_a_script_that_trains(tmp_path):
     assert type(optimizer).__name__ == config.optimizer.type
     assert optimizer.param_groups[0]["lr"] == config.optimizer.lr
     assert (module.EPOCHS, module.BATCH_SIZE) == (config.epochs, config.batch_size)
+
+
+def test_a_project_with_no_dataset_picked_exports_and_its_other_fields_are_checked(tmp_path):
+    """A window where no dataset is picked yet still exports the model; the script says to supply data."""
+    record = json.loads(template("mlp_digits").read_text())
+    record["training"] = {"epochs": 3, "optimizer": {"type": "SGD", "lr": 0.5}}
+    report = export(loads_project(json.dumps(record)), "code", tmp_path / "net.py")
+    assert any("no dataset is set" in note for note in report.notes)
+    module = import_file(tmp_path / "net.py")
+    assert module.EPOCHS == 3 and module.make_optimizer(torch.nn.Linear(2, 2).parameters()).defaults["lr"] == 0.5
+    record["training"] = {"epochs": 0}
+    with pytest.raises(ExportError, match="training.epochs must be a positive whole number, got 0"):
+        export(loads_project(json.dumps(record)), "onnx", tmp_path / "m.onnx")
