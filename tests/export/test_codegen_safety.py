@@ -253,3 +253,19 @@ def test_a_project_with_no_dataset_picked_exports_and_its_other_fields_are_check
     record["training"] = {"epochs": 0}
     with pytest.raises(ExportError, match="training.epochs must be a positive whole number, got 0"):
         export(loads_project(json.dumps(record)), "onnx", tmp_path / "m.onnx")
+
+
+@pytest.mark.fault("export", "a node id with a trailing newline ('fc1\\n'; the id pattern's '$' let it through)",
+                   "refused when the file loads, naming the id; exit 2, no traceback")
+def test_a_node_id_with_a_trailing_newline_is_refused(tmp_path, capsys):
+    record = json.loads(template("mlp_digits").read_text())
+    record["nodes"][2]["id"] = "fc1\n"
+    for edge in record["edges"]:
+        for end in ("source", "target"):
+            if edge[end] == "fc1":
+                edge[end] = "fc1\n"
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(record))
+    assert main(["export", str(path), "--format", "code", "-o", str(tmp_path / "net.py")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "'fc1\\n'" in err and "Traceback" not in err, err
