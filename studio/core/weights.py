@@ -19,7 +19,7 @@ def read_state_dict(path: str | os.PathLike) -> dict:
     import torch
 
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise WeightsError(f"{path}: no such checkpoint file")
     try:  # a FIFO or a device would block torch.load or never end
         check_regular_file(path, memory_bytes(), "weights file")

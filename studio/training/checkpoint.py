@@ -47,7 +47,7 @@ def load_checkpoint(path: str | os.PathLike, model=None) -> dict:
     import torch
 
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise TrainingError(f"{path}: no such checkpoint file")
     try:  # a FIFO or a device would block torch.load or never end
         check_regular_file(path, memory_bytes(), "checkpoint file")

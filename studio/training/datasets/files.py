@@ -76,7 +76,8 @@ def _numbers(row: list[str], cols: list[int], header: list[str], path: Path, lin
     """One row's feature cells as float32 (numpy parses them in C); a bad cell named by line and column."""
     cells = [row[c] for c in cols]
     try:
-        values = np.array(cells).astype(np.float32) if cells else np.empty(0, np.float32)
+        with np.errstate(over="ignore"):  # 1e39 becomes inf, which the check below names
+            values = np.array(cells).astype(np.float32) if cells else np.empty(0, np.float32)
     except ValueError:
         values = None
     if values is None or not np.isfinite(values).all():
@@ -86,7 +87,9 @@ def _numbers(row: list[str], cols: list[int], header: list[str], path: Path, lin
             except ValueError:
                 raise TrainingError(f"{path.name} line {line}, column {header[c]!r}: {cell.strip()[:40]!r} is not a "
                                     "number (feature columns must be numeric)") from None
-            if not np.isfinite(np.float32(v)):
+            with np.errstate(over="ignore"):
+                finite = np.isfinite(np.float32(v))
+            if not finite:
                 raise TrainingError(f"{path.name} line {line}, column {header[c]!r}: {cell.strip()[:40]!r} is not a "
                                     "finite number (NaN, infinite, or too large for float32); fill in the value "
                                     "or drop the row")
@@ -141,7 +144,8 @@ def csv_file(options, ctx):
     y = np.empty((len(targets), 1), np.float32)
     for r, ((line, _), t) in enumerate(zip(rows[1:], targets)):
         try:
-            y[r, 0] = float(t)
+            with np.errstate(over="ignore"):
+                y[r, 0] = float(t)
         except ValueError:
             raise TrainingError(f"{path.name} line {line}, column {target!r}: {t[:40]!r} is not a number; the "
                                 "target column holds text, so use task \"classification\"") from None
