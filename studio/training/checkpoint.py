@@ -41,9 +41,10 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
     atomic_write_with(path, lambda tmp: torch.save(state, tmp))
 
 
-def load_checkpoint(path: str | os.PathLike, model=None) -> dict:
+def load_checkpoint(path: str | os.PathLike, model=None, config=None) -> dict:
     """Read a training checkpoint safely (weights_only) and check its fields (with `model`, the
-    optimizer state against its parameters); refuse anything else with a clear message."""
+    optimizer state against its parameters; with the run's TrainingConfig, the scheduler state);
+    refuse anything else with a clear message."""
     import torch
 
     path = Path(path)
@@ -71,5 +72,5 @@ def load_checkpoint(path: str | os.PathLike, model=None) -> dict:
     for key in ("model", "epoch", "history"):
         if key not in state:
             raise TrainingError(f"{path}: is incomplete (no {key!r}); resume from another checkpoint")
-    check_checkpoint(state, path, model)
+    check_checkpoint(state, path, model, config)
     return state

@@ -27,7 +27,7 @@ def _count(value: Any, field: str, low: int = 0, high: int = MAX_INDEX) -> int:
     return value
 
 
-def check_checkpoint(state: dict, path, model=None) -> None:
+def check_checkpoint(state: dict, path, model=None, config=None) -> None:
     """Refuse a checkpoint whose fields cannot be what NetStudio wrote, naming the field. With a
     model, its weights are checked first (a checkpoint of another graph is named as such)."""
     from ..core.weights import WeightsError, check_state_dict
@@ -39,6 +39,7 @@ def check_checkpoint(state: dict, path, model=None) -> None:
             raise TrainingError(f"cannot resume from {path}: {exc}") from None
     try:
         _check_fields(state, model)
+        _check_scheduler(state.get("scheduler"), state.get("scheduler_type"), config)
     except _Bad as bad:
         raise TrainingError(f"{path}: refused: its {bad.field!r} {bad.why}; the file was changed or "
                             "damaged, so resume from another checkpoint") from None
@@ -172,6 +173,50 @@ def _check_optimizer(opt: Any, model) -> None:
             if tuple(value.shape) != want:
                 raise _Bad(f"optimizer.state[{index}].{key}", f"has shape {list(value.shape)}, but parameter "
                            f"{index} of the model has {list(want)}; it is the optimizer of another model")
+
+
+def _check_scheduler(saved: Any, saved_type: Any, config) -> None:
+    """A scheduler's state has the layout of the state a fresh scheduler of this run's type saves
+    (torch's load_state_dict copies every key onto the scheduler, so a string last_epoch or a key of
+    its own would break the next step)."""
+    if saved is None or config is None or config.schedule is None or saved_type != config.schedule.type:
+        return  # the trainer starts the schedule afresh then, and says so
+    import torch
+
+    from .optim import Schedule
+
+    probe = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=config.optimizer.lr)
+    _like(Schedule(probe, config.schedule, config, 1).state_dict(), saved, "scheduler")
+
+
+def _like(fresh: Any, saved: Any, field: str) -> None:
+    """`saved` has the keys and kinds of value `fresh` has (lists may differ in length)."""
+    if fresh is None:
+        return
+    if isinstance(fresh, dict):
+        if not isinstance(saved, dict):
+            raise _Bad(field, f"must be a mapping, got {type(saved).__name__}")
+        for key, value in saved.items():
+            if key not in fresh:
+                raise _Bad(f"{field}.{key}", "is not part of the state this kind of scheduler saves")
+            _like(fresh[key], value, f"{field}.{key}")
+    elif isinstance(fresh, (list, tuple)):
+        if not isinstance(saved, (list, tuple)):
+            raise _Bad(field, f"must be a list, got {type(saved).__name__}")
+        if fresh:
+            for i, item in enumerate(saved):
+                _like(fresh[0], item, f"{field}[{i}]")
+    elif isinstance(fresh, bool) or isinstance(fresh, str):
+        if type(saved) is not type(fresh):
+            raise _Bad(field, f"must be {type(fresh).__name__}, got {repr(saved)[:60]}")
+    elif isinstance(fresh, (int, float)):
+        import torch
+
+        if isinstance(saved, torch.Tensor) and saved.numel() == 1 and isinstance(fresh, float):
+            return  # a fast path keeps learning rates as tensors on the device
+        if isinstance(saved, bool) or not isinstance(saved, (int, float)) or (
+                isinstance(fresh, int) and not isinstance(saved, int)):
+            raise _Bad(field, f"must be a {'whole ' if isinstance(fresh, int) else ''}number, got {repr(saved)[:60]}")
 
 
 def _span(indices: list) -> str:

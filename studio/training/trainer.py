@@ -253,7 +253,7 @@ class Trainer(EpochLoop):
         another graph is refused naming the layers), the rest is applied when training starts."""
         from ..core.weights import WeightsError, check_state_dict
 
-        state = ckpt.load_checkpoint(path, self.model)
+        state = ckpt.load_checkpoint(path, self.model, self.config)
         try:
             check_state_dict(self.model, state["model"])
         except WeightsError as exc:

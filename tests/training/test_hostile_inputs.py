@@ -50,7 +50,7 @@ def run(args, capsys, deadline_s: float = 120) -> tuple[int, str]:
 def trained(tmp_path_factory):
     """A project trained for 2 epochs by the CLI, and its checkpoint."""
     folder = tmp_path_factory.mktemp("trained")
-    path = write_project(folder, mlp_project(training={"epochs": 2}))
+    path = write_project(folder, mlp_project(training={"epochs": 2, "schedule": {"type": "StepLR", "step_size": 1}}))
     assert main(["train", str(path), "--out", str(folder / "RUN"), "--quiet"]) == 0
     return path, folder / "RUN" / "checkpoint.pt"
 
@@ -74,6 +74,10 @@ def _tamper(state: dict, case: str) -> None:
         state["optimizer"]["param_groups"][0]["params"] = [0, 1]
     elif case == "best value as text":
         state["best"]["value"] = "good"
+    elif case == "scheduler step as text":
+        state["scheduler"]["last_epoch"] = "2"
+    elif case == "scheduler key of its own":
+        state["scheduler"]["step"] = 0
 
 
 CHECKPOINT_CASES = {
@@ -86,12 +90,14 @@ CHECKPOINT_CASES = {
     "optimizer moments of another shape": "'optimizer.state[0].exp_avg' has shape [7, 7]",
     "optimizer of fewer parameters": "'optimizer.param_groups' index 2 parameters",
     "best value as text": "'best.value' must be a number",
+    "scheduler step as text": "'scheduler.last_epoch' must be a whole number, got '2'",
+    "scheduler key of its own": "'scheduler.step' is not part of the state this kind of scheduler saves",
 }
 
 
 @pytest.mark.fault("checkpoint", "resume from a checkpoint weights_only accepts but whose fields are wrong: a string "
                    "or negative epoch, an epoch behind its history, RNG states of the wrong dtype/size, optimizer "
-                   "state of another model, a best value as text",
+                   "state of another model, a best value as text, a scheduler state with a string step or a key of its own",
                    "train --resume exits 2 naming the field; nothing trained, the run folder not created")
 @pytest.mark.parametrize("case", list(CHECKPOINT_CASES))
 def test_a_tampered_checkpoint_is_refused_naming_the_field(trained, tmp_path, capsys, case):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ...core.limits import fmt_bytes, memory_bytes
+from ...core.limits import fmt_bytes, fmt_int, is_finite_number, memory_bytes
 from ..errors import TrainingError
 
 MODULES = ("tabular", "synthetic", "vision", "files")
@@ -136,9 +136,10 @@ def samples_option(options: dict, elements_per_sample: int, low: int = 4) -> int
 
 def float_option(options: dict, key: str, low: float = 0.0, high: float | None = None) -> float:
     v = options[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v < low or (high is not None and v > high):
+    if not is_finite_number(v) or v < low or (high is not None and v > high):
         bound = f" and <= {high}" if high is not None else ""
-        raise TrainingError(f"training.dataset.{key} must be a number >= {low}{bound}, got {v!r}")
+        shown = fmt_int(v) if isinstance(v, int) and not isinstance(v, bool) else repr(v)[:60]
+        raise TrainingError(f"training.dataset.{key} must be a finite number >= {low}{bound}, got {shown}")
     return float(v)
 
 
