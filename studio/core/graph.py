@@ -31,24 +31,24 @@ def derive_reserved() -> set[str]:
 
 
 def reserved_ids() -> frozenset[str]:
-    """The stored derivation (loading a project imports no torch), joined by the live one once torch
-    is imported (another torch version may add attributes)."""
-    from .reserved_names import MODULE_ATTRIBUTES
+    """The stored derivation (loading a project imports no torch) and Python's keywords, joined by
+    the live derivation once torch is imported (another torch version may add attributes)."""
+    global _RESERVED, _LIVE
+    if _RESERVED is None:
+        from .reserved_names import MODULE_ATTRIBUTES
 
-    if "torch.fx" not in sys.modules:
-        return MODULE_ATTRIBUTES
-    global _LIVE
-    if _LIVE is None:
-        _LIVE = MODULE_ATTRIBUTES | frozenset(derive_reserved())
-    return _LIVE
+        _RESERVED = MODULE_ATTRIBUTES | frozenset(keyword.kwlist)
+    if _LIVE is None and "torch.fx" in sys.modules:
+        _LIVE = _RESERVED | frozenset(derive_reserved())
+    return _LIVE or _RESERVED
 
 
+_RESERVED: frozenset[str] | None = None
 _LIVE: frozenset[str] | None = None
 
 
 def is_reserved(node_id: str) -> bool:
-    return (keyword.iskeyword(node_id) or (node_id.startswith("__") and node_id.endswith("__"))
-            or node_id in reserved_ids())
+    return node_id in (_LIVE or reserved_ids()) or (node_id[:2] == "__" and node_id[-2:] == "__")
 
 
 def suggest_id(node_id: str, taken=()) -> str:

@@ -50,6 +50,11 @@ def fmt_int(v: int) -> str:
     return text if len(text) <= 24 else f"{text[:6]}... (a {len(text)}-digit number)"
 
 
+def fmt_value(v) -> str:
+    """Any value a file gave, short enough for a one-line message."""
+    return fmt_int(v) if isinstance(v, int) and not isinstance(v, bool) else repr(v)[:60]
+
+
 def is_finite_number(v) -> bool:
     """A JSON number that fits a float and is finite (math.isfinite raises on ints past 1e308)."""
     if isinstance(v, bool) or not isinstance(v, (int, float)):

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from typing import Any, Iterator
 
 from .limits import MAX_INDEX, fmt_int
 
-Path = tuple  # keys and list indices from the record's root
+JsonPath = tuple  # keys and list indices from the record's root
 
 
 class Duplicates:
@@ -22,16 +23,25 @@ class Duplicates:
         self._keep: list = []  # the objects themselves, so their ids stay theirs
 
     def __call__(self, pairs: list) -> dict:
-        out: dict = {}
-        for key, value in pairs:
-            if key in out and id(out) not in self.found:
-                self.found[id(out)] = (key, out[key], value)
-                self._keep.append(out)
-            out[key] = value
+        out = dict(pairs)  # in C; the slow search below runs only for an object with a duplicate
+        if len(out) != len(pairs) and id(out) not in self.found:
+            seen: dict = {}
+            for key, value in pairs:
+                if key in seen:
+                    self.found[id(out)] = (key, seen[key], value)
+                    self._keep.append(out)
+                    break
+                seen[key] = value
         return out
 
 
-def walk(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+# A whole number past int64 has at least 19 digits, and a float past the float range at least 309
+# digits or a 3-digit exponent: a C-speed scan of the text finds every candidate (and a few digit
+# runs inside strings), and only then is the record searched for where
+MAYBE_OUT_OF_BOUNDS = re.compile(r"\d{19,}|[eE][+-]?\d{3,}")
+
+
+def walk(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
     """Every value in a JSON record with its path, parents before children (iterative: depth is
     bounded by the parser, not by Python's recursion limit)."""
     stack = [(path, value)]
@@ -44,7 +54,7 @@ def walk(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
             stack.extend((path + (i,), v) for i, v in reversed(list(enumerate(value))))
 
 
-def where(record: dict, path: Path) -> str:
+def where(record: dict, path: JsonPath) -> str:
     """A path as a person reads it: `node 'fc1': params.shape[0]`, `training.epochs`."""
     prefix, rest = "", list(path)
     nodes = record.get("nodes")

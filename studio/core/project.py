@@ -17,7 +17,7 @@ from typing import Any
 from .atomic import atomic_write_text
 from .graph import Graph, GraphError, check_node_id, edge_to_json
 from .limits import FileRefused, read_regular_file
-from .plain import Duplicates, check_duplicates, check_numbers
+from .plain import MAYBE_OUT_OF_BOUNDS, Duplicates, check_duplicates, check_numbers
 
 FORMAT = "netstudio"
 VERSION = 1
@@ -112,7 +112,8 @@ def _parse(text: str, source: str) -> dict:
     if record.get("format") != FORMAT:
         raise ProjectError(f"{source}: is not a NetStudio project (\"format\" should be \"{FORMAT}\", "
                            f"got {_short(record.get('format'))})")
-    problem = check_duplicates(record, dups) or check_numbers(record)
+    problem = check_duplicates(record, dups) or (check_numbers(record) if MAYBE_OUT_OF_BOUNDS.search(text)
+                                                  else None)
     if problem:
         raise ProjectError(f"{source}: {problem}")
     return record

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from .limits import MAX_INDEX, fmt_int, is_finite_number
+from .limits import MAX_INDEX, fmt_int, fmt_value, is_finite_number
 from .types import ShapeError, TensorType
 
 PARAM_KINDS = ("int", "float", "bool", "choice", "str", "size", "shape", "dims")
@@ -68,7 +68,7 @@ class Param:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ParamError(f"'{self.name}' must be a number, got {value!r}")
             if not is_finite_number(value):  # math.isfinite raises on an int past the float range
-                raise ParamError(f"'{self.name}' must be a finite number, got {_short_num(value)}")
+                raise ParamError(f"'{self.name}' must be a finite number, got {fmt_value(value)}")
             return self._ranged(float(value))
         if k == "choice":
             if value in self.choices:
@@ -109,7 +109,7 @@ class Param:
         if isinstance(value, float) and value.is_integer():
             return int(value)
         if not isinstance(value, int):
-            raise ParamError(f"'{self.name}' must be a whole number, got {_short_num(value)}")
+            raise ParamError(f"'{self.name}' must be a whole number, got {fmt_value(value)}")
         if not -MAX_INDEX - 1 <= value <= MAX_INDEX:  # no size or index PyTorch builds is larger
             raise ParamError(f"'{self.name}' is {fmt_int(value)}, beyond the largest whole number PyTorch "
                              f"can index ({MAX_INDEX:,}); use a smaller number")
@@ -126,9 +126,6 @@ def _num(x) -> str:
         return fmt_int(x)
     return str(int(x)) if float(x).is_integer() else repr(float(x))
 
-
-def _short_num(value) -> str:
-    return fmt_int(value) if isinstance(value, int) and not isinstance(value, bool) else repr(value)[:60]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.limits import MAX_EXACT_COUNT, MAX_INDEX, fmt_int, is_finite_number
+from ..core.limits import MAX_EXACT_COUNT, MAX_INDEX, fmt_value, is_finite_number
 from .errors import TrainingError
 
 LOSSES = {
@@ -142,8 +142,7 @@ def _check(kind, value, name):
         low, high = (0 if kind == "count0" else 1), COUNT_MAX[kind]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             what = "a positive whole number" if low else "a whole number >= 0"
-            shown = fmt_int(value) if isinstance(value, int) and not isinstance(value, bool) else repr(value)[:60]
-            raise TrainingError(f"{name} must be {what} of at most {high:,}, got {shown}")
+            raise TrainingError(f"{name} must be {what} of at most {high:,}, got {fmt_value(value)}")
         return value
     if kind == "betas":
         if (not isinstance(value, (list, tuple)) or len(value) != 2
@@ -151,9 +150,8 @@ def _check(kind, value, name):
             raise TrainingError(f"{name} must be two numbers in [0, 1), like [0.9, 0.999], got {value!r}")
         return (float(value[0]), float(value[1]))
     if not _is_number(value):
-        shown = fmt_int(value) if isinstance(value, int) and not isinstance(value, bool) else repr(value)[:60]
         what = "a finite number" if isinstance(value, (int, float)) and not isinstance(value, bool) else "a number"
-        raise TrainingError(f"{name} must be {what}, got {shown}")
+        raise TrainingError(f"{name} must be {what}, got {fmt_value(value)}")
     if kind == "positive" and value <= 0:
         raise TrainingError(f"{name} must be a positive number, got {value!r}")
     if kind == "nonneg" and value < 0:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ...core.limits import fmt_bytes, fmt_int, is_finite_number, memory_bytes
+from ...core.limits import fmt_bytes, fmt_value, is_finite_number, memory_bytes
 from ..errors import TrainingError
 
 MODULES = ("tabular", "synthetic", "vision", "files")
@@ -138,8 +138,7 @@ def float_option(options: dict, key: str, low: float = 0.0, high: float | None =
     v = options[key]
     if not is_finite_number(v) or v < low or (high is not None and v > high):
         bound = f" and <= {high}" if high is not None else ""
-        shown = fmt_int(v) if isinstance(v, int) and not isinstance(v, bool) else repr(v)[:60]
-        raise TrainingError(f"training.dataset.{key} must be a finite number >= {low}{bound}, got {shown}")
+        raise TrainingError(f"training.dataset.{key} must be a finite number >= {low}{bound}, got {fmt_value(v)}")
     return float(v)
 
 
