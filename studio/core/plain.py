@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sys
 from typing import Any, Iterator
 
@@ -35,10 +34,24 @@ class Duplicates:
         return out
 
 
-# A whole number past int64 has at least 19 digits, and a float past the float range at least 309
-# digits or a 3-digit exponent: a C-speed scan of the text finds every candidate (and a few digit
-# runs inside strings), and only then is the record searched for where
-MAYBE_OUT_OF_BOUNDS = re.compile(r"\d{19,}|[eE][+-]?\d{3,}")
+class Numbers:
+    """`parse_int` / `parse_float` hooks that note whether any number is past the bounds (a JSON
+    1e400 parses as infinity), so the record is searched for where only when one is."""
+
+    def __init__(self) -> None:
+        self.bad = False
+
+    def int(self, text: str) -> int:
+        value = int(text)
+        if not -MAX_INDEX - 1 <= value <= MAX_INDEX:
+            self.bad = True
+        return value
+
+    def float(self, text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            self.bad = True
+        return value
 
 
 def walk(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:

@@ -17,7 +17,7 @@ from typing import Any
 from .atomic import atomic_write_text
 from .graph import Graph, GraphError, check_node_id, edge_to_json
 from .limits import FileRefused, read_regular_file
-from .plain import MAYBE_OUT_OF_BOUNDS, Duplicates, check_duplicates, check_numbers
+from .plain import Duplicates, Numbers, check_duplicates, check_numbers
 
 FORMAT = "netstudio"
 VERSION = 1
@@ -96,9 +96,10 @@ def loads_project(text: str, source: str = "project") -> Project:
 
 
 def _parse(text: str, source: str) -> dict:
-    dups = Duplicates()
+    dups, numbers = Duplicates(), Numbers()
     try:
-        record = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=dups)
+        record = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=dups,
+                            parse_int=numbers.int, parse_float=numbers.float)
     except json.JSONDecodeError as exc:
         raise ProjectError(f"{source}: is not valid JSON (line {exc.lineno}, column {exc.colno}: "
                            f"{exc.msg})") from None
@@ -112,8 +113,7 @@ def _parse(text: str, source: str) -> dict:
     if record.get("format") != FORMAT:
         raise ProjectError(f"{source}: is not a NetStudio project (\"format\" should be \"{FORMAT}\", "
                            f"got {_short(record.get('format'))})")
-    problem = check_duplicates(record, dups) or (check_numbers(record) if MAYBE_OUT_OF_BOUNDS.search(text)
-                                                  else None)
+    problem = check_duplicates(record, dups) or (check_numbers(record) if numbers.bad else None)
     if problem:
         raise ProjectError(f"{source}: {problem}")
     return record
