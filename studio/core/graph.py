@@ -23,11 +23,16 @@ class GraphError(ValueError):
 def derive_reserved() -> set[str]:
     """The names a node id may not take, from torch itself: every attribute of nn.Module and
     fx.GraphModule (their classes and fresh instances, whose __init__ adds _modules, graph, code,
-    ...). The compiled model holds each node as an attribute named by its id."""
+    ...), since the compiled model holds each node as an attribute named by its id; and the
+    arguments of the forward fx writes (`self`), which a node's value would shadow there."""
+    import ast
+
     from torch import fx, nn
 
     gm = fx.GraphModule(nn.Module(), fx.Graph())
-    return set(dir(nn.Module)) | set(dir(nn.Module())) | set(dir(fx.GraphModule)) | set(dir(gm))
+    forward = next(n for n in ast.walk(ast.parse(gm.code.strip())) if isinstance(n, ast.FunctionDef))
+    return (set(dir(nn.Module)) | set(dir(nn.Module())) | set(dir(fx.GraphModule)) | set(dir(gm))
+            | {a.arg for a in forward.args.args})
 
 
 def reserved_ids() -> frozenset[str]:

@@ -47,11 +47,11 @@ def validate(path, capsys) -> tuple[int, str]:
 
 # ---- reserved node ids ---------------------------------------------------------------------------
 RESERVED = ["__class__", "_modules", "_parameters", "register_forward_hook", "print_readable", "xpu",
-            "graph", "code", "forward", "training"]
+            "graph", "code", "forward", "training", "self"]
 
 
 @pytest.mark.fault("project file", "a node id that is an attribute of nn.Module / fx.GraphModule (_modules, "
-                   "__class__, print_readable, xpu, ...)",
+                   "__class__, print_readable, xpu, ...) or the self of fx's forward",
                    "validate exits 2 naming the id and suggesting a free one, which builds")
 @pytest.mark.parametrize("node_id", RESERVED)
 def test_reserved_node_ids_are_refused_at_load_with_a_free_suggestion(tmp_path, capsys, node_id):
