@@ -51,7 +51,8 @@ def _read_csv(path: Path, delimiter: str) -> list[tuple[int, list[str]]]:
         check_regular_file(path, memory_bytes(), "CSV file")
     except FileRefused as exc:
         raise TrainingError(f"{path}: cannot be read as CSV ({exc.reason})") from None
-    csv.field_size_limit(MAX_INDEX)  # one long field is no reason to refuse; memory bounds the file
+    with contextlib.suppress(OverflowError):  # a C long may be 32 bits: the default limit stays then
+        csv.field_size_limit(MAX_INDEX)  # one long field is no reason to refuse; memory bounds the file
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(fh, delimiter=delimiter)
@@ -80,20 +81,22 @@ def _numbers(row: list[str], cols: list[int], header: list[str], path: Path, lin
             values = np.array(cells).astype(np.float32) if cells else np.empty(0, np.float32)
     except ValueError:
         values = None
-    if values is None or not np.isfinite(values).all():
-        for c, cell in zip(cols, cells):
-            try:
-                v = float(cell)
-            except ValueError:
-                raise TrainingError(f"{path.name} line {line}, column {header[c]!r}: {cell.strip()[:40]!r} is not a "
-                                    "number (feature columns must be numeric)") from None
-            with np.errstate(over="ignore"):
-                finite = np.isfinite(np.float32(v))
-            if not finite:
-                raise TrainingError(f"{path.name} line {line}, column {header[c]!r}: {cell.strip()[:40]!r} is not a "
-                                    "finite number (NaN, infinite, or too large for float32); fill in the value "
-                                    "or drop the row")
-    return values
+    if values is not None and np.isfinite(values).all():
+        return values
+    out = np.empty(len(cells), np.float32)  # the slow way, cell by cell, to name the first bad one
+    for j, (c, cell) in enumerate(zip(cols, cells)):
+        try:
+            v = float(cell)
+        except ValueError:
+            raise TrainingError(f"{path.name} line {line}, column {header[c]!r}: {cell.strip()[:40]!r} is not a "
+                                "number (feature columns must be numeric)") from None
+        with np.errstate(over="ignore"):
+            out[j] = v
+        if not np.isfinite(out[j]):
+            raise TrainingError(f"{path.name} line {line}, column {header[c]!r}: {cell.strip()[:40]!r} is not a "
+                                "finite number (NaN, infinite, or too large for float32); fill in the value "
+                                "or drop the row")
+    return out
 
 
 @register("csv", "Your CSV file: numeric feature columns and a target column.", "files", "auto",
