@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ._common import FLOAT, NodeSpec, Param, Port, ShapeError, TensorType, fmt_shape, need_float
+from ._common import FLOAT, NodeSpec, Param, ParamError, Port, ShapeError, TensorType, fmt_shape, need_float
 from .modules import PositionalEncoding, SequencePool
 
 _SEQ_FIX = "sequences are [time, features] per sample; use Reshape or Permute, or an Embedding for token ids"
@@ -23,15 +23,23 @@ def _embedding_infer(p, inputs):
     return [TensorType(t.shape + (p["embedding_dim"],), FLOAT)]
 
 
+def _embedding_validate(p):
+    n, pad = p["num_embeddings"], p["padding_idx"]
+    if pad is not None and not -n <= pad < n:  # nn.Embedding asserts this when it is built
+        raise ParamError(f"'padding_idx' {pad} is not a token id of the vocabulary of {n} (ids 0..{n - 1}, "
+                         f"or -{n}..-1 from the end); pick an id in that range or clear it")
+
+
 EMBEDDING = NodeSpec(
     type="Embedding", category="sequence", torch_name="torch.nn.Embedding",
     doc="Looks up a learned vector for each token id: [time] int64 -> [time, embedding_dim].",
     params=(Param("num_embeddings", "int", 1000, "Vocabulary size (ids run from 0 to this minus 1).",
                   min=1, max=10_000_000),
             Param("embedding_dim", "int", 64, "Size of each vector.", min=1, max=65536),
-            Param("padding_idx", "int", None, "An id whose vector stays zero (padding).", optional=True,
-                  min=0)),
+            Param("padding_idx", "int", None, "An id whose vector stays zero (padding); negative ids "
+                  "count from the end of the vocabulary, as in PyTorch.", optional=True)),
     infer=_embedding_infer,
+    validate=_embedding_validate,
     build=lambda p, i: nn.Embedding(p["num_embeddings"], p["embedding_dim"], padding_idx=p["padding_idx"]),
     key_params=("num_embeddings", "embedding_dim"),
 )

@@ -16,6 +16,8 @@ from typing import Any
 
 from .atomic import atomic_write_text
 from .graph import Graph, GraphError, check_node_id, edge_to_json
+from .limits import FileRefused, read_regular_file
+from .plain import Duplicates, Numbers, check_duplicates, check_numbers
 
 FORMAT = "netstudio"
 VERSION = 1
@@ -74,23 +76,14 @@ class Project:
 # ---- loading ------------------------------------------------------------------------------------
 def load_project(path: str | os.PathLike) -> Project:
     path = Path(path)
+    try:  # a FIFO, a device or a folder is refused at once, never read (it could block or never end)
+        data = read_regular_file(path, MAX_FILE_BYTES, "project file")
+    except FileRefused as exc:
+        raise ProjectError(str(exc)) from None
     try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise ProjectError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise ProjectError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if path.is_dir():
-        raise ProjectError(f"{path}: is a folder, not a project file")
-    if size > MAX_FILE_BYTES:
-        raise ProjectError(f"{path}: is {size / 2**20:.0f} MiB, too large for a project file "
-                           f"(the limit is {MAX_FILE_BYTES // 2**20} MiB)")
-    try:
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ProjectError(f"{path}: is not UTF-8 text (byte {exc.start}); is it a project file?") from None
-    except OSError as exc:
-        raise ProjectError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     project = loads_project(text, source=str(path))
     project.path = path
     return project
@@ -103,8 +96,10 @@ def loads_project(text: str, source: str = "project") -> Project:
 
 
 def _parse(text: str, source: str) -> dict:
+    dups, numbers = Duplicates(), Numbers()
     try:
-        record = json.loads(text, parse_constant=_refuse_constant)
+        record = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=dups,
+                            parse_int=numbers.int, parse_float=numbers.float)
     except json.JSONDecodeError as exc:
         raise ProjectError(f"{source}: is not valid JSON (line {exc.lineno}, column {exc.colno}: "
                            f"{exc.msg})") from None
@@ -118,6 +113,9 @@ def _parse(text: str, source: str) -> dict:
     if record.get("format") != FORMAT:
         raise ProjectError(f"{source}: is not a NetStudio project (\"format\" should be \"{FORMAT}\", "
                            f"got {_short(record.get('format'))})")
+    problem = check_duplicates(record, dups) or (check_numbers(record) if numbers.bad else None)
+    if problem:
+        raise ProjectError(f"{source}: {problem}")
     return record
 
 
@@ -165,6 +163,7 @@ def _check(record: dict, source: str) -> dict:
     if not isinstance(training, dict):
         raise ProjectError(f"{source}: \"training\" must be an object, got {type(training).__name__}")
     seen: set[str] = set()
+    all_ids = {n.get("id") for n in nodes if isinstance(n, dict) and isinstance(n.get("id"), str)}
     out_nodes = []
     for i, n in enumerate(nodes):
         where = f"{source}: node {i + 1}"
@@ -175,7 +174,7 @@ def _check(record: dict, source: str) -> dict:
             raise ProjectError(f"{where} needs an \"id\" (text), got {_short(node_id)}")
         where = f"{source}: node '{node_id:.60}'"
         try:
-            check_node_id(node_id)
+            check_node_id(node_id, all_ids)
         except GraphError as exc:
             raise ProjectError(f"{source}: {exc}") from None
         if node_id in seen:

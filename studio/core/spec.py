@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
+from .limits import MAX_INDEX, fmt_int, fmt_value, is_finite_number
 from .types import ShapeError, TensorType
 
 PARAM_KINDS = ("int", "float", "bool", "choice", "str", "size", "shape", "dims")
@@ -66,8 +67,8 @@ class Param:
         if k == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ParamError(f"'{self.name}' must be a number, got {value!r}")
-            if not math.isfinite(value):
-                raise ParamError(f"'{self.name}' must be a finite number, got {value!r}")
+            if not is_finite_number(value):  # math.isfinite raises on an int past the float range
+                raise ParamError(f"'{self.name}' must be a finite number, got {fmt_value(value)}")
             return self._ranged(float(value))
         if k == "choice":
             if value in self.choices:
@@ -94,6 +95,10 @@ class Param:
             if not items or any(v < 1 for v in items):
                 raise ParamError(f"'{self.name}' must be a non-empty list of sizes of at least 1, "
                                  f"got {items!r}")
+            if math.prod(items) > MAX_INDEX:
+                raise ParamError(f"'{self.name}' {[fmt_int(v) for v in items]} holds {fmt_int(math.prod(items))} "
+                                 f"elements per sample, more than PyTorch can index ({MAX_INDEX:,}); "
+                                 "use smaller sizes")
         if k == "dims" and self.min is not None and len(items) < self.min:
             raise ParamError(f"'{self.name}' needs at least {int(self.min)} entries, got {items!r}")
         return items
@@ -104,7 +109,10 @@ class Param:
         if isinstance(value, float) and value.is_integer():
             return int(value)
         if not isinstance(value, int):
-            raise ParamError(f"'{self.name}' must be a whole number, got {value!r}")
+            raise ParamError(f"'{self.name}' must be a whole number, got {fmt_value(value)}")
+        if not -MAX_INDEX - 1 <= value <= MAX_INDEX:  # no size or index PyTorch builds is larger
+            raise ParamError(f"'{self.name}' is {fmt_int(value)}, beyond the largest whole number PyTorch "
+                             f"can index ({MAX_INDEX:,}); use a smaller number")
         return value
 
     def _ranged(self, v):
@@ -114,7 +122,10 @@ class Param:
 
 
 def _num(x) -> str:
+    if isinstance(x, int):
+        return fmt_int(x)
     return str(int(x)) if float(x).is_integer() else repr(float(x))
+
 
 
 @dataclass(frozen=True)

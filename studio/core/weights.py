@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .limits import FileRefused, check_regular_file, memory_bytes
+
 
 class WeightsError(ValueError):
     pass
@@ -17,8 +19,12 @@ def read_state_dict(path: str | os.PathLike) -> dict:
     import torch
 
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise WeightsError(f"{path}: no such checkpoint file")
+    try:  # a FIFO or a device would block torch.load or never end
+        check_regular_file(path, memory_bytes(), "weights file")
+    except FileRefused as exc:
+        raise WeightsError(str(exc)) from None
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -36,7 +42,22 @@ def read_state_dict(path: str | os.PathLike) -> dict:
 
 def check_state_dict(model, state: dict) -> None:
     """Refuse weights that do not fit the model, naming the layers that differ."""
+    import torch
+
     own = model.state_dict()
+    not_tensors = sorted(k for k in own if k in state and not isinstance(state[k], torch.Tensor))
+    if not_tensors:
+        k = not_tensors[0]
+        raise WeightsError(f"{k}: the file holds {type(state[k]).__name__} where the model has a tensor; "
+                           "these are not weights saved from a model")
+    # load_state_dict would cast silently: int64 weights (ids, counts, a file saved from integers)
+    # become floats that mean nothing; a float64 file for a float32 model is only rounded
+    kinds = sorted(k for k in own if k in state and _kind(state[k]) != _kind(own[k]))
+    if kinds:
+        detail = "; ".join(f"{k}: file {str(state[k].dtype).removeprefix('torch.')} vs model "
+                           f"{str(own[k].dtype).removeprefix('torch.')}" for k in kinds[:4])
+        raise WeightsError(f"refused: weights of another kind of number than the model's ({detail}); "
+                           "save the weights as floating-point tensors (tensor.float()) and load them again")
     missing = sorted(k for k in own if k not in state)
     unexpected = sorted(k for k in state if k not in own)
     wrong = sorted(k for k in own if k in state and hasattr(state[k], "shape")
@@ -56,6 +77,14 @@ def check_state_dict(model, state: dict) -> None:
     if unexpected:
         parts.append(f"layers the model does not have: {layers(unexpected)}")
     raise WeightsError("the checkpoint was saved from a different graph: " + "; ".join(parts))
+
+
+def _kind(t) -> str:
+    import torch
+
+    if t.dtype == torch.bool:
+        return "bool"
+    return "complex" if t.is_complex() else "float" if t.is_floating_point() else "int"
 
 
 def load_weights(model, source) -> None:

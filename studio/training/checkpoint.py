@@ -20,6 +20,8 @@ import pickle
 from pathlib import Path
 
 from ..core.atomic import atomic_write_with
+from ..core.limits import FileRefused, check_regular_file, memory_bytes
+from .checkpoint_checks import check_checkpoint
 from .errors import TrainingError
 
 FORMAT = "netstudio-checkpoint"
@@ -39,13 +41,19 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
     atomic_write_with(path, lambda tmp: torch.save(state, tmp))
 
 
-def load_checkpoint(path: str | os.PathLike) -> dict:
-    """Read a training checkpoint safely (weights_only); refuse anything else with a clear message."""
+def load_checkpoint(path: str | os.PathLike, model=None, config=None) -> dict:
+    """Read a training checkpoint safely (weights_only) and check its fields (with `model`, the
+    optimizer state against its parameters; with the run's TrainingConfig, the scheduler state);
+    refuse anything else with a clear message."""
     import torch
 
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise TrainingError(f"{path}: no such checkpoint file")
+    try:  # a FIFO or a device would block torch.load or never end
+        check_regular_file(path, memory_bytes(), "checkpoint file")
+    except FileRefused as exc:
+        raise TrainingError(str(exc)) from None
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -64,4 +72,5 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     for key in ("model", "epoch", "history"):
         if key not in state:
             raise TrainingError(f"{path}: is incomplete (no {key!r}); resume from another checkpoint")
+    check_checkpoint(state, path, model, config)
     return state

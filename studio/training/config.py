@@ -7,11 +7,11 @@ Unknown keys are refused with the accepted names, so a typo never silently does 
 from __future__ import annotations
 
 import copy
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.limits import MAX_EXACT_COUNT, MAX_INDEX, fmt_value, is_finite_number
 from .errors import TrainingError
 
 LOSSES = {
@@ -32,9 +32,9 @@ OPTIMIZERS = {
 }
 OPTIMIZER_COMMON = {"lr": "positive", "weight_decay": "nonneg", "l1": "nonneg"}
 SCHEDULES = {
-    "StepLR": {"step_size": "count", "gamma": "positive"},
+    "StepLR": {"step_size": "float_count", "gamma": "positive"},
     "ExponentialLR": {"gamma": "positive"},
-    "CosineAnnealingLR": {"T_max": "count", "eta_min": "nonneg"},
+    "CosineAnnealingLR": {"T_max": "float_count", "eta_min": "nonneg"},
     "OneCycleLR": {"max_lr": "positive", "pct_start": "fraction", "anneal_strategy": ("cos", "linear"),
                    "div_factor": "positive", "final_div_factor": "positive", "three_phase": "bool"},
     "ReduceLROnPlateau": {"factor": "fraction", "patience": "count0", "threshold": "nonneg",
@@ -120,7 +120,12 @@ class TrainingConfig:
 
 # ---- value checks --------------------------------------------------------------------------------
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return is_finite_number(v)  # math.isfinite raises on an int past the float range (10**400)
+
+
+# the largest value each kind of count may take: a count is an int64 for torch (epochs x steps, a
+# batch); a count a scheduler divides by (T_max, step_size) must also be exact as a float
+COUNT_MAX = {"count": MAX_INDEX, "count0": MAX_INDEX, "float_count": MAX_EXACT_COUNT}
 
 
 def _check(kind, value, name):
@@ -133,11 +138,11 @@ def _check(kind, value, name):
         if not isinstance(value, bool):
             raise TrainingError(f"{name} must be true or false, got {value!r}")
         return value
-    if kind in ("count", "count0"):
-        low = 1 if kind == "count" else 0
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+    if kind in COUNT_MAX:
+        low, high = (0 if kind == "count0" else 1), COUNT_MAX[kind]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             what = "a positive whole number" if low else "a whole number >= 0"
-            raise TrainingError(f"{name} must be {what}, got {value!r}")
+            raise TrainingError(f"{name} must be {what} of at most {high:,}, got {fmt_value(value)}")
         return value
     if kind == "betas":
         if (not isinstance(value, (list, tuple)) or len(value) != 2
@@ -145,7 +150,8 @@ def _check(kind, value, name):
             raise TrainingError(f"{name} must be two numbers in [0, 1), like [0.9, 0.999], got {value!r}")
         return (float(value[0]), float(value[1]))
     if not _is_number(value):
-        raise TrainingError(f"{name} must be a number, got {value!r}")
+        what = "a finite number" if isinstance(value, (int, float)) and not isinstance(value, bool) else "a number"
+        raise TrainingError(f"{name} must be {what}, got {fmt_value(value)}")
     if kind == "positive" and value <= 0:
         raise TrainingError(f"{name} must be a positive number, got {value!r}")
     if kind == "nonneg" and value < 0:

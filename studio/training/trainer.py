@@ -93,6 +93,7 @@ class Trainer(EpochLoop):
         from ..core.compiler import CompileError, compile_graph, signature
         from .datasets import load_dataset
         from .losses import check_fit
+        from .preflight import check_trainable
 
         if isinstance(project, (str, bytes)) or hasattr(project, "__fspath__"):
             from ..core.project import load_project
@@ -109,6 +110,7 @@ class Trainer(EpochLoop):
         plan = check_fit(sig, dataset.info, config.loss, project.graph)
         seed_everything(config.seed, config.deterministic)
         model = compile_graph(project.graph, analysis=analysis)
+        check_trainable(model, project.graph)
         return cls(model, dataset, config, plan=plan, input_names=[n for n, _ in sig.inputs],
                    fingerprint=ckpt.graph_fingerprint(project.graph), dist=dist)
 
@@ -251,7 +253,7 @@ class Trainer(EpochLoop):
         another graph is refused naming the layers), the rest is applied when training starts."""
         from ..core.weights import WeightsError, check_state_dict
 
-        state = ckpt.load_checkpoint(path)
+        state = ckpt.load_checkpoint(path, self.model, self.config)
         try:
             check_state_dict(self.model, state["model"])
         except WeightsError as exc:

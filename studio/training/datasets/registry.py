@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ...core.limits import fmt_bytes, fmt_value, is_finite_number, memory_bytes
 from ..errors import TrainingError
 
 MODULES = ("tabular", "synthetic", "vision", "files")
@@ -117,11 +118,34 @@ def int_option(options: dict, key: str, low: int = 1, high: int | None = None) -
     return v
 
 
+# numpy generates in float64 and the dataset keeps a float32 copy (with its targets): about this many
+# bytes per generated element while a generated dataset is made
+GENERATED_BYTES_PER_ELEMENT = 8 + 4 + 4
+
+
+def fits_in_memory(elements: int, what: str, fix: str) -> None:
+    """Refuse a generated or read dataset whose arrays cannot fit in this machine's memory, before
+    numpy tries (an unbounded `samples` otherwise ends in a MemoryError traceback, or the OOM killer)."""
+    need, have = elements * GENERATED_BYTES_PER_ELEMENT, memory_bytes()
+    if need > have:
+        raise TrainingError(f"{what} needs about {fmt_bytes(need)} of memory; this machine has "
+                            f"{fmt_bytes(have)}; {fix}")
+
+
+def samples_option(options: dict, elements_per_sample: int, low: int = 4) -> int:
+    """training.dataset.samples, bounded by what fits in memory."""
+    n = int_option(options, "samples", low)
+    most = max(low, memory_bytes() // (GENERATED_BYTES_PER_ELEMENT * max(1, elements_per_sample)))
+    fits_in_memory(n * elements_per_sample, f"training.dataset.samples {n:,}",
+                   f"ask for at most {most:,} samples")
+    return n
+
+
 def float_option(options: dict, key: str, low: float = 0.0, high: float | None = None) -> float:
     v = options[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v < low or (high is not None and v > high):
+    if not is_finite_number(v) or v < low or (high is not None and v > high):
         bound = f" and <= {high}" if high is not None else ""
-        raise TrainingError(f"training.dataset.{key} must be a number >= {low}{bound}, got {v!r}")
+        raise TrainingError(f"training.dataset.{key} must be a finite number >= {low}{bound}, got {fmt_value(v)}")
     return float(v)
 
 

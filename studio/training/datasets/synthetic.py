@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import TrainingError
 from .base import classification, regression
-from .registry import float_option, int_option, register
+from .registry import fits_in_memory, float_option, int_option, register, samples_option
 
 
 def _rng(options):
@@ -20,7 +20,7 @@ def _rng(options):
 def moons(options, ctx):
     from sklearn.datasets import make_moons
 
-    n, noise = int_option(options, "samples", 4), float_option(options, "noise")
+    n, noise = samples_option(options, 3), float_option(options, "noise")
     x, y = make_moons(n, noise=noise, random_state=int_option(options, "seed", 0))
     return classification("moons", f"Two interleaving half circles ({n} points, noise {noise:g}): "
                           "2 features, 2 classes.", x.astype(np.float32), y, ["upper", "lower"])
@@ -31,7 +31,7 @@ def moons(options, ctx):
 def circles(options, ctx):
     from sklearn.datasets import make_circles
 
-    n, noise = int_option(options, "samples", 4), float_option(options, "noise")
+    n, noise = samples_option(options, 3), float_option(options, "noise")
     factor = float_option(options, "factor", 0.01, 0.99)
     x, y = make_circles(n, noise=noise, factor=factor, random_state=int_option(options, "seed", 0))
     return classification("circles", f"A circle inside a circle ({n} points): 2 features, 2 classes.",
@@ -41,7 +41,7 @@ def circles(options, ctx):
 @register("spirals", "Interleaved spirals: 2 features, one class per arm.", "generated", "classification",
           samples=1000, noise=0.2, classes=2, seed=0)
 def spirals(options, ctx):
-    n, noise = int_option(options, "samples", 4), float_option(options, "noise")
+    n, noise = samples_option(options, 6), float_option(options, "noise")
     k = int_option(options, "classes", 2, 10)
     rng = _rng(options)
     y = np.arange(n) % k
@@ -56,8 +56,8 @@ def spirals(options, ctx):
 @register("linear", "Linear regression: y = w.x + b + noise.", "generated", "regression",
           samples=500, features=1, noise=0.1, seed=0)
 def linear(options, ctx):
-    n, f = int_option(options, "samples", 4), int_option(options, "features", 1)
-    noise = float_option(options, "noise")
+    f = int_option(options, "features", 1)
+    n, noise = samples_option(options, f + 2), float_option(options, "noise")
     rng = _rng(options)
     w = np.array([2.0]) if f == 1 else rng.normal(0, 1, f)
     x = rng.uniform(-1, 1, (n, f))
@@ -69,7 +69,7 @@ def linear(options, ctx):
 @register("sine", "Sine regression: y = sin(x) + noise, x in [-pi, pi].", "generated", "regression",
           samples=1000, noise=0.05, seed=0)
 def sine(options, ctx):
-    n, noise = int_option(options, "samples", 4), float_option(options, "noise")
+    n, noise = samples_option(options, 3), float_option(options, "noise")
     rng = _rng(options)
     x = rng.uniform(-math.pi, math.pi, (n, 1))
     y = np.sin(x) + rng.normal(0, noise, (n, 1))
@@ -79,7 +79,8 @@ def sine(options, ctx):
 @register("sequence_sum", "Sequences of numbers in [-1, 1], shape [seq_len, 1]; predict their sum.",
           "generated", "regression", samples=2000, seq_len=20, seed=0)
 def sequence_sum(options, ctx):
-    n, length = int_option(options, "samples", 4), int_option(options, "seq_len", 1, 10_000)
+    length = int_option(options, "seq_len", 1, 10_000)
+    n = samples_option(options, length + 1)
     x = _rng(options).uniform(-1, 1, (n, length, 1)).astype(np.float32)
     return regression("sequence_sum", f"Sequences of {length} numbers in [-1, 1] (shape [{length}, 1]); "
                       f"the target is their sum ({n} samples).", x, x.sum(1))
@@ -88,7 +89,8 @@ def sequence_sum(options, ctx):
 @register("parity", "Bit sequences [seq_len, 1]; class = odd or even number of ones.", "generated",
           "classification", samples=2000, seq_len=8, seed=0)
 def parity(options, ctx):
-    n, length = int_option(options, "samples", 4), int_option(options, "seq_len", 1, 10_000)
+    length = int_option(options, "seq_len", 1, 10_000)
+    n = samples_option(options, length + 1)
     x = _rng(options).integers(0, 2, (n, length, 1))
     return classification("parity", f"Sequences of {length} bits (shape [{length}, 1]); class: is the number "
                           f"of ones even or odd ({n} samples).", x.astype(np.float32), x.sum((1, 2)) % 2,
@@ -98,9 +100,10 @@ def parity(options, ctx):
 @register("tokens", "Token-id sequences; class = which marker token occurs most often.", "generated",
           "classification", samples=2000, vocab_size=20, seq_len=32, num_classes=4, seed=0)
 def tokens(options, ctx):
-    n = int_option(options, "samples", 4)
     vocab, length = int_option(options, "vocab_size", 2), int_option(options, "seq_len", 1)
     k = int_option(options, "num_classes", 2)
+    fits_in_memory(vocab, f"training.dataset.vocab_size {vocab:,}", "use a smaller vocabulary")
+    n = samples_option(options, length + 1)
     if vocab < k + 2:
         raise TrainingError(f"training.dataset.vocab_size ({vocab}) must be at least num_classes + 2 "
                             f"({k + 2}): token 0 is padding, 1..{k} are the markers, the rest filler")

@@ -292,7 +292,7 @@ class InspectorPanel(QWidget):
             self.id_error.hide()
             return
         try:
-            check_node_id(new)
+            check_node_id(new, self.document.graph)  # the suggested id is free in this graph
             if new in self.document.graph:
                 raise GraphError(f"a node with id '{new}' already exists; ids must be unique")
         except GraphError as exc:
