@@ -8,7 +8,8 @@ from .check import compare, require
 from .diagnose import find_culprit, first_line
 from .errors import ExportError
 from .quiet import quiet
-from .prepare import CHECK_BATCH, EXAMPLE_BATCH, Prepared, write_atomically
+from .output import buffer_of, put, write_checked
+from .prepare import CHECK_BATCH, EXAMPLE_BATCH, Prepared
 from .report import ExportReport
 
 
@@ -46,7 +47,7 @@ def export_torchscript(prep: Prepared, out) -> ExportReport:
     def write(tmp):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # "torch.jit is deprecated": the format is still asked for
-            torch.jit.save(module, str(tmp))
+            put(tmp, buffer_of(lambda buffer: torch.jit.save(module, buffer)))
             loaded = torch.jit.load(str(tmp), map_location="cpu")
         batch = prep.inputs(CHECK_BATCH, seed=2)
         with torch.no_grad():
@@ -55,7 +56,7 @@ def export_torchscript(prep: Prepared, out) -> ExportReport:
         report.check = compare(prep.reference(batch), got, "torch.jit.load", CHECK_BATCH)
         require(report.check, "TorchScript", report)
 
-    write_atomically(out, write)
+    write_checked(out, write)
     report.size_bytes = out.stat().st_size
     report.seconds = time.perf_counter() - t0
     return report

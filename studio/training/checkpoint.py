@@ -19,7 +19,7 @@ import os
 import pickle
 from pathlib import Path
 
-from ..core.atomic import atomic_write_with
+from ..core.atomic import atomic_write_bytes
 from .errors import TrainingError
 
 FORMAT = "netstudio-checkpoint"
@@ -34,9 +34,15 @@ def graph_fingerprint(graph) -> str:
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
+    """Serialise to memory, then write the bytes atomically: torch's own file writer reports a full
+    disk or a missing folder as a RuntimeError, which no OSError handler would catch."""
+    import io
+
     import torch
 
-    atomic_write_with(path, lambda tmp: torch.save(state, tmp))
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(path, buffer.getbuffer())
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:
