@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int)
     t.add_argument("--out", help="run folder for metrics.jsonl, checkpoint.pt and best.pt")
     t.add_argument("--resume", metavar="CKPT", help="continue from a training checkpoint")
+    t.add_argument("--overwrite", action="store_true",
+                   help="replace the earlier run in the --out folder (without it, such a folder is refused)")
     t.add_argument("--seed", type=int)
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
