@@ -75,9 +75,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     for a path that is not (or cannot become) a regular file."""
     target = check_target(path)
     folder = target.parent if str(target.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
+    created = make_folders(folder)
     mode = _mode_for(target)  # mkstemp makes the file 0600; the result keeps the old file's mode
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except BaseException:
+        remove_empty(created)
+        raise
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -94,7 +98,29 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
+        remove_empty(created)
         raise
+
+
+def make_folders(folder: Path) -> list[Path]:
+    """mkdir -p; returns the folders it created, deepest first (to undo a failed write)."""
+    missing = []
+    while not os.path.lexists(folder) and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for f in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another writer made it meanwhile
+            f.mkdir()
+    return missing
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove the folders a failed write created, deepest first, while they are empty."""
+    for f in folders:
+        try:
+            f.rmdir()
+        except OSError:
+            return
 
 
 def atomic_write_bytes(path: str | os.PathLike, data) -> None:

@@ -78,8 +78,10 @@ def _used_by(levels: int) -> int | None:
     ready, done = threading.Event(), threading.Event()
 
     def body():
-        fn(torch.zeros(1))
-        ready.set()
+        try:
+            fn(torch.zeros(1))
+        finally:
+            ready.set()
         done.wait(60)
 
     thread = run_thread(body, 64 << 20, start_only=True)
@@ -93,7 +95,10 @@ def _used_by(levels: int) -> int | None:
 @functools.lru_cache(maxsize=1)
 def bytes_per_level() -> int:
     """Measured stack bytes of one level of the interpreter's emit recursion."""
-    low, high = (_used_by(n) for n in PROBE_LEVELS)
+    try:
+        low, high = (_used_by(n) for n in PROBE_LEVELS)
+    except Exception:  # noqa: BLE001 - a torch without these internals: the conservative figure
+        return FALLBACK_BYTES_PER_LEVEL
     if low is None or high is None or high <= low:
         return FALLBACK_BYTES_PER_LEVEL
     return -(-(high - low) // (PROBE_LEVELS[1] - PROBE_LEVELS[0]))

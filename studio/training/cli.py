@@ -54,7 +54,7 @@ def run_train(args) -> int:
     from ..core.project import load_project
     from .distributed import init_from_env, shutdown, world_size_from_env
     from .progress import ProgressBar, fmt_metrics
-    from .rundir import RunWriter, claim_run_dir
+    from .rundir import RunWriter, claim_run_dir, release_run_dir
     from .trainer import Trainer
 
     project = load_project(args.file)
@@ -96,7 +96,7 @@ def run_train(args) -> int:
         if writer is not None:
             writer.close()
         elif lock is not None:
-            lock.release()
+            release_run_dir(lock)
         if dist is not None:
             shutdown()
 

@@ -14,7 +14,7 @@ import json
 import math
 from pathlib import Path
 
-from ..core.atomic import atomic_write_text, check_target, reason
+from ..core.atomic import atomic_write_text, check_target, make_folders, reason, remove_empty
 from .checkpoint import save_checkpoint
 from .errors import TrainingError
 from .events import TrainerListener
@@ -28,16 +28,23 @@ def run_files(folder: Path) -> list[str]:
     return [name for name in RUN_FILES if (Path(folder) / name).exists()]
 
 
-def make_run_dir(folder: Path) -> Path:
-    """Create the run folder (and missing folders above it, never through a file)."""
+def make_run_dir(folder: Path) -> list[Path]:
+    """Create the run folder (and missing folders above it, never through a file); returns the
+    folders it created."""
     folder = Path(folder)
     try:
         check_target(folder / "metrics.jsonl")  # a file on the way (or --out itself a file) is named
-        folder.mkdir(parents=True, exist_ok=True)
+        return make_folders(folder)
     except OSError as exc:
         raise TrainingError(f"{folder}: cannot use it as the run folder ({reason(exc)}); pick another --out "
                             "folder") from None
-    return folder
+
+
+def release_run_dir(lock: RunLock) -> None:
+    """Let the folder go; folders made for a run that wrote nothing are removed again."""
+    with contextlib.suppress(OSError):
+        lock.release()
+    remove_empty(lock.created)
 
 
 def claim_run_dir(folder, *, resume: bool = False, overwrite: bool = False) -> RunLock:
@@ -45,8 +52,9 @@ def claim_run_dir(folder, *, resume: bool = False, overwrite: bool = False) -> R
     the run continues it (resume: the files stay, the checkpoint may be one of them) or replaces
     it (overwrite: its run files are removed, once the lock is ours). Returns the held lock; the
     caller passes it to RunWriter."""
-    folder = make_run_dir(folder)
-    lock = lock_run_dir(folder)
+    folder = Path(folder)
+    created = make_run_dir(folder)
+    lock = lock_run_dir(folder, created)
     try:
         earlier = run_files(folder)
         if earlier and overwrite and not resume:
@@ -56,16 +64,22 @@ def claim_run_dir(folder, *, resume: bool = False, overwrite: bool = False) -> R
             raise TrainingError(f"{folder}: holds an earlier run ({', '.join(earlier)}); continue it with --resume "
                                 f"{folder / 'checkpoint.pt'}, replace it with --overwrite, or pick another --out folder")
     except BaseException:
-        lock.release()
+        release_run_dir(lock)
         raise
     return lock
 
 
-def lock_run_dir(folder: Path) -> RunLock:
+def lock_run_dir(folder: Path, created: list[Path] = ()) -> RunLock:
     try:
-        return RunLock(folder).acquire()
+        lock = RunLock(folder).acquire()
     except OSError as exc:
+        remove_empty(list(created))
         raise TrainingError(f"{folder}: cannot write the run folder ({reason(exc)}); pick another --out folder") from None
+    except TrainingError:
+        remove_empty(list(created))
+        raise
+    lock.created = list(created)
+    return lock
 
 
 def _clean(value):
@@ -88,8 +102,8 @@ class RunWriter(TrainerListener):
 
     def __init__(self, trainer, out_dir, lock: RunLock | None = None) -> None:
         self.trainer = trainer
-        self.out = make_run_dir(Path(out_dir))
-        self.lock = lock if lock is not None else lock_run_dir(self.out)
+        self.out = Path(out_dir)
+        self.lock = lock if lock is not None else lock_run_dir(self.out, make_run_dir(self.out))
         self.metrics_path = self.out / "metrics.jsonl"
         self.checkpoint_path = self.out / "checkpoint.pt"
         self.best_path = self.out / "best.pt"
@@ -114,8 +128,7 @@ class RunWriter(TrainerListener):
         atomic_write_text(self.metrics_path, metrics_lines(self.trainer.history))
 
     def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.lock.release()
+        release_run_dir(self.lock)
 
     def __enter__(self) -> "RunWriter":
         return self

@@ -91,6 +91,7 @@ class RunLock:
         self.path = self.folder / LOCK_NAME
         self.fd: int | None = None
         self.took_over: dict | None = None  # the stale holder's record, when one was taken over
+        self.created: list[Path] = []  # folders made for this run: removed again if it writes nothing
 
     def acquire(self) -> "RunLock":
         while True:
@@ -133,7 +134,8 @@ class RunLock:
         record = {"pid": os.getpid(), "host": socket.gethostname(), "boot": boot_id(), "started": time.time()}
         data = (json.dumps(record) + "\n").encode()
         os.ftruncate(fd, 0)
-        os.pwrite(fd, data, 0) if hasattr(os, "pwrite") else os.write(fd, data)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, data)
 
     def release(self) -> None:
         if self.fd is None:

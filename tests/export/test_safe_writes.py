@@ -17,7 +17,7 @@ from tests.disk_faults import (fill, is_kind, make_fifo, make_null_device, reado
 
 from .helpers import FORMATS, template
 
-BINARY = ("torchscript", "onnx", "pt2", "state_dict")
+IN_PROCESS = ("onnx", "pt2", "state_dict")  # TorchScript gets its own process below: before, it aborted the process
 
 
 @pytest.mark.fault('export', '-o names a FIFO (named pipe)',
@@ -67,8 +67,8 @@ def test_enospc_from_the_write_keeps_the_old_file(fmt, tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.out"]
 
 
-@pytest.mark.parametrize("fmt", BINARY)
-@pytest.mark.fault('export', 'a real full disk (a 64 KB tmpfs filled to the last byte), 4 binary formats',
+@pytest.mark.parametrize("fmt", IN_PROCESS)
+@pytest.mark.fault('export', 'a real full disk (a 64 KB tmpfs filled to the last byte): onnx, pt2, state_dict',
                    'error names the path and the cause; previous file byte-identical; no temp file')
 def test_a_real_full_disk(fmt, tmp_path):
     with small_tmpfs(tmp_path) as disk:
