@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-COMMANDS = {"validate", "summary", "train", "export", "bench"}
+from .cli import COMMANDS  # argparse, json and sys only: the GUI's start stays quick
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -12,6 +12,11 @@ def main(argv: list[str] | None = None) -> int:
         from .cli import main as cli_main
 
         return cli_main(argv)
+    if "-h" in argv or "--help" in argv:
+        from .cli import overview
+
+        print(overview())
+        return 0
     from .ui.app import main as gui_main
 
     return gui_main(argv)

@@ -18,41 +18,86 @@ class UserError(Exception):
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m studio", description="NetStudio command line")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    project = "the project file (*.json)"
 
-    v = sub.add_parser("validate", help="exit 0 if the graph compiles; else list each problem")
-    v.add_argument("file")
+    v = sub.add_parser("validate", help="exit 0 if the graph compiles; else list each problem (exit 2)",
+                       description="Check the graph: exit 0 if it compiles; else exit 2 and one line per "
+                                   "problem (node id, what is wrong, how to fix it).")
+    v.add_argument("file", metavar="FILE", help=project)
     v.add_argument("--json", action="store_true", help="print the problems as JSON")
 
-    s = sub.add_parser("summary", help="per node: output shape, parameters and FLOPs; totals")
-    s.add_argument("file")
-    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("summary", help="per node: output shape, parameters and FLOPs; totals",
+                       description="A table of every node: its type, output shape, parameters and FLOPs, "
+                                   "with the totals.")
+    s.add_argument("file", metavar="FILE", help=project)
+    s.add_argument("--json", action="store_true",
+                   help='print {"nodes": [...], "total_params": N, "flops": F} as JSON')
 
-    t = sub.add_parser("train", help="train the project's model (DDP under torchrun)")
-    t.add_argument("file")
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--device")
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--out", help="run folder for metrics.jsonl, checkpoint.pt and best.pt")
+    t = sub.add_parser("train", help="train the project's model (DistributedDataParallel under torchrun)",
+                       description="Train the project's model with its training settings; the flags "
+                                   "override them. Writes metrics.jsonl, checkpoint.pt and best.pt into "
+                                   "the run folder. Ctrl-C stops after the current step.")
+    t.add_argument("file", metavar="FILE", help=project)
+    t.add_argument("--epochs", type=int, metavar="N", help="how many epochs (default: the project's)")
+    t.add_argument("--device", metavar="D", help="auto, cpu, cuda, cuda:N or mps (default: the project's)")
+    t.add_argument("--batch-size", type=int, metavar="B", help="samples per step (default: the project's)")
+    t.add_argument("--out", metavar="RUNDIR", help="run folder for metrics.jsonl, checkpoint.pt and best.pt "
+                                                   "(default: runs/<name>-<time> beside the project)")
     t.add_argument("--resume", metavar="CKPT", help="continue from a training checkpoint")
     t.add_argument("--overwrite", action="store_true",
                    help="replace the earlier run in the --out folder (without it, such a folder is refused)")
-    t.add_argument("--seed", type=int)
-    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--seed", type=int, metavar="S", help="random seed (default: the project's)")
+    t.add_argument("--quiet", action="store_true", help="no progress on stderr, only the result")
+    t.add_argument("--verbose", action="store_true",
+                   help="also say which training step paths were timed or not used, and why")
 
-    e = sub.add_parser("export", help="export the model to a deployable format")
-    e.add_argument("file")
-    e.add_argument("--format", required=True, choices=["torchscript", "onnx", "pt2", "code", "state_dict"])
-    e.add_argument("-o", "--output", required=True)
-    e.add_argument("--checkpoint", help="a training checkpoint or a state dict")
-    e.add_argument("--opset", type=int, help="ONNX opset (default: the exporter's choice)")
+    e = sub.add_parser("export", help="export the model to TorchScript, ONNX, torch.export, code or a state dict",
+                       description="Export the project's model (with trained weights from --checkpoint) and "
+                                   "check that the exported file computes what the model does.")
+    e.add_argument("file", metavar="FILE", help=project)
+    e.add_argument("--format", required=True, choices=["torchscript", "onnx", "pt2", "code", "state_dict"],
+                   help="torchscript (.pt), onnx (.onnx), pt2 (torch.export), code (PyTorch source) "
+                        "or state_dict (weights)")
+    e.add_argument("-o", "--output", required=True, metavar="OUT", help="the file to write")
+    e.add_argument("--checkpoint", metavar="CKPT", help="a training checkpoint or a state dict to take the weights from")
+    e.add_argument("--opset", type=int, metavar="N", help="ONNX opset (default: the exporter's choice)")
 
-    b = sub.add_parser("bench", help="benchmarks that print ratios measured in one run")
-    b.add_argument("suite", choices=["train", "ui", "editor", "startup"])
-    b.add_argument("--device", default="cpu")
-    b.add_argument("--json", action="store_true")
-    b.add_argument("--quick", action="store_true", help="fewer repeats (for tests)")
+    b = sub.add_parser("bench", help="benchmarks that print ratios measured in one run",
+                       description="Benchmarks: train (trainer vs hand-written loops), ui (event-loop "
+                                   "stalls while training), editor (large graphs), startup (time to a "
+                                   "window). Progress goes to stderr; the figures to stdout.")
+    b.add_argument("suite", choices=["train", "ui", "editor", "startup"], help="which benchmark to run")
+    b.add_argument("--device", default="cpu", metavar="D", help="device to train on: cpu (default), cuda, cuda:N, mps")
+    b.add_argument("--json", action="store_true", help="print the figures as one JSON object on stdout")
+    b.add_argument("--quick", action="store_true", help="fewer cases and repeats (for tests)")
+    b.add_argument("--verbose", action="store_true", help="also print each variant's warm-up and notes")
     return p
+
+
+def overview() -> str:
+    """`python -m studio --help`: every command with its one line, then the GUI's options."""
+    import textwrap
+
+    from .ui.app import add_gui_arguments  # argparse only: no Qt is loaded for the help
+
+    commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    gui = argparse.ArgumentParser(prog="python -m studio", add_help=False)
+    add_gui_arguments(gui)
+    width = max(len(c.dest) for c in commands._choices_actions) + 4
+    lines = ["usage: python -m studio [FILE] [--screenshot OUT.png [--size WxH] [--train-steps N]]",
+             "       python -m studio COMMAND [options]   (python -m studio COMMAND --help for its options)",
+             "", "NetStudio: build, train and export PyTorch networks on a node canvas.", "", "commands:"]
+    for c in commands._choices_actions:
+        lines.append(f"  {c.dest:<{width}}{c.help}")
+    lines += ["", "without a command, it opens the GUI:"]
+    for action in gui._actions:
+        name = ", ".join(action.option_strings) or action.metavar
+        if action.option_strings and action.metavar:
+            name += f" {action.metavar}"
+        lines += textwrap.wrap(action.help, 100, initial_indent=f"  {name:<{width + 12}}",
+                               subsequent_indent=" " * (width + 14))
+    return "\n".join(lines)
 
 
 def _load(path: str):

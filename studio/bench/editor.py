@@ -94,7 +94,7 @@ def _write_project(graph, folder: Path, n: int) -> Path:
     return path
 
 
-def measure_size(n: int, folder: Path, opens: int, edits: int, app) -> dict:
+def measure_size(n: int, folder: Path, opens: int, edits: int, app, progress=None) -> dict:
     from studio.core.analysis import Analyzer
     from studio.core.project import load_project
 
@@ -102,11 +102,13 @@ def measure_size(n: int, folder: Path, opens: int, edits: int, app) -> dict:
     from studio.ui.document import Document
     from studio.ui.main_window import MainWindow
 
+    progress = progress or (lambda text: None)
     graph = generate_graph(n)
     path = _write_project(graph, folder, n)
     open_s, load_s, analyse_s = [], [], []
     window = None
-    for _ in range(opens):
+    for k in range(opens):
+        progress(f"{n} nodes: open {k + 1}/{opens}")
         if window is not None:
             window.close()
             window.deleteLater()
@@ -137,6 +139,7 @@ def measure_size(n: int, folder: Path, opens: int, edits: int, app) -> dict:
 
     edit_ms, stats_ms = [], []
     sizes = (40, 32)  # 32 -> 4x4 after the pools, 40 -> 5x5: every downstream shape changes
+    progress(f"{n} nodes: {edits} edits with every view, then without the canvas, then the core alone")
     for i in range(edits):
         value = [3, sizes[i % 2], sizes[i % 2]]
         t0 = time.perf_counter()
@@ -196,6 +199,10 @@ def run(args) -> int:
     from studio.ui.canvas_host import PlaceholderCanvas, create_canvas
     from studio.ui.theme import apply_theme
 
+    from .progress import Progress
+    from .qt import quiet_platform_warnings
+
+    quiet_platform_warnings()
     app = QApplication.instance() or QApplication(["netstudio-bench"])
     from studio.ui.gc_thread import collect_on_gui_thread
 
@@ -203,6 +210,8 @@ def run(args) -> int:
     apply_theme("dark")
     from studio.ui import stats_service
 
+    progress = Progress("editor")
+    progress("loading the layer library and warming up the FLOP counter")
     t = time.perf_counter()
     default_registry()
     registry_s = time.perf_counter() - t
@@ -218,8 +227,11 @@ def run(args) -> int:
         create_canvas(Document()), PlaceholderCanvas) else "CanvasView"
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for n in sizes:
-            results.append(measure_size(n, Path(tmp), opens if n < 5000 else max(2, opens // 2), edits, app))
+        for i, n in enumerate(sizes, 1):
+            results.append(measure_size(n, Path(tmp), opens if n < 5000 else max(2, opens // 2), edits, app,
+                                        lambda text: progress(f"size {i}/{len(sizes)}, {text}")))
+            r = results[-1]
+            progress.result(f"{n:>6} nodes: open {r['open_s']['median']:.3f} s, edit {r['edit_ms']['median']:.1f} ms")
     at_1000 = next((r for r in results if r["nodes"] == 1000), None)
     out = {"suite": "editor", "canvas": canvas_kind, "registry_load_s": registry_s, "stats_warmup_s": warmup_s, "sizes": results,
            "targets": {"edit_ms": EDIT_TARGET_MS, "open_s": OPEN_TARGET_S}}

@@ -30,7 +30,6 @@ import copy
 import gc
 import json
 import statistics
-import sys
 import time
 
 CASES = {
@@ -337,8 +336,9 @@ REFERENCES = ("fused_adam", "compile_model", "compile_step", "cuda_graph", "comp
 NEEDS_CUDA = ("cuda_graph", "compile_step_bf16", "cuda_graph_bf16", "fast_bf16")
 
 
-def _variants(name: str, model0, dataset, batch: int, device: str, quick: bool):
+def _variants(name: str, model0, dataset, batch: int, device: str, quick: bool, progress=None):
     """name -> runner(epochs) -> samples/s, and name -> note for the variants not run."""
+    progress = progress or (lambda text: None)
     cuda = device.startswith("cuda")
     runners = {"plain": lambda e: run_plain(model0, dataset, batch, e, device),
                "trainer": lambda e: run_trainer(model0, dataset, batch, e, device)}
@@ -353,6 +353,7 @@ def _variants(name: str, model0, dataset, batch: int, device: str, quick: bool):
         if v in NEEDS_CUDA and not cuda:
             notes[v] = "n/a (needs CUDA)"
             continue
+        progress(f"{name}: warming up {v} (compiling or capturing, untimed)")
         try:
             if v in ("fast", "fast_bf16"):
                 runner = FastRunner(model0, dataset, batch, device, "auto" if quick else "thorough",
@@ -370,15 +371,18 @@ def _variants(name: str, model0, dataset, batch: int, device: str, quick: bool):
     return runners, notes, extra
 
 
-def bench_case(name: str, device: str, quick: bool) -> dict:
+def bench_case(name: str, device: str, quick: bool, progress=None) -> dict:
+    """progress(text): where the case is (warm-ups, rounds), for the person waiting."""
     import torch
 
+    progress = progress or (lambda text: None)
     target_s = 0.15 if quick else 0.3  # seconds per timed plain run
     rounds = 8 if quick else 9
     samples = {"mlp": 4096, "lenet": 512, "transformer": 128}.get(name, 512) if quick else \
         {"transformer": 2048, "cnn_bn": 2048}.get(name, 4096)
     model0, dataset, batch = make_case(name, device, samples)
-    runners, notes, extra = _variants(name, model0, dataset, batch, device, quick)
+    runners, notes, extra = _variants(name, model0, dataset, batch, device, quick, progress)
+    progress(f"{name}: calibrating")
     # calibrate epochs so one plain run lasts about target_s (this also warms up both loops)
     rate = runners["plain"](1)
     runners["trainer"](1)
@@ -388,6 +392,7 @@ def bench_case(name: str, device: str, quick: bool) -> dict:
     ratios = {v: [] for v in names if v != "plain"}
     paths = []
     for r in range(rounds):  # the order rotates each round: drift and position effects cancel
+        progress(f"{name}: round {r + 1}/{rounds} ({len(names)} variants, {epochs} epochs each)")
         order = names[r % len(names):] + names[:r % len(names)]
         if r % 2:
             order.reverse()
@@ -478,13 +483,16 @@ def run(args) -> int:
     machine = {"device": device, "cpu": _cpu_name(), "nproc": os.cpu_count(), "threads": torch.get_num_threads(),
                "torch": torch.__version__, "malloc": malloc,
                "gpu": torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else None}
+    from .progress import Progress
+
+    progress = Progress("train")
     cases = []
-    for name in names:
-        case = bench_case(name, device, args.quick)
+    for i, name in enumerate(names, 1):
+        case = bench_case(name, device, args.quick, lambda text: progress(f"case {i}/{len(names)} {text}"))
         cases.append(case)
-        print(f"{name:12s} trainer x{case['ratio']:.3f} plain (IQR {case['ratio_iqr'][0]:.3f}-"
-              f"{case['ratio_iqr'][1]:.3f}); fast path {case['fast_path']} x{case['fast_ratio'] or 0:.3f}",
-              file=sys.stderr, flush=True)  # progress, also with --json (stdout stays one JSON object)
+        # progress, also with --json (stdout stays one JSON object)
+        progress.result(f"{name:12s} trainer x{case['ratio']:.3f} plain (IQR {case['ratio_iqr'][0]:.3f}-"
+                        f"{case['ratio_iqr'][1]:.3f}); fast path {case['fast_path']} x{case['fast_ratio'] or 0:.3f}")
     if args.json:
         print(json.dumps({**machine, "cases": cases}, indent=2))
         return 0
@@ -497,6 +505,11 @@ def run(args) -> int:
               f"{c['rounds']} rounds; trainer default path: {c['trainer_path']})")
         for v, entry in c["variants"].items():
             print(f"  {v:18s} {_fmt(entry)}")
+            if getattr(args, "verbose", False):
+                if entry.get("warmup_s") is not None:
+                    print(f"  {'':18s} warm-up {entry['warmup_s']:.2f} s (untimed)")
+                for note in entry.get("notes", ()):
+                    print(f"  {'':18s} {note}")
         if c["fast_vs_best"] is not None:
             print(f"  fast path / best hand-tuned ({c['best_reference']}): {c['fast_vs_best']:.2f}")
     return 0

@@ -91,7 +91,9 @@ class _GilProbe(threading.Thread):
             s0 = s1
 
 
-def measure(device: str = "cpu", epochs: int = 4, gil_probe: bool = True) -> dict:
+def measure(device: str = "cpu", epochs: int = 4, gil_probe: bool = True, progress=None) -> dict:
+    """progress(text): where the run is (reported between epochs, never inside a timed tick)."""
+    progress = progress or (lambda text: None)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication
@@ -105,6 +107,9 @@ def measure(device: str = "cpu", epochs: int = 4, gil_probe: bool = True) -> dic
     from studio.ui.theme import apply_theme
     from studio.ui.training import warmup
 
+    from .qt import quiet_platform_warnings
+
+    quiet_platform_warnings()
     app = QApplication.instance() or QApplication(["netstudio-bench"])
     collect_on_gui_thread()  # as the app does
     apply_theme("dark")
@@ -117,6 +122,7 @@ def measure(device: str = "cpu", epochs: int = 4, gil_probe: bool = True) -> dic
         window.attach(Document(project))
         window.show()
         ui = window.training
+        progress("opening the window and warming up (layer library, FLOP counter, pre-flight)")
         ready = _wait(app, lambda: stats_service.service().is_ready and ui.preflight is not None
                       and warmup._done, 120)
         window.document.set_selection(["conv1"])
@@ -133,6 +139,7 @@ def measure(device: str = "cpu", epochs: int = 4, gil_probe: bool = True) -> dic
         ui.session.steps.connect(lambda _e: first_step or first_step.append(time.perf_counter()))
         samples_per_s: list[float] = []
         ui.session.steps.connect(lambda ev: samples_per_s.append(ev[-1].samples_per_s))
+        ui.session.epoch.connect(lambda ev: progress(f"training: epoch {ev.epoch}/{epochs} done"))
         loop = QEventLoop()
         ui.session.ended.connect(loop.quit)
         probe = _GilProbe()
@@ -141,6 +148,7 @@ def measure(device: str = "cpu", epochs: int = 4, gil_probe: bool = True) -> dic
         if gil_probe:
             probe.start()
         t0 = time.perf_counter()
+        progress(f"training cnn_digits for {epochs} epochs on {device} while timing the event loop")
         started = ui.train(overrides={"epochs": epochs, "device": device})
         if started:
             loop.exec()
@@ -211,7 +219,12 @@ def measure(device: str = "cpu", epochs: int = 4, gil_probe: bool = True) -> dic
 
 
 def run(args) -> int:
-    result = measure(getattr(args, "device", "cpu") or "cpu", 8 if getattr(args, "quick", False) else 30)
+    from .progress import Progress
+
+    progress = Progress("ui")
+    result = measure(getattr(args, "device", "cpu") or "cpu", 8 if getattr(args, "quick", False) else 30,
+                     progress=progress)
+    progress.result(f"bench ui: done ({result['run_s']} s of training)")
     if getattr(args, "json", False):
         print(json.dumps(result, indent=2))
         return 0

@@ -20,7 +20,8 @@ class GraphError(ValueError):
 
 
 def check_node_id(node_id: str) -> None:
-    if not isinstance(node_id, str) or not _ID_RE.match(node_id) or keyword.iskeyword(node_id):
+    # fullmatch, not match: "$" also matches before a trailing newline
+    if not isinstance(node_id, str) or not _ID_RE.fullmatch(node_id) or keyword.iskeyword(node_id):
         raise GraphError(f"node id {node_id!r} must start with a letter or '_' and hold only letters, "
                          "digits and '_' (it names the layer in the generated PyTorch code)")
 

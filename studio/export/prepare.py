@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import ExportError
+from .validate import check_finite_weights, check_project
 
 EXAMPLE_BATCH = 2  # the batch the exporters trace with
 CHECK_BATCH = 3  # the check batch differs, to prove the batch dimension is dynamic
@@ -24,6 +25,7 @@ class Prepared:
     training: dict = field(default_factory=dict)
     source: Path | None = None  # the project file, when there is one
     weights: str = "initial (untrained) weights"
+    plan: object = None  # validate.TrainingPlan: the trainer's reading of the training section
 
     @property
     def mode_dependent(self) -> list[str]:
@@ -94,7 +96,7 @@ def prepare(source, checkpoint=None) -> Prepared:
     """source: a project file path, a Project, or a Graph. checkpoint: a training checkpoint or a
     state dict file (read with weights_only=True), or None for the initial weights."""
     from studio.core.analysis import analyze
-    from studio.core.compiler import CompileError, compile_graph, signature
+    from studio.core.compiler import compile_graph, signature
     from studio.core.project import Project, load_project
     from studio.core.weights import load_weights
 
@@ -105,18 +107,18 @@ def prepare(source, checkpoint=None) -> Prepared:
         project = source
     graph = project.graph if project is not None else source
     analysis = analyze(graph)
-    if not analysis.ok:
-        raise CompileError(analysis.errors)
+    plan = check_project(project, graph, analysis)  # what `train` refuses is refused here, every format
     model = compile_graph(graph, analysis=analysis)
     weights = "initial (untrained) weights"
     if checkpoint is not None:
         load_weights(model, checkpoint)
         weights = f"from {checkpoint}"
+    check_finite_weights(model, analysis)
     model.eval()
     return Prepared(model=model, graph=graph, analysis=analysis, signature=signature(analysis),
                     name=(project.name if project is not None else "Model") or "Model",
                     training=dict(project.training) if project is not None else {},
-                    source=project.path if project is not None else None, weights=weights)
+                    source=project.path if project is not None else None, weights=weights, plan=plan)
 
 
 def check_output_path(path) -> Path:

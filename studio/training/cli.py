@@ -1,6 +1,6 @@
 """`python -m studio train FILE [--epochs N] [--device D] [--batch-size B] [--out RUNDIR]
-[--resume CKPT] [--overwrite] [--seed S] [--quiet]`; under torchrun (WORLD_SIZE > 1) the same
-command trains with DistributedDataParallel and only rank 0 prints and writes.
+[--resume CKPT] [--overwrite] [--seed S] [--quiet] [--verbose]`; under torchrun (WORLD_SIZE > 1)
+the same command trains with DistributedDataParallel and only rank 0 prints and writes.
 
 --out onto a folder that holds an earlier run is refused unless --resume continues it or
 --overwrite replaces it; a folder another run is writing to is refused naming its pid."""
@@ -79,7 +79,7 @@ def run_train(args) -> int:
                 _carry_best(Path(args.resume).parent / "best.pt", writer.best_path)
             trainer.add_listener(writer)
             if not getattr(args, "quiet", False):
-                trainer.add_listener(ProgressBar(sys.stderr))
+                trainer.add_listener(ProgressBar(sys.stderr, verbose=getattr(args, "verbose", False)))
         with _stop_on_interrupt(trainer):
             result = trainer.fit()
         if result.status == "failed":
@@ -90,7 +90,12 @@ def run_train(args) -> int:
                 split = "val" if trainer.splits.val is not None else "train"
                 best = f"; best {split} {result.monitor} {result.best_value:.4f} at epoch {result.best_epoch}"
             test = f"; test {fmt_metrics(result.test)}" if result.test else ""
-            print(f"{result.message}: {result.epochs_done} epochs{best}{test}; files in {out}")
+            if result.epochs_done:
+                print(trained_with(trainer))
+            if getattr(args, "verbose", False) and getattr(args, "quiet", False) and hasattr(trainer.step_fn, "summary"):
+                print(trainer.step_fn.summary())  # (without --quiet the progress said it as it happened)
+            epochs = f"{result.epochs_done} epoch{'s' * (result.epochs_done != 1)}"
+            print(f"{result.message}: {epochs}{best}{test}; files in {out}")
         return 0 if result.status == "finished" else 130
     finally:
         if writer is not None:
@@ -109,3 +114,26 @@ def _carry_best(src: Path, dst: Path) -> None:
 
     if src.is_file() and not dst.exists():
         atomic_write_with(dst, lambda tmp: shutil.copyfile(src, tmp))
+
+
+# the fast path's step names in words (studio/training/fastpath/)
+_PATH_WORDS = {"cuda_graph": "the whole step in one CUDA graph", "compile": "torch.compile",
+               "compile_cuda_graph": "torch.compile with CUDA graphs"}
+
+
+def trained_with(trainer) -> str:
+    """What the run used, in one line: "trained on cpu with fused Adam (fastest of 2 tried)"."""
+    step, plan = trainer.step_fn, getattr(trainer, "fast_plan", None)
+    kwargs = plan.optimizer_kwargs if plan is not None else {}
+    optimizer = ("fused " if kwargs.get("fused") else "") + trainer.config.optimizer.type
+    chosen = getattr(step, "chosen", None) or "eager"
+    how = optimizer if chosen == "eager" else f"{_PATH_WORDS.get(chosen, chosen)} and {optimizer}"
+    if plan is not None and plan.channels_last:
+        how += ", channels-last images"
+    if trainer.amp_dtype is not None:
+        how += f", {str(trainer.amp_dtype).removeprefix('torch.')} mixed precision"
+    tried = len(getattr(step, "times", None) or {})
+    why = f" (fastest of {tried} tried)" if tried > 1 else ""
+    if not why and plan is not None and plan.reasons:
+        why = " (no other step fits this run; --verbose says why)"
+    return f"trained on {trainer.device} with {how}{why}"

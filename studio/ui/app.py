@@ -1,5 +1,5 @@
 """The GUI entry point: `python -m studio [FILE]` and
-`python -m studio --screenshot OUT.png [--train-steps N] [FILE]`.
+`python -m studio --screenshot OUT.png [--size WxH] [--train-steps N] [FILE]`.
 
 The window is shown before the layer library is loaded (loading it imports torch, which takes a few
 seconds): `MainWindow()` appears at once, then the document and its views are attached on the first
@@ -17,22 +17,51 @@ SCREENSHOT_SIZE = (1600, 1000)
 _T0 = time.perf_counter()
 
 
+def add_gui_arguments(p) -> None:
+    """The GUI's arguments (on a parser, or on a group of `python -m studio --help`)."""
+    p.add_argument("file", nargs="?", metavar="FILE", help="a project file (*.json) to open")
+    w, h = SCREENSHOT_SIZE
+    p.add_argument("--screenshot", metavar="OUT.png",
+                   help=f"render the main window offscreen into OUT.png (default {w}x{h}) and exit")
+    p.add_argument("--size", metavar="WxH", help=f"with --screenshot: the window size in pixels (default {w}x{h})")
+    p.add_argument("--train-steps", type=int, default=0, metavar="N",
+                   help="with --screenshot: train N steps in the background first (training UI)")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m studio",
                                 description="NetStudio: build PyTorch networks visually. Without FILE, "
                                             "opens the default example (CNN on digits).")
-    p.add_argument("file", nargs="?", help="a project file (*.json) to open")
-    p.add_argument("--screenshot", metavar="OUT.png",
-                   help="render the main window offscreen at 1600x1000 into OUT.png and exit")
-    p.add_argument("--train-steps", type=int, default=0, metavar="N",
-                   help="with --screenshot: train N steps in the background first (training UI)")
+    add_gui_arguments(p)
     return p
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """"1600x1000" -> (1600, 1000); ValueError with the reason. The bound is Qt's own: the image
+    of the window must fit QImageReader's allocation limit (4 bytes a pixel)."""
+    from PySide6.QtGui import QImageReader
+
+    parts = text.lower().replace("×", "x").split("x")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise ValueError(f"--size {text!r}: write it as WIDTHxHEIGHT in pixels, e.g. 1280x800")
+    w, h = (int(p) for p in parts)
+    if w < 1 or h < 1:
+        raise ValueError(f"--size {text}: width and height must be at least 1 pixel")
+    limit_mb = QImageReader.allocationLimit()
+    if limit_mb and w * h * 4 > limit_mb * 2**20:
+        raise ValueError(f"--size {text}: an image that large ({w * h * 4 / 2**20:.0f} MiB) is over Qt's "
+                         f"{limit_mb} MiB image limit; choose a smaller size")
+    return w, h
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     if args.train_steps < 0:
         print("--train-steps must be 0 or more", file=sys.stderr)
+        return EXIT_USER_ERROR
+    if args.size and not args.screenshot:
+        print("error: --size is for --screenshot (the window itself remembers the size you give it)",
+              file=sys.stderr)
         return EXIT_USER_ERROR
     if args.screenshot:
         return screenshot(args)
@@ -145,6 +174,11 @@ def screenshot(args) -> int:
     if out.suffix.lower() != ".png":
         print(f"error: {out}: the screenshot is written as PNG; name it *.png", file=sys.stderr)
         return EXIT_USER_ERROR
+    try:
+        size = parse_size(args.size) if getattr(args, "size", None) else SCREENSHOT_SIZE
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
 
     from PySide6.QtWidgets import QApplication
 
@@ -155,7 +189,7 @@ def screenshot(args) -> int:
     app = _application()
     apply_theme("dark")
     window = MainWindow(use_settings=False)
-    window.resize(*SCREENSHOT_SIZE)
+    window.resize(*size)
     window.attach(Document(project))
     window.show()
     app.processEvents()

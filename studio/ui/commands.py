@@ -201,3 +201,36 @@ class Macro(QUndoCommand):
     def undo(self) -> None:
         for command in reversed(self.commands):
             command.undo()
+
+
+class SpliceWire(QUndoCommand):
+    """Route the wire `edge` through the node `node_id`: source -> node -> target. The node's wire
+    into the target takes the old wire's place in the edge order (a Concat keeps its input order);
+    undo puts the old wire back where it was."""
+
+    def __init__(self, graph: Graph, edge: Edge, node_id: str, in_port: str | None, out_port: str | None) -> None:
+        super().__init__(f"Insert {node_id} into {edge.source} → {edge.target}")
+        self.graph, self.edge, self.node_id = graph, edge, node_id
+        self.into = Edge(edge.source, node_id, edge.source_port, in_port)
+        self.onward = Edge(node_id, edge.target, out_port, edge.target_port)
+        self.index: int | None = None
+
+    def redo(self) -> None:
+        self.index = self.graph.disconnect(self.edge)
+        o = self.onward
+        self.graph.connect(o.source, o.target, o.source_port, o.target_port, index=self.index)
+        i = self.into
+        self.graph.connect(i.source, i.target, i.source_port, i.target_port)
+
+    def undo(self) -> None:
+        self.graph.disconnect(self.into)
+        self.graph.disconnect(self.onward)
+        e = self.edge
+        self.graph.connect(e.source, e.target, e.source_port, e.target_port, index=self.index)
+
+
+def splice(graph: Graph, first: QUndoCommand, edge: Edge, node_id: str, in_port: str | None,
+           out_port: str | None) -> Macro:
+    """One undo step: `first` (adding the node, or moving it onto the wire), then the rewiring."""
+    rewire = SpliceWire(graph, edge, node_id, in_port, out_port)
+    return Macro(rewire.text(), [first, rewire])

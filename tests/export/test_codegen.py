@@ -150,11 +150,11 @@ def test_optimizers_and_schedules_follow_the_project(tmp_path):
 
 
 def test_dataset_it_cannot_generate_is_said_clearly(tmp_path):
-    training = {"dataset": {"name": "my_images", "path": "pics/"}, "loss": {"type": "CrossEntropyLoss"},
+    training = {"dataset": {"name": "image_folder", "path": "pics/"}, "loss": {"type": "CrossEntropyLoss"},
                 "optimizer": {"type": "Adam"}}
     out, report, module = _generate(_project(training), tmp_path)
-    assert any("could not generate a loader for dataset 'my_images'" in n for n in report.notes)
-    with pytest.raises(NotImplementedError, match="my_images"):
+    assert any("could not generate a loader for dataset 'image_folder'" in n for n in report.notes)
+    with pytest.raises(NotImplementedError, match="image_folder"):
         module.load_data()
     module.TwoMoonsNet()  # the model itself is still usable
 

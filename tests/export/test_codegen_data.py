@@ -19,7 +19,6 @@ CASES = [  # dataset options, model input, expected (x shape per sample, target 
     ({"name": "breast_cancer"}, TensorType((30,)), (30,), torch.int64, True),
     ({"name": "moons", "samples": 300, "noise": 0.2}, TensorType((2,)), (2,), torch.int64, True),
     ({"name": "circles", "samples": 300}, TensorType((2,)), (2,), torch.int64, True),
-    ({"name": "blobs", "samples": 300, "centers": 4, "n_features": 3}, TensorType((3,)), (3,), torch.int64, True),
     ({"name": "spirals", "samples": 300, "classes": 3}, TensorType((2,)), (2,), torch.int64, True),
     ({"name": "linear"}, TensorType((1,)), (1,), torch.float32, False),
     ({"name": "sine"}, TensorType((1,)), (1,), torch.float32, False),

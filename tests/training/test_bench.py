@@ -69,3 +69,23 @@ def test_bench_cases_build_and_both_loops_train_the_same_model():
     before = [p.clone() for p in model.parameters()]
     assert run_trainer(model, dataset, 64, 1, "cpu") > 0 and run_plain(model, dataset, 64, 1, "cpu") > 0
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # each loop trains its own copy
+
+
+@pytest.mark.slow
+def test_bench_train_shows_which_case_and_round_on_stderr(capsys, monkeypatch):
+    from studio.bench import train as bench
+    from studio.cli import main
+
+    monkeypatch.setattr(bench, "QUICK_CASES", ("mlp",))
+    threads = torch.get_num_threads()
+    try:
+        assert main(["bench", "train", "--quick", "--json"]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    out, err = capsys.readouterr()
+    assert json.loads(out)["cases"][0]["model"] == "mlp"  # stdout stays one JSON object
+    lines = err.splitlines()
+    assert "bench train: case 1/1 mlp: warming up fast (compiling or capturing, untimed)" in lines
+    rounds = [line for line in lines if line.startswith("bench train: case 1/1 mlp: round ")]
+    assert [line.split("round ")[1].split(" ")[0] for line in rounds] == [f"{r}/8" for r in range(1, 9)]
+    assert lines[-1].startswith("mlp          trainer x")

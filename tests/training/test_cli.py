@@ -141,3 +141,31 @@ def test_mnist_template_trains_from_files_in_torchvision_layout(tmp_path, capsys
     assert main(["train", str(path), "--device", "cpu", "--epochs", "1", "--out", str(tmp_path / "RUN"), "--quiet"]) == 0
     splits = [r["split"] for r in lines(tmp_path / "RUN" / "metrics.jsonl")]
     assert splits == ["train", "val", "test"]  # MNIST's own test set is evaluated at the end
+
+
+def test_train_says_what_it_used_in_one_line_and_details_only_when_verbose(tmp_path, capsys):
+    path = write_project(tmp_path, mlp_project(training={"epochs": 1}))
+    assert main(["train", str(path), "--out", str(tmp_path / "a")]) == 0
+    out, err = capsys.readouterr()
+    assert "trained on cpu with fused Adam" in out.splitlines()[0]
+    assert "not used:" not in out + err and "step: eager" not in err
+    assert main(["train", str(path), "--out", str(tmp_path / "b"), "--verbose"]) == 0
+    out, err = capsys.readouterr()
+    assert "trained on cpu with fused Adam" in out
+    assert "fast path: eager+fused; not used: cuda_graph (CUDA graphs need a CUDA device" in err
+    assert "; step: eager+fused" in err
+    assert main(["train", str(path), "--out", str(tmp_path / "c"), "--verbose", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and "fast path: eager+fused; not used:" in out
+
+
+def test_train_off_a_terminal_reports_steps_during_a_long_epoch(tmp_path, capsys, monkeypatch):
+    from studio.training.progress import ProgressBar
+
+    monkeypatch.setattr(ProgressBar, "PLAIN_EVERY_S", 0.0)  # every step counts as "a while"
+    path = write_project(tmp_path, mlp_project(training={"epochs": 1}))
+    assert main(["train", str(path), "--out", str(tmp_path / "run")]) == 0
+    err = capsys.readouterr().err
+    steps = [line for line in err.splitlines() if line.startswith("epoch 1: step ")]
+    assert steps and all("loss" in line and "ETA" in line for line in steps)
+    assert "\r" not in err  # plain lines in a log, no live bar

@@ -70,6 +70,60 @@ def test_bench_editor_quick_prints_its_figures(tmp_path):
         for key in ("open_s", "edit_ms", "edit_ms_without_canvas", "revalidate_ms", "stats_ms"):
             assert r[key]["median"] > 0 and r[key]["p95"] >= r[key]["median"]
     assert result["edit_ms_1000_median"] == sizes[1000]["edit_ms"]["median"]
+    # where it is goes to stderr while it runs; the offscreen plugin's size-hint warnings do not
+    assert "bench editor: size 1/2, 100 nodes: open 1/" in proc.stderr
+    assert "bench editor: size 2/2, 1000 nodes:" in proc.stderr
+    assert "propagateSizeHints" not in proc.stderr
+
+
+_DOCK_SCRIPT = """
+import sys
+from PySide6.QtCore import Qt, qWarning
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow
+if sys.argv[1] == "filtered":
+    from studio.bench.qt import quiet_platform_warnings
+    quiet_platform_warnings()
+app = QApplication([])
+window, dock = QMainWindow(), QDockWidget("dock")
+dock.setWidget(QLabel("x"))
+window.addDockWidget(Qt.LeftDockWidgetArea, dock)
+window.show()
+app.processEvents()
+dock.setFloating(True)  # the offscreen plugin cannot pass size hints on: it warns
+app.processEvents()
+qWarning("a warning that matters")
+"""
+
+
+@pytest.mark.parametrize("mode", ["plain", "filtered"])
+def test_ui_benches_drop_only_the_offscreen_size_hint_warning(tmp_path, mode):
+    proc = subprocess.run([sys.executable, "-c", _DOCK_SCRIPT, mode], capture_output=True, text=True, cwd=ROOT,
+                          env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "a warning that matters" in proc.stderr  # every other message still gets through
+    assert ("This plugin does not support propagateSizeHints()" in proc.stderr) == (mode == "plain")
+
+
+def test_screenshot_size_sets_the_image_size(tmp_path, qapp):
+    out = tmp_path / "small.png"
+    proc = run_studio("--screenshot", str(out), "--size", "1280x800", str(TEMPLATES / "mlp_digits.json"),
+                      tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1280, 800)
+    assert "1280x800" in proc.stdout
+
+
+@pytest.mark.parametrize("size, expect", [("big", "write it as WIDTHxHEIGHT"), ("0x600", "at least 1 pixel"),
+                                          ("100000x100000", "image limit")])
+@pytest.mark.fault("command line", "--screenshot --size that is not WxH, zero, or too large for Qt",
+                   "exit 2 saying how to write it; no traceback; no PNG written")
+def test_screenshot_bad_size_exits_2(tmp_path, size, expect):
+    out = tmp_path / "x.png"
+    proc = run_studio("--screenshot", str(out), "--size", size, tmp_path=tmp_path)
+    assert proc.returncode == 2
+    assert expect in proc.stderr and "Traceback" not in proc.stderr
+    assert not out.exists()
 
 
 def test_generated_graphs_are_valid_and_sized():

@@ -14,6 +14,7 @@ import sys
 import textwrap
 
 from ..errors import ExportError
+from .safe import ident
 
 OWN_PACKAGES = ("studio", "nodes")  # never imported by generated code: their source is copied
 MAX_POSITIONAL = 2
@@ -21,12 +22,14 @@ _EXTRA_DEFAULTS = {"nonlinearity": "tanh"}  # keyword-only options taken through
 
 
 @contextlib.contextmanager
-def recording_constructors():
-    """While active (in this thread only), every nn.Module created records the arguments of its
-    outermost __init__ call: yields a dict id(module) -> (module, args, kwargs). A profile hook
-    reads them from the __init__ frame, so no class is patched and other threads are unaffected."""
+def recording_constructors(bases=None):
+    """While active (in this thread only), every nn.Module (or instance of `bases`) created records
+    the arguments of its outermost __init__ call: yields a dict id(obj) -> (obj, args, kwargs). A
+    profile hook reads them from the __init__ frame, so no class is patched and other threads are
+    unaffected."""
     import torch
 
+    bases = bases or torch.nn.Module
     calls: dict = {}
     previous = sys.getprofile()
 
@@ -39,7 +42,7 @@ def recording_constructors():
         names = code.co_varnames
         local = frame.f_locals
         obj = local.get(names[0])
-        if not isinstance(obj, torch.nn.Module) or id(obj) in calls:
+        if not isinstance(obj, bases) or id(obj) in calls:
             return
         n = code.co_argcount + code.co_kwonlyargcount
         args = [local[a] for a in names[1:code.co_argcount] if a in local]
@@ -149,7 +152,7 @@ def render_call(ref: str, cls, args: tuple, kwargs: dict, where: str) -> str:
         parts.append(f"{p.name}={literal(value, where)}")
     for name, value in bound.items():  # through **kwargs
         if _EXTRA_DEFAULTS.get(name, object()) != value:
-            parts.append(f"{name}={literal(value, where)}")
+            parts.append(f"{ident(name, where + ' argument')}={literal(value, where)}")
     return f"{ref}({', '.join(parts)})"
 
 

@@ -17,6 +17,7 @@ import keyword
 import operator
 
 from ..errors import ExportError
+from .safe import ident
 
 BINARY = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
           operator.floordiv: "//", operator.matmul: "@", operator.pow: "**", operator.mod: "%"}
@@ -145,7 +146,7 @@ class ForwardWriter:
                 self.var[node] = name
                 self.pooled.add(node)
                 lines.append(f"{name} = {expr}")
-        return [self.var[n] for n in self.nodes if n.op == "placeholder"], lines
+        return [ident(self.var[n], 'the input') for n in self.nodes if n.op == "placeholder"], lines
 
     def _choose(self, i: int, refs: list, last: dict) -> str:
         """Reuse the variable of an argument that is not needed after this line (x = self.fc(x));
@@ -165,11 +166,11 @@ class ForwardWriter:
             outs = node.args[0]
             return self.arg(outs) if not isinstance(outs, (tuple, list)) else ", ".join(self.arg(a) for a in outs)
         if op == "call_module":
-            return f"self.{target}({self.call_args(node.args, node.kwargs)})"
+            return f"self.{ident(target, 'the layer')}({self.call_args(node.args, node.kwargs)})"
         if op == "call_method":
-            return f"{self.arg(node.args[0])}.{target}({self.call_args(node.args[1:], node.kwargs)})"
+            return f"{self.arg(node.args[0])}.{ident(target, 'the method')}({self.call_args(node.args[1:], node.kwargs)})"
         if op == "get_attr":
-            return f"self.{target}"
+            return f"self.{ident(target, 'the attribute')}"
         if target in BINARY:
             return f"{self.arg(node.args[0])} {BINARY[target]} {self.arg(node.args[1])}"
         if target is operator.neg:
@@ -177,7 +178,7 @@ class ForwardWriter:
         if target is operator.getitem:
             return f"{self.arg(node.args[0])}[{self.index(node.args[1])}]"
         if target is builtins.getattr:
-            return f"{self.arg(node.args[0])}.{node.args[1]}"
+            return f"{self.arg(node.args[0])}.{ident(node.args[1], 'the attribute')}"
         return f"{self.function_name(node)}({self.call_args(node.args, node.kwargs)})"
 
     def function_name(self, node) -> str:
@@ -198,7 +199,7 @@ class ForwardWriter:
                           "exporter cannot write; export to TorchScript, ONNX or pt2 instead")
 
     def call_args(self, args, kwargs) -> str:
-        parts = [self.arg(a) for a in args] + [f"{k}={self.arg(v)}" for k, v in kwargs.items()]
+        parts = [self.arg(a) for a in args] + [f"{ident(k, 'the argument')}={self.arg(v)}" for k, v in kwargs.items()]
         return ", ".join(parts)
 
     def index(self, idx) -> str:

@@ -9,6 +9,7 @@ from ..errors import ExportError
 from ..prepare import EXAMPLE_BATCH, Prepared
 from .constructors import ClassSources, constructor_call, render_call
 from .forward import ForwardWriter
+from .safe import docstring, ident
 
 
 def class_name(project_name: str) -> str:
@@ -38,18 +39,17 @@ def model_class(prep: Prepared, name: str, sources: ClassSources) -> tuple[str, 
             raise ExportError(f"code: '{node.target}' builds a {cls.__name__} the second time but the model holds "
                               f"a {type(model.get_submodule(node.target)).__name__}")
         where = f"{prep.analysis.nodes[node.target].type} '{node.target}'"
-        layers.append(f"self.{node.target} = {render_call(sources.ref(cls), cls, args, kwargs, where)}")
+        layers.append(f"self.{ident(node.target, 'the layer')} = {render_call(sources.ref(cls), cls, args, kwargs, where)}")
     missing = [n for n, _ in model.named_children() if n not in seen]
     if missing:
         raise ExportError(f"code: layers {', '.join(missing)} are held by the model but never called")
     writer = ForwardWriter(model, record(model, prep.inputs(EXAMPLE_BATCH, seed=1)))
     params, body = writer.write()
     ins = ", ".join(f"{p}: torch.Tensor" for p in params)
-    doc = [f'    """{prep.name}.', ""]
-    doc += [f"    Input:  {d}" for d in prep.describe("inputs")]
-    doc += [f"    Output: {d}" for d in prep.describe("outputs")]
-    doc += ['    """']
-    lines = [f"class {name}(nn.Module):", *doc, "", "    def __init__(self) -> None:",
+    text = "\n".join([f"{prep.name}.", "", *(f"Input:  {d}" for d in prep.describe("inputs")),
+                      *(f"Output: {d}" for d in prep.describe("outputs")), ""])
+    lines = [f"class {ident(name, 'the class')}(nn.Module):", docstring(text, "    "), "",
+             "    def __init__(self) -> None:",
              "        super().__init__()"]
     lines += [f"        {line}" for line in layers]
     lines += ["", f"    def forward(self, {ins}) -> {_annotation(len(prep.output_names))}:"]

@@ -5,70 +5,150 @@ from __future__ import annotations
 import inspect
 from string import Template
 
-OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad")
+from .constructors import literal
+from .safe import is_identifier
+
 PER_BATCH_SCHEDULES = ("OneCycleLR", "CyclicLR")
+PROBE = ((3, 5), (7, 11))  # (epochs, steps per epoch): the schedule is built twice to see what follows them
 
 
-def _kwargs(options: dict, skip=("type",)) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in options.items() if k not in skip)
+def _torch_class(namespace, name: str, base):
+    cls = getattr(namespace, name, None) if is_identifier(name) else None
+    return cls if isinstance(cls, type) and issubclass(cls, base) else None
 
 
-def loss_code(training: dict, notes: list) -> str:
+def _arguments(cls, options: dict, what: str, notes: list, skip=()) -> list[str]:
+    """`key=value` for each option that is an argument of `cls`; others are left out with a note."""
+    signature = inspect.signature(cls.__init__).parameters
+    accepted = set(signature) - {"self", "params", "optimizer", *skip}
+    parts, left = [], []
+    for key, value in options.items():
+        if is_identifier(key) and key in accepted:
+            if not _is_default(value, signature[key].default):
+                parts.append(f"{key}={literal(value, f'{what} option {key}')}")
+        else:
+            left.append(repr(key))
+    if left:
+        notes.append(f"{what} options {', '.join(left)} are not arguments of {cls.__name__}; left out")
+    return parts
+
+
+def _is_default(value, default) -> bool:
+    number = (int, float)
+    if type(value) in number and type(default) in number:
+        return value == default
+    return type(value) is type(default) and value == default
+
+
+def _unavailable(head: str, message: str, notes: list) -> str:
+    notes.append(message)
+    return head + f"    raise NotImplementedError({message!r})\n"
+
+
+def loss_code(config, notes: list) -> str:
+    """make_loss(): the trainer's loss (CrossEntropyLoss when the project names none), its options."""
     import torch
 
-    loss = dict(training.get("loss") or {})
-    name = loss.get("type", "")
-    cls = getattr(torch.nn, str(name), None)
-    if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module) and str(name).endswith("Loss")):
-        message = (f"the project's loss {name!r} is not a torch.nn loss" if name else "the project sets no loss"
-                   ) + "; write make_loss() yourself"
-        notes.append(message)
-        return f"def make_loss() -> nn.Module:\n    raise NotImplementedError({message!r})\n"
-    return f"def make_loss() -> nn.Module:\n    return nn.{name}({_kwargs(loss)})\n"
+    cfg = config.loss
+    head = "def make_loss() -> nn.Module:\n"
+    cls = _torch_class(torch.nn, cfg.type, torch.nn.Module)
+    if cls is None:
+        return _unavailable(head, f"the project's loss {cfg.type!r} is not a torch.nn loss; write make_loss() yourself",
+                            notes)
+    kwargs = dict(cfg.kwargs)
+    extra = []
+    if "pos_weight" in kwargs and cfg.type == "BCEWithLogitsLoss":  # a tensor, as the trainer builds it
+        extra = [f"pos_weight=torch.tensor({literal(kwargs.pop('pos_weight'), 'training.loss option pos_weight')})"]
+    args = ", ".join(_arguments(cls, kwargs, "training.loss", notes, skip=("pos_weight",) if extra else ()) + extra)
+    return head + f"    return nn.{cls.__name__}({args})\n"
 
 
-def optimizer_code(training: dict, notes: list) -> str:
+def optimizer_code(config, notes: list) -> str:
+    """make_optimizer(): the trainer's optimizer (Adam, lr 1e-3 when the project names none)."""
     import torch
 
-    opt = dict(training.get("optimizer") or {"type": "Adam"})
-    name = str(opt.get("type", "Adam"))
-    cls = getattr(torch.optim, name, None)
-    if name not in OPTIMIZERS and not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
-        message = f"the project's optimizer {name!r} is not a torch.optim optimizer; write make_optimizer() yourself"
-        notes.append(message)
-        return f"def make_optimizer(params):\n    raise NotImplementedError({message!r})\n"
-    known = set(inspect.signature(cls.__init__).parameters) - {"self", "params"}
-    unknown = [k for k in opt if k != "type" and k not in known]
-    if unknown:
-        notes.append(f"optimizer options {', '.join(unknown)} are not arguments of torch.optim.{name}; left out")
-    options = {k: v for k, v in opt.items() if k == "type" or k in known}
-    args = _kwargs(options)
-    return f"def make_optimizer(params) -> torch.optim.Optimizer:\n    return torch.optim.{name}(params{', ' + args if args else ''})\n"
+    cfg = config.optimizer
+    head = "def make_optimizer(params) -> torch.optim.Optimizer:\n"
+    cls = _torch_class(torch.optim, cfg.type, torch.optim.Optimizer)
+    if cls is None:
+        return _unavailable(head, f"the project's optimizer {cfg.type!r} is not a torch.optim optimizer; write "
+                            "make_optimizer() yourself", notes)
+    options = {"lr": cfg.lr, "weight_decay": cfg.weight_decay, **cfg.kwargs}
+    args = ", ".join(["params", *_arguments(cls, options, "training.optimizer", notes)])
+    return head + f"    return torch.optim.{cls.__name__}({args})\n"
 
 
-def schedule_code(training: dict, notes: list) -> tuple[str, str]:
-    """(make_scheduler source, when it steps: "none" | "epoch" | "batch" | "plateau")."""
+def _recorded_schedule(config, epochs: int, steps: int) -> dict:
+    """The arguments the trainer's Schedule passes to the torch scheduler, for this many epochs."""
+    import dataclasses
+
     import torch
 
-    sched = dict(training.get("schedule") or {})
-    name = str(sched.get("type", ""))
+    from studio.training.optim import Schedule, build_optimizer
+
+    from .constructors import recording_constructors
+
+    cfg = dataclasses.replace(config, epochs=epochs)
+    kind = dataclasses.replace(cfg.optimizer, kwargs={})  # its type and lr are what a schedule reads
+    optimizer = build_optimizer([torch.zeros(1, requires_grad=True)], kind, torch.device("cpu"))
+    bases = (torch.optim.lr_scheduler.LRScheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+    with recording_constructors(bases) as calls:
+        schedule = Schedule(optimizer, cfg.schedule, cfg, steps)
+    _, args, kwargs = calls[id(schedule.scheduler)]
+    params = [p for p in inspect.signature(type(schedule.scheduler).__init__).parameters.values()][1:]
+    bound = {p.name: v for p, v in zip(params, args)}
+    bound.update(kwargs)
+    bound.pop("optimizer", None)
+    defaults = {p.name: p.default for p in params}
+    return {k: v for k, v in bound.items() if not _is_default(v, defaults.get(k))}  # defaults left out
+
+
+def _follows(values: list, probe) -> str | None:
+    """The expression an argument follows across the probes (epochs, steps), or None."""
+    for expression, fn in (("epochs", lambda e, s: e), ("max(2, epochs * steps_per_epoch)", lambda e, s: max(2, e * s)),
+                           ("epochs * steps_per_epoch", lambda e, s: e * s)):
+        if all(v == fn(e, s) for v, (e, s) in zip(values, probe)):
+            return expression
+    return None
+
+
+def schedule_code(config, notes: list) -> tuple[str, str]:
+    """(make_scheduler source, when it steps: "none" | "epoch" | "batch" | "plateau"). The
+    arguments are the ones the trainer's own Schedule passes, defaults included, read by building
+    it; those that follow the number of epochs or steps are written as expressions of them."""
+    import torch
+
     head = "def make_scheduler(optimizer, epochs: int, steps_per_epoch: int):\n"
-    if not name:
+    cfg = config.schedule
+    if cfg is None:
         return head + "    return None  # the project sets no learning-rate schedule\n", "none"
-    cls = getattr(torch.optim.lr_scheduler, name, None)
-    if not isinstance(cls, type):
-        message = f"the project's schedule {name!r} is not in torch.optim.lr_scheduler; write make_scheduler() yourself"
-        notes.append(message)
-        return head + f"    raise NotImplementedError({message!r})\n", "none"
-    options = {k: v for k, v in sched.items() if k != "type"}
-    extra = ""
-    if name == "OneCycleLR" and "total_steps" not in options:
-        extra = ", epochs=epochs, steps_per_epoch=steps_per_epoch"
-        options.pop("epochs", None)
-        options.pop("steps_per_epoch", None)
-    args = ", ".join(f"{k}={v!r}" for k, v in options.items())
-    call = f"torch.optim.lr_scheduler.{name}(optimizer{', ' + args if args else ''}{extra})"
+    cls = _torch_class(torch.optim.lr_scheduler, cfg.type, object)
+    if cls is None:
+        return _unavailable(head, f"the project's schedule {cfg.type!r} is not in torch.optim.lr_scheduler; write "
+                            "make_scheduler() yourself", notes), "none"
+    try:
+        probes = [_recorded_schedule(config, e, s) for e, s in PROBE]
+    except (TypeError, ValueError) as exc:  # options torch refuses (the export's validation stops them first)
+        return _unavailable(head, f"torch cannot build the project's {cfg.type} ({exc}); write make_scheduler() "
+                            "yourself", notes), "none"
+    parts = []
+    for key in probes[0]:
+        values = [p.get(key) for p in probes]
+        if not is_identifier(key) or (key == "mode" and cfg.type == "ReduceLROnPlateau" and config.monitor != "loss"):
+            continue  # the script steps ReduceLROnPlateau on the validation loss: lower is better
+        if all(v == values[0] for v in values):
+            parts.append(f"{key}={literal(values[0], f'training.schedule option {key}')}")
+        elif (expression := _follows(values, PROBE)) is not None:
+            parts.append(f"{key}={expression}")
+        else:
+            return _unavailable(head, f"the schedule's {key} depends on the run in a way NetStudio cannot write; "
+                                "write make_scheduler() yourself", notes), "none"
+    call = f"torch.optim.lr_scheduler.{cls.__name__}({', '.join(['optimizer', *parts])})"
+    name = cls.__name__
     when = "batch" if name in PER_BATCH_SCHEDULES else "plateau" if name == "ReduceLROnPlateau" else "epoch"
+    if when == "plateau" and config.monitor != "loss":
+        notes.append(f"the trainer steps ReduceLROnPlateau on the validation {config.monitor}; the script steps it "
+                     "on the validation loss")
     return head + f"    return {call}\n", when
 
 
@@ -137,6 +217,7 @@ def train(epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, device: str = DEVI
     loss_fn = make_loss()
     optimizer = make_optimizer(net.parameters())
     scheduler = make_scheduler(optimizer, epochs, len(loader))
+    l1_params = [p for p in net.parameters() if p.dim() > 1]  # the weights, not the biases
 
     for epoch in range(epochs):
         if sampler is not None:
@@ -148,7 +229,9 @@ def train(epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, device: str = DEVI
             optimizer.zero_grad(set_to_none=True)
             output = net(*inputs)$first_output
             loss = loss_fn(output, target)
-            loss.backward()
+            (loss + L1 * sum(p.abs().sum() for p in l1_params) if L1 else loss).backward()
+            if GRAD_CLIP:
+                torch.nn.utils.clip_grad_norm_(net.parameters(), GRAD_CLIP)
             optimizer.step()$batch_step
             totals[0] += loss.detach() * len(target)
             totals[1] += len(target)

@@ -75,8 +75,9 @@ def get_entry(name: str) -> DatasetEntry:
     return _REGISTRY[name]
 
 
-def load_dataset(config, base_dir: str | Path | None = None):
-    """Load a dataset from a DatasetConfig (or a dict like {"name": "digits", ...})."""
+def dataset_options(config) -> tuple[DatasetEntry, dict, str | None]:
+    """The checks made before a dataset is loaded (its name, the names of its options, `target`):
+    (entry, options with the defaults filled in, target). The code exporter runs them too."""
     if isinstance(config, dict):
         from ..config import DatasetConfig
 
@@ -92,6 +93,12 @@ def load_dataset(config, base_dir: str | Path | None = None):
     if target not in (None, "input", "label"):
         raise TrainingError(f"training.dataset.target must be \"input\" (reconstruct the input) or "
                             f"\"label\", got {target!r}")
+    return entry, options, target
+
+
+def load_dataset(config, base_dir: str | Path | None = None):
+    """Load a dataset from a DatasetConfig (or a dict like {"name": "digits", ...})."""
+    entry, options, target = dataset_options(config)
     ctx = LoadContext(entry.name, Path(base_dir) if base_dir is not None else None)
     dataset = entry.loader(options, ctx)
     return dataset.as_reconstruction() if target == "input" else dataset

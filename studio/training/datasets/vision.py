@@ -116,6 +116,15 @@ def _download(name: str, root: Path, folder: Path, files: tuple[str, ...], allow
                             f"offline? {reason}). Download it on a machine that is online, or {where}") from None
 
 
+AUGMENT = {"mnist": (2, False), "fashion_mnist": (2, False), "cifar10": (4, True)}  # crop padding, flip
+
+
+def transforms_for(key: str, options: dict):
+    """(ScaleNormalize, augmentation or None) the trainer applies to dataset `key` with these options
+    (defaults filled in); the code exporter writes the same into its script."""
+    return _transforms(key, options, *AUGMENT[key])
+
+
 def _transforms(key: str, options: dict, pad: int, flip: bool):
     norm = options["normalize"]
     if norm is True:
@@ -173,7 +182,7 @@ def _mnist_like(key: str, title: str, folder_name: str, classes, options, ctx):
     (xtr, ytr), (xte, yte) = _limit(arrays[0], arrays[1], options), _limit(arrays[2], arrays[3], options)
     if len(xtr) != len(ytr) or len(xte) != len(yte):
         raise TrainingError(f"{title} in {folder}/: images and labels have different counts; download it again")
-    transform, augment = _transforms(key, options, 2, False)
+    transform, augment = transforms_for(key, options)
     as_x = lambda a: torch.from_numpy(np.array(a)).unsqueeze(1)  # noqa: E731
     test = Part(as_x(xte), torch.from_numpy(yte.astype(np.int64)))
     return classification(key, f"{title}: 28x28 grey images [1, 28, 28], 10 classes ({len(xtr):,} for "
@@ -204,7 +213,7 @@ def cifar10(options, ctx):
     xtr, ytr = np.concatenate([a for a, _ in train]), np.concatenate([b for _, b in train])
     xte, yte = read_cifar_batch(folder / "test_batch")
     (xtr, ytr), (xte, yte) = _limit(xtr, ytr, options), _limit(xte, yte, options)
-    transform, augment = _transforms("cifar10", options, 4, True)
+    transform, augment = transforms_for("cifar10", options)
     test = Part(torch.from_numpy(xte), torch.from_numpy(yte))
     return classification("cifar10", f"CIFAR-10: 32x32 colour images [3, 32, 32], 10 classes ({len(xtr):,} "
                           f"for training, {len(xte):,} for testing).", torch.from_numpy(xtr), ytr, CIFAR10,

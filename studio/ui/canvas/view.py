@@ -296,6 +296,12 @@ class CanvasView(EditActions, QGraphicsView):
 
     def dragMoveEvent(self, event) -> None:
         self.dragEnterEvent(event)
+        if event.isAccepted():
+            self._drop.hover(event)
+
+    def dragLeaveEvent(self, event) -> None:
+        self._drop.leave()
+        super().dragLeaveEvent(event)
 
     def dropEvent(self, event) -> None:
         if self._drop.drop(event) is not None:

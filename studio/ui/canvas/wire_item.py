@@ -57,6 +57,7 @@ class WireItem(HoverTooltip, QGraphicsPathItem):
     curve when the wire is routed or its pill placed, and not kept besides."""
 
     PILL_TRIES = (0.5, 0.38, 0.62, 0.26, 0.74, 0.15, 0.85)
+    splice_hint = False  # a card held over it would be inserted into it on release (splice.py)
     _count = 0  # wires made so far: pills overlap in the order of their wires (PillItem)
     _curve = QPainterPath()  # until routed (both are replaced, never changed in place)
     _curve_rect = QRectF()  # where the curve runs (the pill sits on it)
@@ -217,10 +218,15 @@ class WireItem(HoverTooltip, QGraphicsPathItem):
             pill.scene().removeItem(pill)
 
     # ---- painting ---------------------------------------------------------------------------
+    def set_splice_hint(self, on: bool) -> None:
+        if on != self.splice_hint:
+            self.splice_hint = on
+            self.update()
+
     def color(self, selected: bool | None = None) -> QColor:
         scene = self.scene()
         theme = scene.theme if scene is not None else style.DARK
-        if self.isSelected() if selected is None else selected:
+        if self.splice_hint or (self.isSelected() if selected is None else selected):
             return theme.accent
         if self.error:
             return theme.error
@@ -231,9 +237,15 @@ class WireItem(HoverTooltip, QGraphicsPathItem):
         painter.setRenderHint(painter.RenderHint.Antialiasing)
         selected = self.isSelected()
         color = self.color(selected)
-        width = 2.0 + (1.0 if (self._hover or selected) else 0.0)
+        width = 4.0 if self.splice_hint else 2.0 + (1.0 if (self._hover or selected) else 0.0)
         pen = QPen(color, width if lod >= style.LOD_SIMPLE else 1.5 / max(lod, 0.05))
-        if not self.kind and not self.error:
+        if self.splice_hint:  # a halo as wide as the grab outline (the item's bounds): it shows on a
+            # short wire and on one that is blue already
+            halo = QColor(color)
+            halo.setAlpha(90)
+            painter.setPen(QPen(halo, 10.0 if lod >= style.LOD_SIMPLE else 6.0 / max(lod, 0.05)))
+            painter.drawPath(self._curve)
+        elif not self.kind and not self.error:
             pen.setStyle(style.DASH_LINE)
         painter.setPen(pen)
         painter.setBrush(style.NO_BRUSH)

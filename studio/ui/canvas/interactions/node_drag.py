@@ -1,5 +1,7 @@
 """Click a card to select it (Ctrl/Shift toggles), drag to move the selection: the cards follow the
-mouse and one MoveNodes command is pushed on release, so a drag is one undo step."""
+mouse and one MoveNodes command is pushed on release, so a drag is one undo step. A single card
+with no wires, released over a wire it fits, is inserted into that wire (splice.py), moved and
+wired in that same one step."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt
@@ -7,6 +9,7 @@ from PySide6.QtCore import QPointF, Qt
 from studio.ui.commands import MoveNodes
 
 from ..node_item import NodeItem
+from ..splice import SpliceHover
 from .base import Interaction
 
 SNAP = 10.0  # the grabbed card's corner lands on a 10 px grid
@@ -48,6 +51,10 @@ class NodeDrag(Interaction):
             self.moving.append(item)
         self.start_pos = {i.node_id: QPointF(i.pos()) for i in self.moving}
         self.dragging = False
+        graph = self.document.graph
+        # only a lone card with no wires can go into a wire: a wired one would have to be cut out first
+        self.splice = SpliceHover(view) if len(self.moving) == 1 and not any(
+            e.touches(item.node_id) for e in graph.edges) else None
 
     def move(self, event) -> None:
         if not self.dragging:
@@ -65,6 +72,10 @@ class NodeDrag(Interaction):
         delta += snapped - anchor
         for item in self.moving:
             item.move_to(self.start_pos[item.node_id] + delta)
+        if self.splice is not None:
+            node = self.document.graph.node(self.item.node_id)
+            self.splice.update(self.item.sceneBoundingRect(), here, node.type, node.params,
+                               (node.type, repr(node.params)))
 
     def release(self, event) -> None:
         self.view.viewport().unsetCursor()
@@ -74,12 +85,24 @@ class NodeDrag(Interaction):
             return
         old = {n: (p.x(), p.y()) for n, p in self.start_pos.items()}
         new = {i.node_id: (i.pos().x(), i.pos().y()) for i in self.moving}
+        plan = self.splice.take() if self.splice is not None else None
         if old != new:
             graph = self.document.graph
-            if not self.view.push(MoveNodes(graph, old, {n: new[n] for n in old})):
+            move = MoveNodes(graph, old, {n: new[n] for n in old})
+            node_id = self.item.node_id
+            if plan is not None and plan.ok:
+                if self.view.push(self.splice.command(plan, move, node_id)):
+                    self.view.status_message.emit(f"Inserted '{node_id}' into {plan.edge.source} → {plan.edge.target}")
+                else:
+                    self.cancel()
+            elif not self.view.push(move):
                 self.cancel()
+            elif plan is not None:
+                self.view.status_message.emit(SpliceHover.refused_message(plan))
 
     def cancel(self) -> None:
         self.view.viewport().unsetCursor()
+        if self.splice is not None:
+            self.splice.clear()
         for item in self.moving:
             item.move_to(self.start_pos[item.node_id])
