@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--out", metavar="RUNDIR", help="run folder for metrics.jsonl, checkpoint.pt and best.pt "
                                                    "(default: runs/<name>-<time> beside the project)")
     t.add_argument("--resume", metavar="CKPT", help="continue from a training checkpoint")
+    t.add_argument("--overwrite", action="store_true",
+                   help="replace the earlier run in the --out folder (without it, such a folder is refused)")
     t.add_argument("--seed", type=int, metavar="S", help="random seed (default: the project's)")
     t.add_argument("--quiet", action="store_true", help="no progress on stderr, only the result")
     t.add_argument("--verbose", action="store_true",

@@ -1,12 +1,18 @@
 """Atomic file writes: a temp file in the same folder, fsync, then os.replace. A crash at any moment
 leaves either the old file or the new one, never half of one.
 
+Only regular files are written: a path that names a folder, a FIFO, a device or a socket is refused
+(NotRegularFileError) before anything is written, and checked again just before the swap, since
+os.replace would put a plain file in place of /dev/null. Missing folders on the way are created,
+but only below an existing folder: never through a file.
+
 A process killed mid-write leaves its temp file (`.NAME.XXXX.tmp`, hidden) behind; the next
 successful write of the same file removes such leftovers once they are old enough that no other
 writer can still be filling them."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import os
 import stat
@@ -16,17 +22,66 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 
+class NotRegularFileError(OSError):
+    """The path names something other than a regular file, or lies under a file. An OSError, so
+    every handler of write errors catches it; `strerror` is the sentence for people."""
+
+
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _kind(mode: int) -> str | None:
+    """What a non-regular file is, in words; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((word for test, word in _KINDS if test(mode)), "not a regular file")
+
+
+def check_target(path: str | os.PathLike) -> Path:
+    """The file a write to `path` replaces (a symlink is followed: replacing the link would cut it).
+    Raises NotRegularFileError when that is not a regular file, or when a folder on the way is a file."""
+    target = Path(path)
+    if target.is_symlink():
+        target = target.resolve()
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except NotADirectoryError:
+        mode = None  # a file on the way: named below
+    if mode is not None and _kind(mode):
+        kind = _kind(mode)
+        code = errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL
+        raise NotRegularFileError(code, f"is {kind}, not a regular file; NetStudio only writes regular files, "
+                                        "so give a file name", str(target))
+    ancestor = _first_existing(target.parent if str(target.parent) else Path("."))
+    if not ancestor.is_dir():
+        raise NotRegularFileError(errno.ENOTDIR, f"{ancestor} is a file, not a folder, so nothing can be "
+                                                 "written under it", str(target))
+    return target
+
+
+def _first_existing(folder: Path) -> Path:
+    while not os.path.lexists(folder) and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yields a temp path beside `path`; when the block ends without error, the temp file replaces
-    `path`. On error the temp file is removed and `path` is untouched."""
-    target = Path(path)
-    if target.is_symlink():  # write through the link: replacing the link itself would cut it
-        target = target.resolve()
+    `path`. On error the temp file is removed and `path` is untouched. Raises NotRegularFileError
+    for a path that is not (or cannot become) a regular file."""
+    target = check_target(path)
     folder = target.parent if str(target.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
+    created = make_folders(folder)
     mode = _mode_for(target)  # mkstemp makes the file 0600; the result keeps the old file's mode
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except BaseException:
+        remove_empty(created)
+        raise
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -36,18 +91,44 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             os.fsync(fh.fileno())
         with contextlib.suppress(OSError):
             os.chmod(tmp_path, mode)  # after writing: a read-only mode must not stop the writer
+        check_target(target)  # again: a FIFO or device may have been put there while we wrote
         os.replace(tmp_path, target)
         _fsync_dir(folder)
         _sweep_leftovers(folder, target.name)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
+        remove_empty(created)
         raise
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+def make_folders(folder: Path) -> list[Path]:
+    """mkdir -p; returns the folders it created, deepest first (to undo a failed write)."""
+    missing = []
+    while not os.path.lexists(folder) and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for f in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another writer made it meanwhile
+            f.mkdir()
+    return missing
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove the folders a failed write created, deepest first, while they are empty."""
+    for f in folders:
+        try:
+            f.rmdir()
+        except OSError:
+            return
+
+
+def atomic_write_bytes(path: str | os.PathLike, data) -> None:
+    """Write `data` (bytes, or any buffer such as BytesIO.getbuffer()) with Python's own file
+    calls, so a full disk or a read-only file system is an OSError naming the cause."""
     with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
@@ -55,9 +136,16 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 
 
 def atomic_write_with(path: str | os.PathLike, writer: Callable[[Path], None]) -> None:
-    """Let `writer` write the temp file (e.g. torch.save or an exporter), then swap it in."""
+    """Let `writer` write the temp file (e.g. an exporter), then swap it in. Prefer serialising to
+    memory and atomic_write_bytes for torch: its own writer turns a full disk into a RuntimeError
+    (or aborts the process, for torch.jit.save)."""
     with atomic_path(path) as tmp:
         writer(tmp)
+
+
+def reason(exc: OSError) -> str:
+    """The cause of a failed write in words ("No space left on device"), without the errno."""
+    return exc.strerror or str(exc)
 
 
 STALE_TEMP_S = 15 * 60  # a temp file untouched this long belongs to a writer that died

@@ -21,7 +21,8 @@ def export(source, fmt: str, out, checkpoint=None, opset: int | None = None) -> 
     checkpoint: a training checkpoint or a plain state dict file (weights_only=True), or None for
     the initial weights. opset: ONNX only. Raises ExportError (a ValueError with a message for
     people) when the export cannot be done; other errors are bugs."""
-    from .prepare import check_output_path, prepare
+    from .output import check_output_path
+    from .prepare import prepare
 
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; pick one of {', '.join(FORMATS)}")

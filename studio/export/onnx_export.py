@@ -13,7 +13,8 @@ from .check import compare, require
 from .diagnose import find_culprit, first_line
 from .errors import ExportError
 from .quiet import quiet
-from .prepare import CHECK_BATCH, EXAMPLE_BATCH, Prepared, write_atomically
+from .output import buffer_of, put, write_checked
+from .prepare import CHECK_BATCH, EXAMPLE_BATCH, Prepared
 from .report import ExportReport
 
 MAX_PROTO_BYTES = 2_000_000_000  # protobuf's limit for one file; larger weights need external data
@@ -25,25 +26,28 @@ def opset_range() -> tuple[int, int]:
     return _constants.ONNX_MIN_OPSET, _constants.ONNX_MAX_OPSET
 
 
-def _dynamo(prep: Prepared, path, opset, example) -> None:
+def _dynamo(prep: Prepared, opset, example) -> bytes:
+    """The file's bytes (no file: the caller writes them, so a full disk is an OSError)."""
     import torch
 
     from .pt2 import batch_shapes
 
     with quiet():
-        torch.onnx.export(prep.model, example, str(path), dynamo=True, external_data=False,
-                          input_names=prep.input_names, output_names=prep.output_names,
-                          dynamic_shapes=batch_shapes(prep), opset_version=opset, optimize=True, verbose=False)
+        program = torch.onnx.export(prep.model, example, None, dynamo=True, external_data=False,
+                                    input_names=prep.input_names, output_names=prep.output_names,
+                                    dynamic_shapes=batch_shapes(prep), opset_version=opset, optimize=True,
+                                    verbose=False)
+        return program.model_proto.SerializeToString()
 
 
-def _torchscript(prep: Prepared, path, opset, example) -> None:
+def _torchscript(prep: Prepared, opset, example):
     import torch
 
     axes = {n: {0: "batch"} for n in prep.input_names + prep.output_names}
     with quiet(descriptors=True):  # it prints the TorchScript graph from C++ when an operator is missing
-        torch.onnx.export(prep.model, example, str(path), dynamo=False, input_names=prep.input_names,
-                          output_names=prep.output_names, dynamic_axes=axes, opset_version=opset,
-                          do_constant_folding=True)
+        return buffer_of(lambda buffer: torch.onnx.export(
+            prep.model, example, buffer, dynamo=False, input_names=prep.input_names, output_names=prep.output_names,
+            dynamic_axes=axes, opset_version=opset, do_constant_folding=True))
 
 
 EXPORTERS = (("torch.onnx.export(dynamo=True)", _dynamo), ("torch.onnx.export(dynamo=False, TorchScript-based)",
@@ -97,13 +101,15 @@ def export_onnx(prep: Prepared, out, opset: int | None = None) -> ExportReport:
     def write(tmp):
         for name, exporter in EXPORTERS:
             try:
-                exporter(prep, tmp, opset, example)
+                put(tmp, exporter(prep, opset, example))
                 file_opset, fixed = _file_facts(tmp)
                 if fixed:
                     raise RuntimeError(f"the batch dimension of {', '.join(fixed)} is fixed in the file")
                 if opset is not None and file_opset != opset:  # the converter may keep its own opset
                     raise RuntimeError(f"it wrote opset {file_opset} instead of the requested {opset}")
                 got, runtime = _run_ort(prep, tmp, batch)
+            except OSError:
+                raise  # the disk, not the exporter: the next exporter would fail the same way
             except Exception as exc:  # noqa: BLE001 - try the next exporter, report why
                 failures.append(f"{name} failed: {first_line(exc)}")
                 continue
@@ -118,7 +124,7 @@ def export_onnx(prep: Prepared, out, opset: int | None = None) -> ExportReport:
             require(report.check, "ONNX", report)
         raise _explain(prep, example, opset, failures)
 
-    write_atomically(out, write)
+    write_checked(out, write)
     report.notes.extend(f"first choice not used: {f}" for f in failures)
     report.notes.append("batch dimension is dynamic (named 'batch'); weights are inside the file")
     report.size_bytes = out.stat().st_size

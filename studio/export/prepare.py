@@ -1,14 +1,13 @@
 """Everything an exporter starts from: the compiled model (in eval mode, with the checkpoint's
-weights), its signature, and check batches; plus the output-path checks and the atomic write that
-every exporter shares."""
+weights), its signature, and check batches. The output-path check and the save-check-swap that
+every exporter shares live in output.py (re-exported here for the code exporter)."""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
-from .errors import ExportError
+from .output import check_output_path, write_checked as write_atomically  # noqa: F401 - moved to output.py
 from .validate import check_finite_weights, check_project
 
 EXAMPLE_BATCH = 2  # the batch the exporters trace with
@@ -119,35 +118,3 @@ def prepare(source, checkpoint=None) -> Prepared:
                     name=(project.name if project is not None else "Model") or "Model",
                     training=dict(project.training) if project is not None else {},
                     source=project.path if project is not None else None, weights=weights, plan=plan)
-
-
-def check_output_path(path) -> Path:
-    """Refuse, before any work, an output that cannot be written: a missing folder, a folder in
-    the way, or a folder without write permission."""
-    target = Path(path).expanduser()
-    folder = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise ExportError(f"{target}: is a folder; give a file name for the export, e.g. {target / 'model'}")
-    if not folder.exists():
-        raise ExportError(f"{target}: the folder {folder} does not exist; create it first or pick another place")
-    if not folder.is_dir():
-        raise ExportError(f"{target}: {folder} is not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ExportError(f"{target}: the folder {folder} is not writable; pick another place")
-    return target
-
-
-def write_atomically(path: Path, writer: Callable[[Path], None]) -> None:
-    """`writer` fills a temp file beside `path` (and may check it); only when it returns does the
-    temp file replace `path`. On any error nothing is left behind and `path` is untouched."""
-    from studio.core.atomic import atomic_write_with
-
-    try:
-        atomic_write_with(path, writer)
-    except PermissionError as exc:
-        raise ExportError(f"{path}: cannot write there ({exc.strerror or exc}); pick another place") from None
-    except OSError as exc:
-        if isinstance(exc, (FileNotFoundError, IsADirectoryError, NotADirectoryError)) or exc.errno in (28, 30):
-            # no such folder, no space left, read-only file system
-            raise ExportError(f"{path}: cannot write there ({exc.strerror or exc})") from None
-        raise

@@ -8,7 +8,8 @@ from .check import compare, require
 from .diagnose import find_culprit, first_line
 from .errors import ExportError
 from .quiet import quiet
-from .prepare import CHECK_BATCH, EXAMPLE_BATCH, Prepared, write_atomically
+from .output import buffer_of, put, write_checked
+from .prepare import CHECK_BATCH, EXAMPLE_BATCH, Prepared
 from .report import ExportReport
 
 
@@ -54,10 +55,7 @@ def export_pt2(prep: Prepared, out) -> ExportReport:
     program = to_exported_program(prep)
 
     def write(tmp):
-        # torch.export wants a name ending in .pt2 or a buffer; the temp file is neither, so go through bytes
-        buffer = io.BytesIO()
-        torch.export.save(program, buffer)
-        tmp.write_bytes(buffer.getvalue())
+        put(tmp, buffer_of(lambda buffer: torch.export.save(program, buffer)))
         loaded = torch.export.load(io.BytesIO(tmp.read_bytes())).module()
         batch = prep.inputs(CHECK_BATCH, seed=2)
         with torch.no_grad():
@@ -66,7 +64,7 @@ def export_pt2(prep: Prepared, out) -> ExportReport:
         report.check = compare(prep.reference(batch), got, "torch.export.load", CHECK_BATCH)
         require(report.check, "pt2", report)
 
-    write_atomically(out, write)
+    write_checked(out, write)
     report.notes.append("load it with torch.export.load(path).module(); the batch may be any size from 1")
     report.size_bytes = out.stat().st_size
     report.seconds = time.perf_counter() - t0

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 
 from .check import compare, require
-from .prepare import CHECK_BATCH, Prepared, write_atomically
+from .output import buffer_of, put, write_checked
+from .prepare import CHECK_BATCH, Prepared
 from .report import ExportReport
 
 
@@ -21,7 +22,7 @@ def export_state_dict(prep: Prepared, out) -> ExportReport:
     state = {k: v.detach().cpu().clone() for k, v in prep.model.state_dict().items()}
 
     def write(tmp):
-        torch.save(state, tmp)
+        put(tmp, buffer_of(lambda buffer: torch.save(state, buffer)))
         fresh = compile_graph(prep.graph, analysis=prep.analysis)
         load_weights(fresh, read_state_dict(tmp))  # weights_only=True, names and shapes checked
         fresh.eval()
@@ -33,7 +34,7 @@ def export_state_dict(prep: Prepared, out) -> ExportReport:
                                CHECK_BATCH)
         require(report.check, "state_dict", report)
 
-    write_atomically(out, write)
+    write_checked(out, write)
     report.notes.append(f"{len(state)} tensors; load with model.load_state_dict(torch.load(path, weights_only=True))")
     report.size_bytes = out.stat().st_size
     report.seconds = time.perf_counter() - t0

@@ -8,7 +8,9 @@ from .check import compare, require
 from .diagnose import find_culprit, first_line
 from .errors import ExportError
 from .quiet import quiet
-from .prepare import CHECK_BATCH, EXAMPLE_BATCH, Prepared, write_atomically
+from .jit_stack import graph_nodes, main_thread_stack, run_with_stack, stack_for
+from .output import buffer_of, put, write_checked
+from .prepare import CHECK_BATCH, EXAMPLE_BATCH, Prepared
 from .report import ExportReport
 
 
@@ -42,11 +44,13 @@ def export_torchscript(prep: Prepared, out) -> ExportReport:
     report = ExportReport("torchscript", out, inputs=prep.describe("inputs"), outputs=prep.describe("outputs"),
                           weights=prep.weights)
     module, report.exporter, report.notes = to_torchscript(prep)
+    nodes = graph_nodes(module)
+    stack = stack_for(nodes)  # its interpreter recurses once per node of a chain (see jit_stack)
 
-    def write(tmp):
+    def save_and_check(tmp):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # "torch.jit is deprecated": the format is still asked for
-            torch.jit.save(module, str(tmp))
+            put(tmp, buffer_of(lambda buffer: torch.jit.save(module, buffer)))
             loaded = torch.jit.load(str(tmp), map_location="cpu")
         batch = prep.inputs(CHECK_BATCH, seed=2)
         with torch.no_grad():
@@ -55,7 +59,13 @@ def export_torchscript(prep: Prepared, out) -> ExportReport:
         report.check = compare(prep.reference(batch), got, "torch.jit.load", CHECK_BATCH)
         require(report.check, "TorchScript", report)
 
-    write_atomically(out, write)
+    write_checked(out, lambda tmp: run_with_stack(lambda: save_and_check(tmp), stack))
+    main = main_thread_stack()
+    if main is not None and stack > main:
+        report.notes.append(f"running this file needs about {stack >> 20} MB of C stack ({nodes} TorchScript nodes; "
+                            "TorchScript's interpreter recurses once per node of a chain of layers), more than the "
+                            f"{main >> 20} MB a main thread has here (ulimit -s): call it from a thread started after "
+                            f"threading.stack_size({stack}), or raise ulimit -s")
     report.size_bytes = out.stat().st_size
     report.seconds = time.perf_counter() - t0
     return report

@@ -19,7 +19,7 @@ import os
 import pickle
 from pathlib import Path
 
-from ..core.atomic import atomic_write_with
+from ..core.atomic import atomic_write_bytes
 from ..core.limits import FileRefused, check_regular_file, memory_bytes
 from .checkpoint_checks import check_checkpoint
 from .errors import TrainingError
@@ -36,9 +36,15 @@ def graph_fingerprint(graph) -> str:
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
+    """Serialise to memory, then write the bytes atomically: torch's own file writer reports a full
+    disk or a missing folder as a RuntimeError, which no OSError handler would catch."""
+    import io
+
     import torch
 
-    atomic_write_with(path, lambda tmp: torch.save(state, tmp))
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(path, buffer.getbuffer())
 
 
 def load_checkpoint(path: str | os.PathLike, model=None, config=None) -> dict:

@@ -1,11 +1,13 @@
 """`python -m studio train FILE [--epochs N] [--device D] [--batch-size B] [--out RUNDIR]
-[--resume CKPT] [--seed S] [--quiet] [--verbose]`; under torchrun (WORLD_SIZE > 1) the same command trains with
-DistributedDataParallel and only rank 0 prints and writes."""
+[--resume CKPT] [--overwrite] [--seed S] [--quiet] [--verbose]`; under torchrun (WORLD_SIZE > 1)
+the same command trains with DistributedDataParallel and only rank 0 prints and writes.
+
+--out onto a folder that holds an earlier run is refused unless --resume continues it or
+--overwrite replaces it; a folder another run is writing to is refused naming its pid."""
 from __future__ import annotations
 
 import contextlib
 import re
-import shutil
 import signal
 import sys
 import threading
@@ -52,28 +54,29 @@ def run_train(args) -> int:
     from ..core.project import load_project
     from .distributed import init_from_env, shutdown, world_size_from_env
     from .progress import ProgressBar, fmt_metrics
-    from .rundir import RunWriter
+    from .rundir import RunWriter, claim_run_dir, release_run_dir
     from .trainer import Trainer
 
     project = load_project(args.file)
+    out = Path(args.out) if args.out else default_run_dir(project)
     overrides = {"epochs": args.epochs, "batch_size": getattr(args, "batch_size", None),
                  "device": args.device, "seed": getattr(args, "seed", None)}
     dist = None
     if world_size_from_env() > 1:
         device = args.device or (project.training or {}).get("device", "auto")
         dist = init_from_env(device if isinstance(device, str) else "auto")
+    main = dist is None or dist.is_main
+    writer = lock = None
     try:
+        # claimed before any work: a taken folder is refused at once, not after loading the data
+        lock = claim_run_dir(out, resume=bool(args.resume), overwrite=getattr(args, "overwrite", False)) if main else None
         trainer = Trainer.from_project(project, overrides, dist=dist)
         if args.resume:
             trainer.load_checkpoint(args.resume)
-        main = dist is None or dist.is_main
-        out = Path(args.out) if args.out else default_run_dir(project)
         if main:
-            writer = RunWriter(trainer, out)
+            writer = RunWriter(trainer, out, lock=lock)
             if args.resume:
-                src = Path(args.resume).parent / "best.pt"
-                if src.is_file() and not writer.best_path.exists():
-                    shutil.copyfile(src, writer.best_path)
+                _carry_best(Path(args.resume).parent / "best.pt", writer.best_path)
             trainer.add_listener(writer)
             if not getattr(args, "quiet", False):
                 trainer.add_listener(ProgressBar(sys.stderr, verbose=getattr(args, "verbose", False)))
@@ -95,8 +98,22 @@ def run_train(args) -> int:
             print(f"{result.message}: {epochs}{best}{test}; files in {out}")
         return 0 if result.status == "finished" else 130
     finally:
+        if writer is not None:
+            writer.close()
+        elif lock is not None:
+            release_run_dir(lock)
         if dist is not None:
             shutdown()
+
+
+def _carry_best(src: Path, dst: Path) -> None:
+    """A resumed run into another folder starts with the best epoch so far (copied atomically)."""
+    import shutil
+
+    from ..core.atomic import atomic_write_with
+
+    if src.is_file() and not dst.exists():
+        atomic_write_with(dst, lambda tmp: shutil.copyfile(src, tmp))
 
 
 # the fast path's step names in words (studio/training/fastpath/)

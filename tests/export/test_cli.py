@@ -35,11 +35,11 @@ def test_checkpoint_option_takes_a_training_checkpoint(tmp_path, capsys):
     assert code == 0 and "opset 18" in capsys.readouterr().out
 
 
-@pytest.mark.fault('export CLI', 'missing output folder, missing checkpoint, missing project, --opset for code',
+@pytest.mark.fault('export CLI', 'output onto a folder, missing checkpoint, missing project, --opset for code',
                    "exit 2, one 'error:' line each, no traceback; nothing written")
 def test_mistakes_are_one_line_and_exit_2(tmp_path, capsys):
     cases = [
-        ["export", str(template("mlp_digits")), "--format", "onnx", "-o", str(tmp_path / "no" / "m.onnx")],
+        ["export", str(template("mlp_digits")), "--format", "onnx", "-o", str(tmp_path)],
         ["export", str(template("mlp_digits")), "--format", "onnx", "-o", str(tmp_path / "m.onnx"),
          "--checkpoint", str(tmp_path / "missing.pt")],
         ["export", str(tmp_path / "nope.json"), "--format", "code", "-o", str(tmp_path / "m.py")],
@@ -61,6 +61,6 @@ def test_cli_in_a_subprocess(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "class LeNetOnCIFAR10Net" in out.read_text() and "check passed" in result.stdout
     bad = subprocess.run([sys.executable, "-m", "studio", "export", str(template("cnn_cifar10")),
-                          "--format", "onnx", "-o", str(tmp_path / "x" / "m.onnx")], capture_output=True,
+                          "--format", "onnx", "-o", str(out / "m.onnx")], capture_output=True,
                          text=True, env=env, cwd=tmp_path, timeout=300)
     assert bad.returncode == 2 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr

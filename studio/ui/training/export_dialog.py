@@ -1,7 +1,11 @@
 """Export from the window: TorchScript, ONNX, torch.export, state dict, PyTorch source, or the
 training checkpoint itself, from the chosen weights. The export runs on a helper thread (the window
 stays live) and its report, with the check of the exported file against PyTorch (for ONNX: the
-largest difference between onnxruntime's and PyTorch's outputs), is shown when it is done."""
+largest difference between onnxruntime's and PyTorch's outputs), is shown when it is done.
+
+Each format suggests its own file name (`<project>.torchscript.pt`, `<project>.ckpt.pt`, ...), so
+switching formats never points one export at another's file, and an existing file is replaced
+only after the person says so (here, or in the Browse dialog's own question)."""
 from __future__ import annotations
 
 import shutil
@@ -10,17 +14,32 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPlainTextEdit, QPushButton, QVBoxLayout)
+                               QMessageBox, QPlainTextEdit, QPushButton, QVBoxLayout)
 
 from ..theme import color
 from . import file_dialogs
 from .session import snapshot
 
-FORMATS = (("onnx", "ONNX (.onnx)"), ("torchscript", "TorchScript (.pt)"), ("pt2", "torch.export (.pt2)"),
-           ("state_dict", "State dict (.pt)"), ("code", "PyTorch source (.py)"),
-           ("checkpoint", "Training checkpoint (.pt)"))
-SUFFIX = {"onnx": ".onnx", "torchscript": ".pt", "pt2": ".pt2", "state_dict": ".pt", "code": ".py",
-          "checkpoint": ".pt"}
+SUFFIX = {"onnx": ".onnx", "torchscript": ".torchscript.pt", "pt2": ".pt2", "state_dict": ".state_dict.pt",
+          "code": ".py", "checkpoint": ".ckpt.pt"}  # one per format: no two formats share a default file
+FORMATS = tuple((value, f"{label} ({SUFFIX[value]})") for value, label in (
+    ("onnx", "ONNX"), ("torchscript", "TorchScript"), ("pt2", "torch.export"), ("state_dict", "State dict"),
+    ("code", "PyTorch source"), ("checkpoint", "Training checkpoint")))
+
+
+def strip_suffix(name: str) -> str:
+    """The file name without a format's suffix (the longest that matches), or its last suffix."""
+    for suffix in sorted(set(SUFFIX.values()) | {".pt"}, key=len, reverse=True):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return Path(name).stem if Path(name).suffix else name
+
+
+def ask_replace(parent, path: Path) -> bool:
+    answer = QMessageBox.question(
+        parent, "Replace file?", f"“{path.name}” already exists in {path.parent}.\n\nReplace it with this export?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
 
 
 class _Relay(QObject):
@@ -38,6 +57,7 @@ class ExportDialog(QDialog):
         self.report = None
         self.error = ""
         self.busy = False
+        self.confirmed = ""  # a path the person already agreed to replace (in the Browse dialog)
         self.format = QComboBox()
         for value, label in FORMATS:
             self.format.addItem(label, value)
@@ -82,9 +102,8 @@ class ExportDialog(QDialog):
         project = self.document.project
         folder = project.path.parent if project.path is not None else Path.home()
         stem = project.path.stem if project.path is not None else "model"
-        current = self.path.text().strip()
-        base = Path(current).with_suffix("") if current else folder / stem
-        self.path.setText(str(base.with_suffix(SUFFIX[fmt])))
+        current = Path(self.path.text().strip()) if self.path.text().strip() else folder / stem
+        self.path.setText(str(current.with_name(strip_suffix(current.name) + SUFFIX[fmt])))
         needs_ckpt = fmt == "checkpoint" and self.weights.currentData() is None
         self.export_button.setEnabled(not self.busy and not needs_ckpt)
         self.export_button.setToolTip("a checkpoint export copies a trained run's checkpoint: train first or "
@@ -95,6 +114,7 @@ class ExportDialog(QDialog):
         path = file_dialogs.save_path(self, "Export to", self.path.text(), f"*{SUFFIX[fmt]};;All files (*)")
         if path:
             self.path.setText(path)
+            self.confirmed = path  # the file dialog asked before returning an existing file
 
     def start_export(self) -> None:
         if self.busy:
@@ -102,6 +122,10 @@ class ExportDialog(QDialog):
         fmt, weights, out = self.format.currentData(), self.weights.currentData(), self.path.text().strip()
         if not out:
             self.verdict.setText("Choose a file to export to.")
+            return
+        target = Path(out).expanduser()
+        if out != self.confirmed and target.is_file() and not ask_replace(self, target):
+            self.verdict.setText(f"Not exported: {target.name} is kept. Choose another file name to export.")
             return
         self.busy = True
         self.export_button.setEnabled(False)
@@ -152,11 +176,10 @@ class CheckpointCopy:
 
 def _export(project, fmt: str, out: str, weights: str | None):
     if fmt == "checkpoint":
-        from studio.core.atomic import atomic_write_with
-        from studio.export.prepare import check_output_path
+        from studio.export.output import check_output_path, write_checked
 
         target = check_output_path(out)
-        atomic_write_with(target, lambda tmp: shutil.copyfile(weights, tmp))
+        write_checked(target, lambda tmp: shutil.copyfile(weights, tmp))
         return CheckpointCopy(weights, target)
     from studio.export import export
 

@@ -85,6 +85,7 @@ class TrainingWorker(QThread):
         self._stop_requested = False
         self._pause_requested = False
         self._watch = watch
+        self._writer = None  # the RunWriter: holds the run folder's lock until the thread ends
 
     # ---- controls (GUI thread) ---------------------------------------------------------------
     def stop(self) -> None:
@@ -136,6 +137,8 @@ class TrainingWorker(QThread):
                 self.end = EndOfRun("failed", f"internal error: {type(exc).__name__}: {exc}\n\n"
                                               f"{traceback.format_exc()}")
         finally:
+            if self._writer is not None:
+                self._writer.close()
             sys.setswitchinterval(switch)
             if threads is not None:
                 import torch
@@ -165,7 +168,8 @@ class TrainingWorker(QThread):
             load_weights(trainer.model, self.weights)
         trainer.epoch_reports = True
         if self.run_dir is not None:
-            trainer.add_listener(RunWriter(trainer, self.run_dir))
+            self._writer = RunWriter(trainer, self.run_dir)  # the same folder lock as the CLI's runs
+            trainer.add_listener(self._writer)
             trainer.add_listener(_StepLog(self.run_dir))
         trainer.add_listener(self.queue)
         trainer.prepare()
