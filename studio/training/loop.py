@@ -26,7 +26,7 @@ class EpochLoop:
 
         self._groups = layer_groups(self.model)
         early = [r["loss"] for r in self.history if r.get("split") == "train"][:1]  # a resumed run's start
-        self._loss_watch = LossWatch(self.steps_per_epoch, early[0] if early else None)
+        self.loss_watch = LossWatch(self.steps_per_epoch, early[0] if early else None)
         self._elapsed_train = 0.0
         self._step_in_epoch = 0
         self._rate = 0.0  # samples/s (this process), smoothed
@@ -142,10 +142,10 @@ class EpochLoop:
             if not math.isfinite(train["loss"]):
                 raise NonFiniteLoss(train["loss"], epoch, step)
             if epoch == self.start_epoch + 1:
-                self._loss_watch.set_reference(values[3] / self.world)
-            self._loss_watch.check_level(values[4] / self.world, epoch, step)
+                self.loss_watch.set_reference(values[3] / self.world)
+            self.loss_watch.check_level(values[4] / self.world, epoch, step)
         elif unread:
-            self._loss_watch.check(values[3:], epoch, len(losses) - unread + 1)
+            self.loss_watch.check(values[3:], epoch, len(losses) - unread + 1)
         self._losses_reported = len(losses)
         if keep is not None:
             train["accuracy"] = correct_total / max(seen, 1)
@@ -167,7 +167,7 @@ class EpochLoop:
         values = torch.stack(fresh).float().tolist() if fresh else []  # the one sync per report
         loss = math.fsum(values) / len(values) if values else math.nan
         if self.dist is None:  # several processes check at the epoch's end, all together
-            self._loss_watch.check(values, epoch, first + 1)
+            self.loss_watch.check(values, epoch, first + 1)
         t_last, seen_last, _ = self._mark
         dn = seen - seen_last
         rate = dn / max(now - t_last, 1e-9)
