@@ -166,8 +166,9 @@ class EpochLoop:
         self._losses_reported = len(losses)
         values = torch.stack(fresh).float().tolist() if fresh else []  # the one sync per report
         loss = math.fsum(values) / len(values) if values else math.nan
-        if self.dist is None:  # several processes check at the epoch's end, all together
-            self.loss_watch.check(values, epoch, first + 1)
+        check = self.dist is None  # several processes check at the epoch's end, all together
+        if check and not math.isfinite(loss):
+            self.loss_watch.check(values, epoch, first + 1)  # raises before a NaN reaches the curves
         t_last, seen_last, _ = self._mark
         dn = seen - seen_last
         rate = dn / max(now - t_last, 1e-9)
@@ -176,6 +177,8 @@ class EpochLoop:
         self._mark = (now, seen, 0.0)
         self._emit(StepEvent(epoch, step, self.steps_per_epoch, self.global_step, loss, current_lr(self.optimizer),
                              self._rate * self.world, remaining / max(self._rate, 1e-9), now - self._fit_t0))
+        if check:  # a diverging loss is on the curve when the run stops
+            self.loss_watch.check(values, epoch, first + 1)
         if self.report_norms and now >= getattr(self, "_next_norms", 0.0):
             from .reporting import layer_norms
 

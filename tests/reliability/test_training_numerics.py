@@ -19,12 +19,15 @@ def _panel_says_failed(qtbot, win, end, words, tmp_path, shot):
     for w in words:
         assert w in text, text
     assert "Traceback" not in text and "internal error" not in text
-    assert panel.status.wordWrap()  # the whole advice is readable, not cut off
+    status = panel.status  # the whole advice is readable: wrapped, and its box grows to hold it
+    assert status.wordWrap()
+    qtbot.waitUntil(lambda: status.height() >= status.heightForWidth(status.width()) and
+                    status.geometry().bottom() <= status.parentWidget().contentsRect().bottom(), timeout=5000)
     assert ui.session.worker is None and not win.document.locked
     assert not [t for t in threading.enumerate() if t.name.startswith("netstudio-training")]
     assert not (ui.session.last_run_dir / "checkpoint.pt").exists()  # it failed in epoch 1
     assert panel.train_button.isEnabled(), panel.train_button.toolTip()
-    win.grab().save(str(tmp_path / shot))  # for a person to look at when the test is run by hand
+    panel.status.parentWidget().grab().save(str(tmp_path / shot))  # the "Run" box, for a person to look at when the test is run by hand
 
 
 @pytest.mark.fault("training", "the loss diverges to a finite plateau (Adam, lr 1e6, GUI run)",
