@@ -138,15 +138,15 @@ class EpochLoop:
         values = (torch.cat([totals, stacked[len(losses) - unread:]]) if unread else totals).tolist()  # one sync
         loss_total, correct_total, seen = values[:3]
         train = {"loss": loss_total / max(seen, 1)}
+        if unread:  # one process: the steps no report has read
+            self.loss_watch.check(values[3:], epoch, len(losses) - unread + 1)
+        self._losses_reported = len(losses)
+        if not math.isfinite(train["loss"]):  # several processes (or finite steps whose sum overflows)
+            raise NonFiniteLoss(train["loss"], epoch, step)
         if self.dist is not None:
-            if not math.isfinite(train["loss"]):
-                raise NonFiniteLoss(train["loss"], epoch, step)
             if epoch == self.start_epoch + 1:
                 self.loss_watch.set_reference(values[3] / self.world)
             self.loss_watch.check_level(values[4] / self.world, epoch, step)
-        elif unread:
-            self.loss_watch.check(values[3:], epoch, len(losses) - unread + 1)
-        self._losses_reported = len(losses)
         if keep is not None:
             train["accuracy"] = correct_total / max(seen, 1)
         elapsed = time.perf_counter() - t0
@@ -165,7 +165,7 @@ class EpochLoop:
         fresh = losses[first:]
         self._losses_reported = len(losses)
         values = torch.stack(fresh).float().tolist() if fresh else []  # the one sync per report
-        loss = math.fsum(values) / len(values) if values else math.nan
+        loss = sum(values) / len(values) if values else math.nan
         check = self.dist is None  # several processes check at the epoch's end, all together
         if check and not math.isfinite(loss):
             self.loss_watch.check(values, epoch, first + 1)  # raises before a NaN reaches the curves

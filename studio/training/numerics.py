@@ -61,6 +61,15 @@ class LossWatch:
             self.set_reference(losses[0])
         ref = self.reference
         limit = ref * DIVERGENCE_FACTOR if ref is not None and ref > 0 else math.inf
+        if not losses:
+            return
+        top = max(losses)
+        if top <= limit and math.isfinite(sum(losses)):  # the healthy case, at C speed (no NaN: max
+            self.seen += len(losses)                     # skips NaN, sum does not)
+            self.streak = 0
+            if ref:
+                self.peak = max(self.peak, top / ref)
+            return
         for i, value in enumerate(losses):
             step = first_step + i
             if not math.isfinite(value):

@@ -41,7 +41,7 @@ def test_divergence_shows_in_the_panel(app_on, qtbot, tmp_path):
                        tmp_path, "diverged.png")
 
 
-@pytest.mark.fault("training", "a NaN in a CSV training sample's feature (GUI run)",
+@pytest.mark.fault("training", "a NaN in an .npz training sample's feature (GUI run)",
                    "panel: Failed, names the training split's sample and batch; no learning-rate advice")
 def test_nan_in_the_data_shows_in_the_panel(app_on, qtbot, tmp_path):
     import numpy as np

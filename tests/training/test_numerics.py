@@ -171,7 +171,7 @@ def test_nan_in_the_validation_split_names_it():
     assert "training.optimizer.lr" not in result.message
 
 
-@pytest.mark.fault("training", "the weights diverge to NaN while a later sample also holds NaN",
+@pytest.mark.fault("training", "the weights diverge to NaN while a later sample holds inf",
                    "failed 'nan': the learning rate is named (the loss went bad first), the bad sample noted")
 def test_weights_first_then_data_names_the_learning_rate(tmp_path):
     x, y = _digits_like(seed=4)
@@ -256,3 +256,21 @@ def test_a_model_without_weights_is_refused_before_training(tmp_path, capsys):
                    "so the optimizer has nothing to change. Add a layer with weights (e.g. Linear or Conv2d) "
                    "between the Input and the Output"), err
     assert not (tmp_path / "RUN" / "checkpoint.pt").exists()
+
+
+def test_the_loss_is_read_once_per_epoch_without_reports(monkeypatch):
+    """DESIGN: no device-to-host read per step; the checks ride on the epoch's one read (no listener)
+    or on the reports' (see test_divergence_is_caught_at_the_reporting_rate)."""
+    x, y = _digits_like(n=640)
+    dataset = classification("plain", "test data", x, y, ["a", "b", "c", "d"])
+    trainer = Trainer(_mlp(), dataset, _config(dataset, epochs=2, split={"val": 0.0}))
+    trainer.prepare()
+    reads = []
+    for name in ("tolist", "item", "__float__", "cpu", "numpy"):
+        real = getattr(torch.Tensor, name)
+        monkeypatch.setattr(torch.Tensor, name, lambda self, *a, _real=real, _name=name, **k:
+                            (reads.append(_name), _real(self, *a, **k))[1])
+    result = trainer.fit()
+    monkeypatch.undo()
+    assert result.status == "finished" and trainer.global_step == 2 * 40
+    assert reads == ["tolist", "tolist"], reads  # one per epoch, for 40 steps each
