@@ -6,3 +6,10 @@ from __future__ import annotations
 
 class TrainingError(ValueError):
     """A mistake a person can fix; the message says what is wrong and how to fix it."""
+
+
+class DataError(TrainingError):
+    """The dataset holds a value the model cannot learn from (NaN or inf); the message names the split
+    and the sample."""
+
+    reason = "data"

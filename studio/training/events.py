@@ -155,7 +155,7 @@ class StoppedEvent(Event):
 class FailedEvent(Event):
     kind = "failed"
     message: str  # for people: what happened and what to try
-    reason: str  # "nan" | "oom" | "layer" | "error"
+    reason: str  # "nan" | "diverged" | "data" | "oom" | "layer" | "error"
     epoch: int = 0
     step: int = 0
     traceback: str | None = None  # only for bugs

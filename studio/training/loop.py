@@ -15,14 +15,9 @@ import torch
 
 from .datasets.base import CLASSIFICATION
 from .events import ActivationEvent, NormsEvent, PausedEvent, ResumedEvent, StepEvent
+from .numerics import LossWatch, NonFiniteLoss
 from .optim import current_lr
 from .step import epoch_order
-
-
-class NonFiniteLoss(Exception):
-    def __init__(self, value: float, epoch: int, step: int) -> None:
-        super().__init__(f"loss {value}")
-        self.value, self.epoch, self.step = value, epoch, step
 
 
 class EpochLoop:
@@ -30,6 +25,8 @@ class EpochLoop:
         from .reporting import layer_groups
 
         self._groups = layer_groups(self.model)
+        early = [r["loss"] for r in self.history if r.get("split") == "train"][:1]  # a resumed run's start
+        self.loss_watch = LossWatch(self.steps_per_epoch, early[0] if early else None)
         self._elapsed_train = 0.0
         self._step_in_epoch = 0
         self._rate = 0.0  # samples/s (this process), smoothed
@@ -68,7 +65,7 @@ class EpochLoop:
         cfg, data, dev = self.config, self.train_data, self.device
         t0 = time.perf_counter()
         perm = epoch_order(len(data), epoch, cfg.seed, self.rank, self.world).to(dev)
-        n = len(perm) - (len(perm) % cfg.batch_size if cfg.drop_last else 0)
+        n = self.epoch_samples  # drop_last, or a 1-sample last batch left out for BatchNorm (trainer.prepare)
         # each step gathers its own batch, as a hand-written loop does: a gather of the whole split per
         # epoch allocated (and page-faulted in) a copy of the split every epoch, ~2 us per 4 KiB page
         # on the CPU; a batch-sized buffer is reused by the allocator and is still in cache when the
@@ -120,7 +117,8 @@ class EpochLoop:
             return None
         weights = torch.full((len(losses),), float(bs), device=dev)
         weights[-1] = float(n - (len(losses) - 1) * bs)
-        loss_sum = (torch.stack(losses).float() * weights).sum()
+        stacked = torch.stack(losses).float()
+        loss_sum = (stacked * weights).sum()
         if kept:
             preds = torch.cat(kept)
             preds = self._predict(preds) if self._kept_raw else preds
@@ -128,14 +126,27 @@ class EpochLoop:
         else:
             correct = torch.zeros((), device=dev)
         totals = torch.stack([loss_sum, correct, torch.tensor(float(n), device=dev)])
+        unread = len(losses) - self._losses_reported
         if self.dist is not None:
             from .distributed import all_reduce_sum
 
+            # one epoch-level divergence check every rank agrees on: the first step's loss and the
+            # epoch's median step loss, summed over the processes with the totals
+            totals = torch.cat([totals, torch.stack([stacked[0], stacked.median()])])
             all_reduce_sum(totals)
-        loss_total, correct_total, seen = totals.tolist()
+            unread = 0
+        values = (torch.cat([totals, stacked[len(losses) - unread:]]) if unread else totals).tolist()  # one sync
+        loss_total, correct_total, seen = values[:3]
         train = {"loss": loss_total / max(seen, 1)}
-        if not math.isfinite(train["loss"]):
+        if unread:  # one process: the steps no report has read
+            self.loss_watch.check(values[3:], epoch, len(losses) - unread + 1)
+        self._losses_reported = len(losses)
+        if not math.isfinite(train["loss"]):  # several processes (or finite steps whose sum overflows)
             raise NonFiniteLoss(train["loss"], epoch, step)
+        if self.dist is not None:
+            if epoch == self.start_epoch + 1:
+                self.loss_watch.set_reference(values[3] / self.world)
+            self.loss_watch.check_level(values[4] / self.world, epoch, step)
         if keep is not None:
             train["accuracy"] = correct_total / max(seen, 1)
         elapsed = time.perf_counter() - t0
@@ -150,19 +161,24 @@ class EpochLoop:
     # ---- reports at the reporting rate ------------------------------------------------------------------
     def _report(self, epoch: int, step: int, seen: int, losses: list, bs: int) -> None:
         now = time.perf_counter()
-        fresh = losses[self._losses_reported:]
+        first = self._losses_reported
+        fresh = losses[first:]
         self._losses_reported = len(losses)
-        loss = float(torch.stack(fresh).float().mean()) if fresh else math.nan  # the one sync per report
+        values = torch.stack(fresh).float().tolist() if fresh else []  # the one sync per report
+        loss = sum(values) / len(values) if values else math.nan
+        check = self.dist is None  # several processes check at the epoch's end, all together
+        if check and not math.isfinite(loss):
+            self.loss_watch.check(values, epoch, first + 1)  # raises before a NaN reaches the curves
         t_last, seen_last, _ = self._mark
         dn = seen - seen_last
-        if not math.isfinite(loss) and dn and self.dist is None:
-            raise NonFiniteLoss(loss, epoch, step)
         rate = dn / max(now - t_last, 1e-9)
         self._rate = rate if not self._rate else 0.7 * self._rate + 0.3 * rate
         remaining = (self.config.epochs - epoch) * self.rank_samples + (self.rank_samples - seen)
         self._mark = (now, seen, 0.0)
         self._emit(StepEvent(epoch, step, self.steps_per_epoch, self.global_step, loss, current_lr(self.optimizer),
                              self._rate * self.world, remaining / max(self._rate, 1e-9), now - self._fit_t0))
+        if check:  # a diverging loss is on the curve when the run stops
+            self.loss_watch.check(values, epoch, first + 1)
         if self.report_norms and now >= getattr(self, "_next_norms", 0.0):
             from .reporting import layer_norms
 
@@ -231,4 +247,12 @@ class EpochLoop:
 
             all_reduce_sum(totals)
         loss, n = totals.tolist()
+        if not math.isfinite(loss) and self.dist is None:  # NaN or inf in this split's data? (rare: look)
+            from .errors import DataError
+            from .numerics import data_fault
+
+            split = "val" if data is self.val_data else "test" if data is self.test_data else "train"
+            message = data_fault(data, transform, split)
+            if message is not None:
+                raise DataError(message)
         return {"loss": loss / max(n, 1), **ms.compute()}

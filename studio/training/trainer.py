@@ -28,7 +28,9 @@ from .errors import TrainingError
 from .events import (CallbackListener, EpochEvent, FailedEvent, FinishedEvent, NoticeEvent, StartedEvent,
                      StoppedEvent, TestEvent, TrainerListener)
 from .losses import LossPlan, build_loss
-from .loop import EpochLoop, NonFiniteLoss
+from .loop import EpochLoop
+from .preflight import check_trainable
+from .numerics import Diverged, NonFiniteLoss, batchnorm_tail, diverged_message, explain_non_finite, layer_fix
 from .metrics import MetricSet, check_metrics
 from .optim import Schedule, apply_impl, build_optimizer, current_lr, plain_state_dict
 from .step import make_step
@@ -37,7 +39,7 @@ from .step import make_step
 @dataclass
 class TrainResult:
     status: str  # finished | stopped | failed
-    reason: str  # completed | early_stopping | stopped | nan | oom | error
+    reason: str  # completed | early_stopping | stopped | nan | diverged | data | oom | layer | error
     message: str
     epochs_done: int
     best_epoch: int
@@ -93,7 +95,6 @@ class Trainer(EpochLoop):
         from ..core.compiler import CompileError, compile_graph, signature
         from .datasets import load_dataset
         from .losses import check_fit
-        from .preflight import check_trainable
 
         if isinstance(project, (str, bytes)) or hasattr(project, "__fspath__"):
             from ..core.project import load_project
@@ -110,7 +111,7 @@ class Trainer(EpochLoop):
         plan = check_fit(sig, dataset.info, config.loss, project.graph)
         seed_everything(config.seed, config.deterministic)
         model = compile_graph(project.graph, analysis=analysis)
-        check_trainable(model, project.graph)
+        check_trainable(model, project.graph)  # before the data loads, naming the graph's layers
         return cls(model, dataset, config, plan=plan, input_names=[n for n, _ in sig.inputs],
                    fingerprint=ckpt.graph_fingerprint(project.graph), dist=dist)
 
@@ -174,6 +175,7 @@ class Trainer(EpochLoop):
             from .allocator import keep_freed_memory
 
             keep_freed_memory()
+        check_trainable(self.model)  # also for a Trainer built from a model, not a project
         seed_everything(cfg.seed + self.rank, cfg.deterministic)
         self.model.to(dev)
         dtype, amp_notice = amp_dtype(cfg.amp, dev)
@@ -194,11 +196,14 @@ class Trainer(EpochLoop):
         self.test_data = None if self.splits.test is None else to_device(self.splits.test, self.plan, task, k, dev).shard(self.rank, self.world)
         n = len(self.train_data)
         self.rank_samples = -(-n // self.world)
-        self.steps_per_epoch = (self.rank_samples // cfg.batch_size if cfg.drop_last
-                                else -(-self.rank_samples // cfg.batch_size))
-        if self.steps_per_epoch == 0:
+        self.epoch_samples = self.rank_samples - (self.rank_samples % cfg.batch_size if cfg.drop_last else 0)
+        if self.epoch_samples == 0:
             raise TrainingError(f"the training split has {self.rank_samples} samples per process, fewer than one "
                                 f"batch of {cfg.batch_size} with drop_last; lower the batch size")
+        # a 1-sample last batch is left out for BatchNorm; said after StartedEvent, with the fast path's note
+        self.epoch_samples, self._tail_notice = batchnorm_tail(self.model, self.rank_samples, cfg.batch_size,
+                                                               self.epoch_samples)
+        self.steps_per_epoch = -(-self.epoch_samples // cfg.batch_size)
         self.loss_fn = build_loss(cfg.loss).to(dev)
         self.optimizer = build_optimizer(self.model.parameters(), cfg.optimizer, dev, self.fast_plan.optimizer_kwargs,
                                          tensor_lr=self.fast_plan.tensor_lr)
@@ -317,9 +322,10 @@ class Trainer(EpochLoop):
                                     len(self.splits.train), len(self.splits.val or ()), len(self.splits.test or ()),
                                     str(self.device), self.info.task, list(self.info.classes), self.info.to_json(),
                                     self.world, self.step_fn.name))
-            if getattr(self, "_fast_notice", None):
-                self._emit(NoticeEvent(self._fast_notice))
-                self._fast_notice = None
+            for notice in ("_fast_notice", "_tail_notice"):
+                if getattr(self, notice, None):
+                    self._emit(NoticeEvent(getattr(self, notice)))
+                    setattr(self, notice, None)
             reason = "completed"
             for epoch in range(self.start_epoch + 1, cfg.epochs + 1):
                 totals = self.train_epoch(epoch)
@@ -340,16 +346,15 @@ class Trainer(EpochLoop):
             result.test = test
             return result
         except NonFiniteLoss as exc:
-            lr = self.config.optimizer.lr
-            failure = ("nan", f"the training loss became {exc.value} at epoch {exc.epoch}, step {exc.step}; training "
-                              f"stopped. Try a lower learning rate (training.optimizer.lr is {lr:g}; try {lr / 10:g}), "
-                              "gradient clipping (training.grad_clip), or check the data for NaN or huge values")
+            failure = explain_non_finite(self, exc)
+        except Diverged as exc:
+            failure = ("diverged", diverged_message(exc, self.config.optimizer, self.config.grad_clip))
         except torch.cuda.OutOfMemoryError:
             bs = self.config.batch_size
             failure = ("oom", f"{self.device} ran out of memory at batch size {bs}; training stopped. Try a smaller "
                               f"batch size (--batch-size {max(1, bs // 2)}), a smaller model, or training.amp: true")
         except TrainingError as exc:
-            failure = ("error", str(exc))
+            failure = (getattr(exc, "reason", "error"), str(exc))
         except Exception as exc:
             node = self._failing_node(exc)
             if node is None:
@@ -360,8 +365,9 @@ class Trainer(EpochLoop):
             # name the node; the traceback goes with the event for the details
             self._release_memory()
             message = (f"layer {node[0]!r} ({node[1]}) raised {type(exc).__name__}: {exc} at epoch "
-                       f"{self.epochs_done + 1}; training stopped. Check that layer's settings and its input, or "
-                       "replace the layer; the last complete epoch stays saved")
+                       f"{self.epochs_done + 1}; training stopped. " +
+                       layer_fix(self.model.get_submodule(node[0]), exc, self.config.batch_size) +
+                       "; the last complete epoch stays saved")
             self._emit(FailedEvent(message, "layer", self.epochs_done + 1, getattr(self, "_step_in_epoch", 0),
                                    traceback.format_exc()))
             return self._result("failed", "layer", message, start)
