@@ -91,6 +91,8 @@ def test_tabbed_docks_have_no_title_bar_under_their_tabs(qtbot):
 
     window = MainWindow(use_settings=False)
     qtbot.addWidget(window)
+    window.resize(1440, 900)
+    window.apply_default_layout()  # (tall enough for the palette and the inspector one above the other)
     window.show()
     docks = window.docks
     assert isinstance(docks["problems"].titleBarWidget(), _NoTitle)
