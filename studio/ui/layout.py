@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QRect, QSize, Qt
+from PySide6.QtWidgets import QApplication
 
 PLACES = ("library", "properties", "diagnostics", "plots")
 SIDE_MIN, SIDE_MAX = 260, 320  # px: a dock column, whatever the window
@@ -65,6 +66,8 @@ def apply_default_layout(window, docks: dict, places: dict, toolbars=()) -> Plan
     """Put every dock of `window` where the plan for its current size says, at the plan's sizes;
     show every dock and toolbar. Used for the first run and by View > Reset Panel Layout."""
     plan = plan_for(window.width(), window.height())
+    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # new dock contents first: else
+    # their layout pass, pending, would redo the sizes below from their size hints
     window.setCorner(Qt.Corner.BottomLeftCorner, LEFT)
     window.setCorner(Qt.Corner.TopLeftCorner, LEFT)
     window.setCorner(Qt.Corner.BottomRightCorner, RIGHT)

@@ -6,10 +6,10 @@ Construction is in two steps so the window can appear before the layer library (
 is loaded: `MainWindow()` builds the frame, `attach(document)` builds the views."""
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea,
-                               QTabWidget)
+                               QStackedWidget, QTabWidget)
 
 from . import actions as _actions
 from . import icons, layout, stats_service
@@ -33,6 +33,7 @@ class MainWindow(QMainWindow):
         self.canvas = None
         self.toolbar = None
         self.panels_menu = None
+        self.training = None  # the training UI, set by install_training_ui
         self.setWindowTitle("NetStudio")
         self.setWindowIcon(icons.app_icon())
         geometry, self.open_maximized = layout.first_geometry(self.screen().availableGeometry())
@@ -42,15 +43,26 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.dock_places: dict[str, str] = {}
         self._layout_settled = False  # docks added later are placed by restoreDockWidget or their group
+        # the first-run layout follows the window's size until the app starts for good (the window
+        # manager may resize a new window, maximize it) or a saved layout is restored
+        self.auto_layout = True
+        self._auto_layout_ends = False
         for name, title, place in DOCKS:
             self.add_dock(name, title, QLabel(""), place)
+        from .training.docks import add_training_docks
+
+        add_training_docks(self)  # empty until the training UI fills them: the layout is whole at once
         from .dock_titles import hide_titles_when_tabbed
 
         self._titles = hide_titles_when_tabbed(self)  # tabbed docks: the tab names them, no title bar under it
         loading = QLabel("Loading the layer library…")
         loading.setObjectName("empty")
         loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setCentralWidget(loading)
+        # the canvas joins this stack later: replacing a shown window's central widget would make
+        # Qt refit the docks to their size hints and squeeze the canvas to a sliver
+        self.center = QStackedWidget(self)
+        self.center.addWidget(loading)
+        self.setCentralWidget(self.center)
         self.status_problems = QLabel("")
         self.status_size = QLabel("")
         self.statusBar().addPermanentWidget(self.status_size)
@@ -111,6 +123,17 @@ class MainWindow(QMainWindow):
         if group:
             self.tabifyDockWidget(group[0], dock)
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.auto_layout and self.isVisible():
+            self.apply_default_layout()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.auto_layout:
+            self.apply_default_layout()  # now at the window's real size
+            self.auto_layout = not self._auto_layout_ends
+
     def apply_default_layout(self) -> None:
         """The first-run layout for the window's current size (also View > Reset Panel Layout)."""
         toolbars = [self.toolbar] if self.toolbar is not None else []
@@ -118,8 +141,10 @@ class MainWindow(QMainWindow):
         self._titles.refresh()
 
     # ---- building the views -------------------------------------------------------------------
-    def attach(self, document, canvas=None) -> None:
-        """Build the canvas (or use `canvas`), panels, actions and menus for `document` (once)."""
+    def attach(self, document, canvas=None, *, later: bool = False) -> None:
+        """Build the canvas (or use `canvas`), panels, actions and menus for `document` (once). With
+        `later`, the costly rest (the training UI) waits for `attach_rest()`: the app calls it once the
+        canvas has painted the graph."""
         from studio.core.registry import default_registry
 
         from .canvas_host import create_canvas
@@ -128,19 +153,20 @@ class MainWindow(QMainWindow):
         from .palette import PaletteWidget
         from .problems import ProblemsPanel
         from .summary_panel import SummaryPanel
-        from .training.docks import add_training_docks
-
         self.document = document
         self.files = FileController(self, document, use_settings=self.use_settings)
         self.canvas = canvas if canvas is not None else create_canvas(document, self)
-        self.setCentralWidget(self.canvas)
+        self.center.addWidget(self.canvas)
+        self.center.setCurrentWidget(self.canvas)
+        loading = self.center.widget(0)
+        self.center.removeWidget(loading)
+        loading.deleteLater()
         self.palette = PaletteWidget(default_registry(), self)
         self.inspector = InspectorPanel(document, self)
         self.problems = ProblemsPanel(document, self)
         self.summary = SummaryPanel(document, self)
         for (name, title, place), widget in zip(DOCKS, (self.palette, self.inspector, self.problems, self.summary)):
             self.add_dock(name, title, widget, place)
-        add_training_docks(self)  # empty until the training UI fills them: the layout is whole at once
 
         self.actions_ = a = _actions.build_actions(self)
         _actions.build_menus(self, a)
@@ -149,8 +175,7 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             self.panels_menu.addAction(dock.toggleViewAction())
         (a.theme_dark if current_theme() == "dark" else a.theme_light).setChecked(True)
-        self.apply_default_layout()
-        self._layout_settled = True
+        self._layout_settled = True  # (laid out in __init__; the toolbar is where reset puts it too)
 
         self.palette.add_requested.connect(self.add_node_at_center)
         self.palette.status_message.connect(self.show_status)
@@ -167,12 +192,24 @@ class MainWindow(QMainWindow):
         document.locked_changed.connect(self._on_locked)
         self.problems.set_analysis(document.analysis)
         self.update_title()
-        QTimer.singleShot(0, stats_service.service().warm_up)  # after the first paint, off the GUI thread
-        from .training import install_training_ui  # the training docks (issue 6)
-
-        install_training_ui(self, document, self.canvas)
         self.statusBar().showMessage("Ready", 3000)
         self.canvas.setFocus()
+        if not later:
+            self.attach_rest()
+
+    def attach_rest(self) -> None:
+        """What `attach(..., later=True)` leaves for after the first frame: the training UI (its plots
+        import pyqtgraph, its pre-flight check imports torch and the dataset) and the warm-up of the
+        analyzer's counts (torch again, on a thread that would compete with the first paint)."""
+        if self.training is not None:
+            return
+        from .training import install_training_ui  # fills the training docks (issue 6)
+
+        install_training_ui(self, self.document, self.canvas)
+        stats_service.service().warm_up()  # off the GUI thread
+        self._auto_layout_ends = True  # once shown: from then on the person's (a resize keeps their sizes)
+        if self.isVisible():
+            self.auto_layout = False
 
     def fit_to_graph(self, max_zoom: float = 1.0) -> None:
         """Fit the whole graph in the view, but never zoom in beyond `max_zoom` (100%)."""
@@ -291,19 +328,21 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         self.apply_default_layout()
 
-    def restore_geometry(self) -> None:
+    def restore_geometry(self) -> bool:
+        """The remembered window geometry (Qt keeps it on a screen); False when there is none."""
         if self.use_settings:
             geometry = app_settings().value("window/geometry")
             if isinstance(geometry, QByteArray):
-                self.restoreGeometry(geometry)
+                return self.restoreGeometry(geometry)
+        return False
 
     def restore_state(self) -> None:
         """The remembered dock layout (after `attach`, which sets the default sizes)."""
         if not self.use_settings:
             return
         state = app_settings().value("window/state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state, STATE_VERSION)
+        if isinstance(state, QByteArray) and self.restoreState(state, STATE_VERSION):
+            self.auto_layout = False
 
     def save_settings(self) -> None:
         if not self.use_settings:

@@ -10,7 +10,6 @@ from PySide6.QtCore import QByteArray, QRect, Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QDockWidget, QLabel, QLineEdit, QTabBar
 
 from studio.core.project import load_project
-from studio.ui import layout
 from studio.ui.document import Document
 from studio.ui.main_window import MainWindow
 from studio.ui.settings import app_settings
@@ -18,6 +17,7 @@ from studio.ui.settings import app_settings
 from window_helpers import TEMPLATES, dialog_log, isolated  # noqa: F401
 
 SIZES = [(1024, 700), (1280, 800), (1440, 900), (1920, 1080)]
+SIDE_WIDTHS = range(260, 321)  # px, the palette's and the inspector's first width
 
 
 def _min_share(w: int, h: int) -> tuple[float, int]:
@@ -109,7 +109,7 @@ def test_the_canvas_gets_the_room(qtbot, isolated, dialog_log, size):
     least_share, least_width = _min_share(*size)
     assert share >= least_share and width >= least_width, f"canvas {width} px wide, {share:.0%} of the window"
     sides = [d for d in (window.docks["palette"], window.docks["inspector"]) if d.isVisible()]
-    assert sides and all(layout.SIDE_MIN <= d.width() <= layout.SIDE_MAX for d in sides), \
+    assert sides and all(d.width() in SIDE_WIDTHS for d in sides), \
         [d.width() for d in sides]
     bottom = window.docks["problems"]
     assert bottom.isVisible() and bottom.height() <= 0.34 * window.height(), bottom.height()
@@ -186,6 +186,8 @@ def test_starting_training_does_not_move_the_docks(qtbot, isolated, dialog_log):
 @pytest.mark.parametrize("screen", [QRect(0, 0, 1024, 700), QRect(0, 0, 1440, 900), QRect(0, 24, 1920, 1056),
                                     QRect(1920, 0, 2560, 1440)], ids=lambda r: f"{r.width()}x{r.height()}")
 def test_the_first_window_fits_its_screen(screen):
+    from studio.ui import layout
+
     rect, maximized = layout.first_geometry(screen)
     assert screen.contains(rect)
     assert rect.width() >= min(screen.width() - 16, layout.DEFAULT_SIZE.width())
