@@ -39,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     return run_gui(args)
 
 
-def _application(argv0: str = "netstudio"):
+def _application(argv0: str = "netstudio", gc_now: bool = True):
+    """The QApplication. `gc_now=False` leaves the garbage collector's move to the GUI thread to the
+    caller (it imports pyqtgraph, a second of start-up; it must come before any worker thread)."""
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
@@ -48,9 +50,10 @@ def _application(argv0: str = "netstudio"):
         app.setApplicationName("NetStudio")
         app.setOrganizationName("NetStudio")
         app.setApplicationDisplayName("NetStudio")
-    from .gc_thread import collect_on_gui_thread
+    if gc_now:
+        from .gc_thread import collect_on_gui_thread
 
-    collect_on_gui_thread()
+        collect_on_gui_thread()
     return app
 
 
@@ -75,7 +78,7 @@ def run_gui(args) -> int:
     from .stats_service import service
     from .theme import apply_theme
 
-    app = _application()
+    app = _application(gc_now=False)  # (until the first frame: no other thread runs before it)
     apply_theme(str(app_settings().value("theme", "dark")))
     window = MainWindow()
     restored = window.restore_geometry()
@@ -136,10 +139,12 @@ def _finish_startup(window, file: str | None, probe: bool = False) -> None:
 
 def _after_first_frame(window, probe: bool) -> None:
     """The graph is on screen: now the costly rest (the training UI, torch for the counts)."""
+    from .gc_thread import collect_on_gui_thread
     from .stats_service import service
 
     if probe:  # `bench startup`: the first frame with the graph painted (and whether torch was needed)
         _report("painted", f"torch={'yes' if 'torch' in sys.modules else 'no'}")
+    collect_on_gui_thread()  # before the training UI and the warm-up start their threads
     window.attach_rest()
     service().hold(False)
     if probe:  # then when every view is ready and the counts are in, then quit
