@@ -89,7 +89,7 @@ def run_gui(args) -> int:
 
         QTimer.singleShot(0, lambda: _report("shown"))
     _after_first_paint(window, lambda: _finish_startup(window, args.file, probe))
-    if window.open_maximized and not restored:
+    if not restored:  # a first run: the whole screen (the window fits it whatever its size)
         window.showMaximized()
     else:
         window.show()

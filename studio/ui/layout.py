@@ -1,5 +1,5 @@
 """The main window's first-run panel layout, worked out from the window's size, and the window's
-first size, worked out from the screen it opens on.
+first size, worked out from the screen it opens on (maximized on a first run).
 
 Every dock has a *place*: "library" (the layer palette), "properties" (inspector, training settings),
 "diagnostics" (problems, analyzer) or "plots" (the training plots). A place is one group of tabs; the
@@ -49,17 +49,15 @@ def plan_for(width: int, height: int) -> Plan:
                 split_bottom=width >= SPLIT_BOTTOM_MIN_WIDTH, side=side, bottom=round(height * BOTTOM_SHARE))
 
 
-def first_geometry(available: QRect) -> tuple[QRect, bool]:
-    """The window's first geometry on a screen whose free area is `available`, and whether to open
-    maximized (a screen not much bigger than the default size is better used whole)."""
-    room = available.size() - FRAME_ALLOWANCE
-    if room.width() < DEFAULT_SIZE.width() or room.height() < DEFAULT_SIZE.height():
-        return QRect(available.topLeft(), room), True
-    size = QSize(max(DEFAULT_SIZE.width(), round(room.width() * 0.75)),
-                 max(DEFAULT_SIZE.height(), round(room.height() * 0.8))).boundedTo(room)
+def first_geometry(available: QRect) -> QRect:
+    """The window's first geometry on a screen whose free area is `available`: the default size,
+    smaller where the screen is (the app opens it maximized on a first run: a canvas wants the room;
+    this is the size it returns to)."""
+    room = (available.size() - FRAME_ALLOWANCE).expandedTo(QSize(640, 480))
+    size = DEFAULT_SIZE.boundedTo(room)
     rect = QRect(0, 0, size.width(), size.height())
     rect.moveCenter(available.center())
-    return rect, False
+    return rect
 
 
 def apply_default_layout(window, docks: dict, places: dict, toolbars=()) -> Plan:
@@ -104,8 +102,8 @@ def apply_default_layout(window, docks: dict, places: dict, toolbars=()) -> Plan
     for dock in docks.values():
         dock.show()
     window.layout().activate()  # re-added docks join their tab bars only when the layout runs
-    for place in PLACES:  # the first of each group in front
-        if groups[place]:
+    for place in reversed(PLACES):  # the first of each group in front (the library and diagnostics
+        if groups[place]:            # last: in front of the groups that share their tabs)
             groups[place][0].raise_()
     _resize(window, plan, heads)
     return plan

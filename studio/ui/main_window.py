@@ -36,8 +36,7 @@ class MainWindow(QMainWindow):
         self.training = None  # the training UI, set by install_training_ui
         self.setWindowTitle("NetStudio")
         self.setWindowIcon(icons.app_icon())
-        geometry, self.open_maximized = layout.first_geometry(self.screen().availableGeometry())
-        self.setGeometry(geometry)
+        self.setGeometry(layout.first_geometry(self.screen().availableGeometry()))
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
         self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
         self.docks: dict[str, QDockWidget] = {}
@@ -266,7 +265,8 @@ class MainWindow(QMainWindow):
     def _show_size(self) -> None:
         n = len(self.document.graph)
         model = self.summary.model
-        params = "" if model.counting else f" · {model.total_params:,} parameters"
+        counted = not model.counting and len(model.infos) == n  # (not the previous graph's total)
+        params = f" · {model.total_params:,} parameters" if counted else ""
         self.status_size.setText(f"{n} node{'s' if n != 1 else ''}{params}")
 
     def _on_graph_event(self, event) -> None:

@@ -114,6 +114,8 @@ def test_the_canvas_gets_the_room(qtbot, isolated, dialog_log, size):
     bottom = window.docks["problems"]
     assert bottom.isVisible() and bottom.height() <= 0.34 * window.height(), bottom.height()
     assert window.toolbar.isVisible()
+    front = dock_rects(window)
+    assert front["palette"][3] is not None and front["problems"][3] is not None  # the layers, the problems
     problems = clipped(window)
     assert not problems, "\n".join(problems)
     close(window)
@@ -184,14 +186,14 @@ def test_starting_training_does_not_move_the_docks(qtbot, isolated, dialog_log):
 
 
 @pytest.mark.parametrize("screen", [QRect(0, 0, 1024, 700), QRect(0, 0, 1440, 900), QRect(0, 24, 1920, 1056),
-                                    QRect(1920, 0, 2560, 1440)], ids=lambda r: f"{r.width()}x{r.height()}")
+                                    QRect(1920, 0, 2560, 1440)],
+                         ids=lambda r: f"{r.width()}x{r.height()}")
 def test_the_first_window_fits_its_screen(screen):
     from studio.ui import layout
 
-    rect, maximized = layout.first_geometry(screen)
-    assert screen.contains(rect)
-    assert rect.width() >= min(screen.width() - 16, layout.DEFAULT_SIZE.width())
-    assert maximized == (screen.width() < 1456 or screen.height() < 948)
+    rect = layout.first_geometry(screen)
+    assert screen.contains(rect) and rect.center() == screen.center()
+    assert rect.width() == min(1440, screen.width() - 16)  # the default size, or the screen's less a frame
 
 
 @pytest.mark.fault("GUI", "the saved panel layout is unreadable, or from an older layout version",

@@ -18,6 +18,7 @@ from .session import IDLE, TrainingSession, snapshot
 
 PREFLIGHT_DELAY_MS = 150
 BOUNDARY_POINTS = 400
+CURVES_LEAST_HEIGHT = 300  # px: the loss plot above metrics and learning rate, each with readable axes
 
 
 class _Relay(QObject):
@@ -89,6 +90,7 @@ class TrainingUI(QObject):
     def _build_docks(self) -> None:
         """Fill the training docks, which the window lays out (studio.ui.training.docks)."""
         self.docks = add_training_docks(self.window)
+        self.curves.setMinimumHeight(CURVES_LEAST_HEIGHT)  # its dock scrolls below that, never squeezes
         for name, widget in (("training", self.panel), ("curves", self.curves), ("norms", self.norms),
                              ("features", self.features), ("report", self.report)):
             self.window.add_dock(name, self.docks[name].windowTitle(), widget)
