@@ -25,7 +25,7 @@ TWO_COLUMNS_MIN_WIDTH = 2200
 SPLIT_COLUMN_MIN_HEIGHT = 780  # shorter: the library and the properties share one tab group
 SPLIT_BOTTOM_MIN_WIDTH = 1200  # narrower: diagnostics and plots share one tab group
 LIBRARY_SHARE = 0.45  # of a split column's height
-DIAGNOSTICS_SHARE = 0.4  # of a split bottom row's width
+DIAGNOSTICS_SHARE = 0.45  # of a split bottom row's width (the problems and the analyzer table read whole)
 DEFAULT_SIZE = QSize(1440, 900)
 FRAME_ALLOWANCE = QSize(16, 48)  # the window manager's frame and title bar, before the window has one
 
