@@ -6,7 +6,35 @@ from studio.core.types import FLOAT, INT, ShapeError, TensorType, fmt_shape
 
 __all__ = ["NodeSpec", "Param", "ParamError", "Port", "ShapeError", "TensorType", "FLOAT", "INT",
            "fmt_shape", "one", "need_float", "need_rank", "pair", "batched_dim", "same_shape",
-           "sample_dim"]
+           "sample_dim", "nn"]
+
+
+class _Deferred:
+    """A torch.nn class named now and looked up when a layer is built."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, *args, **kwargs):
+        from torch import nn as torch_nn
+
+        return getattr(torch_nn, self.name)(*args, **kwargs)
+
+
+class _LazyNN:
+    """`nn.Conv2d(...)` for the specs without importing torch until a layer is built: the specs (ports,
+    params, shape inference) are all the canvas needs to draw a graph, and importing torch takes
+    seconds, so the window paints the graph first."""
+
+    def __getattr__(self, name: str) -> _Deferred:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Deferred(name)
+
+
+nn = _LazyNN()
 
 
 def one(inputs):

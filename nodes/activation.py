@@ -1,9 +1,7 @@
 """activation: element-wise non-linearities, and softmax over a chosen dimension."""
 from __future__ import annotations
 
-from torch import nn
-
-from ._common import NodeSpec, Param, ParamError, batched_dim, fmt_shape, need_float
+from ._common import NodeSpec, Param, ParamError, batched_dim, fmt_shape, need_float, nn
 
 
 def _same(p, inputs):

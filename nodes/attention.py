@@ -1,9 +1,7 @@
 """attention: multi-head self-attention and Transformer blocks (batch-first, [time, d_model])."""
 from __future__ import annotations
 
-from torch import nn
-
-from ._common import NodeSpec, Param, ParamError, Port, ShapeError, fmt_shape, need_float
+from ._common import NodeSpec, Param, ParamError, Port, ShapeError, fmt_shape, need_float, nn
 
 
 def _need_seq(t):

@@ -1,9 +1,7 @@
 """conv: 1-D and 2-D convolutions and the transposed 2-D convolution."""
 from __future__ import annotations
 
-from torch import nn
-
-from ._common import NodeSpec, Param, ParamError, ShapeError, fmt_shape, need_float, pair
+from ._common import NodeSpec, Param, ParamError, ShapeError, fmt_shape, need_float, pair, nn
 
 _RANK_HELP = {
     1: ("a sequence [channels, length]", "use Unflatten or Reshape to add a channel dimension"),

@@ -1,9 +1,7 @@
 """dense: fully connected layers."""
 from __future__ import annotations
 
-from torch import nn
-
-from ._common import NodeSpec, Param, ShapeError, fmt_shape, need_float
+from ._common import NodeSpec, Param, ShapeError, fmt_shape, need_float, nn
 
 
 def _linear_infer(params, inputs):

@@ -1,9 +1,7 @@
 """norm / regularization: batch, layer and group normalization; dropout."""
 from __future__ import annotations
 
-from torch import nn
-
-from ._common import NodeSpec, Param, ParamError, ShapeError, fmt_shape, need_float
+from ._common import NodeSpec, Param, ParamError, ShapeError, fmt_shape, need_float, nn
 
 _EPS = Param("eps", "float", 1e-5, "Added to the variance for numerical stability.", min=0.0, max=1.0)
 _MOMENTUM = Param("momentum", "float", 0.1, "Weight of the newest batch in the running statistics.",

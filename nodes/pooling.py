@@ -1,9 +1,7 @@
 """pooling: max, average and adaptive average pooling over sequences and images."""
 from __future__ import annotations
 
-from torch import nn
-
-from ._common import NodeSpec, Param, ParamError, ShapeError, fmt_shape, need_float, pair
+from ._common import NodeSpec, Param, ParamError, ShapeError, fmt_shape, need_float, pair, nn
 
 _SHAPES = {1: "a sequence [channels, length]", 2: "an image [channels, height, width]"}
 

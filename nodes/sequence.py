@@ -2,10 +2,14 @@
 Sequences are batch-first: one sample is [time, features]."""
 from __future__ import annotations
 
-from torch import nn
+from ._common import FLOAT, NodeSpec, Param, ParamError, Port, ShapeError, TensorType, fmt_shape, need_float, nn
 
-from ._common import FLOAT, NodeSpec, Param, ParamError, Port, ShapeError, TensorType, fmt_shape, need_float
-from .modules import PositionalEncoding, SequencePool
+
+def _modules():
+    from . import modules  # torch modules: imported when such a layer is built, not with the specs
+
+    return modules
+
 
 _SEQ_FIX = "sequences are [time, features] per sample; use Reshape or Permute, or an Embedding for token ids"
 
@@ -134,7 +138,7 @@ POSITIONAL = NodeSpec(
     params=(Param("max_len", "int", 5000, "Longest sequence supported.", min=1, max=1_000_000),
             Param("dropout", "float", 0.0, "Dropout after adding the encoding.", min=0.0, max=1.0)),
     infer=_pe_infer,
-    build=lambda p, i: PositionalEncoding(i[0].shape[-1], p["max_len"], p["dropout"]),
+    build=lambda p, i: _modules().PositionalEncoding(i[0].shape[-1], p["max_len"], p["dropout"]),
 )
 
 
@@ -148,7 +152,7 @@ SEQ_POOL = NodeSpec(
     type="SequencePool", category="sequence",
     doc="Reduces a sequence [time, features] to [features]: the mean, the max, or the last step.",
     params=(Param("mode", "choice", "mean", "How to pool over time.", choices=("mean", "max", "last")),),
-    infer=_pool_infer, build=lambda p, i: SequencePool(p["mode"]), key_params=("mode",),
+    infer=_pool_infer, build=lambda p, i: _modules().SequencePool(p["mode"]), key_params=("mode",),
 )
 
 SPECS = [

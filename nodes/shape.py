@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import math
 
-from torch import nn
-
-from ._common import NodeSpec, Param, ParamError, ShapeError, batched_dim, fmt_shape
+from ._common import NodeSpec, Param, ParamError, ShapeError, batched_dim, fmt_shape, nn
 
 
 def _flatten_infer(p, inputs):

@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     return run_gui(args)
 
 
-def _application(argv0: str = "netstudio"):
+def _application(argv0: str = "netstudio", gc_now: bool = True):
+    """The QApplication. `gc_now=False` leaves the garbage collector's move to the GUI thread to the
+    caller (it imports pyqtgraph, a second of start-up; it must come before any worker thread)."""
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
@@ -77,9 +79,10 @@ def _application(argv0: str = "netstudio"):
         app.setApplicationName("NetStudio")
         app.setOrganizationName("NetStudio")
         app.setApplicationDisplayName("NetStudio")
-    from .gc_thread import collect_on_gui_thread
+    if gc_now:
+        from .gc_thread import collect_on_gui_thread
 
-    collect_on_gui_thread()
+        collect_on_gui_thread()
     return app
 
 
@@ -99,38 +102,81 @@ def _load(path: str | None):
 
 # ---- interactive ------------------------------------------------------------------------------
 def run_gui(args) -> int:
-    from PySide6.QtCore import QTimer
-
     from .main_window import MainWindow
     from .settings import app_settings
+    from .stats_service import service
     from .theme import apply_theme
 
-    app = _application()
+    app = _application(gc_now=False)  # (until the first frame: no other thread runs before it)
     apply_theme(str(app_settings().value("theme", "dark")))
     window = MainWindow()
-    window.restore_geometry()
-    window.show()
+    restored = window.restore_geometry()
+    service().hold(True)  # no torch import on a thread before the graph is on screen
     probe = bool(os.environ.get("NETSTUDIO_STARTUP_PROBE"))
     if probe:
+        from PySide6.QtCore import QTimer
+
         QTimer.singleShot(0, lambda: _report("shown"))
-    QTimer.singleShot(0, lambda: _finish_startup(window, args.file, probe))
+    _after_first_paint(window, lambda: _finish_startup(window, args.file, probe))
+    if not restored:  # a first run: the whole screen (the window fits it whatever its size)
+        window.showMaximized()
+    else:
+        window.show()
     return app.exec()
+
+
+def _after_first_paint(window, callback, fallback_ms: int = 1000) -> None:
+    """`callback` once the window has painted its first frame (the panels' frames and "Loading the
+    layer library…"), so that frame is on screen while the views are built."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class Once(QObject):
+        done = False
+
+        def eventFilter(self, obj, event) -> bool:
+            if event.type() == QEvent.Type.Paint and not self.done:
+                QTimer.singleShot(0, self, self.fire)
+            return False
+
+        def fire(self) -> None:
+            if not self.done:
+                self.done = True
+                window.removeEventFilter(self)
+                callback()
+
+    once = Once(window)
+    window.installEventFilter(once)
+    QTimer.singleShot(fallback_ms, once, once.fire)  # a window that is not painted (minimized) starts too
 
 
 def _finish_startup(window, file: str | None, probe: bool = False) -> None:
     from studio.core.project import Project
 
+    from .canvas_host import when_nodes_painted
     from .document import Document
     from .resources import DEFAULT_TEMPLATE
 
-    window.attach(Document(Project()))
+    window.attach(Document(Project()), later=True)
     window.restore_state()
     files = window.files
     opened = bool(file) and files.open_path(Path(file), ask=False)
     if not opened and not files.recover_untitled():
         files.open_template(DEFAULT_TEMPLATE, ask=False)
     window.fit_to_graph()
-    if probe:  # `bench startup`: report when the views are ready, then quit
+    when_nodes_painted(window.canvas, lambda: _after_first_frame(window, probe))
+
+
+def _after_first_frame(window, probe: bool) -> None:
+    """The graph is on screen: now the costly rest (the training UI, torch for the counts)."""
+    from .gc_thread import collect_on_gui_thread
+    from .stats_service import service
+
+    if probe:  # `bench startup`: the first frame with the graph painted (and whether torch was needed)
+        _report("painted", f"torch={'yes' if 'torch' in sys.modules else 'no'}")
+    collect_on_gui_thread()  # before the training UI and the warm-up start their threads
+    window.attach_rest()
+    service().hold(False)
+    if probe:  # then when every view is ready and the counts are in, then quit
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
 
@@ -140,8 +186,8 @@ def _finish_startup(window, file: str | None, probe: bool = False) -> None:
         QTimer.singleShot(0, QApplication.quit)
 
 
-def _report(what: str) -> None:
-    print(f"{what} {time.perf_counter() - _T0:.4f}", flush=True)
+def _report(what: str, note: str = "") -> None:
+    print(f"{what} {time.perf_counter() - _T0:.4f} {note}".rstrip(), flush=True)
 
 
 def _pose_for_screenshot(window) -> None:

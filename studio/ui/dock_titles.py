@@ -49,7 +49,10 @@ class _DockTitles(QObject):
                 old.deleteLater()
 
 
-def hide_titles_when_tabbed(window: QMainWindow) -> None:
+def hide_titles_when_tabbed(window: QMainWindow) -> _DockTitles:
     """Keep every dock of `window` titled only where it needs to be, now and after the person
-    moves docks around (tabs them together, floats one, drags one to another side)."""
-    _DockTitles(window).refresh()
+    moves docks around (tabs them together, floats one, drags one to another side). The returned
+    object's refresh() does it at once (after the window rearranged its docks itself)."""
+    titles = _DockTitles(window)
+    titles.refresh()
+    return titles

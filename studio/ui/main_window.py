@@ -6,20 +6,23 @@ Construction is in two steps so the window can appear before the layer library (
 is loaded: `MainWindow()` builds the frame, `attach(document)` builds the views."""
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import (QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea,
+                               QStackedWidget, QTabWidget)
 
 from . import actions as _actions
-from . import icons, stats_service
+from . import icons, layout, stats_service
 from .settings import app_settings
 from .theme import apply_theme, current_theme
 
-STATE_VERSION = 1
-DOCKS = (("palette", "Layers", Qt.DockWidgetArea.LeftDockWidgetArea),
-         ("inspector", "Inspector", Qt.DockWidgetArea.RightDockWidgetArea),
-         ("problems", "Problems", Qt.DockWidgetArea.BottomDockWidgetArea),
-         ("summary", "Analyzer", Qt.DockWidgetArea.BottomDockWidgetArea))
+STATE_VERSION = 2  # 2: the layout that gives the canvas the room (saved layouts of 1 are dropped)
+DOCKS = (("palette", "Layers", "library"),
+         ("inspector", "Inspector", "properties"),
+         ("problems", "Problems", "diagnostics"),
+         ("summary", "Analyzer", "diagnostics"))
+_PLACE_AREAS = {"library": Qt.DockWidgetArea.LeftDockWidgetArea, "properties": Qt.DockWidgetArea.RightDockWidgetArea,
+                "diagnostics": Qt.DockWidgetArea.BottomDockWidgetArea, "plots": Qt.DockWidgetArea.BottomDockWidgetArea}
 
 
 class MainWindow(QMainWindow):
@@ -28,42 +31,119 @@ class MainWindow(QMainWindow):
         self.use_settings = use_settings
         self.document = None
         self.canvas = None
+        self.toolbar = None
+        self.panels_menu = None
+        self.training = None  # the training UI, set by install_training_ui
         self.setWindowTitle("NetStudio")
         self.setWindowIcon(icons.app_icon())
-        self.resize(1440, 900)
+        self.setGeometry(layout.first_geometry(self.screen().availableGeometry()))
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
-        self.setTabPosition(Qt.DockWidgetArea.BottomDockWidgetArea, QTabWidget.TabPosition.North)
+        self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
         self.docks: dict[str, QDockWidget] = {}
-        for name, title, area in DOCKS:
-            dock = QDockWidget(title, self)
-            dock.setObjectName(f"dock_{name}")
-            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                             | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-            dock.setWidget(QLabel(""))
-            self.addDockWidget(area, dock)
-            self.docks[name] = dock
-        self.tabifyDockWidget(self.docks["problems"], self.docks["summary"])
-        self.docks["problems"].raise_()
+        self.dock_places: dict[str, str] = {}
+        self._layout_settled = False  # docks added later are placed by restoreDockWidget or their group
+        # the first-run layout follows the window's size until the app starts for good (the window
+        # manager may resize a new window, maximize it) or a saved layout is restored
+        self.auto_layout = True
+        self._auto_layout_ends = False
+        for name, title, place in DOCKS:
+            self.add_dock(name, title, QLabel(""), place)
+        from .training.docks import add_training_docks
+
+        add_training_docks(self)  # empty until the training UI fills them: the layout is whole at once
         from .dock_titles import hide_titles_when_tabbed
 
-        hide_titles_when_tabbed(self)  # tabbed docks: the tab names them, no title bar under it
+        self._titles = hide_titles_when_tabbed(self)  # tabbed docks: the tab names them, no title bar under it
         loading = QLabel("Loading the layer library…")
         loading.setObjectName("empty")
         loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setCentralWidget(loading)
+        # the canvas joins this stack later: replacing a shown window's central widget would make
+        # Qt refit the docks to their size hints and squeeze the canvas to a sliver
+        self.center = QStackedWidget(self)
+        self.center.addWidget(loading)
+        self.setCentralWidget(self.center)
         self.status_problems = QLabel("")
         self.status_size = QLabel("")
         self.statusBar().addPermanentWidget(self.status_size)
         self.statusBar().addPermanentWidget(self.status_problems)
         self.statusBar().showMessage("Starting…")
-        self._default_state = self.saveState(STATE_VERSION)
+        self.apply_default_layout()
         if document is not None:
             self.attach(document)
 
+    # ---- docks --------------------------------------------------------------------------------
+    def add_dock(self, name: str, title: str, widget=None, place: str = "properties", *,
+                 scroll: bool = False) -> QDockWidget:
+        """The window's one way to get a dock: made once per `name` (later calls return it and, given
+        a `widget`, put that in it), listed in View > Panels, placed by the default layout by its
+        `place` (see studio.ui.layout.PLACES) and kept in the saved layout (object name dock_NAME).
+        A `scroll` dock holds its widget in a scroll area: it may be made smaller than the widget's
+        minimum (a short screen) and scrolls instead of squeezing or clipping it."""
+        if place not in layout.PLACES:
+            raise ValueError(f"dock place {place!r} is not one of {', '.join(layout.PLACES)}")
+        dock = self.docks.get(name)
+        if dock is None:
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"dock_{name}")
+            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                             | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+            self.docks[name], self.dock_places[name] = dock, place
+            if scroll:
+                area = QScrollArea(dock)
+                area.setObjectName(f"scroll_{name}")
+                area.setWidgetResizable(True)
+                area.setFrameShape(QFrame.Shape.NoFrame)
+                dock.setWidget(area)
+            if self._layout_settled:
+                self._place_late(dock, place)
+            else:
+                self.addDockWidget(_PLACE_AREAS[place], dock)  # until the layout puts it in its group
+            if self.panels_menu is not None:
+                self.panels_menu.addAction(dock.toggleViewAction())
+        holder = dock.widget() if isinstance(dock.widget(), QScrollArea) else None
+        if widget is not None and widget is not (holder.widget() if holder is not None else dock.widget()):
+            old = holder.takeWidget() if holder is not None else dock.widget()
+            if holder is not None:
+                holder.setWidget(widget)
+            else:
+                dock.setWidget(widget)
+            if old is not None:
+                old.deleteLater()
+        return dock
+
+    def _place_late(self, dock: QDockWidget, place: str) -> None:
+        """A dock added after the layout was set: where the restored layout had it, else in its group."""
+        self.addDockWidget(_PLACE_AREAS[place], dock)
+        if self.restoreDockWidget(dock):
+            return
+        group = [d for n, d in self.docks.items() if self.dock_places[n] == place and d is not dock
+                 and not d.isFloating()]
+        if group:
+            self.tabifyDockWidget(group[0], dock)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.auto_layout and self.isVisible():
+            self.apply_default_layout()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.auto_layout:
+            self.apply_default_layout()  # now at the window's real size
+            self.auto_layout = not self._auto_layout_ends
+
+    def apply_default_layout(self) -> None:
+        """The first-run layout for the window's current size (also View > Reset Panel Layout)."""
+        toolbars = [self.toolbar] if self.toolbar is not None else []
+        layout.apply_default_layout(self, self.docks, self.dock_places, toolbars)
+        self._titles.refresh()
+
     # ---- building the views -------------------------------------------------------------------
-    def attach(self, document, canvas=None) -> None:
-        """Build the canvas (or use `canvas`), panels, actions and menus for `document` (once)."""
+    def attach(self, document, canvas=None, *, later: bool = False) -> None:
+        """Build the canvas (or use `canvas`), panels, actions and menus for `document` (once). With
+        `later`, the costly rest (the training UI) waits for `attach_rest()`: the app calls it once the
+        canvas has painted the graph."""
         from studio.core.registry import default_registry
 
         from .canvas_host import create_canvas
@@ -72,32 +152,29 @@ class MainWindow(QMainWindow):
         from .palette import PaletteWidget
         from .problems import ProblemsPanel
         from .summary_panel import SummaryPanel
-
         self.document = document
         self.files = FileController(self, document, use_settings=self.use_settings)
         self.canvas = canvas if canvas is not None else create_canvas(document, self)
-        self.setCentralWidget(self.canvas)
+        self.center.addWidget(self.canvas)
+        self.center.setCurrentWidget(self.canvas)
+        loading = self.center.widget(0)
+        self.center.removeWidget(loading)
+        loading.deleteLater()
         self.palette = PaletteWidget(default_registry(), self)
         self.inspector = InspectorPanel(document, self)
         self.problems = ProblemsPanel(document, self)
         self.summary = SummaryPanel(document, self)
-        for name, widget in (("palette", self.palette), ("inspector", self.inspector),
-                             ("problems", self.problems), ("summary", self.summary)):
-            old = self.docks[name].widget()
-            self.docks[name].setWidget(widget)
-            if old is not None:
-                old.deleteLater()
-        self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [290, 320], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["problems"]], [230], Qt.Orientation.Vertical)
-        self._default_state = self.saveState(STATE_VERSION)
+        for (name, title, place), widget in zip(DOCKS, (self.palette, self.inspector, self.problems, self.summary)):
+            self.add_dock(name, title, widget, place)
 
         self.actions_ = a = _actions.build_actions(self)
         _actions.build_menus(self, a)
         self.toolbar = _actions.build_toolbar(self, a)
         self.canvas.addAction(a.fit)
-        for name in ("palette", "inspector", "problems", "summary"):
-            self.panels_menu.addAction(self.docks[name].toggleViewAction())
+        for dock in self.docks.values():
+            self.panels_menu.addAction(dock.toggleViewAction())
         (a.theme_dark if current_theme() == "dark" else a.theme_light).setChecked(True)
+        self._layout_settled = True  # (laid out in __init__; the toolbar is where reset puts it too)
 
         self.palette.add_requested.connect(self.add_node_at_center)
         self.palette.status_message.connect(self.show_status)
@@ -114,12 +191,24 @@ class MainWindow(QMainWindow):
         document.locked_changed.connect(self._on_locked)
         self.problems.set_analysis(document.analysis)
         self.update_title()
-        QTimer.singleShot(0, stats_service.service().warm_up)  # after the first paint, off the GUI thread
-        from .training import install_training_ui  # the training docks (issue 6)
-
-        install_training_ui(self, document, self.canvas)
         self.statusBar().showMessage("Ready", 3000)
         self.canvas.setFocus()
+        if not later:
+            self.attach_rest()
+
+    def attach_rest(self) -> None:
+        """What `attach(..., later=True)` leaves for after the first frame: the training UI (its plots
+        import pyqtgraph, its pre-flight check imports torch and the dataset) and the warm-up of the
+        analyzer's counts (torch again, on a thread that would compete with the first paint)."""
+        if self.training is not None:
+            return
+        from .training import install_training_ui  # fills the training docks (issue 6)
+
+        install_training_ui(self, self.document, self.canvas)
+        stats_service.service().warm_up()  # off the GUI thread
+        self._auto_layout_ends = True  # once shown: from then on the person's (a resize keeps their sizes)
+        if self.isVisible():
+            self.auto_layout = False
 
     def fit_to_graph(self, max_zoom: float = 1.0) -> None:
         """Fit the whole graph in the view, but never zoom in beyond `max_zoom` (100%)."""
@@ -176,7 +265,8 @@ class MainWindow(QMainWindow):
     def _show_size(self) -> None:
         n = len(self.document.graph)
         model = self.summary.model
-        params = "" if model.counting else f" · {model.total_params:,} parameters"
+        counted = not model.counting and len(model.infos) == n  # (not the previous graph's total)
+        params = f" · {model.total_params:,} parameters" if counted else ""
         self.status_size.setText(f"{n} node{'s' if n != 1 else ''}{params}")
 
     def _on_graph_event(self, event) -> None:
@@ -236,23 +326,23 @@ class MainWindow(QMainWindow):
         self.set_theme("light" if current_theme() == "dark" else "dark")
 
     def reset_layout(self) -> None:
-        self.restoreState(self._default_state, STATE_VERSION)
-        for dock in self.docks.values():
-            dock.show()
+        self.apply_default_layout()
 
-    def restore_geometry(self) -> None:
+    def restore_geometry(self) -> bool:
+        """The remembered window geometry (Qt keeps it on a screen); False when there is none."""
         if self.use_settings:
             geometry = app_settings().value("window/geometry")
             if isinstance(geometry, QByteArray):
-                self.restoreGeometry(geometry)
+                return self.restoreGeometry(geometry)
+        return False
 
     def restore_state(self) -> None:
         """The remembered dock layout (after `attach`, which sets the default sizes)."""
         if not self.use_settings:
             return
         state = app_settings().value("window/state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state, STATE_VERSION)
+        if isinstance(state, QByteArray) and self.restoreState(state, STATE_VERSION):
+            self.auto_layout = False
 
     def save_settings(self) -> None:
         if not self.use_settings:

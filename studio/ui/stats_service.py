@@ -20,12 +20,24 @@ class _StatsService(QObject):
         super().__init__()
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
+        self._held = False  # the window's first frame is not painted yet
+        self._asked = False
 
     @property
     def is_ready(self) -> bool:
         return self._done.is_set()
 
+    def hold(self, held: bool) -> None:
+        """While held, warm_up() without wait only notes it was asked (the app holds it until the
+        window's first frame: importing torch on a thread slows the GUI thread's first paint)."""
+        self._held = held
+        if not held and self._asked:
+            self.warm_up()
+
     def warm_up(self, wait: bool = False) -> None:
+        if self._held and not wait:
+            self._asked = True
+            return
         if self._thread is None and not self._done.is_set():
             self._thread = threading.Thread(target=self._run, name="netstudio-stats-warmup", daemon=True)
             self._thread.start()

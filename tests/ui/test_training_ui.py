@@ -62,6 +62,7 @@ def test_click_train_watch_pause_resume_stop_overlay(win, qtbot, project_file):
     doc.set_selection(["conv1"])
     assert ui.features.node_id == "conv1"
     click(qtbot, panel.train_button)
+    win.docks["features"].raise_()  # its tab (beside Curves) in front: a layer is watched while in view
     assert doc.locked and not panel.form.isEnabled() and not panel.train_button.isEnabled()
     qtbot.waitUntil(lambda: ui.curves.has_points() and ui.features.has_image(), timeout=RUN_TIMEOUT)
     assert ui.features.last_event.value.shape == (16, 8, 8)
@@ -128,11 +129,14 @@ def test_panels_hold_still_while_a_run_reports(win, qtbot):
 
 def test_feature_maps_panel_hidden_means_no_watch(win, qtbot):
     ui = win.training
+    ui.docks["features"].raise_()  # its tab in front (it shares a tab group with Curves)
+    qtbot.waitUntil(lambda: not ui.docks["features"].visibleRegion().isEmpty(), timeout=5000)
     win.document.set_selection(["conv1"])
     assert ui.session.watch_target == ("conv1", 0)
     ui.docks["features"].hide()
     assert ui.session.watch_target is None
     ui.docks["features"].show()
+    ui.docks["features"].raise_()
     qtbot.waitUntil(lambda: ui.session.watch_target == ("conv1", 0), timeout=5000)
 
 

@@ -21,7 +21,8 @@ def test_opens_a_template_with_every_panel(window):
     for name in ("palette", "inspector", "problems", "summary"):
         assert window.docks[name].isVisible() or window.docks[name].isVisibleTo(window)
     assert window.dockWidgetArea(window.docks["palette"]) == Qt.DockWidgetArea.LeftDockWidgetArea
-    assert window.dockWidgetArea(window.docks["inspector"]) == Qt.DockWidgetArea.RightDockWidgetArea
+    # below the palette at 1400 px wide (one column keeps the canvas wide; tests/ui/test_layout.py)
+    assert window.dockWidgetArea(window.docks["inspector"]) == Qt.DockWidgetArea.LeftDockWidgetArea
     assert window.dockWidgetArea(window.docks["summary"]) == Qt.DockWidgetArea.BottomDockWidgetArea
     assert set(window.palette.visible_types()) >= {"Input", "Conv2d", "Linear", "ReLU", "LSTM"}
     assert window.status_problems.text() == "No problems"

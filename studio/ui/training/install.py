@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QDockWidget
-
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from . import file_dialogs, runs
 from .curves import CurvesView
+from .docks import add_training_docks
 from .feature_maps import FeatureMapView
 from .norms_view import NormsView
 from .panel import TrainingPanel
@@ -19,6 +18,7 @@ from .session import IDLE, TrainingSession, snapshot
 
 PREFLIGHT_DELAY_MS = 150
 BOUNDARY_POINTS = 400
+CURVES_LEAST_HEIGHT = 300  # px: the loss plot above metrics and learning rate, each with readable axes
 
 
 class _Relay(QObject):
@@ -87,52 +87,19 @@ class TrainingUI(QObject):
         self._run_preflight()
 
     # ---- layout -------------------------------------------------------------------------------
-    def _dock(self, name: str, title: str, widget) -> QDockWidget:
-        dock = QDockWidget(title, self.window)
-        dock.setObjectName(f"dock_{name}")
-        dock.setWidget(widget)
-        self.docks[name] = dock
-        if hasattr(self.window, "docks"):
-            self.window.docks[name] = dock
-        return dock
-
     def _build_docks(self) -> None:
-        w = self.window
-        right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
-        training = self._dock("training", "Training", self.panel)
-        w.addDockWidget(right, training)
-        inspector = getattr(w, "docks", {}).get("inspector")
-        if inspector is not None:
-            w.tabifyDockWidget(inspector, training)
-        curves = self._dock("curves", "Curves", self.curves)
-        norms = self._dock("norms", "Gradients", self.norms)
-        features = self._dock("features", "Feature maps", self.features)
-        report = self._dock("report", "Epoch report", self.report)
-        w.addDockWidget(bottom, curves, Qt.Orientation.Horizontal)  # beside Problems/Analyzer, not a tab
-        w.splitDockWidget(curves, features, Qt.Orientation.Horizontal)
-        w.splitDockWidget(features, report, Qt.Orientation.Horizontal)
-        w.tabifyDockWidget(curves, norms)
-        curves.raise_()
-        menu = getattr(w, "panels_menu", None)
-        if menu is not None:
-            for d in (training, curves, norms, features, report):
-                menu.addAction(d.toggleViewAction())
-        if hasattr(w, "_default_state"):
-            from ..main_window import STATE_VERSION
-
-            w._default_state = w.saveState(STATE_VERSION)
+        """Fill the training docks, which the window lays out (studio.ui.training.docks)."""
+        self.docks = add_training_docks(self.window)
+        self.curves.setMinimumHeight(CURVES_LEAST_HEIGHT)  # its dock scrolls below that, never squeezes
+        for name, widget in (("training", self.panel), ("curves", self.curves), ("norms", self.norms),
+                             ("features", self.features), ("report", self.report)):
+            self.window.add_dock(name, self.docks[name].windowTitle(), widget)
 
     def show_training_layout(self) -> None:
-        """Bring the training panels forward and give them room (Train pressed, screenshot)."""
-        w = self.window
+        """Bring the training panels forward (Train pressed, screenshot). Only tabs change: the docks
+        keep their sizes, so the canvas keeps its share and nothing jumps."""
         self.docks["training"].raise_()
         self.docks["curves"].raise_()
-        bottom = [d for d in (w.docks.get("problems"), self.docks["curves"], self.docks["features"],
-                              self.docks["report"]) if d is not None]
-        width = max(w.width(), 800)
-        sizes = [int(width * f) for f in ((0.22, 0.32, 0.2, 0.26) if len(bottom) == 4 else (0.4, 0.25, 0.35))]
-        w.resizeDocks(bottom, sizes, Qt.Orientation.Horizontal)
-        w.resizeDocks([self.docks["curves"]], [int(w.height() * 0.44)], Qt.Orientation.Vertical)
 
     # ---- pre-flight ---------------------------------------------------------------------------
     def schedule_preflight(self) -> None:

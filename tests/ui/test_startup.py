@@ -1,0 +1,65 @@
+"""Start-up (issue 13): the window paints the graph before the costly work (torch, the training UI's
+plots), and the app reports that moment to `bench startup`."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from PySide6.QtWidgets import QApplication
+
+from studio.core.project import Project, load_project
+from studio.ui.canvas_host import when_nodes_painted
+from studio.ui.document import Document
+from studio.ui.main_window import MainWindow
+
+from window_helpers import TEMPLATES, dialog_log, isolated  # noqa: F401
+
+
+def test_the_app_paints_the_graph_before_it_imports_torch(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", NETSTUDIO_STARTUP_PROBE="1",
+               NETSTUDIO_CONFIG_DIR=str(tmp_path), NETSTUDIO_DATA_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-m", "studio"], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    marks = {line.split()[0]: line.split()[1:] for line in out.stdout.splitlines() if line.strip()}
+    assert list(marks) == ["shown", "painted", "ready", "counted"], out.stdout
+    assert marks["painted"][1] == "torch=no"  # the layer specs, the canvas and the analysis need no torch
+    times = [float(marks[m][0]) for m in marks]
+    assert times == sorted(times)
+
+
+def _window(qtbot, document) -> MainWindow:
+    window = MainWindow(use_settings=False)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.attach(document, later=True)
+    return window
+
+
+def test_the_training_ui_comes_after_the_canvas_painted_its_nodes(qtbot, isolated, dialog_log):
+    window = _window(qtbot, Document(load_project(TEMPLATES / "cnn_digits.json")))
+    painted = []
+
+    def first_frame():
+        painted.append(window.canvas.viewport().isVisible())
+        window.attach_rest()
+
+    when_nodes_painted(window.canvas, first_frame, fallback_ms=60_000)
+    assert window.training is None and window.docks["curves"].isVisibleTo(window)  # laid out, still empty
+    window.fit_to_graph()
+    window.show()
+    qtbot.waitUntil(lambda: window.training is not None, timeout=30_000)
+    assert painted == [True]
+    assert window.training.panel.isVisibleTo(window)
+    window.attach_rest()  # once only
+    assert len(window.findChildren(type(window.training))) == 1
+    window.close()
+
+
+def test_an_empty_graph_does_not_hold_up_the_rest(qtbot, isolated, dialog_log):
+    window = _window(qtbot, Document(Project()))
+    when_nodes_painted(window.canvas, window.attach_rest, fallback_ms=60_000)
+    window.show()
+    qtbot.waitUntil(lambda: window.training is not None, timeout=30_000)
+    QApplication.processEvents()
+    window.close()
