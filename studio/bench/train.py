@@ -105,12 +105,14 @@ def make_case(name: str, device, samples: int):
     return model, dataset, batch
 
 
-def _config(dataset, batch: int, epochs: int, device: str, fast_path: str = "auto", amp=False):
+def _config(dataset, batch: int, epochs: int, device: str, fast_path: str = "auto", amp=False,
+            precision: str = "float32"):
     from studio.training.config import parse_config
 
     return parse_config({"dataset": {"name": dataset.info.name}, "loss": {"type": "CrossEntropyLoss"},
                          "optimizer": {"type": "Adam", "lr": 1e-3}, "epochs": epochs, "batch_size": batch,
-                         "device": device, "split": {"val": 0.0}, "fast_path": fast_path, "amp": amp})
+                         "device": device, "split": {"val": 0.0}, "fast_path": fast_path, "amp": amp,
+                         "precision": precision})
 
 
 def run_trainer(model0, dataset, batch: int, epochs: int, device: str) -> float:
