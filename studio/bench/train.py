@@ -137,11 +137,15 @@ class FastRunner:
     """A prepared Trainer on the fast path, kept across runs: warm-up trains until the selection has
     picked a step (compilation included), then each run times whole epochs of its hot loop."""
 
-    def __init__(self, model0, dataset, batch: int, device: str, fast_path: str = "thorough", amp=False) -> None:
+    def __init__(self, model0, dataset, batch: int, device: str, fast_path: str = "thorough", amp=False,
+                 precision: str = "float32", compile_gate: bool = False) -> None:
         from studio.training.trainer import Trainer
 
-        self.trainer = Trainer(copy.deepcopy(model0), dataset, _config(dataset, batch, 10**6, device, fast_path, amp))
+        self.trainer = Trainer(copy.deepcopy(model0), dataset,
+                               _config(dataset, batch, 10**6, device, fast_path, amp, precision))
         self.trainer.prepare()
+        if compile_gate and getattr(self.trainer.step_fn, "compile_min_run_s", 0):
+            self.trainer.step_fn.compile_min_run_s = float("inf")
         self.trainer._fit_t0 = time.perf_counter()
         self.notes: list[str] = []
         self.trainer.add_listener(lambda e: self.notes.append(e.message) if e.kind == "notice" else None)
@@ -206,7 +210,8 @@ class Reference:
         self.dev = dev = torch.device(device)
         cuda = dev.type == "cuda"
         self.model = model = copy.deepcopy(model0).to(dev)
-        if cuda and any(isinstance(m, torch.nn.Conv2d) for m in model.modules()):
+        conv = any(isinstance(m, torch.nn.Conv2d) for m in model.modules())
+        if conv and (cuda or kind == "channels_last" or bf16):  # bf16 convolutions only pay off NHWC
             model.to(memory_format=torch.channels_last)
             self.channels_last = True
         else:
@@ -214,8 +219,9 @@ class Reference:
         self.x, self.y = dataset.x.to(dev), dataset.y.to(dev)
         self.batch = batch
         loss_fn = torch.nn.CrossEntropyLoss()
-        autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False)) if bf16 else \
+        autocast = (lambda: torch.autocast(dev.type, dtype=torch.bfloat16, cache_enabled=False)) if bf16 else \
             (lambda: _null())
+
         model.train()
         mode = "reduce-overhead" if cuda else None
         if kind == "compile_step":
@@ -245,7 +251,11 @@ class Reference:
             return marked
 
         eager_step = train_step(model)
-        if kind == "fused_adam":
+        if kind == "bf16_matmul":  # float32 matmuls computed in bf16 by oneDNN, backward included
+            def eager_step(xb, yb, step=eager_step):
+                with _matmul_bf16():
+                    return step(xb, yb)
+        if kind in ("fused_adam", "channels_last", "bf16_matmul"):
             self.step = eager_step
         elif kind == "compile_model":
             self.step = marking_each_step(train_step(torch.compile(model, mode=mode, dynamic=False)))
@@ -307,6 +317,21 @@ class Reference:
         return (n - n % bs) * epochs / (time.perf_counter() - t0)
 
 
+class _matmul_bf16:
+    def __enter__(self):
+        import torch
+
+        self.before = torch.backends.mkldnn.matmul.fp32_precision
+        torch.backends.mkldnn.matmul.fp32_precision = "bf16"
+        return self
+
+    def __exit__(self, *exc):
+        import torch
+
+        torch.backends.mkldnn.matmul.fp32_precision = self.before
+        return False
+
+
 class _null:
     def __enter__(self):
         return self
@@ -336,12 +361,68 @@ def _spread(values) -> float:
 
 REFERENCES = ("fused_adam", "compile_model", "compile_step", "cuda_graph", "compile_step_bf16", "cuda_graph_bf16")
 NEEDS_CUDA = ("cuda_graph", "compile_step_bf16", "cuda_graph_bf16", "fast_bf16")
+# the CPU (issue 19): float32 references the trainer's pick is held against, and the bf16 ones
+CPU_F32 = ("fused_adam", "channels_last", "compile_model")
+CPU_BF16 = ("bf16_autocast", "bf16_matmul")
+
+
+def _cpu_variants(name, model0, dataset, batch, quick, progress):
+    """The CPU's variants (issue 19). `trainer` is the default trainer's steady state after its
+    selection by timing (a person's run of many epochs), `trainer_bf16` the same with
+    training.precision "bf16"; `fast` times every candidate (compile included) in the full bench.
+    compile_step is left out on the CPU: it lost to compile_model in every case measured
+    (docs/performance.md) and costs another cold compile per case."""
+    import torch
+
+    from studio.training.fastpath.variants import cpu_bf16_hardware
+
+    conv = any(isinstance(m, torch.nn.Conv2d) for m in model0.modules())
+    runners = {"plain": lambda e: run_plain(model0, dataset, batch, e, "cpu")}
+    notes = {v: "n/a (needs CUDA)" for v in NEEDS_CUDA}
+    notes["compile_step"] = "not run on the CPU (lost to compile_model in every case measured)"
+    extra = {}
+    no_bf16 = cpu_bf16_hardware()
+    wanted = ["trainer", "fused_adam"] + (["channels_last"] if conv else [])
+    bf16 = ["trainer_bf16", "bf16_autocast"] + ([] if conv else ["bf16_matmul"])
+    if not quick:
+        wanted += ["compile_model", "fast"] + ([] if no_bf16 else bf16)
+    else:
+        notes.update({v: "skipped (--quick)" for v in ("compile_model", "fast")})
+    for v in bf16:
+        if quick:
+            notes[v] = "skipped (--quick)"
+        elif no_bf16:
+            notes[v] = f"n/a ({no_bf16})"
+    for v in wanted:
+        progress(f"{name}: warming up {v} (selection, compiling; untimed)")
+        try:
+            if v in ("trainer", "trainer_bf16", "fast"):
+                # the default trainer as on a run under compile's gate (10 min eager): `fast` shows
+                # what compile adds; FastRunner's open-ended run would otherwise always pass the gate
+                runner = FastRunner(model0, dataset, batch, "cpu", "thorough" if v == "fast" else "auto",
+                                    precision="bf16" if v == "trainer_bf16" else "float32",
+                                    compile_gate=v != "fast")
+                step = runner.trainer.step_fn
+                extra[v] = {"path": runner.path, "warmup_s": runner.warmup_s, "threads": step.threads,
+                            "timed_ms": {k: t * 1e3 for k, t in getattr(step, "times", {}).items()},
+                            "notes": [n for n in runner.notes if n.startswith("fast path")]}
+            else:
+                kind = {"bf16_autocast": "fused_adam"}.get(v, v)
+                runner = Reference(kind, model0, dataset, batch, "cpu", bf16=v == "bf16_autocast")
+                extra[v] = {"warmup_s": runner.warmup_s}
+        except Exception as exc:  # a variant that fails here is reported, not hidden
+            notes[v] = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
+            continue
+        runners[v] = runner
+    return runners, notes, extra
 
 
 def _variants(name: str, model0, dataset, batch: int, device: str, quick: bool, progress=None):
     """name -> runner(epochs) -> samples/s, and name -> note for the variants not run."""
     progress = progress or (lambda text: None)
     cuda = device.startswith("cuda")
+    if device == "cpu":
+        return _cpu_variants(name, model0, dataset, batch, quick, progress)
     runners = {"plain": lambda e: run_plain(model0, dataset, batch, e, device),
                "trainer": lambda e: run_trainer(model0, dataset, batch, e, device)}
     notes, extra = {}, {}
@@ -378,8 +459,8 @@ def bench_case(name: str, device: str, quick: bool, progress=None) -> dict:
     import torch
 
     progress = progress or (lambda text: None)
-    target_s = 0.15 if quick else 0.3  # seconds per timed plain run
-    rounds = 8 if quick else 9
+    target_s = 0.15 if quick else 0.25  # seconds per timed plain run
+    rounds = 8 if quick else 7  # 7 rounds: a median and IQR that move by a few % between runs
     samples = {"mlp": 4096, "lenet": 512, "transformer": 128}.get(name, 512) if quick else \
         {"transformer": 2048, "cnn_bn": 2048}.get(name, 4096)
     model0, dataset, batch = make_case(name, device, samples)
@@ -406,7 +487,7 @@ def bench_case(name: str, device: str, quick: bool, progress=None) -> dict:
             gc.collect()
             got[v] = runners[v](epochs)
             if v == "trainer":
-                paths.append(run_trainer.last_path)
+                paths.append(getattr(runners[v], "path", None) or run_trainer.last_path)
         for v in names:
             rates[v].append(got[v])
             if v != "plain":
@@ -421,6 +502,12 @@ def bench_case(name: str, device: str, quick: bool, progress=None) -> dict:
         variants[v] = entry
     for v, note in notes.items():
         variants[v] = {"rate": None, "note": note}
+    # the CPU's bar (issue 19): the trainer's pick against the best float32 candidate of each round
+    f32 = [v for v in ("fused_adam", "channels_last", "compile_model") if v in rates]
+    vs_f32 = None
+    if device == "cpu" and f32 and "trainer" in rates:
+        per_round = [rates["trainer"][r] / max(rates[v][r] for v in f32) for r in range(rounds)]
+        vs_f32 = {"ratio": statistics.median(per_round), "ratio_iqr": list(_quartiles(per_round)), "of": f32}
     refs = {v: variants[v]["rate"] for v in REFERENCES if variants.get(v, {}).get("rate")}
     best = max(refs, key=refs.get) if refs else None
     fast = variants.get("fast", {})
@@ -433,6 +520,7 @@ def bench_case(name: str, device: str, quick: bool, progress=None) -> dict:
             "fast": fast.get("rate"), "fast_ratio": fast.get("ratio"), "fast_path": fast.get("path"),
             "best_reference": best, "best_reference_rate": refs.get(best),
             "fast_vs_best": (fast["rate"] / refs[best]) if best and fast.get("rate") else None,
+            "trainer_vs_best_float32": vs_f32,
             "variants": variants}
     return case
 
@@ -478,11 +566,21 @@ def run(args) -> int:
         from studio.training.allocator import keep_freed_memory
 
         malloc = keep_freed_memory()
-    if args.quick and device == "cpu":
-        # one thread: a quick run on a shared machine is then disturbed by neighbours far less
-        # (an OpenMP team with a descheduled thread stalls at every barrier)
-        torch.set_num_threads(1)
+    threads_why = None
+    if device == "cpu":
+        # every variant at the same thread count (the ratios compare loops, not thread counts): the
+        # trainer's own choice from the idle cores (fastpath/threads.py), made once here and pinned for
+        # the trainer's runs through NETSTUDIO_THREADS; --quick: one thread (an OpenMP team with a
+        # descheduled thread stalls at every barrier, so a quick run on a shared machine is then
+        # disturbed by neighbours far less)
+        from studio.training.fastpath.threads import choose_threads
+
+        n, threads_why = (1, "--quick") if args.quick else choose_threads()
+        os.environ["NETSTUDIO_THREADS"] = str(n)
+        torch.set_num_threads(n)
+    load = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     machine = {"device": device, "cpu": _cpu_name(), "nproc": os.cpu_count(), "threads": torch.get_num_threads(),
+               "threads_why": threads_why, "load_start": load,
                "torch": torch.__version__, "malloc": malloc,
                "gpu": torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else None}
     from .progress import Progress
@@ -493,15 +591,20 @@ def run(args) -> int:
         case = bench_case(name, device, args.quick, lambda text: progress(f"case {i}/{len(names)} {text}"))
         cases.append(case)
         # progress, also with --json (stdout stays one JSON object)
+        extra = (f"; fast path {case['fast_path']} x{case['fast_ratio']:.3f}" if case["fast_ratio"] else "")
+        b16 = case["variants"].get("trainer_bf16", {})
+        if b16.get("ratio"):
+            extra += f"; bf16 [{b16['path']}] x{b16['ratio']:.3f}"
         progress.result(f"{name:12s} trainer x{case['ratio']:.3f} plain (IQR {case['ratio_iqr'][0]:.3f}-"
-                        f"{case['ratio_iqr'][1]:.3f}); fast path {case['fast_path']} x{case['fast_ratio'] or 0:.3f}")
+                        f"{case['ratio_iqr'][1]:.3f}) [{case['trainer_path']}]{extra}")
+    machine["load_end"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     if args.json:
         print(json.dumps({**machine, "cases": cases}, indent=2))
         return 0
     gpu = f", {machine['gpu']}" if machine["gpu"] else ""
     heap = f"; freed host memory {'kept' if malloc == 'kept' else 'returned (' + malloc + ')'}" if malloc else ""
     print(f"device {device}{gpu}; CPU {machine['cpu']} ({machine['nproc']} cores, {machine['threads']} threads); "
-          f"torch {machine['torch']}{heap}")
+          f"torch {machine['torch']}{heap}; load average {machine['load_start']} -> {machine['load_end']}")
     for c in cases:
         print(f"\n{c['model']} (batch {c['batch_size']}, {c['samples']} samples, {c['epochs']} epochs x "
               f"{c['rounds']} rounds; trainer default path: {c['trainer_path']})")
@@ -512,6 +615,10 @@ def run(args) -> int:
                     print(f"  {'':18s} warm-up {entry['warmup_s']:.2f} s (untimed)")
                 for note in entry.get("notes", ()):
                     print(f"  {'':18s} {note}")
+        if c.get("trainer_vs_best_float32"):
+            b = c["trainer_vs_best_float32"]
+            print(f"  trainer / best float32 candidate of each round ({', '.join(b['of'])}): x{b['ratio']:.2f} "
+                  f"(IQR {b['ratio_iqr'][0]:.2f}-{b['ratio_iqr'][1]:.2f})")
         if c["fast_vs_best"] is not None:
             print(f"  fast path / best hand-tuned ({c['best_reference']}): {c['fast_vs_best']:.2f}")
     return 0

@@ -41,4 +41,5 @@ def build_fast_step(plan: FastPlan, model, loss_fn, optimizer, *, device, amp_dt
     kwargs = {} if timer is None else {"timer": timer}
     return FastStep(eager, factories, plan.candidates, eager_name=plan.eager_name, reasons=plan.reasons,
                     total_steps=total_steps, compile_min_run_s=plan.compile_min_run_s, sync=device_sync(device),
-                    notify=notify, threads=plan.threads, threads_why=plan.threads_why, describe=describe, **kwargs)
+                    notify=notify, threads=plan.threads, threads_why=plan.threads_why, describe=describe,
+                    per_step=device.type == "cpu", **kwargs)

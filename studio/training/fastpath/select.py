@@ -20,6 +20,7 @@ best, the idle cores are counted again and the threads lowered to match.
 """
 from __future__ import annotations
 
+import statistics
 import time
 
 import torch
@@ -35,7 +36,7 @@ class FastStep:
                  reasons: dict | None = None, warm: int = 3, timed: int = 10, margin: float = 0.03,
                  total_steps: int = 0, compile_min_run_s: float = 0.0, timer=time.perf_counter,
                  sync=None, notify=None, threads: int | None = None, threads_why: str = "",
-                 describe=None) -> None:
+                 describe=None, per_step: bool = False) -> None:
         self.eager = eager
         self._cache: dict = {}
         self.factories = cached(factories, self._cache)  # name -> fn() -> step (built when its trial starts)
@@ -57,6 +58,8 @@ class FastStep:
         self._t0 = 0.0
         self.threads, self.threads_why = threads, threads_why
         self.describe = describe or (lambda name: name)
+        self.per_step = per_step  # time each call (no device sync needed: the CPU)
+        self._per_step: list[float] = []
         self._watch = [0, 0.0, None]  # steps, step seconds in this window, best seconds per step
         if total_steps and total_steps < 3 * (warm + timed) and len(self.queue) > 1:
             # too short to time eager and another candidate and still gain from the pick
@@ -154,6 +157,8 @@ class FastStep:
         if done == self.warm:
             self.sync()
             self._t0 = self.timer()
+            self._per_step = []
+        t = self.timer()
         try:
             result = step(x, target)
         except CandidateFailed as exc:
@@ -163,9 +168,14 @@ class FastStep:
                 step.undo()
             return self.eager(x, target)
         self._trial[2] = done = done + 1
+        if self.per_step and done > self.warm:
+            self._per_step.append(self.timer() - t)
         if done == self.warm + self.timed:
             self.sync()
-            self.times[name] = (self.timer() - self._t0) / self.timed
+            # the CPU's step is synchronous, so each call is timed alone and the median taken: a
+            # neighbour's burst that stalls one step then does not decide the pick
+            self.times[name] = (statistics.median(self._per_step) if self.per_step
+                                else (self.timer() - self._t0) / self.timed)
             self._trial = None
             if hasattr(step, "undo"):  # a layout/precision variant: the next trial starts from eager
                 step.undo()
