@@ -252,8 +252,10 @@ class Reference:
 
         eager_step = train_step(model)
         if kind == "bf16_matmul":  # float32 matmuls computed in bf16 by oneDNN, backward included
+            from studio.training.fastpath.variants import matmul_bf16
+
             def eager_step(xb, yb, step=eager_step):
-                with _matmul_bf16():
+                with matmul_bf16():
                     return step(xb, yb)
         if kind in ("fused_adam", "channels_last", "bf16_matmul"):
             self.step = eager_step
@@ -317,21 +319,6 @@ class Reference:
         return (n - n % bs) * epochs / (time.perf_counter() - t0)
 
 
-class _matmul_bf16:
-    def __enter__(self):
-        import torch
-
-        self.before = torch.backends.mkldnn.matmul.fp32_precision
-        torch.backends.mkldnn.matmul.fp32_precision = "bf16"
-        return self
-
-    def __exit__(self, *exc):
-        import torch
-
-        torch.backends.mkldnn.matmul.fp32_precision = self.before
-        return False
-
-
 class _null:
     def __enter__(self):
         return self
@@ -361,60 +348,16 @@ def _spread(values) -> float:
 
 REFERENCES = ("fused_adam", "compile_model", "compile_step", "cuda_graph", "compile_step_bf16", "cuda_graph_bf16")
 NEEDS_CUDA = ("cuda_graph", "compile_step_bf16", "cuda_graph_bf16", "fast_bf16")
-# the CPU (issue 19): float32 references the trainer's pick is held against, and the bf16 ones
-CPU_F32 = ("fused_adam", "channels_last", "compile_model")
-CPU_BF16 = ("bf16_autocast", "bf16_matmul")
-
-
-def _cpu_variants(name, model0, dataset, batch, quick, progress):
-    """The CPU's variants (issue 19). `trainer` is the default trainer's steady state after its
-    selection by timing (a person's run of many epochs), `trainer_bf16` the same with
-    training.precision "bf16"; `fast` times every candidate (compile included) in the full bench.
-    compile_step is left out on the CPU: it lost to compile_model in every case measured
-    (docs/performance.md) and costs another cold compile per case."""
-    import torch
-
-    from studio.training.fastpath.variants import cpu_bf16_hardware
-
-    conv = any(isinstance(m, torch.nn.Conv2d) for m in model0.modules())
-    runners = {"plain": lambda e: run_plain(model0, dataset, batch, e, "cpu")}
-    notes = {v: "n/a (needs CUDA)" for v in NEEDS_CUDA}
-    notes["compile_step"] = "not run on the CPU (lost to compile_model in every case measured)"
-    extra = {}
-    no_bf16 = cpu_bf16_hardware()
-    wanted = ["trainer", "fused_adam"] + (["channels_last"] if conv else [])
-    bf16 = ["trainer_bf16", "bf16_autocast"] + ([] if conv else ["bf16_matmul"])
-    if not quick:
-        wanted += ["compile_model", "fast"] + ([] if no_bf16 else bf16)
-    else:
-        notes.update({v: "skipped (--quick)" for v in ("compile_model", "fast")})
-    for v in bf16:
-        if quick:
-            notes[v] = "skipped (--quick)"
-        elif no_bf16:
-            notes[v] = f"n/a ({no_bf16})"
-    for v in wanted:
-        progress(f"{name}: warming up {v} (selection, compiling; untimed)")
-        try:
-            if v in ("trainer", "trainer_bf16", "fast"):
-                # the default trainer as on a run under compile's gate (10 min eager): `fast` shows
-                # what compile adds; FastRunner's open-ended run would otherwise always pass the gate
-                runner = FastRunner(model0, dataset, batch, "cpu", "thorough" if v == "fast" else "auto",
-                                    precision="bf16" if v == "trainer_bf16" else "float32",
-                                    compile_gate=v != "fast")
-                step = runner.trainer.step_fn
-                extra[v] = {"path": runner.path, "warmup_s": runner.warmup_s, "threads": step.threads,
-                            "timed_ms": {k: t * 1e3 for k, t in getattr(step, "times", {}).items()},
-                            "notes": [n for n in runner.notes if n.startswith("fast path")]}
-            else:
-                kind = {"bf16_autocast": "fused_adam"}.get(v, v)
-                runner = Reference(kind, model0, dataset, batch, "cpu", bf16=v == "bf16_autocast")
-                extra[v] = {"warmup_s": runner.warmup_s}
-        except Exception as exc:  # a variant that fails here is reported, not hidden
-            notes[v] = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
-            continue
-        runners[v] = runner
-    return runners, notes, extra
+def _build(v: str, build, runners: dict, notes: dict, extra: dict) -> None:
+    """runners[v], extra[v] from build() -> (runner, details); a variant that fails is reported in
+    notes[v], not hidden."""
+    try:
+        runner, details = build()
+    except Exception as exc:
+        notes[v] = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
+        return
+    runners[v] = runner
+    extra[v] = {"warmup_s": runner.warmup_s, **details}
 
 
 def _variants(name: str, model0, dataset, batch: int, device: str, quick: bool, progress=None):
@@ -422,7 +365,9 @@ def _variants(name: str, model0, dataset, batch: int, device: str, quick: bool, 
     progress = progress or (lambda text: None)
     cuda = device.startswith("cuda")
     if device == "cpu":
-        return _cpu_variants(name, model0, dataset, batch, quick, progress)
+        from .train_cpu import cpu_variants
+
+        return cpu_variants(name, model0, dataset, batch, quick, progress)
     runners = {"plain": lambda e: run_plain(model0, dataset, batch, e, device),
                "trainer": lambda e: run_trainer(model0, dataset, batch, e, device)}
     notes, extra = {}, {}
@@ -437,20 +382,14 @@ def _variants(name: str, model0, dataset, batch: int, device: str, quick: bool, 
             notes[v] = "n/a (needs CUDA)"
             continue
         progress(f"{name}: warming up {v} (compiling or capturing, untimed)")
-        try:
-            if v in ("fast", "fast_bf16"):
-                runner = FastRunner(model0, dataset, batch, device, "auto" if quick else "thorough",
-                                    amp="bf16" if v == "fast_bf16" else False)
-                extra[v] = {"path": runner.path, "warmup_s": runner.warmup_s,
-                            "notes": [n for n in runner.notes if n.startswith("fast path")]}
-            else:
-                kind = v.removesuffix("_bf16")
-                runner = Reference(kind, model0, dataset, batch, device, bf16=v.endswith("_bf16"))
-                extra[v] = {"warmup_s": runner.warmup_s}
-        except Exception as exc:  # a reference that fails here is reported, not hidden
-            notes[v] = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
-            continue
-        runners[v] = runner
+
+        def build(v=v):
+            if v not in ("fast", "fast_bf16"):
+                return Reference(v.removesuffix("_bf16"), model0, dataset, batch, device, bf16=v.endswith("_bf16")), {}
+            runner = FastRunner(model0, dataset, batch, device, "auto" if quick else "thorough",
+                                amp="bf16" if v == "fast_bf16" else False)
+            return runner, {"path": runner.path, "notes": [n for n in runner.notes if n.startswith("fast path")]}
+        _build(v, build, runners, notes, extra)
     return runners, notes, extra
 
 
@@ -503,11 +442,9 @@ def bench_case(name: str, device: str, quick: bool, progress=None) -> dict:
     for v, note in notes.items():
         variants[v] = {"rate": None, "note": note}
     # the CPU's bar (issue 19): the trainer's pick against the best float32 candidate of each round
-    f32 = [v for v in ("fused_adam", "channels_last", "compile_model") if v in rates]
-    vs_f32 = None
-    if device == "cpu" and f32 and "trainer" in rates:
-        per_round = [rates["trainer"][r] / max(rates[v][r] for v in f32) for r in range(rounds)]
-        vs_f32 = {"ratio": statistics.median(per_round), "ratio_iqr": list(_quartiles(per_round)), "of": f32}
+    from .train_cpu import vs_best_float32
+
+    vs_f32 = vs_best_float32(rates, rounds) if device == "cpu" else None
     refs = {v: variants[v]["rate"] for v in REFERENCES if variants.get(v, {}).get("rate")}
     best = max(refs, key=refs.get) if refs else None
     fast = variants.get("fast", {})

@@ -47,7 +47,8 @@ def set_layout(eager, memory_format) -> None:
 
 
 @contextlib.contextmanager
-def _matmul_bf16():
+def matmul_bf16():
+    """float32 matmuls computed in bf16 by oneDNN inside the block (a process-wide setting)."""
     backend = torch.backends.mkldnn.matmul
     before = backend.fp32_precision
     backend.fp32_precision = "bf16"
@@ -80,7 +81,7 @@ class EagerVariant:
 
     def __call__(self, x, target):
         if self.matmul_bf16:  # process-wide setting: on only inside this step
-            with _matmul_bf16():
+            with matmul_bf16():
                 return self.eager(x, target)
         return self.eager(x, target)
 
