@@ -48,7 +48,7 @@ def test_references_that_need_cuda_are_listed_not_faked():
     runners, notes, extra = bench._variants("mlp", model, dataset, 256, "cpu", quick=False)
     assert {v: notes[v] for v in bench.NEEDS_CUDA} == {v: "n/a (needs CUDA)" for v in bench.NEEDS_CUDA}
     bf16 = {"trainer_bf16", "bf16_autocast", "bf16_matmul"}
-    assert set(runners) == {"plain", "trainer", "fast", "fused_adam", "compile_model"} | \
+    assert set(runners) == {"plain", "trainer", "fast", "fused_adam"} | \
         (set() if cpu_bf16_hardware() else bf16)
     if cpu_bf16_hardware():  # a clear note where the CPU has no bf16 hardware
         assert all(notes[v].startswith("n/a (this CPU has no bf16") for v in bf16)

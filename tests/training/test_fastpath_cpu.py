@@ -180,3 +180,23 @@ def test_bf16_picks_stay_within_tolerance_of_float32_after_one_epoch(tmp_path, m
     assert result.history[-1]["loss"] == pytest.approx(f32.history[-1]["loss"], rel=BF16_TOLERANCE)
     assert result.history[-1]["loss"] != f32.history[-1]["loss"]  # it really trained in bf16
     assert torch.backends.mkldnn.matmul.fp32_precision != "bf16"  # not left on for the rest of the process
+
+
+def test_on_the_cpu_eager_is_timed_again_before_a_candidate_wins():
+    clock = Clock()
+    step, eager, built = fast_step({"eager": 5.0, "channels_last": 2.0}, clock, per_step=True)
+    for i in range(6):  # eager's trial (2 warm + 4 timed) during a slow spell of the machine
+        step(*batch(i))
+    eager.cost = 1.0  # the machine calmed down
+    for i in range(6, 30):
+        step(*batch(i))
+    # A/B/A: eager, channels-last, eager again; the candidate does not win on eager's bad spell
+    assert eager.batches[:6] == list(range(6)) and built["channels_last"].batches == list(range(6, 12))
+    assert eager.batches[6:12] == list(range(12, 18))
+    assert step.chosen == "eager" and step.times == pytest.approx({"eager": 1.0, "channels_last": 2.0})
+    # without a second look the first figures decide: on CUDA the window between two syncs is kept
+    clock = Clock()
+    step, _, _ = fast_step({"eager": 5.0, "channels_last": 2.0}, clock)
+    for i in range(12):
+        step(*batch(i))
+    assert step.chosen == "channels_last"

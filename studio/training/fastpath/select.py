@@ -60,6 +60,7 @@ class FastStep:
         self.describe = describe or (lambda name: name)
         self.per_step = per_step  # time each call (no device sync needed: the CPU)
         self._per_step: list[float] = []
+        self._eager_first = None  # eager's first time, while it is timed again (per_step only)
         self._watch = [0, 0.0, None]  # steps, step seconds in this window, best seconds per step
         if total_steps and total_steps < 3 * (warm + timed) and len(self.queue) > 1:
             # too short to time eager and another candidate and still gain from the pick
@@ -137,7 +138,9 @@ class FastStep:
         while self._trial is None:
             if not self.queue:
                 self._finish()
-                return self.active(x, target)
+                if self.active is not None:
+                    return self.active(x, target)
+                continue  # _finish queued eager again (confirmation)
             name = self.queue.pop(0)
             gate = self._gate(name)
             if gate:
@@ -172,9 +175,9 @@ class FastStep:
             self._per_step.append(self.timer() - t)
         if done == self.warm + self.timed:
             self.sync()
-            # the CPU's step is synchronous, so each call is timed alone and the median taken: a
-            # neighbour's burst that stalls one step then does not decide the pick
-            self.times[name] = (statistics.median(self._per_step) if self.per_step
+            # the CPU's step is synchronous, so each call is timed alone and the lower quartile
+            # taken: a neighbour that preempts a step only ever adds time to it
+            self.times[name] = (statistics.quantiles(self._per_step, n=4)[0] if self.per_step
                                 else (self.timer() - self._t0) / self.timed)
             self._trial = None
             if hasattr(step, "undo"):  # a layout/precision variant: the next trial starts from eager
@@ -213,6 +216,15 @@ class FastStep:
             self._choose("eager")
             return
         best = min(self.times, key=self.times.get)
+        if self.per_step and best != "eager" and "eager" in self.times:
+            if self._eager_first is None:
+                # A/B/A on the CPU: time eager again after the candidates, so a slow spell of the
+                # machine during eager's trial cannot hand the run to a candidate
+                self._eager_first = self.times["eager"]
+                self.queue = ["eager"]
+                return
+            self.times["eager"] = min(self.times["eager"], self._eager_first)
+            best = min(self.times, key=self.times.get)
         eager_t = self.times.get("eager")
         if best != "eager" and eager_t is not None and self.times[best] > eager_t * (1 - self.margin):
             best = "eager"  # within the noise of eager: keep the simpler path
