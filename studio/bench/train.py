@@ -399,7 +399,7 @@ def bench_case(name: str, device: str, quick: bool, progress=None) -> dict:
 
     progress = progress or (lambda text: None)
     target_s = 0.15 if quick else 0.25  # seconds per timed plain run
-    rounds = 8 if quick else 7  # 7 rounds: a median and IQR that move by a few % between runs
+    rounds = 6 if quick else 7  # a median and IQR that move by a few % between runs; --quick under a minute
     # the CPU's full suite keeps to about 5 minutes: 8 Transformer steps (about 2 s) a run
     samples = {"mlp": 4096, "lenet": 512, "transformer": 128}.get(name, 512) if quick else \
         {"transformer": 2048 if device != "cpu" else 512, "cnn_bn": 2048 if device != "cpu" else 1024}.get(name, 4096)

@@ -94,5 +94,5 @@ def test_bench_train_shows_which_case_and_round_on_stderr(capsys, monkeypatch):
     lines = err.splitlines()
     assert "bench train: case 1/1 mlp: warming up trainer (selection, compiling; untimed)" in lines
     rounds = [line for line in lines if line.startswith("bench train: case 1/1 mlp: round ")]
-    assert [line.split("round ")[1].split(" ")[0] for line in rounds] == [f"{r}/8" for r in range(1, 9)]
+    assert [line.split("round ")[1].split(" ")[0] for line in rounds] == [f"{r}/6" for r in range(1, 7)]
     assert lines[-1].startswith("mlp          trainer x")
