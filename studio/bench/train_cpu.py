@@ -28,6 +28,8 @@ def cpu_variants(name, model0, dataset, batch, quick, progress):
     extra = {}
     no_bf16 = cpu_bf16_hardware()
     wanted = ["trainer", "fused_adam"] + (["channels_last"] if conv else [])
+    if not conv:
+        notes["channels_last"] = "n/a (no convolutions)"
     bf16 = ["trainer_bf16", "bf16_autocast"] + ([] if conv else ["bf16_matmul"])
     if not quick:
         wanted += ["fast"] + ([] if no_bf16 else bf16)
