@@ -105,12 +105,14 @@ def make_case(name: str, device, samples: int):
     return model, dataset, batch
 
 
-def _config(dataset, batch: int, epochs: int, device: str, fast_path: str = "auto", amp=False):
+def _config(dataset, batch: int, epochs: int, device: str, fast_path: str = "auto", amp=False,
+            precision: str = "float32"):
     from studio.training.config import parse_config
 
     return parse_config({"dataset": {"name": dataset.info.name}, "loss": {"type": "CrossEntropyLoss"},
                          "optimizer": {"type": "Adam", "lr": 1e-3}, "epochs": epochs, "batch_size": batch,
-                         "device": device, "split": {"val": 0.0}, "fast_path": fast_path, "amp": amp})
+                         "device": device, "split": {"val": 0.0}, "fast_path": fast_path, "amp": amp,
+                         "precision": precision})
 
 
 def run_trainer(model0, dataset, batch: int, epochs: int, device: str) -> float:
@@ -135,11 +137,15 @@ class FastRunner:
     """A prepared Trainer on the fast path, kept across runs: warm-up trains until the selection has
     picked a step (compilation included), then each run times whole epochs of its hot loop."""
 
-    def __init__(self, model0, dataset, batch: int, device: str, fast_path: str = "thorough", amp=False) -> None:
+    def __init__(self, model0, dataset, batch: int, device: str, fast_path: str = "thorough", amp=False,
+                 precision: str = "float32", compile_gate: bool = False) -> None:
         from studio.training.trainer import Trainer
 
-        self.trainer = Trainer(copy.deepcopy(model0), dataset, _config(dataset, batch, 10**6, device, fast_path, amp))
+        self.trainer = Trainer(copy.deepcopy(model0), dataset,
+                               _config(dataset, batch, 10**6, device, fast_path, amp, precision))
         self.trainer.prepare()
+        if compile_gate and getattr(self.trainer.step_fn, "compile_min_run_s", 0):
+            self.trainer.step_fn.compile_min_run_s = float("inf")
         self.trainer._fit_t0 = time.perf_counter()
         self.notes: list[str] = []
         self.trainer.add_listener(lambda e: self.notes.append(e.message) if e.kind == "notice" else None)
@@ -204,7 +210,8 @@ class Reference:
         self.dev = dev = torch.device(device)
         cuda = dev.type == "cuda"
         self.model = model = copy.deepcopy(model0).to(dev)
-        if cuda and any(isinstance(m, torch.nn.Conv2d) for m in model.modules()):
+        conv = any(isinstance(m, torch.nn.Conv2d) for m in model.modules())
+        if conv and (cuda or kind == "channels_last" or bf16):  # bf16 convolutions only pay off NHWC
             model.to(memory_format=torch.channels_last)
             self.channels_last = True
         else:
@@ -212,8 +219,9 @@ class Reference:
         self.x, self.y = dataset.x.to(dev), dataset.y.to(dev)
         self.batch = batch
         loss_fn = torch.nn.CrossEntropyLoss()
-        autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False)) if bf16 else \
+        autocast = (lambda: torch.autocast(dev.type, dtype=torch.bfloat16, cache_enabled=False)) if bf16 else \
             (lambda: _null())
+
         model.train()
         mode = "reduce-overhead" if cuda else None
         if kind == "compile_step":
@@ -243,7 +251,13 @@ class Reference:
             return marked
 
         eager_step = train_step(model)
-        if kind == "fused_adam":
+        if kind == "bf16_matmul":  # float32 matmuls computed in bf16 by oneDNN, backward included
+            from studio.training.fastpath.variants import matmul_bf16
+
+            def eager_step(xb, yb, step=eager_step):
+                with matmul_bf16():
+                    return step(xb, yb)
+        if kind in ("fused_adam", "channels_last", "bf16_matmul"):
             self.step = eager_step
         elif kind == "compile_model":
             self.step = marking_each_step(train_step(torch.compile(model, mode=mode, dynamic=False)))
@@ -334,12 +348,26 @@ def _spread(values) -> float:
 
 REFERENCES = ("fused_adam", "compile_model", "compile_step", "cuda_graph", "compile_step_bf16", "cuda_graph_bf16")
 NEEDS_CUDA = ("cuda_graph", "compile_step_bf16", "cuda_graph_bf16", "fast_bf16")
+def _build(v: str, build, runners: dict, notes: dict, extra: dict) -> None:
+    """runners[v], extra[v] from build() -> (runner, details); a variant that fails is reported in
+    notes[v], not hidden."""
+    try:
+        runner, details = build()
+    except Exception as exc:
+        notes[v] = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
+        return
+    runners[v] = runner
+    extra[v] = {"warmup_s": runner.warmup_s, **details}
 
 
 def _variants(name: str, model0, dataset, batch: int, device: str, quick: bool, progress=None):
     """name -> runner(epochs) -> samples/s, and name -> note for the variants not run."""
     progress = progress or (lambda text: None)
     cuda = device.startswith("cuda")
+    if device == "cpu":
+        from .train_cpu import cpu_variants
+
+        return cpu_variants(name, model0, dataset, batch, quick, progress)
     runners = {"plain": lambda e: run_plain(model0, dataset, batch, e, device),
                "trainer": lambda e: run_trainer(model0, dataset, batch, e, device)}
     notes, extra = {}, {}
@@ -354,20 +382,14 @@ def _variants(name: str, model0, dataset, batch: int, device: str, quick: bool, 
             notes[v] = "n/a (needs CUDA)"
             continue
         progress(f"{name}: warming up {v} (compiling or capturing, untimed)")
-        try:
-            if v in ("fast", "fast_bf16"):
-                runner = FastRunner(model0, dataset, batch, device, "auto" if quick else "thorough",
-                                    amp="bf16" if v == "fast_bf16" else False)
-                extra[v] = {"path": runner.path, "warmup_s": runner.warmup_s,
-                            "notes": [n for n in runner.notes if n.startswith("fast path")]}
-            else:
-                kind = v.removesuffix("_bf16")
-                runner = Reference(kind, model0, dataset, batch, device, bf16=v.endswith("_bf16"))
-                extra[v] = {"warmup_s": runner.warmup_s}
-        except Exception as exc:  # a reference that fails here is reported, not hidden
-            notes[v] = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
-            continue
-        runners[v] = runner
+
+        def build(v=v):
+            if v not in ("fast", "fast_bf16"):
+                return Reference(v.removesuffix("_bf16"), model0, dataset, batch, device, bf16=v.endswith("_bf16")), {}
+            runner = FastRunner(model0, dataset, batch, device, "auto" if quick else "thorough",
+                                amp="bf16" if v == "fast_bf16" else False)
+            return runner, {"path": runner.path, "notes": [n for n in runner.notes if n.startswith("fast path")]}
+        _build(v, build, runners, notes, extra)
     return runners, notes, extra
 
 
@@ -376,10 +398,11 @@ def bench_case(name: str, device: str, quick: bool, progress=None) -> dict:
     import torch
 
     progress = progress or (lambda text: None)
-    target_s = 0.15 if quick else 0.3  # seconds per timed plain run
-    rounds = 8 if quick else 9
+    target_s = 0.15 if quick else 0.25  # seconds per timed plain run
+    rounds = 6 if quick else 7  # a median and IQR that move by a few % between runs; --quick under a minute
+    # the CPU's full suite keeps to about 5 minutes: 8 Transformer steps (about 2 s) a run
     samples = {"mlp": 4096, "lenet": 512, "transformer": 128}.get(name, 512) if quick else \
-        {"transformer": 2048, "cnn_bn": 2048}.get(name, 4096)
+        {"transformer": 2048 if device != "cpu" else 512, "cnn_bn": 2048 if device != "cpu" else 1024}.get(name, 4096)
     model0, dataset, batch = make_case(name, device, samples)
     runners, notes, extra = _variants(name, model0, dataset, batch, device, quick, progress)
     progress(f"{name}: calibrating")
@@ -404,7 +427,7 @@ def bench_case(name: str, device: str, quick: bool, progress=None) -> dict:
             gc.collect()
             got[v] = runners[v](epochs)
             if v == "trainer":
-                paths.append(run_trainer.last_path)
+                paths.append(getattr(runners[v], "path", None) or run_trainer.last_path)
         for v in names:
             rates[v].append(got[v])
             if v != "plain":
@@ -419,6 +442,10 @@ def bench_case(name: str, device: str, quick: bool, progress=None) -> dict:
         variants[v] = entry
     for v, note in notes.items():
         variants[v] = {"rate": None, "note": note}
+    # the CPU's bar (issue 19): the trainer's pick against the best float32 candidate of each round
+    from .train_cpu import vs_best_float32
+
+    vs_f32 = vs_best_float32(rates, rounds) if device == "cpu" else None
     refs = {v: variants[v]["rate"] for v in REFERENCES if variants.get(v, {}).get("rate")}
     best = max(refs, key=refs.get) if refs else None
     fast = variants.get("fast", {})
@@ -431,6 +458,7 @@ def bench_case(name: str, device: str, quick: bool, progress=None) -> dict:
             "fast": fast.get("rate"), "fast_ratio": fast.get("ratio"), "fast_path": fast.get("path"),
             "best_reference": best, "best_reference_rate": refs.get(best),
             "fast_vs_best": (fast["rate"] / refs[best]) if best and fast.get("rate") else None,
+            "trainer_vs_best_float32": vs_f32,
             "variants": variants}
     return case
 
@@ -476,11 +504,21 @@ def run(args) -> int:
         from studio.training.allocator import keep_freed_memory
 
         malloc = keep_freed_memory()
-    if args.quick and device == "cpu":
-        # one thread: a quick run on a shared machine is then disturbed by neighbours far less
-        # (an OpenMP team with a descheduled thread stalls at every barrier)
-        torch.set_num_threads(1)
+    threads_why = None
+    if device == "cpu":
+        # every variant at the same thread count (the ratios compare loops, not thread counts): the
+        # trainer's own choice from the idle cores (fastpath/threads.py), made once here and pinned for
+        # the trainer's runs through NETSTUDIO_THREADS; --quick: one thread (an OpenMP team with a
+        # descheduled thread stalls at every barrier, so a quick run on a shared machine is then
+        # disturbed by neighbours far less)
+        from studio.training.fastpath.threads import choose_threads
+
+        n, threads_why = (1, "--quick") if args.quick else choose_threads()
+        os.environ["NETSTUDIO_THREADS"] = str(n)
+        torch.set_num_threads(n)
+    load = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     machine = {"device": device, "cpu": _cpu_name(), "nproc": os.cpu_count(), "threads": torch.get_num_threads(),
+               "threads_why": threads_why, "load_start": load,
                "torch": torch.__version__, "malloc": malloc,
                "gpu": torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else None}
     from .progress import Progress
@@ -491,15 +529,20 @@ def run(args) -> int:
         case = bench_case(name, device, args.quick, lambda text: progress(f"case {i}/{len(names)} {text}"))
         cases.append(case)
         # progress, also with --json (stdout stays one JSON object)
+        extra = (f"; fast path {case['fast_path']} x{case['fast_ratio']:.3f}" if case["fast_ratio"] else "")
+        b16 = case["variants"].get("trainer_bf16", {})
+        if b16.get("ratio"):
+            extra += f"; bf16 [{b16['path']}] x{b16['ratio']:.3f}"
         progress.result(f"{name:12s} trainer x{case['ratio']:.3f} plain (IQR {case['ratio_iqr'][0]:.3f}-"
-                        f"{case['ratio_iqr'][1]:.3f}); fast path {case['fast_path']} x{case['fast_ratio'] or 0:.3f}")
+                        f"{case['ratio_iqr'][1]:.3f}) [{case['trainer_path']}]{extra}")
+    machine["load_end"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     if args.json:
         print(json.dumps({**machine, "cases": cases}, indent=2))
         return 0
     gpu = f", {machine['gpu']}" if machine["gpu"] else ""
     heap = f"; freed host memory {'kept' if malloc == 'kept' else 'returned (' + malloc + ')'}" if malloc else ""
     print(f"device {device}{gpu}; CPU {machine['cpu']} ({machine['nproc']} cores, {machine['threads']} threads); "
-          f"torch {machine['torch']}{heap}")
+          f"torch {machine['torch']}{heap}; load average {machine['load_start']} -> {machine['load_end']}")
     for c in cases:
         print(f"\n{c['model']} (batch {c['batch_size']}, {c['samples']} samples, {c['epochs']} epochs x "
               f"{c['rounds']} rounds; trainer default path: {c['trainer_path']})")
@@ -510,6 +553,10 @@ def run(args) -> int:
                     print(f"  {'':18s} warm-up {entry['warmup_s']:.2f} s (untimed)")
                 for note in entry.get("notes", ()):
                     print(f"  {'':18s} {note}")
+        if c.get("trainer_vs_best_float32"):
+            b = c["trainer_vs_best_float32"]
+            print(f"  trainer / best float32 candidate of each round ({', '.join(b['of'])}): x{b['ratio']:.2f} "
+                  f"(IQR {b['ratio_iqr'][0]:.2f}-{b['ratio_iqr'][1]:.2f})")
         if c["fast_vs_best"] is not None:
             print(f"  fast path / best hand-tuned ({c['best_reference']}): {c['fast_vs_best']:.2f}")
     return 0

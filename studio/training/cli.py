@@ -127,7 +127,9 @@ def trained_with(trainer) -> str:
     kwargs = plan.optimizer_kwargs if plan is not None else {}
     optimizer = ("fused " if kwargs.get("fused") else "") + trainer.config.optimizer.type
     chosen = getattr(step, "chosen", None) or "eager"
-    how = optimizer if chosen == "eager" else f"{_PATH_WORDS.get(chosen, chosen)} and {optimizer}"
+    from .fastpath.variants import describe
+
+    how = optimizer if chosen == "eager" else f"{_PATH_WORDS.get(chosen) or describe(chosen)} and {optimizer}"
     if plan is not None and plan.channels_last:
         how += ", channels-last images"
     if trainer.amp_dtype is not None:

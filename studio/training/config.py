@@ -47,8 +47,9 @@ LOWER_IS_BETTER = ("loss", "mse", "rmse", "mae")
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 TOP_LEVEL = ("dataset", "loss", "optimizer", "schedule", "epochs", "batch_size", "eval_batch_size",
              "device", "seed", "metrics", "split", "grad_clip", "amp", "early_stopping", "monitor",
-             "restore_best", "report_interval", "drop_last", "deterministic", "fast_path")
-FAST_PATHS = ("auto", "thorough", "off", "eager", "cuda_graph", "compile", "compile_cuda_graph")
+             "restore_best", "report_interval", "drop_last", "deterministic", "fast_path", "precision")
+FAST_PATHS = ("auto", "thorough", "off", "eager", "channels_last", "cuda_graph", "compile", "compile_cuda_graph")
+PRECISIONS = ("float32", "bf16")  # bf16: faster on CPUs with bf16 hardware, different numerics (opt-in)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class TrainingConfig:
     drop_last: bool = False
     deterministic: bool = False
     fast_path: str = "auto"  # see fastpath/plan.py: auto | thorough | off | a candidate's name
+    precision: str = "float32"  # float32 | bf16 (the fast path may then pick a bf16 step; fastpath/plan.py)
     raw: dict = field(default_factory=dict, compare=False)  # the section as given (for checkpoints)
 
     @property
@@ -282,6 +284,13 @@ def parse_config(training: dict | None, overrides: dict | None = None) -> Traini
         raise TrainingError(f"{label['fast_path']} must be one of {', '.join(FAST_PATHS)} (or true/false), "
                             f"got {fast_path!r}")
 
+    precision = raw.get("precision", "float32")
+    precision = {"fp32": "float32", "bfloat16": "bf16"}.get(precision, precision) if isinstance(precision, str) \
+        else precision
+    if precision not in PRECISIONS:
+        raise TrainingError(f"training.precision must be \"float32\" (the default) or \"bf16\" (faster on CPUs "
+                            f"with bf16 hardware, slightly different numerics), got {precision!r}")
+
     early = None
     monitor = raw.get("monitor", "loss")
     if raw.get("early_stopping") is not None:
@@ -310,4 +319,4 @@ def parse_config(training: dict | None, overrides: dict | None = None) -> Traini
         report_interval=_check("positive", raw.get("report_interval", 0.1), "training.report_interval"),
         drop_last=_check("bool", raw.get("drop_last", False), "training.drop_last"),
         deterministic=_check("bool", raw.get("deterministic", False), "training.deterministic"),
-        fast_path=fast_path, raw={**raw, "_overridden": overridden})
+        fast_path=fast_path, precision=precision, raw={**raw, "_overridden": overridden})

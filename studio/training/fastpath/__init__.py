@@ -1,6 +1,8 @@
-"""The trainer's fast path (issue 7): fused optimizers, channels-last convolutions on CUDA, and
-whole-step capture (a CUDA graph of the whole step, torch.compile, or both) picked per model by
-timing a few real steps of each candidate, with a stated reason for every path not used.
+"""The trainer's fast path (issues 7 and 19): fused optimizers, channels-last convolutions (always on
+CUDA, timed on the CPU), whole-step capture (a CUDA graph of the whole step, torch.compile, or both),
+on the CPU a thread count from the idle cores and, when the person chose training.precision "bf16",
+bf16 variants; picked per model by timing a few real steps of each candidate, with a stated reason
+for every path not used.
 
     plan = plan_fast_path(model, config, device)          # before the optimizer is built
     optimizer = build_optimizer(..., impl=plan.optimizer_kwargs)
@@ -13,6 +15,7 @@ from __future__ import annotations
 from .candidates import CandidateFailed, CompiledStep, GraphStep
 from .plan import CANDIDATES, MODES, FastPlan, plan_fast_path
 from .select import FastStep, device_sync
+from .variants import BF16_VARIANTS, FLOAT32_VARIANTS, EagerVariant, describe
 
 __all__ = ["CANDIDATES", "MODES", "CandidateFailed", "CompiledStep", "FastPlan", "FastStep", "GraphStep",
            "build_fast_step", "plan_fast_path"]
@@ -33,7 +36,10 @@ def build_fast_step(plan: FastPlan, model, loss_fn, optimizer, *, device, amp_dt
     factories = {"cuda_graph": graph,
                  "compile": lambda: CompiledStep(eager),
                  "compile_cuda_graph": lambda: CompiledStep(eager, mode="reduce-overhead")}
+    for name in (*FLOAT32_VARIANTS, *BF16_VARIANTS):
+        factories[name] = (lambda n: lambda: EagerVariant(eager, n))(name)
     kwargs = {} if timer is None else {"timer": timer}
     return FastStep(eager, factories, plan.candidates, eager_name=plan.eager_name, reasons=plan.reasons,
                     total_steps=total_steps, compile_min_run_s=plan.compile_min_run_s, sync=device_sync(device),
-                    notify=notify, **kwargs)
+                    notify=notify, threads=plan.threads, threads_why=plan.threads_why, describe=describe,
+                    per_step=device.type == "cpu", **kwargs)

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 
 import torch
 
-MODES = ("auto", "thorough", "off", "eager", "cuda_graph", "compile", "compile_cuda_graph")
-CANDIDATES = ("eager", "cuda_graph", "compile", "compile_cuda_graph")
+MODES = ("auto", "thorough", "off", "eager", "channels_last", "cuda_graph", "compile", "compile_cuda_graph")
+CANDIDATES = ("eager", "channels_last", "cuda_graph", "compile", "compile_cuda_graph")
 FUSED = ("Adam", "AdamW", "SGD")  # fused kernels on CUDA and on the CPU
 CAPTURABLE = ("Adam", "AdamW", "SGD", "RMSprop")  # no host-side step counter under capture
-# torch.compile costs 4-11 s of warm-up on an H100 and 20-50 s on a 2-core CPU (docs/performance.md);
-# `auto` tries it only when the eager run would last at least this long
-COMPILE_MIN_RUN_S = {"cuda": 300.0, "cpu": 1800.0}
+# torch.compile costs 4-11 s of warm-up on an H100, 3-50 s on a CPU cold and 0.15-2 s with a warm
+# cache (docs/performance.md, issue 19); `auto` tries it only when the eager run would last at least
+# this long, so that a cold warm-up is under a tenth of the run
+COMPILE_MIN_RUN_S = {"cuda": 300.0, "cpu": 600.0}
 
 
 @dataclass
@@ -27,6 +28,13 @@ class FastPlan:
     candidates: list = field(default_factory=list)  # names to time, eager first
     reasons: dict = field(default_factory=dict)  # candidate -> why it is not used
     compile_min_run_s: float = 0.0  # 0: no gate
+    threads: int | None = None  # CPU: intra-op threads for this run, and why that many
+    threads_why: str = ""
+    precision: str = "float32"  # what the person chose (training.precision)
+
+    @property
+    def numerics_changed(self) -> bool:
+        return any(c.startswith("bf16") for c in self.candidates)
 
     @property
     def eager_name(self) -> str:
@@ -69,8 +77,13 @@ def plan_fast_path(model, config, device: torch.device, *, distributed: bool = F
     """The plan for `config.fast_path` on `device`. `scaler`: float16 AMP (a GradScaler) is on."""
     mode = getattr(config, "fast_path", "auto")
     plan = FastPlan(mode, device)
+    plan.precision = getattr(config, "precision", "float32")
     if mode == "off":
         return plan
+    if device.type == "cpu" and not distributed:
+        from .threads import choose_threads
+
+        plan.threads, plan.threads_why = choose_threads()
     cuda = device.type == "cuda"
     opt, sched = config.optimizer, config.schedule
     if opt.type in FUSED and device.type in ("cuda", "cpu"):
@@ -79,6 +92,11 @@ def plan_fast_path(model, config, device: torch.device, *, distributed: bool = F
         plan.channels_last = True  # NHWC convolutions (tensor cores, cuDNN); slower on the CPU
 
     reasons = plan.reasons
+    # ---- channels-last on the CPU: timed (faster for CNN + BatchNorm, about even for LeNet here) ----
+    # (not applicable without convolutions: left out silently, not listed as "not used")
+    no_conv = not _has(model, (torch.nn.Conv2d,))
+    if not cuda and not no_conv and distributed:
+        reasons["channels_last"] = "distributed (DDP) runs keep the default layout"
     # ---- whole-step CUDA graph -------------------------------------------------------------------
     if not cuda:
         reasons["cuda_graph"] = f"CUDA graphs need a CUDA device (this run is on {device.type})"
@@ -104,22 +122,19 @@ def plan_fast_path(model, config, device: torch.device, *, distributed: bool = F
     elif why_compile or "cuda_graph" in reasons:
         reasons["compile_cuda_graph"] = why_compile or reasons["cuda_graph"]
 
+    if mode == "channels_last" and (cuda or no_conv):
+        reasons[mode] = "always on for convolutions on CUDA" if cuda else "the model has no 2-d convolutions"
     if mode in CANDIDATES:
         plan.candidates = [mode]
         if mode != "eager" and mode in reasons:
             plan.candidates = ["eager"]  # the reason is logged; the run trains eager
     else:
-        possible = [c for c in CANDIDATES if c not in reasons]
-        if mode == "auto" and not cuda:
-            # measured on a 2-core CPU: compile warm-up 23-53 s for 0.7x-1.3x (docs/performance.md)
-            for c in ("compile",):
-                if c in possible:
-                    possible.remove(c)
-                    reasons[c] = ("not tried on the CPU by default: its 20-50 s warm-up rarely pays off "
-                                  "(set training.fast_path to \"compile\" or \"thorough\" to try it)")
-        elif mode == "auto":
-            plan.compile_min_run_s = COMPILE_MIN_RUN_S["cuda"]
+        # on CUDA convolutions always run channels-last (above): not a candidate there
+        possible = [c for c in CANDIDATES if c not in reasons and not (c == "channels_last" and (cuda or no_conv))]
+        if mode == "auto":
+            plan.compile_min_run_s = COMPILE_MIN_RUN_S[device.type if cuda else "cpu"]
         plan.candidates = possible
+    _precision(plan, model, device, distributed, mode)
     if "cuda_graph" in plan.candidates:
         if opt.type in ("Adam", "AdamW", "RMSprop"):
             plan.optimizer_kwargs["capturable"] = True
@@ -127,3 +142,28 @@ def plan_fast_path(model, config, device: torch.device, *, distributed: bool = F
     if plan.optimizer_kwargs.get("capturable") and opt.type == "RMSprop":
         plan.optimizer_kwargs["foreach"] = True
     return plan
+
+
+def _precision(plan: FastPlan, model, device: torch.device, distributed: bool, mode: str) -> None:
+    """`training.precision: "bf16"` on the CPU: time the bf16 variants beside the float32 ones (the
+    pick can still be float32 if bf16 is not faster here). Only when the person chose it."""
+    if plan.precision != "bf16" or mode == "off":
+        return
+    from .variants import cpu_bf16_hardware
+
+    if device.type != "cpu":
+        plan.reasons["bf16"] = f"training.precision \"bf16\" acts on the CPU; on {device.type} use training.amp \"bf16\""
+        return
+    why = cpu_bf16_hardware() or ("distributed (DDP) runs stay float32" if distributed else None)
+    if why:
+        plan.reasons["bf16"] = why
+        return
+    if mode not in ("auto", "thorough"):
+        plan.reasons["bf16"] = f"training.fast_path \"{mode}\" forces one float32 step"
+        return
+    # measured here (issue 19): NCHW bf16 convolutions are slower than float32, channels-last ones
+    # faster; for dense models autocast and bf16 matmuls are close, so both are timed
+    if _has(model, (torch.nn.Conv2d,)):
+        plan.candidates.append("bf16_channels_last")
+    else:
+        plan.candidates += ["bf16", "bf16_matmul"]

@@ -12,25 +12,36 @@ would change the loss mean and BatchNorm's batch statistics.
 
 A candidate that fails (capture or compile error) is dropped with its reason and that batch runs
 eagerly; a candidate the run is too short to repay (compile warm-up) is skipped with its reason.
+
+On the CPU the run's thread count (fastpath/threads.py) is set on the first call, in the training
+thread, so every candidate is timed at the same count; once a step is chosen its own time per step
+is watched (the clock only: a CPU step is synchronous), and when it collapses to a third of its
+best, the idle cores are counted again and the threads lowered to match.
 """
 from __future__ import annotations
 
+import statistics
 import time
 
 import torch
 
 from .candidates import CandidateFailed
 
+COLLAPSE = 3.0  # a step this many times slower than its best means the cores got busy
+WATCH_S = 2.0  # seconds of step time per throughput check
+
 
 class FastStep:
     def __init__(self, eager, factories: dict, candidates: list, *, eager_name: str = "eager",
                  reasons: dict | None = None, warm: int = 3, timed: int = 10, margin: float = 0.03,
                  total_steps: int = 0, compile_min_run_s: float = 0.0, timer=time.perf_counter,
-                 sync=None, notify=None) -> None:
+                 sync=None, notify=None, threads: int | None = None, threads_why: str = "",
+                 describe=None, per_step: bool = False) -> None:
         self.eager = eager
         self._cache: dict = {}
         self.factories = cached(factories, self._cache)  # name -> fn() -> step (built when its trial starts)
         self.queue = list(candidates)
+        self.forced = len(self.queue) == 1 and self.queue[0] != "eager"  # the person named a candidate
         self.eager_name = eager_name
         self.reasons = dict(reasons or {})
         self.warm, self.timed, self.margin = warm, timed, margin
@@ -45,6 +56,17 @@ class FastStep:
         self.chosen: str | None = None
         self._trial = None  # (name, step, calls done)
         self._t0 = 0.0
+        self.threads, self.threads_why = threads, threads_why
+        self.describe = describe or (lambda name: name)
+        self.per_step = per_step  # time each call (no device sync needed: the CPU)
+        self._per_step: list[float] = []
+        self._eager_first = None  # eager's first time, while it is timed again (per_step only)
+        self._watch = [0, 0.0, None]  # steps, step seconds in this window, best seconds per step
+        if total_steps and total_steps < 3 * (warm + timed) and len(self.queue) > 1:
+            # too short to time eager and another candidate and still gain from the pick
+            for name in self.queue[1:]:
+                self.reasons.setdefault(name, f"not tried: the run has {total_steps} steps, too few to time it")
+            self.queue = self.queue[:1]
         if self.queue == ["eager"] or not self.queue:
             self._choose("eager", announce=False)
         self.scaler = eager.scaler
@@ -53,14 +75,22 @@ class FastStep:
     @property
     def name(self) -> str:
         if self.chosen is not None:
-            return self.eager_name if self.chosen == "eager" else self.chosen
-        names = [self.eager_name if c == "eager" else c for c in self.queue]
-        return "timing " + ", ".join(names)
+            return self._display(self.chosen)
+        return "timing " + ", ".join(self._display(c) for c in self.queue)
+
+    def _display(self, name: str) -> str:
+        if name == "eager":
+            return self.eager_name
+        if name in ("channels_last", "bf16", "bf16_channels_last", "bf16_matmul"):
+            return self.eager_name + "+" + name.replace("bf16_matmul", "bf16-matmul").replace("_", "-")
+        return name
 
     def __call__(self, x, target):
         self.steps += 1
         if self.shape is None:
             self.shape = (tuple(x.shape), tuple(target.shape))
+            if self.threads:
+                torch.set_num_threads(self.threads)
         elif (tuple(x.shape), tuple(target.shape)) != self.shape:
             # the partial last batch: static-shape paths never see it, nor does a trial's clock
             if self._trial is None or self._trial[2] <= self.warm:
@@ -72,14 +102,45 @@ class FastStep:
             self.exclude(self.timer() - t)
             return result
         if self.active is not None:
-            return self.active(x, target)
+            if self.threads is None or self.threads < 2:
+                return self.active(x, target)
+            t = self.timer()
+            result = self.active(x, target)
+            self._watch_step(self.timer() - t)
+            return result
         return self._select_step(x, target)
+
+    def _watch_step(self, seconds: float) -> None:
+        """Lower the thread count when the step time collapses (a neighbour took a core)."""
+        w = self._watch
+        w[0] += 1
+        w[1] += seconds
+        if w[1] < WATCH_S or w[0] < 5:
+            return
+        per = w[1] / w[0]
+        w[0], w[1] = 0, 0.0
+        if w[2] is None or per < w[2]:
+            w[2] = per
+            return
+        if per < COLLAPSE * w[2]:
+            return
+        from .threads import choose_threads
+
+        n, why = choose_threads(limit=self.threads)
+        if n < self.threads:
+            self.notify(f"fast path: steps became {per / w[2]:.1f}x slower ({why}); {n} thread"
+                        f"{'s' if n > 1 else ''} instead of {self.threads}")
+            self.threads = n
+            torch.set_num_threads(n)
+            w[2] = None  # a new best at the new count
 
     def _select_step(self, x, target):
         while self._trial is None:
             if not self.queue:
                 self._finish()
-                return self.active(x, target)
+                if self.active is not None:
+                    return self.active(x, target)
+                continue  # _finish queued eager again (confirmation)
             name = self.queue.pop(0)
             gate = self._gate(name)
             if gate:
@@ -99,17 +160,28 @@ class FastStep:
         if done == self.warm:
             self.sync()
             self._t0 = self.timer()
+            self._per_step = []
+        t = self.timer()
         try:
             result = step(x, target)
         except CandidateFailed as exc:
             self.reasons[name] = str(exc)
             self._trial = None
+            if hasattr(step, "undo"):
+                step.undo()
             return self.eager(x, target)
         self._trial[2] = done = done + 1
+        if self.per_step and done > self.warm:
+            self._per_step.append(self.timer() - t)
         if done == self.warm + self.timed:
             self.sync()
-            self.times[name] = (self.timer() - self._t0) / self.timed
+            # the CPU's step is synchronous, so each call is timed alone and the lower quartile
+            # taken: a neighbour that preempts a step only ever adds time to it
+            self.times[name] = (statistics.quantiles(self._per_step, n=4)[0] if self.per_step
+                                else (self.timer() - self._t0) / self.timed)
             self._trial = None
+            if hasattr(step, "undo"):  # a layout/precision variant: the next trial starts from eager
+                step.undo()
             if not self.queue:
                 self._finish()
         return result
@@ -120,7 +192,13 @@ class FastStep:
             self._t0 += seconds
 
     def _gate(self, name: str) -> str | None:
-        """Why not to try `name` now (compile candidates on a run too short to repay the warm-up)."""
+        """Why not to try `name` now: any candidate when the run ends before its trial could repay
+        it, compile candidates on a run too short to repay the warm-up."""
+        if self.forced:
+            return None
+        left = self.total_steps - self.steps
+        if self.total_steps and name != "eager" and left < 2 * (self.warm + self.timed):
+            return f"not tried: the run has {max(left, 0)} steps left, too few to time it and gain from it"
         if not name.startswith("compile") or not self.compile_min_run_s:
             return None
         per_step = self.times.get("eager")
@@ -138,6 +216,15 @@ class FastStep:
             self._choose("eager")
             return
         best = min(self.times, key=self.times.get)
+        if self.per_step and best != "eager" and "eager" in self.times:
+            if self._eager_first is None:
+                # A/B/A on the CPU: time eager again after the candidates, so a slow spell of the
+                # machine during eager's trial cannot hand the run to a candidate
+                self._eager_first = self.times["eager"]
+                self.queue = ["eager"]
+                return
+            self.times["eager"] = min(self.times["eager"], self._eager_first)
+            best = min(self.times, key=self.times.get)
         eager_t = self.times.get("eager")
         if best != "eager" and eager_t is not None and self.times[best] > eager_t * (1 - self.margin):
             best = "eager"  # within the noise of eager: keep the simpler path
@@ -149,6 +236,8 @@ class FastStep:
             self.active = self.eager
         else:
             self.active = self._built(name)
+            if hasattr(self.active, "apply"):
+                self.active.apply()
         if announce:
             self.notify(self.summary())
         self.factories, self._cache = {}, {}  # the losers' graphs and compiled code can go
@@ -158,14 +247,17 @@ class FastStep:
         return self._cache[name]
 
     def summary(self) -> str:
-        shown = self.eager_name if self.chosen == "eager" else self.chosen
-        parts = [f"fast path: {shown}"]
+        shown = self._display(self.chosen)
+        what = self.describe(self.chosen)
+        parts = [f"fast path: {shown}" + (f" ({what})" if what != self.chosen else "")]
         if self.times:
-            timing = ", ".join(f"{self.eager_name if k == 'eager' else k} {v * 1e3:.2f} ms"
+            timing = ", ".join(f"{self._display(k)} {v * 1e3:.2f} ms"
                                for k, v in sorted(self.times.items(), key=lambda kv: kv[1]))
             parts.append(f"per step {timing}")
         if self.reasons:
             parts.append("not used: " + "; ".join(f"{k} ({v})" for k, v in self.reasons.items()))
+        if self.threads:
+            parts.append(f"{self.threads} thread{'s' if self.threads > 1 else ''} ({self.threads_why})")
         return "; ".join(parts)
 
     # ---- the trainer's interface -------------------------------------------------------------------

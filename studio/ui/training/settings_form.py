@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDoubleValidator
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from . import images
@@ -86,6 +86,11 @@ class SettingsForm(QWidget):
         self.amp = QComboBox()
         for value, label in AMP_CHOICES:
             self.amp.addItem(label, value)
+        # training.precision "bf16" (issue 19): opt-in, off by default; the run's log says what changed
+        self.bf16 = QCheckBox("Faster, slightly different numerics")
+        self.bf16.setToolTip("training.precision: bf16. On a CPU with bf16 hardware the trainer also times bf16 "
+                             "steps (autocast, channels-last convolutions, bf16 matrix products) and keeps the "
+                             "fastest; results differ slightly from float32. The log names what it changed.")
         self.device = QComboBox()
         self.devices = list_devices()
         for d in self.devices:
@@ -96,7 +101,8 @@ class SettingsForm(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for label, w in (("Loss", self.loss), ("Optimizer", self.optimizer), ("Learning rate", self.lr),
                          ("Schedule", self.schedule), ("Epochs", self.epochs), ("Batch size", self.batch),
-                         ("Seed", self.seed), ("Mixed precision", self.amp), ("Device", self.device)):
+                         ("Seed", self.seed), ("Mixed precision", self.amp), ("Precision", self.bf16),
+                         ("Device", self.device)):
             form.addRow(label, w)
         for combo in (self.dataset, self.loss, self.optimizer, self.schedule, self.amp, self.device):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -116,6 +122,7 @@ class SettingsForm(QWidget):
         self.seed.valueChanged.connect(lambda v: self._push(("seed",), v, "Seed"))
         self.amp.currentIndexChanged.connect(lambda _i: self._push(("amp",), self.amp.currentData(), "Mixed precision"))
         self.device.currentIndexChanged.connect(lambda _i: self._push(("device",), self.device.currentData(), "Device"))
+        self.bf16.toggled.connect(lambda on: self._push(("precision",), "bf16" if on else "float32", "Precision"))
         self.load()
 
     # ---- project -> widgets -------------------------------------------------------------------
@@ -140,6 +147,7 @@ class SettingsForm(QWidget):
             amp = t.get("amp", False)
             amp = {False: "off", True: "auto", None: "off"}.get(amp, amp) if isinstance(amp, (bool, type(None))) else amp
             self._select(self.amp, amp)
+            self.bf16.setChecked(t.get("precision") in ("bf16", "bfloat16"))
             device = t.get("device", "auto")
             if self.device.findData(device) < 0 and isinstance(device, str):
                 self.device.addItem(f"{device} (not on this machine)", device)

@@ -1,0 +1,106 @@
+"""CPU candidates that change how the eager step runs, not what it computes: channels-last memory
+for convolutions (float32, the same numerics up to summation order), and the bf16 variants a person
+opts into with `training.precision: "bf16"` (different numerics): autocast to bfloat16 (with
+channels-last where the model has convolutions) and, for models of dense layers only, float32
+matmuls computed in bf16 by oneDNN.
+
+Each variant edits the shared eager step in place when its trial starts (`apply`) and puts it back
+when its trial ends (`undo`; applied again if it wins), so every candidate trains the same parameters and optimizer state, one
+optimizer step per call."""
+from __future__ import annotations
+
+import contextlib
+import functools
+
+import torch
+
+FLOAT32_VARIANTS = ("channels_last",)
+BF16_VARIANTS = ("bf16", "bf16_channels_last", "bf16_matmul")
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_bf16_hardware() -> str | None:
+    """None when this CPU computes bf16 in hardware (AVX512-BF16 or AMX, as oneDNN detects it),
+    else why not: without it bf16 is emulated and slower than float32."""
+    try:
+        if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+            return None
+    except (AttributeError, RuntimeError):  # pragma: no cover - a build without oneDNN
+        return "this PyTorch has no oneDNN, so bf16 on the CPU is not accelerated"
+    return "this CPU has no bf16 instructions (AVX512-BF16 or AMX), so bf16 would be slower; training in float32"
+
+
+def set_layout(eager, memory_format) -> None:
+    """Move the 4-d parameters, their gradients and optimizer state to `memory_format` in place
+    (same Parameter objects: the optimizer keeps them; values unchanged)."""
+    for p in eager.params:
+        if p.dim() != 4:
+            continue
+        p.data = p.data.contiguous(memory_format=memory_format)
+        if p.grad is not None:
+            p.grad = p.grad.contiguous(memory_format=memory_format)
+        state = eager.optimizer.state.get(p, {})
+        for key, value in list(state.items()):
+            if isinstance(value, torch.Tensor) and value.dim() == 4:
+                state[key] = value.contiguous(memory_format=memory_format)
+    eager.channels_last = memory_format == torch.channels_last
+
+
+@contextlib.contextmanager
+def matmul_bf16():
+    """float32 matmuls computed in bf16 by oneDNN inside the block (a process-wide setting)."""
+    backend = torch.backends.mkldnn.matmul
+    before = backend.fp32_precision
+    backend.fp32_precision = "bf16"
+    try:
+        yield
+    finally:
+        backend.fp32_precision = before
+
+
+class EagerVariant:
+    """The eager step with a layout and/or precision change; see the module docstring."""
+
+    def __init__(self, eager, name: str) -> None:
+        self.eager, self.name = eager, name
+        self.channels_last = name in ("channels_last", "bf16_channels_last")
+        self.autocast = name in ("bf16", "bf16_channels_last")
+        self.matmul_bf16 = name == "bf16_matmul"
+        self._saved = None
+        self.apply()
+
+    def apply(self) -> None:
+        eager = self.eager
+        if self._saved is not None:
+            return
+        self._saved = (eager.channels_last, eager.amp_dtype)
+        if self.channels_last and not eager.channels_last:
+            set_layout(eager, torch.channels_last)
+        if self.autocast:
+            eager.amp_dtype = torch.bfloat16
+
+    def __call__(self, x, target):
+        if self.matmul_bf16:  # process-wide setting: on only inside this step
+            with matmul_bf16():
+                return self.eager(x, target)
+        return self.eager(x, target)
+
+    def undo(self) -> None:
+        if self._saved is None:
+            return
+        (channels_last, amp), self._saved = self._saved, None
+        if self.channels_last and not channels_last:
+            set_layout(self.eager, torch.contiguous_format)
+        self.eager.amp_dtype = amp
+
+    @property
+    def numerics(self) -> str:
+        return "bf16" if (self.autocast or self.matmul_bf16) else "float32"
+
+
+def describe(name: str) -> str:
+    """What a variant changes, in words (for the notice and the UI)."""
+    return {"channels_last": "channels-last memory for the convolutions",
+            "bf16": "bf16 autocast",
+            "bf16_channels_last": "bf16 autocast with channels-last convolutions",
+            "bf16_matmul": "float32 matrix products computed in bf16 (oneDNN)"}.get(name, name)

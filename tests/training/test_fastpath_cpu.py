@@ -1,0 +1,202 @@
+"""The CPU fast path (issue 19): channels-last timed for convolutions, the thread count from the
+idle cores (re-checked when throughput collapses), bf16 only when chosen, loss parity of every
+float32 pick with eager, and bf16 within a stated tolerance of float32."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from studio import load_project
+from studio.training.config import parse_config
+from studio.training.errors import TrainingError
+from studio.training.fastpath import FastStep, plan_fast_path, threads
+from studio.training.fastpath.variants import EagerVariant, cpu_bf16_hardware
+from studio.training.step import EagerStep
+from studio.training.trainer import Trainer
+
+from .conftest import Recorder, chain_project, write_project
+from .test_fastpath import Clock, batch, fast_step
+
+BF16_TOLERANCE = 0.05  # bf16 picks: final loss within 5% (relative) of the float32 run after one epoch
+
+
+def cnn_project(training):
+    nodes = [("input", "Input", {"shape": [1, 8, 8]}),
+             ("conv", "Conv2d", {"out_channels": 8, "kernel_size": 3, "padding": 1}),
+             ("bn", "BatchNorm2d", {}), ("relu", "ReLU", {}), ("pool", "MaxPool2d", {"kernel_size": 2}),
+             ("flatten", "Flatten", {}), ("fc", "Linear", {"out_features": 10}), ("output", "Output", {})]
+    base = {"dataset": {"name": "digits"}, "loss": {"type": "CrossEntropyLoss"},
+            "optimizer": {"type": "Adam", "lr": 2e-3}, "epochs": 1, "batch_size": 32, "device": "cpu",
+            "seed": 0, "split": {"val": 0.0}}
+    return chain_project(nodes, {**base, **training})
+
+
+def dense_project(training):
+    nodes = [("input", "Input", {"shape": [1, 8, 8]}), ("flatten", "Flatten", {}),
+             ("fc1", "Linear", {"out_features": 64}), ("relu", "ReLU", {}),
+             ("fc2", "Linear", {"out_features": 10}), ("output", "Output", {})]
+    return cnn_project(training) | {"nodes": [{"id": i, "type": t, "params": p, "pos": [0, 0]} for i, t, p in nodes],
+                                    "edges": [{"source": a[0], "target": b[0]} for a, b in zip(nodes, nodes[1:])]}
+
+
+def run(tmp_path, project, name="p.json"):
+    trainer = Trainer.from_project(load_project(write_project(tmp_path, project, name)))
+    rec = Recorder()
+    trainer.add_listener(rec)
+    result = trainer.fit()
+    assert result.status == "finished", result.message
+    return trainer, rec, result
+
+
+@pytest.fixture(autouse=True)
+def keep_threads(monkeypatch):
+    n = torch.get_num_threads()
+    monkeypatch.setenv("NETSTUDIO_THREADS", "1")  # the tests' own runs: one thread on a shared machine
+    yield
+    torch.set_num_threads(n)
+
+
+# ---- the plan ------------------------------------------------------------------------------------
+def plan_for(model, training=None):
+    return plan_fast_path(model, parse_config({"dataset": "digits", **(training or {})}), torch.device("cpu"))
+
+
+def test_cpu_plan_times_channels_last_for_convolutions_and_compile_only_for_long_runs():
+    conv = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3))
+    plan = plan_for(conv)
+    assert plan.candidates == ["eager", "channels_last", "compile"] and plan.compile_min_run_s >= 600
+    assert not plan.channels_last  # the model starts in the default layout; the trial converts it
+    dense = plan_for(torch.nn.Linear(2, 2))
+    assert dense.candidates == ["eager", "compile"] and "channels_last" not in dense.reasons  # not applicable
+    assert plan_for(conv, {"fast_path": "channels_last"}).candidates == ["channels_last"]
+    assert plan.threads == 1 and "NETSTUDIO_THREADS" in plan.threads_why
+    assert not any(c.startswith("bf16") for c in plan.candidates)  # float32 unless the person chose bf16
+
+
+def test_bf16_candidates_only_when_chosen_and_where_the_cpu_has_bf16(monkeypatch):
+    conv, dense = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3)), torch.nn.Linear(2, 2)
+    if cpu_bf16_hardware() is None:
+        assert plan_for(conv, {"precision": "bf16"}).candidates[-1] == "bf16_channels_last"
+        assert plan_for(dense, {"precision": "bf16"}).candidates[-2:] == ["bf16", "bf16_matmul"]
+    monkeypatch.setattr("studio.training.fastpath.variants.cpu_bf16_hardware", lambda: "this CPU has no bf16")
+    plan = plan_for(conv, {"precision": "bf16"})
+    assert not any(c.startswith("bf16") for c in plan.candidates) and plan.reasons["bf16"] == "this CPU has no bf16"
+
+
+@pytest.mark.fault('training settings', 'training.precision neither float32 nor bf16',
+                   'TrainingError naming training.precision and both accepted values')
+@pytest.mark.parametrize("value", ["fp16", 16, None, ["bf16"]])
+def test_bad_precision_names_the_field(value):
+    with pytest.raises(TrainingError, match=r'training.precision must be "float32" \(the default\) or "bf16"'):
+        parse_config({"dataset": "digits", "precision": value})
+    assert parse_config({"dataset": "digits"}).precision == "float32"
+    assert parse_config({"dataset": "digits", "precision": "bfloat16"}).precision == "bf16"
+
+
+# ---- threads -------------------------------------------------------------------------------------
+def test_threads_follow_the_idle_cores_unless_the_person_set_them(monkeypatch):
+    monkeypatch.delenv("NETSTUDIO_THREADS")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(threads, "usable_cores", lambda: [0, 1, 2, 3])
+    samples = iter([{0: (0, 0), 1: (0, 0), 2: (0, 0), 3: (0, 0)},
+                    {0: (90, 100), 1: (10, 100), 2: (60, 100), 3: (0, 100)}])  # cores 0 and 2 idle
+    monkeypatch.setattr(threads, "_cpu_times", lambda: next(samples))
+    monkeypatch.setattr(threads.time, "sleep", lambda s: None)
+    assert threads.choose_threads() == (2, "2 of 4 cores idle")
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert threads.choose_threads() == (3, "OMP_NUM_THREADS=3")
+
+
+def test_threads_are_lowered_when_the_step_time_collapses(monkeypatch):
+    clock, notes = Clock(), []
+    step, eager, _ = fast_step({"eager": 0.5}, clock, notify=notes.append, threads=2, threads_why="2 of 2 cores idle")
+    monkeypatch.setattr(threads, "choose_threads", lambda limit=None: (1, "1 of 2 cores idle"))
+    for i in range(12):  # the first windows set the best time per step
+        step(*batch(i))
+    assert torch.get_num_threads() == 2 and not notes
+    eager.cost = 2.0  # a neighbour took a core: 4x slower
+    for i in range(12):
+        step(*batch(i))
+    assert torch.get_num_threads() == 1 and step.threads == 1
+    assert "4.0x slower" in notes[0] and "1 thread instead of 2" in notes[0]
+
+
+# ---- channels-last: trials move the layout and back; numerics stay float32 -----------------------
+def test_a_losing_channels_last_trial_puts_the_layout_and_optimizer_state_back():
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.Flatten(), torch.nn.Linear(576, 3))
+    opt = torch.optim.Adam(model.parameters(), fused=True)
+    eager = EagerStep(model, torch.nn.CrossEntropyLoss(), opt, device=torch.device("cpu"))
+    x, y = torch.randn(8, 1, 14, 14), torch.randint(0, 3, (8,))
+    eager(x, y)
+    variant = EagerVariant(eager, "channels_last")
+    w = model[0].weight
+    assert w.is_contiguous(memory_format=torch.channels_last) and eager.channels_last
+    assert opt.state[w]["exp_avg"].is_contiguous(memory_format=torch.channels_last)
+    variant(x, y)
+    variant.undo()
+    assert w.is_contiguous() and not eager.channels_last and opt.state[w]["exp_avg"].is_contiguous()
+    assert opt.param_groups[0]["params"][0] is w  # the same Parameter: the optimizer still steps it
+
+
+@pytest.mark.parametrize("fast_path", ["auto", "channels_last"])
+def test_float32_picks_reach_the_eager_loss(tmp_path, fast_path):
+    """Same weights, same batches, same steps: the float32 fast path lands within 1e-4 of eager."""
+    trainer, rec, result = run(tmp_path, cnn_project({"epochs": 2, "fast_path": fast_path}), "a.json")
+    _, _, off = run(tmp_path, cnn_project({"epochs": 2, "fast_path": "off"}), "b.json")
+    if fast_path == "auto":  # eager and channels-last were both timed on real batches
+        assert set(trainer.step_fn.times) == {"eager", "channels_last"}, trainer.step_fn.reasons
+        assert any("fast path:" in n.message and "per step" in n.message for n in rec.of("notice"))
+    else:
+        assert trainer.step_fn.name == "eager+fused+channels-last"
+    for mine, plain in zip(result.history, off.history):
+        assert mine["loss"] == pytest.approx(plain["loss"], abs=1e-4)
+
+
+def test_a_pick_slower_than_eager_in_the_same_trial_is_never_kept():
+    clock = Clock()
+    step, _, _ = fast_step({"eager": 1.0, "channels_last": 1.2, "compile": 0.99}, clock)
+    for i in range(30):
+        step(*batch(i))
+    assert step.chosen == "eager"  # slower, and within the 3% noise margin
+
+
+# ---- bf16: opt-in, a stated tolerance of float32 --------------------------------------------------
+needs_bf16 = pytest.mark.skipif(cpu_bf16_hardware() is not None, reason=f"{cpu_bf16_hardware()}")
+
+
+@needs_bf16
+@pytest.mark.parametrize("project, variant", [(cnn_project, "bf16_channels_last"), (dense_project, "bf16_matmul"),
+                                              (dense_project, "bf16")])
+def test_bf16_picks_stay_within_tolerance_of_float32_after_one_epoch(tmp_path, monkeypatch, project, variant):
+    # whatever the timing says on this machine, train the rest of the epoch on `variant`
+    monkeypatch.setattr(FastStep, "_finish", lambda self: self._choose(variant))
+    trainer, rec, result = run(tmp_path, project({"precision": "bf16"}), "a.json")
+    monkeypatch.undo()
+    monkeypatch.setenv("NETSTUDIO_THREADS", "1")
+    _, _, f32 = run(tmp_path, project({"fast_path": "off"}), "b.json")
+    assert trainer.step_fn.chosen == variant
+    notice = [n.message for n in rec.of("notice") if n.message.startswith("fast path:")][-1]
+    assert "bf16" in notice  # the log says what changed
+    assert result.history[-1]["loss"] == pytest.approx(f32.history[-1]["loss"], rel=BF16_TOLERANCE)
+    assert result.history[-1]["loss"] != f32.history[-1]["loss"]  # it really trained in bf16
+    assert torch.backends.mkldnn.matmul.fp32_precision != "bf16"  # not left on for the rest of the process
+
+
+def test_on_the_cpu_eager_is_timed_again_before_a_candidate_wins():
+    clock = Clock()
+    step, eager, built = fast_step({"eager": 5.0, "channels_last": 2.0}, clock, per_step=True)
+    for i in range(6):  # eager's trial (2 warm + 4 timed) during a slow spell of the machine
+        step(*batch(i))
+    eager.cost = 1.0  # the machine calmed down
+    for i in range(6, 30):
+        step(*batch(i))
+    # A/B/A: eager, channels-last, eager again; the candidate does not win on eager's bad spell
+    assert eager.batches[:6] == list(range(6)) and built["channels_last"].batches == list(range(6, 12))
+    assert eager.batches[6:12] == list(range(12, 18))
+    assert step.chosen == "eager" and step.times == pytest.approx({"eager": 1.0, "channels_last": 2.0})
+    # without a second look the first figures decide: on CUDA the window between two syncs is kept
+    clock = Clock()
+    step, _, _ = fast_step({"eager": 5.0, "channels_last": 2.0}, clock)
+    for i in range(12):
+        step(*batch(i))
+    assert step.chosen == "channels_last"
