@@ -170,6 +170,9 @@ class TrainingUI(QObject):
         self.preflight = result
         self.panel.form.show_preview(result)
         self.panel.set_problems(result.problems, result.notes)
+        problems = getattr(self.window, "problems", None)
+        if hasattr(problems, "set_training_problems"):  # the Problems list and the panel say the same
+            problems.set_training_problems(result.setting_problems)
         self._set_verdict(result.ok, result.reason())
         if result.preview and self.session.last_trainer is None:
             self.features.set_input(result.preview[0]["x"], _caption(result.preview[0]))
