@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication
 
 from studio.core.project import load_project
 
@@ -81,3 +81,86 @@ def test_unknown_dataset_is_named_not_none(qtbot, isolated, dialog_log, tmp_path
     assert "no_such_data" in form.description.text()
     assert not ui.panel.train_button.isEnabled()
     assert any("no_such_data" in line for line in problem_lines(win))
+
+
+@pytest.fixture
+def digits_win(qtbot, isolated, dialog_log, tmp_path):
+    import shutil
+
+    path = tmp_path / "proj" / "cnn_digits.json"
+    path.parent.mkdir()
+    shutil.copyfile(TEMPLATES / "cnn_digits.json", path)
+    win = open_window(qtbot, load_project(path), size=(1400, 700))
+    ui = win.training
+    ui.docks["training"].raise_()
+    qtbot.waitUntil(lambda: ui.preflight is not None, timeout=RUN_TIMEOUT)
+    qtbot.waitUntil(lambda: ui.panel.verticalScrollBar().maximum() > 0, timeout=5000)  # the form scrolls
+    yield win
+    if ui.session.running:
+        ui.session.shutdown(5000)
+    win.document.undo_stack.setClean()
+
+
+def wheel(widget, notches: int = -1) -> None:
+    """One wheel turn over the middle of `widget` (negative: towards the user, i.e. scroll down). Sent to
+    the widget itself: a window-system event over a spin box's text reaches the spin box the same way."""
+    pos = QPointF(widget.rect().center())
+    event = QWheelEvent(pos, QPointF(widget.mapToGlobal(pos.toPoint())), QPoint(0, 0), QPoint(0, 120 * notches),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+def test_wheel_over_the_training_form_scrolls_it_and_changes_no_value(digits_win, qtbot):
+    panel = digits_win.training.panel
+    bar = panel.verticalScrollBar()
+    bar.setValue(0)
+    digits_win.canvas.setFocus()
+    for box in (panel.form.batch, panel.form.optimizer, panel.form.dataset):
+        before = box.value() if hasattr(box, "value") else box.currentIndex()
+        scrolled = bar.value()
+        wheel(box)
+        after = box.value() if hasattr(box, "value") else box.currentIndex()
+        assert after == before, f"{box.objectName() or type(box).__name__}: the wheel changed {before} -> {after}"
+        if scrolled < bar.maximum():
+            assert bar.value() > scrolled, "the wheel over an unfocused field scrolls the panel"
+    assert digits_win.document.project.training["batch_size"] == 32
+    # a field a person clicked into takes the wheel (that is how one spins a value on purpose)
+    qtbot.mouseClick(panel.form.batch.lineEdit(), Qt.MouseButton.LeftButton)
+    assert panel.form.batch.hasFocus()
+    wheel(panel.form.batch, notches=1)
+    assert panel.form.batch.value() == 33
+
+
+def test_wheel_over_the_inspector_scrolls_and_changes_no_value(digits_win, qtbot):
+    win = digits_win
+    win.docks["inspector"].raise_()
+    win.document.set_selection(["conv1"])
+    qtbot.waitUntil(lambda: "out_channels" in win.inspector.rows, timeout=5000)
+    editor = win.inspector.rows["out_channels"].editor
+    spin = editor.findChild(QAbstractSpinBox)
+    before = win.document.graph.nodes["conv1"].params.get("out_channels")
+    win.canvas.setFocus()
+    wheel(spin)
+    assert win.document.graph.nodes["conv1"].params.get("out_channels") == before
+    assert spin.focusPolicy() == Qt.FocusPolicy.StrongFocus
+
+
+def test_train_pause_resume_stop_keep_the_run_buttons_in_view(digits_win, qtbot):
+    ui, panel = digits_win.training, digits_win.training.panel
+    bar = panel.verticalScrollBar()
+    box = panel.form.epochs  # long enough to pause
+    qtbot.mouseClick(box.lineEdit(), Qt.MouseButton.LeftButton)
+    box.selectAll()
+    qtbot.keyClicks(box, "300")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    bar.setValue(0)
+    for button, state in ((panel.train_button, "running"), (panel.pause_button, "paused"),
+                          (panel.resume_button, "running")):
+        assert button.isEnabled(), button.toolTip()
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda s=state: ui.session.state == s, timeout=RUN_TIMEOUT)
+        assert bar.value() == 0, f"{button.text()} scrolled the panel to {bar.value()}"
+    with qtbot.waitSignal(ui.session.ended, timeout=RUN_TIMEOUT):
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    assert bar.value() == 0
+    assert panel.train_button.isEnabled()

@@ -4,12 +4,13 @@ on the curves)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar,
-                               QPushButton, QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QGridLayout, QGroupBox, QLabel, QListWidget, QListWidgetItem,
+                               QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from studio.training.progress import fmt_time
 
 from ..theme import color
+from ..wheel import guard_wheel
 from .settings_form import SettingsForm
 
 
@@ -85,6 +86,7 @@ class TrainingPanel(QScrollArea):
         layout.addWidget(self.form)
         layout.addWidget(runs_box, 1)
         self.setWidget(body)
+        guard_wheel(body)  # the wheel scrolls the panel; it changes a value only in the focused field
 
     # ---- verdict and state --------------------------------------------------------------------
     def set_problems(self, problems: list[str], notes: list[str] | None = None) -> None:
@@ -99,17 +101,29 @@ class TrainingPanel(QScrollArea):
 
     def set_state(self, state: str, can_train: bool, reason: str) -> None:
         idle = state == "idle"
-        self.train_button.setEnabled(idle and can_train)
         if idle:
             self.train_button.setToolTip("Train the model on the dataset" if can_train else reason)
         else:
             self.train_button.setToolTip("A run is in progress")
-        self.pause_button.setEnabled(state in ("preparing", "running"))
-        self.resume_button.setEnabled(state == "paused")
-        self.stop_button.setEnabled(state in ("preparing", "running", "paused"))
-        self.form.setEnabled(idle)
-        for b in (self.load_button, self.clear_weights_button, self.export_button):
-            b.setEnabled(idle)
+        enabled = {self.train_button: idle and can_train, self.pause_button: state in ("preparing", "running"),
+                   self.resume_button: state == "paused", self.stop_button: state in ("preparing", "running", "paused"),
+                   self.form: idle, self.load_button: idle, self.clear_weights_button: idle, self.export_button: idle}
+        # Enable first, move the focus off what is about to be disabled, then disable: a focused widget
+        # that is disabled hands the focus to the next one in the tab order and the scroll area scrolls
+        # to show it (Train pressed -> the form, then the runs list: the Run buttons left the view).
+        for w, on in enabled.items():
+            if on:
+                w.setEnabled(True)
+        focus = QApplication.focusWidget()
+        if focus is not None and self.isAncestorOf(focus) and any(
+                not on and (w is focus or w.isAncestorOf(focus)) for w, on in enabled.items()):
+            order = {"paused": self.resume_button, "idle": self.train_button}.get(state, self.pause_button)
+            following = next((b for b in (order, self.pause_button, self.resume_button, self.stop_button,
+                                          self.train_button) if enabled[b]), self.widget())
+            following.setFocus(Qt.FocusReason.OtherFocusReason)
+        for w, on in enabled.items():
+            if not on:
+                w.setEnabled(False)
         if state == "preparing":
             self.status.setText("Preparing: loading the data and building the model…")
             self.progress.setRange(0, 0)  # busy
