@@ -10,6 +10,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication
 
 from studio.core.project import load_project
+from studio.ui.training import runs
 
 from window_helpers import TEMPLATES, dialog_log, isolated, open_window  # noqa: F401
 
@@ -164,3 +165,37 @@ def test_train_pause_resume_stop_keep_the_run_buttons_in_view(digits_win, qtbot)
         qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
     assert bar.value() == 0
     assert panel.train_button.isEnabled()
+
+
+def test_first_save_moves_the_runs_beside_the_file_and_reopening_shows_the_last_run(qtbot, isolated, dialog_log,
+                                                                                     tmp_path):
+    project = load_project(TEMPLATES / "cnn_digits.json")
+    project.path = None  # a template opens untitled
+    win = open_window(qtbot, project)
+    ui = win.training
+    qtbot.waitUntil(lambda: ui.panel.train_button.isEnabled(), timeout=RUN_TIMEOUT)
+    with qtbot.waitSignal(ui.session.ended, timeout=RUN_TIMEOUT) as ended:
+        qtbot.mouseClick(ui.panel.train_button, Qt.MouseButton.LeftButton)
+    assert ended.args[0].status == "finished"
+    made = ui.session.last_run_dir
+    assert made.is_relative_to(tmp_path / "data")  # untitled: the app's data folder
+    target = tmp_path / "proj" / "mynet.json"
+    taken = target.parent / "mynet.runs" / made.name  # a folder of that name is there already: kept
+    taken.mkdir(parents=True)
+    (taken / "mine.txt").write_text("keep me")
+    dialog_log.save_path = str(target)
+    qtbot.keyClick(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert win.document.path == target
+    moved = target.parent / "mynet.runs" / f"{made.name}-2"
+    assert (moved / "best.pt").is_file() and (moved / "steps.jsonl").is_file()
+    assert not made.exists()
+    assert (taken / "mine.txt").read_text() == "keep me"
+    assert [r.path for r in runs.list_runs(ui.runs_root())][-1] == moved
+    win.close()
+
+    again = open_window(qtbot, load_project(target))  # reopened later
+    ui = again.training
+    assert ui.curves.has_points() and len(ui.curves.epoch_series) > 0
+    assert ui.weights == str(moved / "best.pt")
+    assert "fresh" not in ui.panel.weights_label.text() and "last run" in ui.panel.weights_label.text()
+    assert ui.export_weights() == str(moved / "best.pt")

@@ -165,6 +165,36 @@ class CurvesView(QWidget):
                     self.epoch_series.setdefault((split, key), Series(64)).append(event.epoch, float(value))
         self._redraw_metrics()
 
+    def show_run(self, rec) -> None:
+        """An earlier run (a RunRecord) drawn as the current one: a reopened project shows its last run."""
+        self.clear()
+        spe = rec.settings.get("steps_per_epoch")
+        self.steps_per_epoch = spe if isinstance(spe, int) and spe > 0 else 0
+        xs = [float(s) for s, _ in rec.steps]
+        if xs:
+            self._ema.halflife = smoothing_halflife(xs[-1])
+            ys = [l for _, l in rec.steps]
+            self.raw.extend(xs, ys)
+            self.smooth.extend(xs, self._ema.update(xs, ys))
+        for row in rec.epochs:
+            epoch, split = row.get("epoch"), row.get("split")
+            if not isinstance(epoch, int) or split not in ("train", "val"):
+                continue
+            self._epoch_step[epoch] = epoch * max(self.steps_per_epoch, 1)
+            for key, value in row.items():
+                if key in ("epoch", "split") or isinstance(value, bool) or not isinstance(value, (int, float)):
+                    continue
+                if not math.isfinite(value):
+                    continue
+                if key == "lr":
+                    self.lr.append(self._epoch_step[epoch], float(value))
+                else:
+                    self.epoch_series.setdefault((split, key), Series(64)).append(epoch, float(value))
+        self._redraw_steps()
+        self._redraw_metrics()
+        while self._pending_metrics and self._drawable():  # every curve now, not two per frame
+            self._redraw_metrics()
+
     def has_points(self) -> bool:
         return len(self.raw) > 0
 

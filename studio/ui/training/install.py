@@ -5,11 +5,13 @@ pre-flight check, the canvas selection -> watched layer, the close guard, and th
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget
 
 from . import file_dialogs, runs
+from .project_runs import ProjectRuns
 from .curves import CurvesView
 from .feature_maps import FeatureMapView
 from .norms_view import NormsView
@@ -49,6 +51,7 @@ class TrainingUI(QObject):
         self.report = ReportView()
         self.docks = {}
         self._build_docks()
+        self.project_runs = ProjectRuns(self)
 
         s, p = self.session, self.panel
         s.state_changed.connect(self._on_state)
@@ -84,6 +87,7 @@ class TrainingUI(QObject):
         window.installEventFilter(self)
         self._on_state(IDLE)
         self.refresh_runs()
+        self.project_runs.reopen()
         self._run_preflight()
 
     # ---- layout -------------------------------------------------------------------------------
@@ -197,6 +201,7 @@ class TrainingUI(QObject):
         except OSError as exc:
             self._status(f"Cannot create the run folder: {exc.strerror or exc}")
             run_dir = None
+        self.project_runs.note_run(run_dir)
         self.curves.clear()
         self.norms.clear()
         self.report.clear()
@@ -227,6 +232,7 @@ class TrainingUI(QObject):
 
     def _on_ended(self, end) -> None:
         self.panel.on_ended(end)
+        self.project_runs.on_ended()
         self.refresh_runs()
         self._status(f"Training {end.status}: {end.message.splitlines()[0] if end.message else ''}")
 
@@ -312,9 +318,18 @@ class TrainingUI(QObject):
         root = self.runs_root()
         self.curves.set_overlays([runs.read_run(root / n) for n in names])
 
-    def set_weights(self, path) -> None:
+    def set_weights(self, path, label: str = "") -> None:
         self.weights = path
-        self.panel.weights_label.setText(f"Starting weights: {path}" if path else "Starting weights: fresh (random)")
+        self.panel.weights_label.setText(f"Starting weights: {label or path}" if path else
+                                         "Starting weights: fresh (random)")
+        self.panel.weights_label.setToolTip(str(path) if path else "")
+
+    def offer_weights(self, path) -> bool:
+        """The last run's weights as the current ones (a reopened project), when they fit the graph."""
+        if self._weights_problem(path) is not None:
+            return False
+        self.set_weights(str(path), f"the last run's {Path(path).name} ({Path(path).parent.name})")
+        return True
 
     def ask_load_checkpoint(self) -> None:
         folder = str(self.runs_root()) if self.runs_root().is_dir() else ""
@@ -325,19 +340,7 @@ class TrainingUI(QObject):
 
     def load_checkpoint(self, path) -> str | None:
         """Use a checkpoint's weights for the next run and exports; returns the reason it cannot."""
-        from studio.core.analysis import analyze
-        from studio.core.compiler import compile_graph
-        from studio.core.weights import WeightsError, load_weights
-
-        analysis = self.document.analysis
-        if not analysis.ok:
-            reason = "fix the graph's errors first: the weights are checked against the model"
-        else:
-            try:
-                load_weights(compile_graph(self.document.graph, analysis=analyze(self.document.graph)), path)
-                reason = None
-            except WeightsError as exc:
-                reason = str(exc)
+        reason = self._weights_problem(path)
         if reason:
             self.panel.weights_label.setText(f"Not loaded: {reason}")
             self._status(f"Checkpoint not loaded: {reason}")
@@ -345,15 +348,25 @@ class TrainingUI(QObject):
         self.set_weights(str(path))
         return None
 
+    def _weights_problem(self, path) -> str | None:
+        from studio.core.analysis import analyze
+        from studio.core.compiler import compile_graph
+        from studio.core.weights import WeightsError, load_weights
+
+        if not self.document.analysis.ok:
+            return "fix the graph's errors first: the weights are checked against the model"
+        try:
+            load_weights(compile_graph(self.document.graph, analysis=analyze(self.document.graph)), path)
+        except WeightsError as exc:
+            return str(exc)
+        return None
+
     def export_weights(self):
         """The weights an export uses by default: a loaded checkpoint, else the newest run's."""
         if self.weights:
             return self.weights
-        for rec in reversed(runs.list_runs(self.runs_root())):
-            for name in ("best.pt", "checkpoint.pt"):
-                if (rec.path / name).is_file():
-                    return str(rec.path / name)
-        return None
+        newest = runs.newest_weights(runs.list_runs(self.runs_root()))
+        return str(newest) if newest is not None else None
 
     def open_export(self):
         from .export_dialog import ExportDialog
@@ -368,12 +381,14 @@ class TrainingUI(QObject):
             if not self.session.running:
                 self.session.last_trainer = None
             self.set_weights(None)
+            self.project_runs.forget()
             self.curves.clear()
             self.curves.set_overlays([])
             self.norms.clear()
             self.report.clear()
             self.panel.form.load()
             self.refresh_runs()
+            self.project_runs.reopen()
             self.schedule_preflight()
 
     def eventFilter(self, obj, event) -> bool:
