@@ -199,3 +199,49 @@ def test_first_save_moves_the_runs_beside_the_file_and_reopening_shows_the_last_
     assert ui.weights == str(moved / "best.pt")
     assert "fresh" not in ui.panel.weights_label.text() and "last run" in ui.panel.weights_label.text()
     assert ui.export_weights() == str(moved / "best.pt")
+
+
+def test_status_says_what_the_run_used_in_plain_words(digits_win, qtbot):
+    ui, panel = digits_win.training, digits_win.training.panel
+    shown = []
+    digits_win.statusBar().messageChanged.connect(shown.append)
+    with qtbot.waitSignal(ui.session.notice, timeout=RUN_TIMEOUT,
+                          check_params_cb=lambda m: m.startswith("fast path")) as notice:
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not ui.session.running, timeout=RUN_TIMEOUT)
+    assert panel.notice.text().startswith("Training on CPU"), panel.notice.text()
+    assert "fused Adam" in panel.notice.text()
+    assert panel.notice.toolTip() == notice.args[0]  # the trainer's own line, for whoever wants it
+    assert not any("fast path" in m or "cuda_graph" in m for m in shown), shown
+    assert any(m.startswith("Training on CPU") for m in shown), shown
+
+
+@pytest.mark.fault('training UI', 'the data file is deleted after the check and before Train',
+                   'the run fails with the file named; the red message goes once the dataset changes')
+def test_a_failure_message_goes_when_the_setting_changes(qtbot, isolated, dialog_log, tmp_path):
+    import numpy as np
+
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    np.savez(folder / "data.npz", x=rng.random((64, 1, 8, 8), dtype=np.float32), y=rng.integers(0, 10, 64))
+    project = load_project(TEMPLATES / "cnn_digits.json")
+    project.training["dataset"] = {"name": "npz", "path": "data.npz"}
+    project.path = folder / "net.json"
+    project.save()
+    win = open_window(qtbot, load_project(folder / "net.json"))
+    ui, panel = win.training, win.training.panel
+    qtbot.waitUntil(lambda: panel.train_button.isEnabled(), timeout=RUN_TIMEOUT)
+    (folder / "data.npz").unlink()  # gone before the run reads it
+    with qtbot.waitSignal(ui.session.ended, timeout=RUN_TIMEOUT) as ended:
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    assert ended.args[0].status == "failed"
+    assert panel.status.text().startswith("Failed") and "data.npz" in panel.status.text()
+    assert win.statusBar().currentMessage().startswith("Training failed")
+    ui.preflight = None
+    pick(qtbot, panel.form.dataset, "digits")
+    assert not panel.status.text().startswith("Failed"), panel.status.text()
+    assert "error" not in panel.status.styleSheet() and panel.status.styleSheet() == ""
+    assert not win.statusBar().currentMessage().startswith("Training failed")
+    qtbot.waitUntil(lambda: ui.preflight is not None and panel.train_button.isEnabled(), timeout=RUN_TIMEOUT)
+    win.document.undo_stack.setClean()

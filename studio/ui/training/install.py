@@ -63,7 +63,7 @@ class TrainingUI(QObject):
         s.norms.connect(self.norms.add_norms)
         s.activation.connect(self._on_activation)
         s.report.connect(self.report.show_report)
-        s.notice.connect(self._status)
+        s.notice.connect(self._on_notice)
         s.ended.connect(self._on_ended)
         p.train_button.clicked.connect(self.train)
         p.pause_button.clicked.connect(s.pause)
@@ -74,6 +74,8 @@ class TrainingUI(QObject):
         p.clear_weights_button.clicked.connect(lambda: self.set_weights(None))
         p.overlays_changed.connect(self._on_overlays)
         p.form.edited.connect(self.schedule_preflight)
+        p.form.edited.connect(self._clear_failure)  # a failure's message goes once the settings change
+        document.analysis_changed.connect(lambda _a: self._clear_failure())
         self.curves.status_message.connect(self._status)
         self.features.sample_changed.connect(lambda _i: self._rewatch())
         document.analysis_changed.connect(lambda _a: self.schedule_preflight())
@@ -234,7 +236,30 @@ class TrainingUI(QObject):
         self.panel.on_ended(end)
         self.project_runs.on_ended()
         self.refresh_runs()
-        self._status(f"Training {end.status}: {end.message.splitlines()[0] if end.message else ''}")
+        line = f"Training {end.status}: {end.message.splitlines()[0] if end.message else ''}"
+        self._failure_line = line if end.status == "failed" else None
+        self._status(line)
+
+    _failure_line = None
+
+    def _clear_failure(self) -> None:
+        self.panel.clear_failure()
+        bar = getattr(self.window, "statusBar", None)
+        if self._failure_line and bar is not None and bar().currentMessage() == self._failure_line:
+            bar().clearMessage()
+        self._failure_line = None
+
+    def _on_notice(self, message: str) -> None:
+        """The trainer's notice in plain words on the panel and the status bar; its own line in the
+        panel's tooltip and the log."""
+        import logging
+
+        from .wording import plain_notice
+
+        logging.getLogger("studio.training").info("%s", message)
+        line = plain_notice(message, self._trainer())
+        self.panel.show_notice(line, message)
+        self._status(line)
 
     def _status(self, text: str) -> None:
         show = getattr(self.window, "show_status", None)

@@ -12,6 +12,7 @@ from studio.training.progress import fmt_time
 from ..theme import color
 from ..wheel import guard_wheel
 from .settings_form import SettingsForm
+from .wording import device_words
 
 
 class TrainingPanel(QScrollArea):
@@ -46,6 +47,10 @@ class TrainingPanel(QScrollArea):
         self.progress.setFormat("")
         self.status = QLabel("Ready to train")
         self.status.setWordWrap(True)
+        self.notice = QLabel("")  # what the run chose (device, step) in plain words
+        self.notice.setObjectName("dim")
+        self.notice.setWordWrap(True)
+        self.notice.setVisible(False)
         self.metrics = QLabel("")
         self.metrics.setObjectName("dim")
         self.metrics.setWordWrap(True)
@@ -55,6 +60,7 @@ class TrainingPanel(QScrollArea):
         rl.addLayout(buttons)
         rl.addWidget(self.progress)
         rl.addWidget(self.status)
+        rl.addWidget(self.notice)
         rl.addWidget(self.metrics)
 
         self.weights_label = QLabel("Starting weights: fresh (random)")
@@ -140,7 +146,7 @@ class TrainingPanel(QScrollArea):
         self.progress.setRange(0, max(1, (e.epochs - e.start_epoch) * self._spe))
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
-        self.status.setText(f"Training on {e.device}: {e.train_size:,} samples, {e.epochs - e.start_epoch} "
+        self.status.setText(f"Training on {device_words(e.device)}: {e.train_size:,} samples, {e.epochs - e.start_epoch} "
                             f"epochs of {e.steps_per_epoch} steps")
 
     def on_steps(self, events: list) -> None:
@@ -168,9 +174,28 @@ class TrainingPanel(QScrollArea):
         message = end.message.split("\n\n")[0]
         self.status.setText(f"{verdict}: {message}")
         self.status.setStyleSheet(f"color: {color('error')};" if end.status == "failed" else "")
+        self.status.setToolTip(end.message if message != end.message else "")
+        self._failed = end.status == "failed"
 
     def reset_status(self) -> None:
         self.status.setStyleSheet("")
+        self.status.setToolTip("")
+        self._failed = False
+        self.notice.setVisible(False)
+
+    _failed = False
+
+    def show_notice(self, line: str, details: str) -> None:
+        """A notice from the run: the plain line under the progress bar, the trainer's words on hover."""
+        self.notice.setText(line)
+        self.notice.setToolTip(details if details != line else "")
+        self.notice.setVisible(bool(line))
+
+    def clear_failure(self) -> None:
+        """A setting or the graph changed since the run failed: its message no longer applies."""
+        if self._failed:
+            self.reset_status()
+            self.status.setText("Ready to train")
 
     # ---- runs ---------------------------------------------------------------------------------
     def set_runs(self, records: list, ticked: set[str]) -> None:
