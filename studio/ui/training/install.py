@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QWidget
 
 from . import file_dialogs, runs
 from .project_runs import ProjectRuns
@@ -139,6 +139,23 @@ class TrainingUI(QObject):
         sizes = [int(width * f) for f in ((0.22, 0.32, 0.2, 0.26) if len(bottom) == 4 else (0.4, 0.25, 0.35))]
         w.resizeDocks(bottom, sizes, Qt.Orientation.Horizontal)
         w.resizeDocks([self.docks["curves"]], [int(w.height() * 0.44)], Qt.Orientation.Vertical)
+
+    def set_theme(self) -> None:
+        """The window switched theme: the plots, legends and drawn tiles follow at once."""
+        from .plot_style import restyle
+
+        self.curves.set_theme()
+        for view in (self.norms, self.report):
+            restyle(view)
+        if self.norms.layers:
+            self.norms._set_legend()
+        if self.report.last is not None:
+            self.report.show_report(self.report.last)
+        for view in (self.panel, self.curves, self.norms, self.features, self.report):
+            for w in [view] + view.findChildren(QWidget):
+                w.update()
+        if self.preflight is not None:  # its colours are set with the text
+            self.panel.set_problems(self.preflight.problems, self.preflight.notes)
 
     # ---- pre-flight ---------------------------------------------------------------------------
     def schedule_preflight(self) -> None:
