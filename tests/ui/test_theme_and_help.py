@@ -56,7 +56,9 @@ def test_plot_titles_and_legends_are_laid_out_whole(qtbot, isolated, dialog_log)
         qtbot.waitUntil(lambda lb=label: lb.item.textWidth() == lb.rect().width(), timeout=5000)
         text_width = label.item.document().idealWidth()
         assert text_width <= label.rect().width() + 0.5, (label.text, text_width, label.rect().width())
-        assert label.itemRect().height() <= label.rect().height() + 0.5  # every line of it shown
+        shown, room = label.itemRect(), label.rect()
+        assert shown.left() >= room.left() - 0.5 and shown.right() <= room.right() + 0.5, (label.text, shown, room)
+        assert shown.height() <= room.height() + 0.5  # every line of it shown
 
 
 def test_shortcuts_dialog_is_a_table_of_names_and_keys(qtbot, isolated, dialog_log):
@@ -83,3 +85,24 @@ def test_shortcuts_dialog_is_a_table_of_names_and_keys(qtbot, isolated, dialog_l
     assert table.columnWidth(0) >= longest
     table.window().close()
     win.document.undo_stack.setClean()
+
+
+def title_pixels(curves, plot) -> int:
+    """Light pixels (text, in the dark theme) drawn where the plot's title is."""
+    view = curves.plots
+    rect = view.mapFromScene(plot.titleLabel.sceneBoundingRect()).boundingRect()
+    image = view.grab(rect).toImage()
+    return sum(1 for x in range(image.width()) for y in range(image.height())
+               if image.pixelColor(x, y).lightness() > 150)
+
+
+def test_plot_titles_are_drawn_after_a_run_starts(qtbot, isolated, dialog_log):
+    win = template_window(qtbot, size=(1440, 900))
+    ui = win.training
+    ui.docks["curves"].raise_()
+    qtbot.waitUntil(lambda: ui.panel.train_button.isEnabled(), timeout=60_000)
+    assert title_pixels(ui.curves, ui.curves.loss_plot) > 20
+    with qtbot.waitSignal(ui.session.ended, timeout=60_000):
+        qtbot.mouseClick(ui.panel.train_button, Qt.MouseButton.LeftButton)
+    for plot in (ui.curves.loss_plot, ui.curves.metric_plot, ui.curves.lr_plot):
+        assert title_pixels(ui.curves, plot) > 20, plot.titleLabel.text  # the new text, not an empty cache

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QTextOption
 from PySide6.QtWidgets import QGraphicsItem
 
 CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
@@ -78,12 +78,16 @@ def _keep_title_from_widening(label: pg.LabelItem) -> None:
     width, and only the height follows it."""
     option = label.item.document().defaultTextOption()
     option.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+    option.setWrapMode(QTextOption.WrapMode.WordWrap)  # between words only ("Learni / ng rate" reads worse)
     label.item.document().setDefaultTextOption(option)
 
     def update_min() -> None:
         width = label.rect().width()
-        if width > 0 and label.item.textWidth() != width:
-            label.item.setTextWidth(width)
+        if width > 0:
+            if label.item.textWidth() != width:
+                label.item.setTextWidth(width)
+            label.item.setPos(0, 0)  # resizeEvent centred it at its old width: the text is now as wide as the label
+        label.item.update()  # its cached pixmap (DeviceCoordinateCache) is not redrawn for new text otherwise
         h = label.itemRect().height()
         plot = label.parentItem()
         if isinstance(plot, pg.PlotItem) and label.isVisible():  # PlotItem.setTitle fixes the row at 30 px
