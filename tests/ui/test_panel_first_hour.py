@@ -53,6 +53,7 @@ def test_blank_project_dataset_is_picked_from_the_combo(qtbot, isolated, dialog_
     assert any("No dataset chosen" in line for line in lines), lines
     assert not any("ready to train" in line for line in lines), lines
     assert "No dataset chosen" in ui.panel.problems.text()
+    assert not ui.panel.status.text().startswith("Ready"), ui.panel.status.text()  # not beside a Train that is off
 
     ui.preflight = None
     pick(qtbot, form.dataset, "digits")

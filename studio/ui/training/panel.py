@@ -15,6 +15,16 @@ from .settings_form import SettingsForm
 from .wording import device_words
 
 
+READY, NOT_READY, CHECKING = "Ready to train", "Not ready to train: see above", "Checking the dataset…"
+IDLE_TEXTS = (READY, NOT_READY, CHECKING)
+
+
+def _idle_text(can_train: bool, reason: str) -> str:
+    if can_train:
+        return READY
+    return CHECKING if reason.startswith("checking") else NOT_READY
+
+
 class TrainingPanel(QScrollArea):
     overlays_changed = Signal(list)  # run folder names ticked for overlay
 
@@ -45,7 +55,7 @@ class TrainingPanel(QScrollArea):
         self.progress.setValue(0)
         self.progress.setTextVisible(True)
         self.progress.setFormat("")
-        self.status = QLabel("Ready to train")
+        self.status = QLabel(CHECKING)
         self.status.setWordWrap(True)
         self.notice = QLabel("")  # what the run chose (device, step) in plain words
         self.notice.setObjectName("dim")
@@ -130,6 +140,9 @@ class TrainingPanel(QScrollArea):
         for w, on in enabled.items():
             if not on:
                 w.setEnabled(False)
+        if idle and self.status.text() in IDLE_TEXTS:  # a run's verdict stays until the next run or edit
+            self.status.setText(_idle_text(can_train, reason))
+        self._verdict = (can_train, reason)
         if state == "preparing":
             self.status.setText("Preparing: loading the data and building the model…")
             self.progress.setRange(0, 0)  # busy
@@ -184,6 +197,7 @@ class TrainingPanel(QScrollArea):
         self.notice.setVisible(False)
 
     _failed = False
+    _verdict = (True, "")
 
     def show_notice(self, line: str, details: str) -> None:
         """A notice from the run: the plain line under the progress bar, the trainer's words on hover."""
@@ -195,7 +209,7 @@ class TrainingPanel(QScrollArea):
         """A setting or the graph changed since the run failed: its message no longer applies."""
         if self._failed:
             self.reset_status()
-            self.status.setText("Ready to train")
+            self.status.setText(_idle_text(*self._verdict))
 
     # ---- runs ---------------------------------------------------------------------------------
     def set_runs(self, records: list, ticked: set[str]) -> None:

@@ -78,7 +78,6 @@ def _keep_title_from_widening(label: pg.LabelItem) -> None:
     width, and only the height follows it."""
     option = label.item.document().defaultTextOption()
     option.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-    option.setWrapMode(QTextOption.WrapMode.WordWrap)  # between words only ("Learni / ng rate" reads worse)
     label.item.document().setDefaultTextOption(option)
 
     def update_min() -> None:
@@ -86,6 +85,9 @@ def _keep_title_from_widening(label: pg.LabelItem) -> None:
         if width > 0:
             if label.item.textWidth() != width:
                 label.item.setTextWidth(width)
+            _wrap(label.item.document(), QTextOption.WrapMode.WordWrap)
+            if label.item.document().idealWidth() > width:  # a word wider than the plot: break it, never cut it
+                _wrap(label.item.document(), QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
             label.item.setPos(0, 0)  # resizeEvent centred it at its old width: the text is now as wide as the label
         label.item.update()  # its cached pixmap (DeviceCoordinateCache) is not redrawn for new text otherwise
         h = label.itemRect().height()
@@ -101,6 +103,13 @@ def _keep_title_from_widening(label: pg.LabelItem) -> None:
 
     label.updateMin = update_min  # LabelItem.setText and resizeEvent call self.updateMin()
     label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, True)
+
+
+def _wrap(document, mode) -> None:
+    option = document.defaultTextOption()
+    if option.wrapMode() != mode:
+        option.setWrapMode(mode)  # between words where they fit ("Learni / ng rate" reads worse)
+        document.setDefaultTextOption(option)
 
 
 def restyle(root) -> None:
