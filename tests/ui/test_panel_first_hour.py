@@ -246,3 +246,28 @@ def test_a_failure_message_goes_when_the_setting_changes(qtbot, isolated, dialog
     assert not win.statusBar().currentMessage().startswith("Training failed")
     qtbot.waitUntil(lambda: ui.preflight is not None and panel.train_button.isEnabled(), timeout=RUN_TIMEOUT)
     win.document.undo_stack.setClean()
+
+
+def test_a_run_training_at_the_first_save_moves_when_it_ends(qtbot, isolated, dialog_log, tmp_path):
+    project = load_project(TEMPLATES / "cnn_digits.json")
+    project.path = None
+    project.training["epochs"] = 300  # still training when the file is saved
+    win = open_window(qtbot, project)
+    ui = win.training
+    qtbot.waitUntil(lambda: ui.panel.train_button.isEnabled(), timeout=RUN_TIMEOUT)
+    qtbot.mouseClick(ui.panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ui.session.state == "running" and ui.curves.has_points(), timeout=RUN_TIMEOUT)
+    running = ui.session.run_dir
+    target = tmp_path / "proj" / "long.json"
+    target.parent.mkdir()
+    dialog_log.save_path = str(target)
+    qtbot.keyClick(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert win.document.path == target and running.is_dir()  # not pulled from under the run
+    with qtbot.waitSignal(ui.session.ended, timeout=RUN_TIMEOUT):
+        qtbot.mouseClick(ui.panel.stop_button, Qt.MouseButton.LeftButton)
+    moved = target.parent / "long.runs" / running.name
+    assert not running.exists() and (moved / "settings.json").is_file() and (moved / "steps.jsonl").is_file()
+    assert runs.read_run(moved).status == "stopped"
+    assert ui.session.last_run_dir == moved
+    assert [r.path for r in runs.list_runs(ui.runs_root())] == [moved]  # listed where it now is
+    win.document.undo_stack.setClean()

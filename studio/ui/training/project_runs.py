@@ -45,14 +45,16 @@ class ProjectRuns(QObject):
         if not dirs:
             return
         moved = runs.move_runs(dirs, self.ui.runs_root())
-        weights = self.ui.weights
-        for src, dst in zip(dirs, moved):
+        weights, session = self.ui.weights, self.ui.session
+        for src, dst in moved:
+            if session.last_run_dir == src:
+                session.last_run_dir = dst
             if weights and Path(weights).parent == src:  # the current weights moved with their run
                 self.ui.set_weights(str(dst / Path(weights).name))
         if moved:
             self.ui.refresh_runs()
             n = len(moved)
-            self.ui._status(f"Moved {n} run{'s' if n != 1 else ''} beside the project: {moved[0].parent}")
+            self.ui._status(f"Moved {n} run{'s' if n != 1 else ''} beside the project: {moved[0][1].parent}")
 
     def reopen(self) -> None:
         """After a project is opened: its last run on the curves, its weights as the current ones."""

@@ -117,10 +117,10 @@ def append_steps(run_dir: Path, points) -> None:
         f.write("".join(json.dumps({"step": s, "loss": l}) + "\n" for s, l in points if l == l))
 
 
-def move_runs(run_dirs, root: Path) -> list[Path]:
+def move_runs(run_dirs, root: Path) -> list[tuple[Path, Path]]:
     """Move run folders into `root` (the project's first save: from the app's data folder to beside
-    the file). A name already taken there gets a suffix: nothing is overwritten. Returns where each
-    went; a folder that cannot be moved stays where it was (and is left out)."""
+    the file). A name already taken there gets a suffix: nothing is overwritten. Returns (from, to)
+    for each moved; a folder that cannot be moved stays where it was (and is left out)."""
     moved = []
     for src in run_dirs:
         src = Path(src)
@@ -135,7 +135,7 @@ def move_runs(run_dirs, root: Path) -> list[Path]:
             shutil.move(str(src), str(dst))
         except OSError:
             continue
-        moved.append(dst)
+        moved.append((src, dst))
     return moved
 
 
