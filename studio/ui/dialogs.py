@@ -60,3 +60,46 @@ def choose_template(parent: QWidget | None):
     dialog = TemplateGallery(parent)
     ok = dialog.exec() == QDialog.DialogCode.Accepted
     return ok, dialog.choice
+
+
+def shortcuts_dialog(parent: QWidget | None, rows: list[tuple[str, str]]):
+    """Help > Keyboard Shortcuts: a two-column table (what it does, the keys), opened without blocking."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHeaderView, QTableWidget,
+                                   QTableWidgetItem, QVBoxLayout)
+
+    dialog = QDialog(parent)
+    dialog.setObjectName("shortcuts")
+    dialog.setWindowTitle("Keyboard shortcuts")
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    table = QTableWidget(len(rows), 2, dialog)
+    table.setHorizontalHeaderLabels(["Action", "Shortcut"])
+    table.verticalHeader().hide()
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    table.setShowGrid(False)
+    table.setAlternatingRowColors(True)
+    for r, (name, keys) in enumerate(rows):
+        table.setItem(r, 0, QTableWidgetItem(name))
+        table.setItem(r, 1, QTableWidgetItem(keys or "—"))
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    table.resizeColumnsToContents()
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(table)
+    layout.addWidget(buttons)
+    width = table.horizontalHeader().length() + 80
+    height = table.verticalHeader().length() + table.horizontalHeader().height() + 80
+    dialog.resize(max(width, 420), min(height, 640))
+    return dialog
+
+
+def show_shortcuts(parent: QWidget | None, rows: list[tuple[str, str]]):
+    dialog = shortcuts_dialog(parent, rows)
+    dialog.open()  # modal to the window, without a nested event loop
+    return dialog

@@ -19,6 +19,7 @@ class Document(QObject):
     graph_changed = Signal(object)  # a GraphEvent, as the core graph emitted it
     analysis_changed = Signal(object)  # the new Analysis, after every structural change
     path_changed = Signal(object)  # Path | None
+    saved = Signal(object, object)  # the path before (None: untitled) and the file written
     modified_changed = Signal(bool)
     selection_changed = Signal(list)  # selected node ids (set by the canvas)
     locked_changed = Signal(bool)  # editing blocked while a run trains
@@ -71,9 +72,11 @@ class Document(QObject):
         return not self.undo_stack.isClean()
 
     def save(self, path: Path | None = None) -> Path:
+        before = self._project.path
         target = self._project.save(path)
         self.undo_stack.setClean()
         self.path_changed.emit(target)
+        self.saved.emit(before, target)
         return target
 
     # ---- editing ------------------------------------------------------------------------------

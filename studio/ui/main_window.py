@@ -319,6 +319,9 @@ class MainWindow(QMainWindow):
             (self.actions_.theme_dark if name == "dark" else self.actions_.theme_light).setChecked(True)
             self.inspector.refresh()
             self.problems.set_analysis(self.document.analysis)
+        training = getattr(self, "training", None)
+        if training is not None:  # the plots follow at once, not at the next restart
+            training.set_theme()
         if self.use_settings:
             app_settings().setValue("theme", name)
 
@@ -368,17 +371,18 @@ class MainWindow(QMainWindow):
         event.accept()
 
     # ---- help ---------------------------------------------------------------------------------
-    def show_shortcuts(self) -> None:
+    def show_shortcuts(self):
         from . import dialogs
 
         a = self.actions_
-        rows = [(act.text().replace("&", "").rstrip("…"),
+        # Undo and Redo by their names: their text is the current undo step ("Undo Set epochs")
+        names = {id(a.undo): "Undo", id(a.redo): "Redo"}
+        rows = [(names.get(id(act)) or act.text().replace("&", "").rstrip("…"),
                  act.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
                 for act in (a.new, a.open, a.save, a.save_as, a.undo, a.redo, a.cut, a.copy, a.paste,
                             a.duplicate, a.delete, a.select_all, a.auto_layout, a.fit, a.zoom_in, a.zoom_out)]
         rows.insert(0, ("Quick add a layer (on the canvas)", "Tab"))
-        text = "\n".join(f"{k:<12}  {name}" for name, k in ((n, k or "—") for n, k in rows))
-        dialogs.show_info(self, "Keyboard shortcuts", text)
+        return dialogs.show_shortcuts(self, rows)
 
     def show_about(self) -> None:
         from studio import __version__

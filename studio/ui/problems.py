@@ -6,6 +6,8 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QListView, QVBoxLayout, QWidget
 
+from studio.core.problems import ERROR, Problem
+
 from . import icons
 from .theme import color
 
@@ -83,6 +85,7 @@ class ProblemsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
+        self._training: list[Problem] = []  # what stops a run besides the graph (set by the training panel)
         self.view.clicked.connect(self._activate)
         self.view.activated.connect(self._activate)
         document.analysis_changed.connect(self.set_analysis)
@@ -92,9 +95,21 @@ class ProblemsPanel(QWidget):
         if analysis is self._shown:  # asked again for the same analysis (a theme change): repaint all
             self.model.dataChanged.emit(self.model.index(0, 0), self.model.index(self.model.rowCount() - 1, 0))
         self._shown = analysis
-        self.model.set_problems(analysis.problems)
-        errors = sum(1 for p in analysis.problems if p.is_error)
-        self.counts_changed.emit(errors, len(analysis.problems) - errors)
+        problems = list(analysis.problems) + self._training
+        self.model.set_problems(problems)
+        errors = sum(1 for p in problems if p.is_error)
+        self.counts_changed.emit(errors, len(problems) - errors)
+
+    def set_training_problems(self, lines: list[str]) -> None:
+        """What the training pre-flight found beyond the graph (no dataset, a dataset that does not
+        fit): listed with the graph's problems, so the list never says "ready to train" beside a
+        Train button that is off."""
+        training = [Problem(ERROR, f"Training: {line}") for line in lines]
+        if training != self._training:
+            self._training = training
+            if self._shown is not None:
+                self._shown, shown = None, self._shown
+                self.set_analysis(shown)
 
     def row_of(self, node_id: str) -> int:
         return next((i for i, p in enumerate(self.model.problems) if p.node_id == node_id), -1)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QGraphicsScene
 
 from studio.core.graph import Edge, GraphEvent
 
+from ..theme import current_theme
 from . import style
 from .card import card_data
 from .node_item import NodeItem
@@ -38,7 +39,7 @@ class CanvasScene(QGraphicsScene):
     def __init__(self, document, parent=None) -> None:
         super().__init__(parent)
         self.document = document
-        self.theme = style.DARK
+        self.theme = style.theme(current_theme())  # the app's theme at start-up (a light one is remembered)
         self.registry = document.analyzer.registry
         self.nodes: dict[str, NodeItem] = {}
         self.wires: dict[Edge, WireItem] = {}

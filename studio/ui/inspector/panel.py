@@ -16,6 +16,7 @@ from studio.core.summary import human
 
 from .. import icons, stats_service
 from ..commands import RenameNode, SetParam, RESET
+from ..wheel import guard_wheel
 from .editors import ParamEditor, editor_for
 
 _MISSING = object()
@@ -163,6 +164,7 @@ class InspectorPanel(QWidget):
             row = self.rows[param.name] = _FieldRow(editor, label, error)
             editor.edited.connect(lambda value, n=param.name, r=row, i=self.node_id: self._on_edited(i, n, value, r))
             editor.invalid.connect(lambda reason, r=row: self._refuse(r, reason))
+        guard_wheel(self.form_host)  # the wheel scrolls the inspector; it changes only the focused field
 
     # ---- display ------------------------------------------------------------------------------
     def refresh(self) -> None:

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBox
 from ..theme import color
 from . import file_dialogs
 from .live_label import LiveLabel
-from .plot_style import OVERLAY_COLORS, legend_title, new_plot_widget, series_color, set_title, style_plot
+from .plot_style import (OVERLAY_COLORS, legend_title, new_plot_widget, restyle, series_color, set_title,
+                         style_plot)
 from .ranges import SteadyRange
 from .series import EmaState, Series, ema, smoothing_halflife
 
@@ -83,11 +84,8 @@ class CurvesView(QWidget):
         self.metric_range = SteadyRange(self.metric_plot, x_from_zero=False)
         self.metric_range.x_margin = 0.4  # whole epochs: room for the first and last point's marker
         self.plots.scene().sigMouseClicked.connect(self._on_click)
-        accent = QColor(color("accent"))
-        faint = QColor(accent)
-        faint.setAlpha(70)
-        self.raw_item = self.loss_plot.plot(pen=pg.mkPen(faint, width=1))
-        self.smooth_item = self.loss_plot.plot(pen=pg.mkPen(accent, width=2))
+        self.raw_item = self.loss_plot.plot()
+        self.smooth_item = self.loss_plot.plot()
         val = QColor(VAL_COLOR)
         self.val_item = self.loss_plot.plot(pen=pg.mkPen(val, width=2), symbol="o", symbolSize=6,
                                             symbolBrush=val, symbolPen=None)
@@ -95,9 +93,8 @@ class CurvesView(QWidget):
         for item in (self.raw_item, self.smooth_item, self.lr_item):
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
-        self._set_titles()
-        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(QColor(color("dim")), width=1,
-                                                                             style=Qt.PenStyle.DashLine))
+        self.cursor = pg.InfiniteLine(angle=90, movable=False)
+        self._theme_pens()
         self.cursor.setVisible(False)
         self.loss_plot.addItem(self.cursor, ignoreBounds=True)
         self._mouse = pg.SignalProxy(self.plots.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
@@ -107,6 +104,20 @@ class CurvesView(QWidget):
         layout.setSpacing(2)
         layout.addLayout(top)
         layout.addWidget(self.plots, 1)
+
+    def _theme_pens(self) -> None:
+        accent = QColor(color("accent"))
+        faint = QColor(accent)
+        faint.setAlpha(70)
+        self.raw_item.setPen(pg.mkPen(faint, width=1))
+        self.smooth_item.setPen(pg.mkPen(accent, width=2))
+        self.cursor.setPen(pg.mkPen(QColor(color("dim")), width=1, style=Qt.PenStyle.DashLine))
+        self._set_titles()
+
+    def set_theme(self) -> None:
+        """Redraw in the theme now current (the window switched it)."""
+        restyle(self)
+        self._theme_pens()
 
     # ---- data ---------------------------------------------------------------------------------
     def clear(self) -> None:
@@ -164,6 +175,36 @@ class CurvesView(QWidget):
                 if isinstance(value, (int, float)) and math.isfinite(value):
                     self.epoch_series.setdefault((split, key), Series(64)).append(event.epoch, float(value))
         self._redraw_metrics()
+
+    def show_run(self, rec) -> None:
+        """An earlier run (a RunRecord) drawn as the current one: a reopened project shows its last run."""
+        self.clear()
+        spe = rec.settings.get("steps_per_epoch")
+        self.steps_per_epoch = spe if isinstance(spe, int) and spe > 0 else 0
+        xs = [float(s) for s, _ in rec.steps]
+        if xs:
+            self._ema.halflife = smoothing_halflife(xs[-1])
+            ys = [l for _, l in rec.steps]
+            self.raw.extend(xs, ys)
+            self.smooth.extend(xs, self._ema.update(xs, ys))
+        for row in rec.epochs:
+            epoch, split = row.get("epoch"), row.get("split")
+            if not isinstance(epoch, int) or split not in ("train", "val"):
+                continue
+            self._epoch_step[epoch] = epoch * max(self.steps_per_epoch, 1)
+            for key, value in row.items():
+                if key in ("epoch", "split") or isinstance(value, bool) or not isinstance(value, (int, float)):
+                    continue
+                if not math.isfinite(value):
+                    continue
+                if key == "lr":
+                    self.lr.append(self._epoch_step[epoch], float(value))
+                else:
+                    self.epoch_series.setdefault((split, key), Series(64)).append(epoch, float(value))
+        self._redraw_steps()
+        self._redraw_metrics()
+        while self._pending_metrics and self._drawable():  # every curve now, not two per frame
+            self._redraw_metrics()
 
     def has_points(self) -> bool:
         return len(self.raw) > 0

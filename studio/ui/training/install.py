@@ -5,9 +5,13 @@ pre-flight check, the canvas selection -> watched layer, the close guard, and th
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtWidgets import QWidget
+
 from . import file_dialogs, runs
+from .project_runs import ProjectRuns
 from .curves import CurvesView
 from .docks import add_training_docks
 from .feature_maps import FeatureMapView
@@ -49,6 +53,7 @@ class TrainingUI(QObject):
         self.report = ReportView()
         self.docks = {}
         self._build_docks()
+        self.project_runs = ProjectRuns(self)
 
         s, p = self.session, self.panel
         s.state_changed.connect(self._on_state)
@@ -60,7 +65,7 @@ class TrainingUI(QObject):
         s.norms.connect(self.norms.add_norms)
         s.activation.connect(self._on_activation)
         s.report.connect(self.report.show_report)
-        s.notice.connect(self._status)
+        s.notice.connect(self._on_notice)
         s.ended.connect(self._on_ended)
         p.train_button.clicked.connect(self.train)
         p.pause_button.clicked.connect(s.pause)
@@ -71,6 +76,8 @@ class TrainingUI(QObject):
         p.clear_weights_button.clicked.connect(lambda: self.set_weights(None))
         p.overlays_changed.connect(self._on_overlays)
         p.form.edited.connect(self.schedule_preflight)
+        p.form.edited.connect(self._clear_failure)  # a failure's message goes once the settings change
+        document.analysis_changed.connect(lambda _a: self._clear_failure())
         self.curves.status_message.connect(self._status)
         self.features.sample_changed.connect(lambda _i: self._rewatch())
         document.analysis_changed.connect(lambda _a: self.schedule_preflight())
@@ -84,6 +91,7 @@ class TrainingUI(QObject):
         window.installEventFilter(self)
         self._on_state(IDLE)
         self.refresh_runs()
+        self.project_runs.reopen()
         self._run_preflight()
 
     # ---- layout -------------------------------------------------------------------------------
@@ -100,6 +108,23 @@ class TrainingUI(QObject):
         keep their sizes, so the canvas keeps its share and nothing jumps."""
         self.docks["training"].raise_()
         self.docks["curves"].raise_()
+
+    def set_theme(self) -> None:
+        """The window switched theme: the plots, legends and drawn tiles follow at once."""
+        from .plot_style import restyle
+
+        self.curves.set_theme()
+        for view in (self.norms, self.report):
+            restyle(view)
+        if self.norms.layers:
+            self.norms._set_legend()
+        if self.report.last is not None:
+            self.report.show_report(self.report.last)
+        for view in (self.panel, self.curves, self.norms, self.features, self.report):
+            for w in [view] + view.findChildren(QWidget):
+                w.update()
+        if self.preflight is not None:  # its colours are set with the text
+            self.panel.set_problems(self.preflight.problems, self.preflight.notes)
 
     # ---- pre-flight ---------------------------------------------------------------------------
     def schedule_preflight(self) -> None:
@@ -137,6 +162,9 @@ class TrainingUI(QObject):
         self.preflight = result
         self.panel.form.show_preview(result)
         self.panel.set_problems(result.problems, result.notes)
+        problems = getattr(self.window, "problems", None)
+        if hasattr(problems, "set_training_problems"):  # the Problems list and the panel say the same
+            problems.set_training_problems(result.setting_problems)
         self._set_verdict(result.ok, result.reason())
         if result.preview and self.session.last_trainer is None:
             self.features.set_input(result.preview[0]["x"], _caption(result.preview[0]))
@@ -161,6 +189,7 @@ class TrainingUI(QObject):
         except OSError as exc:
             self._status(f"Cannot create the run folder: {exc.strerror or exc}")
             run_dir = None
+        self.project_runs.note_run(run_dir)
         self.curves.clear()
         self.norms.clear()
         self.report.clear()
@@ -191,8 +220,32 @@ class TrainingUI(QObject):
 
     def _on_ended(self, end) -> None:
         self.panel.on_ended(end)
+        self.project_runs.on_ended()
         self.refresh_runs()
-        self._status(f"Training {end.status}: {end.message.splitlines()[0] if end.message else ''}")
+        line = f"Training {end.status}: {end.message.splitlines()[0] if end.message else ''}"
+        self._failure_line = line if end.status == "failed" else None
+        self._status(line)
+
+    _failure_line = None
+
+    def _clear_failure(self) -> None:
+        self.panel.clear_failure()
+        bar = getattr(self.window, "statusBar", None)
+        if self._failure_line and bar is not None and bar().currentMessage() == self._failure_line:
+            bar().clearMessage()
+        self._failure_line = None
+
+    def _on_notice(self, message: str) -> None:
+        """The trainer's notice in plain words on the panel and the status bar; its own line in the
+        panel's tooltip and the log."""
+        import logging
+
+        from .wording import plain_notice
+
+        logging.getLogger("studio.training").info("%s", message)
+        line = plain_notice(message, self._trainer())
+        self.panel.show_notice(line, message)
+        self._status(line)
 
     def _status(self, text: str) -> None:
         show = getattr(self.window, "show_status", None)
@@ -276,9 +329,18 @@ class TrainingUI(QObject):
         root = self.runs_root()
         self.curves.set_overlays([runs.read_run(root / n) for n in names])
 
-    def set_weights(self, path) -> None:
+    def set_weights(self, path, label: str = "") -> None:
         self.weights = path
-        self.panel.weights_label.setText(f"Starting weights: {path}" if path else "Starting weights: fresh (random)")
+        self.panel.weights_label.setText(f"Starting weights: {label or path}" if path else
+                                         "Starting weights: fresh (random)")
+        self.panel.weights_label.setToolTip(str(path) if path else "")
+
+    def offer_weights(self, path) -> bool:
+        """The last run's weights as the current ones (a reopened project), when they fit the graph."""
+        if self._weights_problem(path) is not None:
+            return False
+        self.set_weights(str(path), f"the last run's {Path(path).name} ({Path(path).parent.name})")
+        return True
 
     def ask_load_checkpoint(self) -> None:
         folder = str(self.runs_root()) if self.runs_root().is_dir() else ""
@@ -289,19 +351,7 @@ class TrainingUI(QObject):
 
     def load_checkpoint(self, path) -> str | None:
         """Use a checkpoint's weights for the next run and exports; returns the reason it cannot."""
-        from studio.core.analysis import analyze
-        from studio.core.compiler import compile_graph
-        from studio.core.weights import WeightsError, load_weights
-
-        analysis = self.document.analysis
-        if not analysis.ok:
-            reason = "fix the graph's errors first: the weights are checked against the model"
-        else:
-            try:
-                load_weights(compile_graph(self.document.graph, analysis=analyze(self.document.graph)), path)
-                reason = None
-            except WeightsError as exc:
-                reason = str(exc)
+        reason = self._weights_problem(path)
         if reason:
             self.panel.weights_label.setText(f"Not loaded: {reason}")
             self._status(f"Checkpoint not loaded: {reason}")
@@ -309,15 +359,25 @@ class TrainingUI(QObject):
         self.set_weights(str(path))
         return None
 
+    def _weights_problem(self, path) -> str | None:
+        from studio.core.analysis import analyze
+        from studio.core.compiler import compile_graph
+        from studio.core.weights import WeightsError, load_weights
+
+        if not self.document.analysis.ok:
+            return "fix the graph's errors first: the weights are checked against the model"
+        try:
+            load_weights(compile_graph(self.document.graph, analysis=analyze(self.document.graph)), path)
+        except WeightsError as exc:
+            return str(exc)
+        return None
+
     def export_weights(self):
         """The weights an export uses by default: a loaded checkpoint, else the newest run's."""
         if self.weights:
             return self.weights
-        for rec in reversed(runs.list_runs(self.runs_root())):
-            for name in ("best.pt", "checkpoint.pt"):
-                if (rec.path / name).is_file():
-                    return str(rec.path / name)
-        return None
+        newest = runs.newest_weights(runs.list_runs(self.runs_root()))
+        return str(newest) if newest is not None else None
 
     def open_export(self):
         from .export_dialog import ExportDialog
@@ -332,12 +392,14 @@ class TrainingUI(QObject):
             if not self.session.running:
                 self.session.last_trainer = None
             self.set_weights(None)
+            self.project_runs.forget()
             self.curves.clear()
             self.curves.set_overlays([])
             self.norms.clear()
             self.report.clear()
             self.panel.form.load()
             self.refresh_runs()
+            self.project_runs.reopen()
             self.schedule_preflight()
 
     def eventFilter(self, obj, event) -> bool:

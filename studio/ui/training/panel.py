@@ -4,13 +4,25 @@ on the curves)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar,
-                               QPushButton, QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QGridLayout, QGroupBox, QLabel, QListWidget, QListWidgetItem,
+                               QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from studio.training.progress import fmt_time
 
 from ..theme import color
+from ..wheel import guard_wheel
 from .settings_form import SettingsForm
+from .wording import device_words
+
+
+READY, NOT_READY, CHECKING = "Ready to train", "Not ready to train: see above", "Checking the dataset…"
+IDLE_TEXTS = (READY, NOT_READY, CHECKING)
+
+
+def _idle_text(can_train: bool, reason: str) -> str:
+    if can_train:
+        return READY
+    return CHECKING if reason.startswith("checking") else NOT_READY
 
 
 class TrainingPanel(QScrollArea):
@@ -43,8 +55,12 @@ class TrainingPanel(QScrollArea):
         self.progress.setValue(0)
         self.progress.setTextVisible(True)
         self.progress.setFormat("")
-        self.status = QLabel("Ready to train")
+        self.status = QLabel(CHECKING)
         self.status.setWordWrap(True)
+        self.notice = QLabel("")  # what the run chose (device, step) in plain words
+        self.notice.setObjectName("dim")
+        self.notice.setWordWrap(True)
+        self.notice.setVisible(False)
         self.metrics = QLabel("")
         self.metrics.setObjectName("dim")
         self.metrics.setWordWrap(True)
@@ -54,6 +70,7 @@ class TrainingPanel(QScrollArea):
         rl.addLayout(buttons)
         rl.addWidget(self.progress)
         rl.addWidget(self.status)
+        rl.addWidget(self.notice)
         rl.addWidget(self.metrics)
 
         self.weights_label = QLabel("Starting weights: fresh (random)")
@@ -85,6 +102,7 @@ class TrainingPanel(QScrollArea):
         layout.addWidget(self.form)
         layout.addWidget(runs_box, 1)
         self.setWidget(body)
+        guard_wheel(body)  # the wheel scrolls the panel; it changes a value only in the focused field
 
     # ---- verdict and state --------------------------------------------------------------------
     def set_problems(self, problems: list[str], notes: list[str] | None = None) -> None:
@@ -99,17 +117,32 @@ class TrainingPanel(QScrollArea):
 
     def set_state(self, state: str, can_train: bool, reason: str) -> None:
         idle = state == "idle"
-        self.train_button.setEnabled(idle and can_train)
         if idle:
             self.train_button.setToolTip("Train the model on the dataset" if can_train else reason)
         else:
             self.train_button.setToolTip("A run is in progress")
-        self.pause_button.setEnabled(state in ("preparing", "running"))
-        self.resume_button.setEnabled(state == "paused")
-        self.stop_button.setEnabled(state in ("preparing", "running", "paused"))
-        self.form.setEnabled(idle)
-        for b in (self.load_button, self.clear_weights_button, self.export_button):
-            b.setEnabled(idle)
+        enabled = {self.train_button: idle and can_train, self.pause_button: state in ("preparing", "running"),
+                   self.resume_button: state == "paused", self.stop_button: state in ("preparing", "running", "paused"),
+                   self.form: idle, self.load_button: idle, self.clear_weights_button: idle, self.export_button: idle}
+        # Enable first, move the focus off what is about to be disabled, then disable: a focused widget
+        # that is disabled hands the focus to the next one in the tab order and the scroll area scrolls
+        # to show it (Train pressed -> the form, then the runs list: the Run buttons left the view).
+        for w, on in enabled.items():
+            if on:
+                w.setEnabled(True)
+        focus = QApplication.focusWidget()
+        if focus is not None and self.isAncestorOf(focus) and any(
+                not on and (w is focus or w.isAncestorOf(focus)) for w, on in enabled.items()):
+            order = {"paused": self.resume_button, "idle": self.train_button}.get(state, self.pause_button)
+            following = next((b for b in (order, self.pause_button, self.resume_button, self.stop_button,
+                                          self.train_button) if enabled[b]), self.widget())
+            following.setFocus(Qt.FocusReason.OtherFocusReason)
+        for w, on in enabled.items():
+            if not on:
+                w.setEnabled(False)
+        if idle and self.status.text() in IDLE_TEXTS:  # a run's verdict stays until the next run or edit
+            self.status.setText(_idle_text(can_train, reason))
+        self._verdict = (can_train, reason)
         if state == "preparing":
             self.status.setText("Preparing: loading the data and building the model…")
             self.progress.setRange(0, 0)  # busy
@@ -126,7 +159,7 @@ class TrainingPanel(QScrollArea):
         self.progress.setRange(0, max(1, (e.epochs - e.start_epoch) * self._spe))
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
-        self.status.setText(f"Training on {e.device}: {e.train_size:,} samples, {e.epochs - e.start_epoch} "
+        self.status.setText(f"Training on {device_words(e.device)}: {e.train_size:,} samples, {e.epochs - e.start_epoch} "
                             f"epochs of {e.steps_per_epoch} steps")
 
     def on_steps(self, events: list) -> None:
@@ -154,9 +187,29 @@ class TrainingPanel(QScrollArea):
         message = end.message.split("\n\n")[0]
         self.status.setText(f"{verdict}: {message}")
         self.status.setStyleSheet(f"color: {color('error')};" if end.status == "failed" else "")
+        self.status.setToolTip(end.message if message != end.message else "")
+        self._failed = end.status == "failed"
 
     def reset_status(self) -> None:
         self.status.setStyleSheet("")
+        self.status.setToolTip("")
+        self._failed = False
+        self.notice.setVisible(False)
+
+    _failed = False
+    _verdict = (True, "")
+
+    def show_notice(self, line: str, details: str) -> None:
+        """A notice from the run: the plain line under the progress bar, the trainer's words on hover."""
+        self.notice.setText(line)
+        self.notice.setToolTip(details if details != line else "")
+        self.notice.setVisible(bool(line))
+
+    def clear_failure(self) -> None:
+        """A setting or the graph changed since the run failed: its message no longer applies."""
+        if self._failed:
+            self.reset_status()
+            self.status.setText(_idle_text(*self._verdict))
 
     # ---- runs ---------------------------------------------------------------------------------
     def set_runs(self, records: list, ticked: set[str]) -> None:

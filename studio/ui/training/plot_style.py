@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QTextOption
 from PySide6.QtWidgets import QGraphicsItem
 
 CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
@@ -63,7 +63,7 @@ def legend_title(title: str, entries: list) -> str:
     parts = [f"<span style='color:{color('text')}'>{title}</span>"]
     for glyph, c, name in entries:
         parts.append(f"<span style='color:{c}'>{glyph}</span>&nbsp;<span style='color:{dim}'>{name}</span>")
-    return "&nbsp;&nbsp;&nbsp;".join(parts)
+    return "&nbsp;&nbsp; ".join(parts)  # breakable between entries: a narrow plot wraps its legend
 
 
 def set_title(plot: pg.PlotItem, html: str) -> None:
@@ -71,11 +71,30 @@ def set_title(plot: pg.PlotItem, html: str) -> None:
 
 
 def _keep_title_from_widening(label: pg.LabelItem) -> None:
-    """A long legend line in a title is clipped at the plot's edges instead of widening the plot's
-    column. pyqtgraph's LabelItem resets its minimum width to its text's on every resize (updateMin),
-    so the column split would flip back and forth between two layouts, redrawing every plot each time."""
+    """A long legend line in a title wraps onto more lines instead of widening the plot's column (or
+    being cut at both edges when centred: 'ain (smoothed)'). pyqtgraph's LabelItem resets its minimum
+    width to its text's on every resize (updateMin), so the column split would flip back and forth
+    between two layouts, redrawing every plot each time: here the text is laid out at the label's
+    width, and only the height follows it."""
+    option = label.item.document().defaultTextOption()
+    option.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+    label.item.document().setDefaultTextOption(option)
+
     def update_min() -> None:
+        width = label.rect().width()
+        if width > 0:
+            if label.item.textWidth() != width:
+                label.item.setTextWidth(width)
+            _wrap(label.item.document(), QTextOption.WrapMode.WordWrap)
+            if label.item.document().idealWidth() > width:  # a word wider than the plot: break it, never cut it
+                _wrap(label.item.document(), QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+            label.item.setPos(0, 0)  # resizeEvent centred it at its old width: the text is now as wide as the label
+        label.item.update()  # its cached pixmap (DeviceCoordinateCache) is not redrawn for new text otherwise
         h = label.itemRect().height()
+        plot = label.parentItem()
+        if isinstance(plot, pg.PlotItem) and label.isVisible():  # PlotItem.setTitle fixes the row at 30 px
+            label.setMaximumHeight(h)
+            plot.layout.setRowFixedHeight(0, h)
         label.setMinimumWidth(0)
         label.setMinimumHeight(h)
         label._sizeHint = {Qt.SizeHint.MinimumSize: (0, h), Qt.SizeHint.PreferredSize: (0, h),
@@ -84,3 +103,35 @@ def _keep_title_from_widening(label: pg.LabelItem) -> None:
 
     label.updateMin = update_min  # LabelItem.setText and resizeEvent call self.updateMin()
     label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, True)
+
+
+def _wrap(document, mode) -> None:
+    option = document.defaultTextOption()
+    if option.wrapMode() != mode:
+        option.setWrapMode(mode)  # between words where they fit ("Learni / ng rate" reads worse)
+        document.setDefaultTextOption(option)
+
+
+def restyle(root) -> None:
+    """Every plot under `root` (a widget) in the current theme: background, axes, grid, titles' colour."""
+    for w in [root] + root.findChildren(pg.GraphicsLayoutWidget):
+        if not isinstance(w, pg.GraphicsLayoutWidget):
+            continue
+        w.setBackground(QColor(color("base")))
+        for item in w.ci.items:
+            if isinstance(item, pg.PlotItem):
+                _restyle_plot(item)
+
+
+def _restyle_plot(plot: pg.PlotItem) -> None:
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.setPen(pg.mkPen(color("border")))
+        axis.setTextPen(pg.mkPen(color("dim")))
+        if axis.labelText:
+            axis.setLabel(axis.labelText, color=color("dim"), **{"font-size": "8.5pt"})
+        axis.picture = None  # the cached tick drawing
+        axis.update()
+    title = plot.titleLabel
+    if title.text and "color:" not in title.text:  # a plain title; legend titles carry their own colours
+        title.setText(title.text, color=color("text"))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 MAX_LISTED = 4
+NO_DATASET = "No dataset chosen: pick one under Data in the Training panel."
 
 
 @dataclass
@@ -23,6 +24,7 @@ class PreflightResult:
     notes: list[str] = field(default_factory=list)  # worth knowing, does not block
     info: object = None  # the dataset's DatasetInfo, when it loaded
     preview: list = field(default_factory=list)  # dataset.preview(n)
+    from_graph: int = 0  # how many of the first `problems` repeat the graph's errors (the Problems list has them)
 
     @property
     def ok(self) -> bool:
@@ -30,6 +32,11 @@ class PreflightResult:
 
     def reason(self) -> str:
         return "\n".join(self.problems)
+
+    @property
+    def setting_problems(self) -> list[str]:
+        """What blocks training beyond the graph's own errors: the training settings, the data."""
+        return self.problems[self.from_graph:]
 
 
 _cache: dict[str, object] = {}
@@ -105,6 +112,10 @@ def check(training: dict, analysis, edges, base_dir=None, preview: int = 8) -> P
     result = PreflightResult()
     if not analysis.ok:
         result.problems = ["The graph has errors:"] + graph_problems(analysis)
+        result.from_graph = len(result.problems)
+    if not training.get("dataset"):  # said in the panel's words, not the file's (parse_config's message)
+        result.problems.append(NO_DATASET)
+        return result
     try:
         config = parse_config(training)
     except TrainingError as exc:

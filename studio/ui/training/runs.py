@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,3 +115,39 @@ def append_steps(run_dir: Path, points) -> None:
         return
     with open(run_dir / "steps.jsonl", "a", encoding="utf-8") as f:
         f.write("".join(json.dumps({"step": s, "loss": l}) + "\n" for s, l in points if l == l))
+
+
+def move_runs(run_dirs, root: Path) -> list[tuple[Path, Path]]:
+    """Move run folders into `root` (the project's first save: from the app's data folder to beside
+    the file). A name already taken there gets a suffix: nothing is overwritten. Returns (from, to)
+    for each moved; a folder that cannot be moved stays where it was (and is left out)."""
+    moved = []
+    for src in run_dirs:
+        src = Path(src)
+        if not src.is_dir() or src.parent == root:
+            continue
+        dst, i = root / src.name, 1
+        while dst.exists():
+            i += 1
+            dst = root / f"{src.name}-{i}"
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(src), str(dst))
+        except OSError:
+            continue
+        moved.append((src, dst))
+    return moved
+
+
+def is_in_data_dir(project_path: Path | None) -> bool:
+    """Runs of this project go to the app's data folder (no file yet, or a bundled template)."""
+    return project_path is None or _bundled(project_path)
+
+
+def newest_weights(records: list[RunRecord]) -> Path | None:
+    """The newest run's best.pt (else its checkpoint.pt)."""
+    for rec in reversed(records):
+        for name in ("best.pt", "checkpoint.pt"):
+            if (rec.path / name).is_file():
+                return rec.path / name
+    return None

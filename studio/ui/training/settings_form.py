@@ -16,6 +16,7 @@ from .tiles import BarsWidget, ImageTile
 AMP_CHOICES = (("off", "Off (float32)"), ("auto", "Auto (bf16 or fp16, CUDA)"), ("fp16", "float16 (CUDA)"),
                ("bf16", "bfloat16 (CUDA)"))
 PREVIEW = 6
+CHOOSE_DATASET = "Choose a dataset…"
 
 
 def _typed(section, default: str = "") -> tuple[str, dict]:
@@ -44,6 +45,7 @@ class SettingsForm(QWidget):
         for e in self.entries.values():
             self.dataset.addItem(f"{e.name}  ·  {groups.get(e.group, e.group)}", e.name)
             self.dataset.setItemData(self.dataset.count() - 1, e.description, Qt.ItemDataRole.ToolTipRole)
+        self.dataset.setPlaceholderText(CHOOSE_DATASET)  # shown while the project has no dataset
         self.description = QLabel("")
         self.description.setWordWrap(True)
         self.description.setObjectName("dim")
@@ -132,7 +134,10 @@ class SettingsForm(QWidget):
         try:
             ds = t.get("dataset", {})
             name = ds if isinstance(ds, str) else (ds.get("name") if isinstance(ds, dict) else None)
-            self._select(self.dataset, name)
+            if name is not None and self.dataset.findData(name) < 0:  # a name this install does not know
+                self.dataset.addItem(f"{name}  ·  not available", name)
+            # no dataset: no entry is current, the combo shows its placeholder (picking any entry sets it)
+            self.dataset.setCurrentIndex(self.dataset.findData(name) if name is not None else -1)
             self._describe(name)
             self.loss.setCurrentText(_typed(t.get("loss", {}), "CrossEntropyLoss")[0] or "CrossEntropyLoss")
             opt_type, opt = _typed(t.get("optimizer", {}), "Adam")
@@ -162,7 +167,11 @@ class SettingsForm(QWidget):
 
     def _describe(self, name) -> None:
         entry = self.entries.get(name)
-        self.description.setText(entry.description if entry else f"unknown dataset {name!r}")
+        if name is None:
+            self.description.setText("No dataset yet: choose one above to train on it.")
+        else:
+            self.description.setText(entry.description if entry else
+                                     f"“{name}” is not a dataset this NetStudio knows: choose one above.")
 
     def show_preview(self, result) -> None:
         """A PreflightResult: shapes and a few samples of the dataset."""
@@ -208,6 +217,8 @@ class SettingsForm(QWidget):
 
     def _set_dataset(self) -> None:
         name = self.dataset.currentData()
+        if name is None:  # back to the placeholder (only load() does that)
+            return
         self._describe(name)
         current = (self.document.project.training or {}).get("dataset")
         if isinstance(current, dict) and current.get("name") == name:
