@@ -110,3 +110,24 @@ def test_resume_needs_more_epochs(tmp_path):
     again = trainer_for(tmp_path, mlp_project(), epochs=2)
     with pytest.raises(TrainingError, match="already trained 2 epochs.*--epochs 7"):
         again.load_checkpoint(tmp_path / "c.pt")
+
+
+@pytest.mark.fault("checkpoint", "resuming a OneCycleLR run with more epochs than it was planned for",
+                   "the run continues on the new plan (no 'Tried to step N times' traceback) and ends at the "
+                   "learning rate a straight run of that length ends at")
+def test_resuming_one_cycle_with_more_epochs_follows_the_new_plan(tmp_path):
+    record = mlp_project(training={"schedule": {"type": "OneCycleLR", "max_lr": 0.05}, "epochs": 3,
+                                   "dataset": {"name": "moons", "samples": 320}})
+    straight = trainer_for(tmp_path, record)
+    assert straight.fit().status == "finished"
+    first = trainer_for(tmp_path, record, epochs=1)
+    first.fit()
+    save_checkpoint(tmp_path / "c.pt", first.checkpoint_state())
+    second = trainer_for(tmp_path, record)
+    second.load_checkpoint(tmp_path / "c.pt")
+    result = second.fit()
+    assert result.status == "finished", result
+    assert [r["epoch"] for r in result.history if r["split"] == "train"] == [1, 2, 3]
+    assert result.history[-1]["epoch"] == 3
+    assert [r["lr"] for r in result.history if r["split"] == "train"][-1] == pytest.approx(
+        [r["lr"] for r in straight.history if r["split"] == "train"][-1])
