@@ -95,8 +95,15 @@ class Schedule:
         return None if self.scheduler is None else self.scheduler.state_dict()
 
     def load_state_dict(self, state: dict | None) -> None:
-        if self.scheduler is not None and state is not None:
-            self.scheduler.load_state_dict(state)
+        """A OneCycleLR state carries its plan (total_steps and the phases derived from it); the plan of
+        this run wins, so a run resumed with more epochs continues on the longer cycle instead of
+        stepping past the old one's end."""
+        if self.scheduler is None or state is None:
+            return
+        if self.per_step:
+            plan = self.scheduler.state_dict()
+            state = {**state, "total_steps": plan["total_steps"], "_schedule_phases": plan["_schedule_phases"]}
+        self.scheduler.load_state_dict(state)
 
 
 def current_lr(optimizer) -> float:

@@ -35,17 +35,22 @@ def test_checkpoint_loads_with_weights_only(tmp_path):
     assert not list(tmp_path.glob(".c.pt.*"))  # no temp file left behind
 
 
-def test_resume_continues_exactly_where_it_stopped(tmp_path):
-    """2 epochs + resume to 4 equals 4 epochs straight: weights, optimizer, schedule, RNG (dropout) and
-    data order all continue."""
-    record = chain_project(DROPOUT_NET, TRAINING)
+def straight_and_resumed(tmp_path, record, first_epochs):
+    """A run trained straight through, and one that trained first_epochs, saved and loaded its checkpoint."""
     straight = trainer_for(tmp_path, record)
-    straight.fit()
-    first = trainer_for(tmp_path, record, epochs=2)
+    assert straight.fit().status == "finished"
+    first = trainer_for(tmp_path, record, epochs=first_epochs)
     first.fit()
     save_checkpoint(tmp_path / "c.pt", first.checkpoint_state())
     second = trainer_for(tmp_path, record)
     second.load_checkpoint(tmp_path / "c.pt")
+    return straight, second
+
+
+def test_resume_continues_exactly_where_it_stopped(tmp_path):
+    """2 epochs + resume to 4 equals 4 epochs straight: weights, optimizer, schedule, RNG (dropout) and
+    data order all continue."""
+    straight, second = straight_and_resumed(tmp_path, chain_project(DROPOUT_NET, TRAINING), first_epochs=2)
     result = second.fit()
     assert [r["epoch"] for r in result.history] == [1, 1, 2, 2, 3, 3, 4, 4]
     assert result.history == straight.history
@@ -110,3 +115,18 @@ def test_resume_needs_more_epochs(tmp_path):
     again = trainer_for(tmp_path, mlp_project(), epochs=2)
     with pytest.raises(TrainingError, match="already trained 2 epochs.*--epochs 7"):
         again.load_checkpoint(tmp_path / "c.pt")
+
+
+@pytest.mark.fault("checkpoint", "resuming a OneCycleLR run with more epochs than it was planned for",
+                   "the run continues on the new plan (no 'Tried to step N times' traceback) and ends at the "
+                   "learning rate a straight run of that length ends at")
+def test_resuming_one_cycle_with_more_epochs_follows_the_new_plan(tmp_path):
+    record = mlp_project(training={"schedule": {"type": "OneCycleLR", "max_lr": 0.05}, "epochs": 3,
+                                   "dataset": {"name": "moons", "samples": 320}})
+    straight, second = straight_and_resumed(tmp_path, record, first_epochs=1)
+    result = second.fit()
+    assert result.status == "finished", result
+    assert [r["epoch"] for r in result.history if r["split"] == "train"] == [1, 2, 3]
+    assert result.history[-1]["epoch"] == 3
+    assert [r["lr"] for r in result.history if r["split"] == "train"][-1] == pytest.approx(
+        [r["lr"] for r in straight.history if r["split"] == "train"][-1])

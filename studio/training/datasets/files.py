@@ -158,6 +158,17 @@ def csv_file(options, ctx):
     return regression("csv", desc, x, y, standardize=std)
 
 
+def _refuse_non_finite(a: np.ndarray, name: str, path: Path) -> None:
+    """NaN or inf in a float array (a float64 past float32 is inf after the cast) named by array and
+    index, as a CSV cell is named: left to the first step it reads as 'try a lower learning rate'."""
+    bad = ~np.isfinite(a)
+    if bad.any():
+        where = np.unravel_index(int(np.argmax(bad)), a.shape)  # the first bad element, in sample order
+        index = ", ".join(str(int(i)) for i in where)
+        raise TrainingError(f"{path.name}: {name}[{index}] is {a[where]} (NaN, infinite, or too large for float32) "
+                            f"in sample {int(where[0])}; fix or drop that sample")
+
+
 @register("npz", "Your .npz file with arrays x (samples) and y (labels or targets).", "files", "auto",
           path=None, x="x", y="y", task="auto", classes=None, standardize=False)
 def npz_file(options, ctx):
@@ -183,7 +194,9 @@ def npz_file(options, ctx):
     if x.dtype.kind in "iu":
         x = x.astype(np.int64)
     elif x.dtype.kind in "fb":
-        x = x.astype(np.float32)
+        with np.errstate(over="ignore"):  # 1e39 becomes inf, which the check names
+            x = x.astype(np.float32)
+        _refuse_non_finite(x, options["x"], path)
     else:
         raise TrainingError(f"{path.name}: x has dtype {x.dtype}; it must hold numbers")
     task = _task(options)
@@ -199,7 +212,9 @@ def npz_file(options, ctx):
         if not isinstance(classes, list) or len(classes) < k:
             raise TrainingError(f"training.dataset.classes must list at least {k} class names, got {classes!r}")
         return classification("npz", desc, x, y.astype(np.int64), [str(c) for c in classes], standardize=std)
-    y = y.astype(np.float32)
+    with np.errstate(over="ignore"):
+        y = y.astype(np.float32)
+    _refuse_non_finite(y, options["y"], path)
     return regression("npz", desc, x, y if y.ndim > 1 else y[:, None], standardize=std)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from . import file_dialogs, runs
@@ -42,8 +42,6 @@ class TrainingUI(QObject):
         self.preflight = None
         self.can_train, self.reason = False, "checking the dataset…"
         self._preflight_seq = 0
-        self._relay = _Relay(self)
-        self._relay.preflight_done.connect(self._on_preflight)
         self._input_cache: dict[int, tuple] = {}
 
         self.panel = TrainingPanel(document)
@@ -141,6 +139,10 @@ class TrainingUI(QObject):
         training = dict(project.training or {})
         edges = list(self.document.graph.edges)
         base = project.path.parent if project.path is not None else None
+        # A relay of this check's own, owned by the application: the window (and its relay) may be
+        # deleted before the check ends; Qt then drops the queued result with its receiver.
+        relay = _Relay(QCoreApplication.instance())
+        relay.preflight_done.connect(self._on_preflight)
 
         def work():
             from .warmup import warm_up_imports
@@ -151,7 +153,11 @@ class TrainingUI(QObject):
                 from .preflight import PreflightResult
 
                 result = PreflightResult(problems=[f"internal error while checking: {type(exc).__name__}: {exc}"])
-            self._relay.preflight_done.emit(seq, result)
+            try:
+                relay.preflight_done.emit(seq, result)
+                relay.deleteLater()  # on the GUI thread, after the result is delivered
+            except RuntimeError:  # the application itself is gone (interpreter exit)
+                return
             warm_up_imports()  # while the window is idle, not in the middle of the first run
 
         threading.Thread(target=work, name="netstudio-preflight", daemon=True).start()
