@@ -79,6 +79,8 @@ def clipped(window: MainWindow) -> list[str]:
         hint = inner.minimumSizeHint()
         if inner.width() < hint.width() or inner.height() < hint.height():
             out.append(f"{name}: {inner.width()}x{inner.height()} below its minimum {hint.width()}x{hint.height()}")
+        if inner is not body and body.viewport().width() < hint.width():  # a scroll dock cuts off its right side
+            out.append(f"{name}: contents need {hint.width()} px, the dock shows {body.viewport().width()} px")
         for widget in inner.findChildren(QAbstractButton) + inner.findChildren(QLabel):
             if (not widget.isVisible() or (isinstance(widget, QLabel) and widget.wordWrap())
                     or isinstance(widget.parent(), QLineEdit)):  # a line edit's own clear button

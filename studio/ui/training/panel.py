@@ -82,9 +82,9 @@ class TrainingPanel(QScrollArea):
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("TorchScript, ONNX, torch.export, state dict, PyTorch source, checkpoint")
         wl = QGridLayout()
-        wl.addWidget(self.load_button, 0, 0)
-        wl.addWidget(self.clear_weights_button, 0, 1)
-        wl.addWidget(self.export_button, 1, 0, 1, 2)
+        wl.addWidget(self.load_button, 0, 0, 1, 2)  # the widest on a row of its own: the dock is narrow
+        wl.addWidget(self.clear_weights_button, 1, 0)
+        wl.addWidget(self.export_button, 1, 1)
         self.runs = QListWidget()
         self.runs.setMinimumHeight(90)
         self.runs.setToolTip("Earlier runs of this project: tick a run to overlay its curves")

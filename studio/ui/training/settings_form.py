@@ -51,7 +51,7 @@ class SettingsForm(QWidget):
         self.description.setObjectName("dim")
         self.shape = QLabel("")
         self.shape.setWordWrap(True)
-        self.preview_tiles = [ImageTile(self, "", min_side=34) for _ in range(PREVIEW)]
+        self.preview_tiles = [ImageTile(self, "", min_side=28) for _ in range(PREVIEW)]
         self.preview_bars = BarsWidget(self)
         self.preview_bars.setVisible(False)
         strip = QHBoxLayout()
@@ -89,7 +89,10 @@ class SettingsForm(QWidget):
         for value, label in AMP_CHOICES:
             self.amp.addItem(label, value)
         # training.precision "bf16" (issue 19): opt-in, off by default; the run's log says what changed
-        self.bf16 = QCheckBox("Faster, slightly different numerics")
+        self.bf16 = QCheckBox("Faster numerics (bf16)")
+        self.bf16_note = QLabel("Slightly different results than float32")  # wraps: the dock is narrow
+        self.bf16_note.setWordWrap(True)
+        self.bf16_note.setObjectName("dim")
         self.bf16.setToolTip("training.precision: bf16. On a CPU with bf16 hardware the trainer also times bf16 "
                              "steps (autocast, channels-last convolutions, bf16 matrix products) and keeps the "
                              "fastest; results differ slightly from float32. The log names what it changed.")
@@ -103,9 +106,14 @@ class SettingsForm(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for label, w in (("Loss", self.loss), ("Optimizer", self.optimizer), ("Learning rate", self.lr),
                          ("Schedule", self.schedule), ("Epochs", self.epochs), ("Batch size", self.batch),
-                         ("Seed", self.seed), ("Mixed precision", self.amp), ("Precision", self.bf16),
-                         ("Device", self.device)):
+                         ("Seed", self.seed), ("Mixed precision", self.amp), ("Device", self.device)):
             form.addRow(label, w)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a field goes below its label when narrow
+        precision = QVBoxLayout()
+        precision.setSpacing(0)
+        precision.addWidget(self.bf16)
+        precision.addWidget(self.bf16_note)
+        form.insertRow(form.rowCount() - 1, precision)  # both columns: it names itself
         for combo in (self.dataset, self.loss, self.optimizer, self.schedule, self.amp, self.device):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
