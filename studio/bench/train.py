@@ -488,7 +488,7 @@ def run(args) -> int:
     progress = Progress("train")
     cases = []
     for i, name in enumerate(names, 1):
-        case = bench_case(name, device, args.quick, lambda text: progress(f"case {i}/{len(names)} {text}"))
+        case = bench_case(name, device, args.quick, lambda text, i=i: progress(f"case {i}/{len(names)} {text}"))
         cases.append(case)
         # progress, also with --json (stdout stays one JSON object)
         progress.result(f"{name:12s} trainer x{case['ratio']:.3f} plain (IQR {case['ratio_iqr'][0]:.3f}-"
