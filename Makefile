@@ -39,4 +39,4 @@ bench: $(STAMP)
 	$(PY) -m studio bench editor
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -229,7 +229,7 @@ def run(args) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for i, n in enumerate(sizes, 1):
             results.append(measure_size(n, Path(tmp), opens if n < 5000 else max(2, opens // 2), edits, app,
-                                        lambda text: progress(f"size {i}/{len(sizes)}, {text}")))
+                                        lambda text, i=i: progress(f"size {i}/{len(sizes)}, {text}")))
             r = results[-1]
             progress.result(f"{n:>6} nodes: open {r['open_s']['median']:.3f} s, edit {r['edit_ms']['median']:.1f} ms")
     at_1000 = next((r for r in results if r["nodes"] == 1000), None)

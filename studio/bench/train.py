@@ -526,7 +526,7 @@ def run(args) -> int:
     progress = Progress("train")
     cases = []
     for i, name in enumerate(names, 1):
-        case = bench_case(name, device, args.quick, lambda text: progress(f"case {i}/{len(names)} {text}"))
+        case = bench_case(name, device, args.quick, lambda text, i=i: progress(f"case {i}/{len(names)} {text}"))
         cases.append(case)
         # progress, also with --json (stdout stays one JSON object)
         extra = (f"; fast path {case['fast_path']} x{case['fast_ratio']:.3f}" if case["fast_ratio"] else "")

@@ -22,7 +22,6 @@ from .stats import percentile
 import json
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time

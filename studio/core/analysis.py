@@ -86,7 +86,7 @@ class Analyzer:
     def __init__(self, graph: Graph, registry: Registry | None = None) -> None:
         self.graph = graph
         self.registry = registry or default_registry()
-        self._cache: dict[tuple, tuple[dict | None, list[TensorType] | None, str | None, str | None]] = {}
+        self._cache: dict[tuple, tuple[list[TensorType] | None, str | None]] = {}  # (outputs, error) per key
         self._last: Analysis | None = None
         self._last_revision = -1
         self._params: dict[str, tuple] = {}  # node id -> (type, frozen params, resolved or ParamError)
@@ -241,6 +241,7 @@ class Analyzer:
                     if not src.outputs:
                         complete = False
                         break
+                    assert src.spec is not None  # a node without a spec has no outputs
                     t = src.outputs[src.spec.output_index(e.source_port)]
                     edge_types[e] = t
                     inputs.append(t)
@@ -252,8 +253,7 @@ class Analyzer:
             cached = self._cache.get(key)
             if cached is None:
                 try:
-                    outs = list(info.spec.infer(info.params, inputs))
-                    cached = (outs, None)
+                    cached = (list(info.spec.infer(info.params, inputs)), None)
                 except ShapeError as exc:
                     cached = (None, str(exc))
                 except ParamError as exc:
@@ -284,8 +284,9 @@ class Analyzer:
             loose = [n for n in from_inputs if not nxg.out_degree(n) and infos[n].spec is not None]
             loose.sort(key=position.__getitem__)
             for n in loose:
-                outputs.extend((n, p.name if len(infos[n].spec.outputs) > 1 else None)
-                               for p in infos[n].spec.outputs[:1])
+                spec = infos[n].spec
+                assert spec is not None  # chosen above
+                outputs.extend((n, p.name if len(spec.outputs) > 1 else None) for p in spec.outputs[:1])
             if len(loose) > 1:
                 names = ", ".join(f"'{n}'" for n in loose)
                 problems.append(Problem(WARNING, f"The graph has no Output node, so its {len(loose)} loose "

@@ -3,6 +3,7 @@ like hand-written PyTorch and the export tools (TorchScript, ONNX, torch.export)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .analysis import INPUT_TYPE, Analysis, analyze
 from .graph import Graph
@@ -24,14 +25,15 @@ class CompileError(ValueError):
 class Signature:
     """What the compiled model takes and returns (per sample, without the batch dimension)."""
 
-    inputs: tuple[tuple[str, TensorType], ...]
-    outputs: tuple[tuple[str, TensorType], ...]
+    inputs: tuple[tuple[str, TensorType | None], ...]  # None: not inferred (a graph with errors)
+    outputs: tuple[tuple[str, TensorType | None], ...]
 
     def example_inputs(self, batch: int = 2, device="cpu") -> tuple:
         import torch
 
         out = []
-        for _, t in self.inputs:
+        for name, t in self.inputs:
+            assert t is not None, f"input {name!r} has no inferred type"  # compiled graphs have every type
             if t.is_float:
                 out.append(torch.randn(batch, *t.shape, dtype=getattr(torch, t.dtype), device=device))
             else:
@@ -60,7 +62,7 @@ def _check_size(analysis: Analysis, needed: set[str]) -> None:
     sizes = {n: (node_stats(analysis.nodes[n]) or _NO_STATS).params for n in needed}
     total = sum(sizes.values())
     if total > MAX_PARAMS:
-        worst = max(sizes, key=sizes.get)
+        worst = max(sizes, key=sizes.__getitem__)
         info = analysis.nodes[worst]
         raise CompileError([Problem("error", f"{info.label} has {sizes[worst]:,} parameters (the model "
                                              f"{total:,}, about {total * 4 / 2**30:.0f} GiB); that is too large "
@@ -93,7 +95,7 @@ def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Anal
     root = torch.nn.Module()
     fx_graph = fx.Graph()
     tracer = fx.proxy.GraphAppendingTracer(fx_graph)
-    values: dict[tuple[str, int], object] = {}
+    values: dict[tuple[str, int], Any] = {}  # fx.Proxy, or what a node's wire() returned
     in_edges: dict[str, list] = {n: [] for n in graph.nodes}
     for e in graph.edges:
         in_edges[e.target].append(e)
@@ -102,7 +104,8 @@ def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Anal
         if node_id not in needed:
             continue  # dead branches are reported as warnings and left out of the model
         info = analysis.nodes[node_id]
-        spec = info.spec
+        spec, params = info.spec, info.params
+        assert spec is not None and params is not None  # analysis.ok: every node resolved
         if info.type == INPUT_TYPE:
             values[(node_id, 0)] = fx.Proxy(fx_graph.placeholder(node_id), tracer)
             continue
@@ -111,8 +114,9 @@ def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Anal
             for e in in_edges[node_id]:
                 if spec.input_port(e.target_port) is port:
                     src_spec = analysis.nodes[e.source].spec
+                    assert src_spec is not None
                     args.append(values[(e.source, src_spec.output_index(e.source_port))])
-        module = spec.build(info.params, info.inputs)
+        module = spec.build(params, info.inputs)
         call = None
         if module is not None:
             root.add_module(node_id, module)
@@ -122,14 +126,15 @@ def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Anal
                 kwargs = {k: _unwrap(v) for k, v in kw.items()}
                 return fx.Proxy(fx_graph.call_module(_name, args, kwargs), tracer)
 
-        results = spec.wire(call, args, info.params)
+        results = spec.wire(call, args, params)
         for i, r in enumerate(results):
             values[(node_id, i)] = r
 
     outs = []
-    for node_id, port in analysis.outputs:
-        spec = analysis.nodes[node_id].spec
-        outs.append(values[(node_id, spec.output_index(port))].node)
+    for node_id, out_port in analysis.outputs:
+        out_spec = analysis.nodes[node_id].spec
+        assert out_spec is not None
+        outs.append(values[(node_id, out_spec.output_index(out_port))].node)
     fx_graph.output(outs[0] if len(outs) == 1 else tuple(outs))
     fx_graph.lint()
     model = fx.GraphModule(root, fx_graph, class_name="NetStudioModel")

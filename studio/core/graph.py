@@ -91,7 +91,7 @@ class Node:
     pos: tuple[float, float] = (0.0, 0.0)
 
     def copy(self) -> "Node":
-        return Node(self.id, self.type, copy.deepcopy(self.params), tuple(self.pos))
+        return Node(self.id, self.type, copy.deepcopy(self.params), (self.pos[0], self.pos[1]))
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,7 @@ def _check(record: dict, source: str) -> dict:
         where = f"{source}: edge {i + 1}"
         if not isinstance(e, dict):
             raise ProjectError(f"{where} must be an object with \"source\" and \"target\", got {_short(e)}")
-        rec = {}
+        rec: dict[str, str | None] = {}
         for key in ("source", "target"):
             value = e.get(key)
             if not isinstance(value, str):

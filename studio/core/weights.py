@@ -3,9 +3,9 @@ checkpoint from another graph is refused with a message that names the mismatche
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from .limits import FileRefused, check_regular_file, memory_bytes
+from .limits import FileRefused
+from .torch_files import load_torch_file
 
 
 class WeightsError(ValueError):
@@ -14,25 +14,10 @@ class WeightsError(ValueError):
 
 def read_state_dict(path: str | os.PathLike) -> dict:
     """The model weights in a file: a training checkpoint (its "model" entry) or a plain state dict."""
-    import pickle
-
-    import torch
-
-    path = Path(path)
-    if not path.exists():
-        raise WeightsError(f"{path}: no such checkpoint file")
-    try:  # a FIFO or a device would block torch.load or never end
-        check_regular_file(path, memory_bytes(), "weights file")
+    try:
+        data = load_torch_file(path, "weights file")
     except FileRefused as exc:
         raise WeightsError(str(exc)) from None
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise WeightsError(f"{path}: refused: it holds Python objects that could run code when loaded "
-                           f"(only tensors and plain values are accepted). {str(exc).splitlines()[0]}") from None
-    except Exception as exc:  # torch raises RuntimeError/EOFError/zipfile errors for broken files
-        raise WeightsError(f"{path}: is not a readable PyTorch checkpoint ({type(exc).__name__}: "
-                           f"{str(exc).splitlines()[0] if str(exc) else 'truncated or corrupt'})") from None
     if isinstance(data, dict) and isinstance(data.get("model"), dict):
         data = data["model"]
     if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):

@@ -7,15 +7,15 @@ TorchScript-based exporter (dynamo=False) is tried; the report says which one ma
 """
 from __future__ import annotations
 
-import time
+import functools
 
-from .check import compare, require
-from .diagnose import find_culprit, first_line
+from .diagnose import find_culprit
 from .errors import ExportError
+from .output import buffer_of
+from .prepare import EXAMPLE_BATCH, Prepared
 from .quiet import quiet
-from .output import buffer_of, put, write_checked
-from .prepare import CHECK_BATCH, EXAMPLE_BATCH, Prepared
 from .report import ExportReport
+from .skeleton import Attempt, FileFormat, Loaded, export_file
 
 MAX_PROTO_BYTES = 2_000_000_000  # protobuf's limit for one file; larger weights need external data
 
@@ -68,18 +68,51 @@ def _file_facts(path) -> tuple[int, list[str]]:
     return opset, fixed
 
 
-def _run_ort(prep: Prepared, path, batch):
+def _load_ort(prep: Prepared, path, opset, exporter: str) -> Loaded:
+    """The file checked (a dynamic batch, the opset asked for) and opened with onnxruntime."""
     import onnxruntime as ort
 
+    file_opset, fixed = _file_facts(path)
+    if fixed:
+        raise RuntimeError(f"the batch dimension of {', '.join(fixed)} is fixed in the file")
+    if opset is not None and file_opset != opset:  # the converter may keep its own opset
+        raise RuntimeError(f"it wrote opset {file_opset} instead of the requested {opset}")
     options = ort.SessionOptions()
     options.log_severity_level = 3
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     names = [i.name for i in session.get_inputs()]
-    feed = dict(zip(prep.input_names, (t.numpy() for t in batch)))
-    missing = [n for n in names if n not in feed]
-    if missing:
-        raise RuntimeError(f"the file expects inputs {names}, not {prep.input_names}")
-    return session.run(prep.output_names, {n: feed[n] for n in names}), f"onnxruntime {ort.__version__} (CPU)"
+
+    def run(*batch):
+        feed = dict(zip(prep.input_names, (t.numpy() for t in batch)))
+        missing = [n for n in names if n not in feed]
+        if missing:
+            raise RuntimeError(f"the file expects inputs {names}, not {prep.input_names}")
+        return session.run(prep.output_names, {n: feed[n] for n in names})
+
+    return Loaded(run, f"onnxruntime {ort.__version__} (CPU)", f"{exporter}, opset {file_opset}")
+
+
+class OnnxFormat(FileFormat):
+    name, label = "onnx", "ONNX"
+
+    def __init__(self, prep: Prepared, opset: int | None) -> None:
+        super().__init__(prep)
+        self.opset = opset
+        self.example = prep.inputs(EXAMPLE_BATCH, seed=1)
+
+    def make(self, report: ExportReport) -> list[Attempt]:
+        return [Attempt(name, functools.partial(exporter, self.prep, self.opset, self.example),
+                        functools.partial(self._load, name=name)) for name, exporter in EXPORTERS]
+
+    def _load(self, tmp, name: str) -> Loaded:
+        return _load_ort(self.prep, tmp, self.opset, name)
+
+    def explain(self, failures: list[str]) -> ExportError:
+        return _explain(self.prep, self.example, self.opset, failures)
+
+    def notes(self, report: ExportReport, failures: list[str]) -> list[str]:
+        return [*(f"first choice not used: {f}" for f in failures),
+                "batch dimension is dynamic (named 'batch'); weights are inside the file"]
 
 
 def export_onnx(prep: Prepared, out, opset: int | None = None) -> ExportReport:
@@ -90,46 +123,7 @@ def export_onnx(prep: Prepared, out, opset: int | None = None) -> ExportReport:
     if param_bytes > MAX_PROTO_BYTES * 0.95:
         raise ExportError(f"onnx: the weights take {param_bytes / 1e9:.1f} GB, more than fits in one .onnx file "
                           "(2 GB); export to pt2 or state_dict instead")
-    t0 = time.perf_counter()
-    report = ExportReport("onnx", out, inputs=prep.describe("inputs"), outputs=prep.describe("outputs"),
-                          weights=prep.weights)
-    example = prep.inputs(EXAMPLE_BATCH, seed=1)
-    batch = prep.inputs(CHECK_BATCH, seed=2)
-    reference = prep.reference(batch)
-    failures: list[str] = []
-
-    def write(tmp):
-        for name, exporter in EXPORTERS:
-            try:
-                put(tmp, exporter(prep, opset, example))
-                file_opset, fixed = _file_facts(tmp)
-                if fixed:
-                    raise RuntimeError(f"the batch dimension of {', '.join(fixed)} is fixed in the file")
-                if opset is not None and file_opset != opset:  # the converter may keep its own opset
-                    raise RuntimeError(f"it wrote opset {file_opset} instead of the requested {opset}")
-                got, runtime = _run_ort(prep, tmp, batch)
-            except OSError:
-                raise  # the disk, not the exporter: the next exporter would fail the same way
-            except Exception as exc:  # noqa: BLE001 - try the next exporter, report why
-                failures.append(f"{name} failed: {first_line(exc)}")
-                continue
-            check = compare(reference, got, runtime, CHECK_BATCH)
-            if not check.passed:
-                failures.append(f"{name}: {check.line()}")
-                report.check = check
-                continue
-            report.check, report.exporter = check, f"{name}, opset {file_opset}"
-            return
-        if report.check is not None and not report.check.passed:
-            require(report.check, "ONNX", report)
-        raise _explain(prep, example, opset, failures)
-
-    write_checked(out, write)
-    report.notes.extend(f"first choice not used: {f}" for f in failures)
-    report.notes.append("batch dimension is dynamic (named 'batch'); weights are inside the file")
-    report.size_bytes = out.stat().st_size
-    report.seconds = time.perf_counter() - t0
-    return report
+    return export_file(OnnxFormat(prep, opset), out)
 
 
 def _explain(prep: Prepared, example, opset, failures: list[str]) -> ExportError:

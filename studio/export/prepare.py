@@ -7,7 +7,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .output import check_output_path, write_checked as write_atomically  # noqa: F401 - moved to output.py
 from .validate import check_finite_weights, check_project
 
 EXAMPLE_BATCH = 2  # the batch the exporters trace with

@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import io
-import time
 
-from .check import compare, require
 from .diagnose import find_culprit, first_line
 from .errors import ExportError
+from .output import buffer_of
+from .prepare import EXAMPLE_BATCH, Prepared
 from .quiet import quiet
-from .output import buffer_of, put, write_checked
-from .prepare import CHECK_BATCH, EXAMPLE_BATCH, Prepared
 from .report import ExportReport
+from .skeleton import Attempt, FileFormat, Loaded, export_file
 
 
 def batch_shapes(prep: Prepared):
@@ -46,26 +45,23 @@ def to_exported_program(prep: Prepared):
                       f"{first_line(error)}") from None
 
 
+class Pt2Format(FileFormat):
+    name, label = "pt2", "pt2"
+
+    def make(self, report: ExportReport) -> list[Attempt]:
+        import torch
+
+        program = to_exported_program(self.prep)
+
+        def load(tmp) -> Loaded:
+            return Loaded(torch.export.load(io.BytesIO(tmp.read_bytes())).module(), "torch.export.load")
+
+        return [Attempt("torch.export.export (dynamic batch) + torch.export.save",
+                        lambda: buffer_of(lambda buffer: torch.export.save(program, buffer)), load)]
+
+    def notes(self, report: ExportReport, failures: list[str]) -> list[str]:
+        return ["load it with torch.export.load(path).module(); the batch may be any size from 1"]
+
+
 def export_pt2(prep: Prepared, out) -> ExportReport:
-    import torch
-
-    t0 = time.perf_counter()
-    report = ExportReport("pt2", out, inputs=prep.describe("inputs"), outputs=prep.describe("outputs"),
-                          weights=prep.weights, exporter="torch.export.export (dynamic batch) + torch.export.save")
-    program = to_exported_program(prep)
-
-    def write(tmp):
-        put(tmp, buffer_of(lambda buffer: torch.export.save(program, buffer)))
-        loaded = torch.export.load(io.BytesIO(tmp.read_bytes())).module()
-        batch = prep.inputs(CHECK_BATCH, seed=2)
-        with torch.no_grad():
-            got = loaded(*batch)
-        got = tuple(got) if isinstance(got, (tuple, list)) else (got,)
-        report.check = compare(prep.reference(batch), got, "torch.export.load", CHECK_BATCH)
-        require(report.check, "pt2", report)
-
-    write_checked(out, write)
-    report.notes.append("load it with torch.export.load(path).module(); the batch may be any size from 1")
-    report.size_bytes = out.stat().st_size
-    report.seconds = time.perf_counter() - t0
-    return report
+    return export_file(Pt2Format(prep), out)

@@ -3,39 +3,34 @@ with torch.load(weights_only=True) into the compiled model, the generated source
 into NetStudio with --checkpoint."""
 from __future__ import annotations
 
-import time
-
-from .check import compare, require
-from .output import buffer_of, put, write_checked
-from .prepare import CHECK_BATCH, Prepared
+from .output import buffer_of
+from .prepare import Prepared
 from .report import ExportReport
+from .skeleton import Attempt, FileFormat, Loaded, export_file
+
+
+class StateDictFormat(FileFormat):
+    name, label = "state_dict", "state_dict"
+
+    def make(self, report: ExportReport) -> list[Attempt]:
+        import torch
+
+        self.state = state = {k: v.detach().cpu().clone() for k, v in self.prep.model.state_dict().items()}
+        return [Attempt("torch.save(model.state_dict())", lambda: buffer_of(lambda buffer: torch.save(state, buffer)),
+                        self.load)]
+
+    def load(self, tmp) -> Loaded:
+        from studio.core.compiler import compile_graph
+        from studio.core.weights import load_weights, read_state_dict
+
+        fresh = compile_graph(self.prep.graph, analysis=self.prep.analysis)
+        load_weights(fresh, read_state_dict(tmp))  # weights_only=True, names and shapes checked
+        fresh.eval()
+        return Loaded(fresh, "torch.load(weights_only=True) into a fresh model")
+
+    def notes(self, report: ExportReport, failures: list[str]) -> list[str]:
+        return [f"{len(self.state)} tensors; load with model.load_state_dict(torch.load(path, weights_only=True))"]
 
 
 def export_state_dict(prep: Prepared, out) -> ExportReport:
-    import torch
-    from studio.core.compiler import compile_graph
-    from studio.core.weights import load_weights, read_state_dict
-
-    t0 = time.perf_counter()
-    report = ExportReport("state_dict", out, inputs=prep.describe("inputs"), outputs=prep.describe("outputs"),
-                          weights=prep.weights, exporter="torch.save(model.state_dict())")
-    state = {k: v.detach().cpu().clone() for k, v in prep.model.state_dict().items()}
-
-    def write(tmp):
-        put(tmp, buffer_of(lambda buffer: torch.save(state, buffer)))
-        fresh = compile_graph(prep.graph, analysis=prep.analysis)
-        load_weights(fresh, read_state_dict(tmp))  # weights_only=True, names and shapes checked
-        fresh.eval()
-        batch = prep.inputs(CHECK_BATCH, seed=2)
-        with torch.no_grad():
-            got = fresh(*batch)
-        got = tuple(got) if isinstance(got, (tuple, list)) else (got,)
-        report.check = compare(prep.reference(batch), got, "torch.load(weights_only=True) into a fresh model",
-                               CHECK_BATCH)
-        require(report.check, "state_dict", report)
-
-    write_checked(out, write)
-    report.notes.append(f"{len(state)} tensors; load with model.load_state_dict(torch.load(path, weights_only=True))")
-    report.size_bytes = out.stat().st_size
-    report.seconds = time.perf_counter() - t0
-    return report
+    return export_file(StateDictFormat(prep), out)

@@ -1,17 +1,16 @@
 """TorchScript: torch.jit.script, falling back to torch.jit.trace (with a note) when scripting fails."""
 from __future__ import annotations
 
-import time
 import warnings
 
-from .check import compare, require
 from .diagnose import find_culprit, first_line
 from .errors import ExportError
-from .quiet import quiet
 from .jit_stack import graph_nodes, main_thread_stack, run_with_stack, stack_for
-from .output import buffer_of, put, write_checked
-from .prepare import CHECK_BATCH, EXAMPLE_BATCH, Prepared
+from .output import buffer_of
+from .prepare import EXAMPLE_BATCH, Prepared
+from .quiet import quiet
 from .report import ExportReport
+from .skeleton import Attempt, FileFormat, Loaded, export_file
 
 
 def to_torchscript(prep: Prepared):
@@ -37,35 +36,40 @@ def to_torchscript(prep: Prepared):
     return traced, "torch.jit.trace", [note]
 
 
+class TorchScriptFormat(FileFormat):
+    name, label = "torchscript", "TorchScript"
+
+    def make(self, report: ExportReport) -> list[Attempt]:
+        import torch
+
+        module, exporter, report.notes = to_torchscript(self.prep)
+        self.nodes = graph_nodes(module)
+        self.stack = stack_for(self.nodes)  # its interpreter recurses once per node of a chain (see jit_stack)
+
+        def save():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # "torch.jit is deprecated": the format is still asked for
+                return buffer_of(lambda buffer: torch.jit.save(module, buffer))
+
+        def load(tmp) -> Loaded:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                return Loaded(torch.jit.load(str(tmp), map_location="cpu"), "torch.jit.load")
+
+        return [Attempt(exporter, save, load)]
+
+    def guard(self, fn) -> None:
+        run_with_stack(fn, self.stack)
+
+    def notes(self, report: ExportReport, failures: list[str]) -> list[str]:
+        main = main_thread_stack()
+        if main is None or self.stack <= main:
+            return []
+        return [f"running this file needs about {self.stack >> 20} MB of C stack ({self.nodes} TorchScript nodes; "
+                "TorchScript's interpreter recurses once per node of a chain of layers), more than the "
+                f"{main >> 20} MB a main thread has here (ulimit -s): call it from a thread started after "
+                f"threading.stack_size({self.stack}), or raise ulimit -s"]
+
+
 def export_torchscript(prep: Prepared, out) -> ExportReport:
-    import torch
-
-    t0 = time.perf_counter()
-    report = ExportReport("torchscript", out, inputs=prep.describe("inputs"), outputs=prep.describe("outputs"),
-                          weights=prep.weights)
-    module, report.exporter, report.notes = to_torchscript(prep)
-    nodes = graph_nodes(module)
-    stack = stack_for(nodes)  # its interpreter recurses once per node of a chain (see jit_stack)
-
-    def save_and_check(tmp):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # "torch.jit is deprecated": the format is still asked for
-            put(tmp, buffer_of(lambda buffer: torch.jit.save(module, buffer)))
-            loaded = torch.jit.load(str(tmp), map_location="cpu")
-        batch = prep.inputs(CHECK_BATCH, seed=2)
-        with torch.no_grad():
-            got = loaded(*batch)
-        got = tuple(got) if isinstance(got, (tuple, list)) else (got,)
-        report.check = compare(prep.reference(batch), got, "torch.jit.load", CHECK_BATCH)
-        require(report.check, "TorchScript", report)
-
-    write_checked(out, lambda tmp: run_with_stack(lambda: save_and_check(tmp), stack))
-    main = main_thread_stack()
-    if main is not None and stack > main:
-        report.notes.append(f"running this file needs about {stack >> 20} MB of C stack ({nodes} TorchScript nodes; "
-                            "TorchScript's interpreter recurses once per node of a chain of layers), more than the "
-                            f"{main >> 20} MB a main thread has here (ulimit -s): call it from a thread started after "
-                            f"threading.stack_size({stack}), or raise ulimit -s")
-    report.size_bytes = out.stat().st_size
-    report.seconds = time.perf_counter() - t0
-    return report
+    return export_file(TorchScriptFormat(prep), out)

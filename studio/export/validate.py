@@ -31,7 +31,7 @@ class TrainingPlan:
 def default_config():
     """The trainer's defaults (loss, optimizer, epochs, ...) for a project whose training section
     is empty: TrainingConfig's own defaults, with no dataset."""
-    from studio.training.config import DatasetConfig, TrainingConfig
+    from .training_rules import DatasetConfig, TrainingConfig
 
     return TrainingConfig(dataset=DatasetConfig(""))
 
@@ -39,7 +39,7 @@ def default_config():
 def check_project(project, graph, analysis) -> TrainingPlan:
     """Raise ProjectInvalid listing every problem `train` would stop at; else the trainer's reading
     of the training section."""
-    from studio.training.errors import TrainingError
+    from .training_rules import TrainingError
 
     problems = [p.line() for p in analysis.errors]
     training = project.training if project is not None else None
@@ -56,9 +56,7 @@ def check_project(project, graph, analysis) -> TrainingPlan:
 
 def _training_plan(project, graph, analysis) -> TrainingPlan:
     from studio.core.compiler import signature
-    from studio.training.config import parse_config
-    from studio.training.datasets.registry import dataset_options, load_dataset
-    from studio.training.losses import check_fit
+    from .training_rules import check_fit, dataset_options, load_dataset, parse_config
 
     training = project.training
     if isinstance(training, dict) and "dataset" not in training:

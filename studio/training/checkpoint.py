@@ -16,11 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 from pathlib import Path
 
 from ..core.atomic import atomic_write_bytes
-from ..core.limits import FileRefused, check_regular_file, memory_bytes
+from ..core.limits import FileRefused
+from ..core.torch_files import load_torch_file
 from .checkpoint_checks import check_checkpoint
 from .errors import TrainingError
 
@@ -51,24 +51,11 @@ def load_checkpoint(path: str | os.PathLike, model=None, config=None) -> dict:
     """Read a training checkpoint safely (weights_only) and check its fields (with `model`, the
     optimizer state against its parameters; with the run's TrainingConfig, the scheduler state);
     refuse anything else with a clear message."""
-    import torch
-
     path = Path(path)
-    if not path.exists():
-        raise TrainingError(f"{path}: no such checkpoint file")
-    try:  # a FIFO or a device would block torch.load or never end
-        check_regular_file(path, memory_bytes(), "checkpoint file")
+    try:
+        state = load_torch_file(path, "checkpoint file")
     except FileRefused as exc:
         raise TrainingError(str(exc)) from None
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise TrainingError(f"{path}: refused: it holds Python objects that could run code when loaded "
-                            f"(only tensors and plain values are accepted). {first}") from None
-    except Exception as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "truncated or corrupt"
-        raise TrainingError(f"{path}: is not a readable PyTorch checkpoint ({type(exc).__name__}: {detail})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise TrainingError(f"{path}: is not a NetStudio training checkpoint (it has no training state to "
                             "continue from; a plain state dict can be loaded with --checkpoint when exporting)")

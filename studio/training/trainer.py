@@ -21,7 +21,7 @@ import torch
 
 from . import checkpoint as ckpt
 from .config import TrainingConfig, parse_config
-from .data import DevicePart, to_device
+from .data import to_device
 from .datasets.base import CLASSIFICATION, ArrayDataset
 from .device import amp_dtype, resolve_device, rng_state, seed_everything, set_rng_state
 from .errors import TrainingError

@@ -226,7 +226,6 @@ def screenshot(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
 
-    from PySide6.QtWidgets import QApplication
 
     from .document import Document
     from .main_window import MainWindow

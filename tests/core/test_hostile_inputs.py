@@ -186,7 +186,7 @@ def test_project_paths_that_are_not_sane_files_are_refused_at_once(tmp_path, cap
     expect = {"fifo": "is a named pipe (FIFO)", "dev_zero": "is a character device", "folder": "is a folder",
               "huge": "is 2.0 GiB, too large for a project file"}[kind]
     for cmd in (["validate"], ["summary"], ["train", "--out", str(tmp_path / "RUN")]):
-        rc = _run_with_deadline(lambda: main([cmd[0], str(path), *cmd[1:]]))
+        rc = _run_with_deadline(lambda cmd=cmd: main([cmd[0], str(path), *cmd[1:]]))
         err = capsys.readouterr().err
         assert rc == 2 and expect in err and str(path) in err, (cmd, err)
     assert not (tmp_path / "RUN").exists()

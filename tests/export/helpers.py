@@ -41,7 +41,7 @@ def batch_for(model, signature, batch: int = 4, seed: int = 7) -> tuple:
     """Random inputs; token ids stay below the vocabulary of the Embedding they feed."""
     gen = torch.Generator().manual_seed(seed)
     out = []
-    for name, t in signature.inputs:
+    for _name, t in signature.inputs:
         if t.is_float:
             out.append(torch.randn(batch, *t.shape, generator=gen))
         else:

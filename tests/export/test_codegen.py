@@ -101,7 +101,7 @@ def test_graphs_beyond_templates(graph, tmp_path):
     g = GRAPHS[graph]()
     out, report, module = _generate(g, tmp_path)
     model = studio.build_model(g).eval()
-    net = getattr(module, "ModelNet")()
+    net = module.ModelNet()
     net.load_state_dict(model.state_dict())
     inputs = tuple(torch.randn(3, *t.shape) for _, t in report_inputs(g))
     with torch.no_grad():

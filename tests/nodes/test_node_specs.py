@@ -116,7 +116,7 @@ def test_node_matches_hand_built_module(type_name, params, inputs, reference, ho
     for shape, dtype in _types(inputs):
         xs.append(torch.randint(0, 50, (batch, *shape)) if dtype == "int64" else torch.randn(batch, *shape))
     if reference is not None:
-        built = getattr(model, "layer")
+        built = model.layer
         assert sum(p.numel() for p in built.parameters()) == sum(p.numel() for p in reference.parameters())
         reference.load_state_dict(built.state_dict())
         reference.eval()

@@ -4,9 +4,5 @@ hold the training thread at a chosen moment (a step, a validation, a checkpoint 
 a Stop lands exactly there."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))
-
-from window_helpers import dialog_log, gc_on_gui_thread, isolated  # noqa: E402,F401  (fixtures; the gc one autouse)
+from tests.ui.window_helpers import dialog_log, gc_on_gui_thread, isolated  # noqa: F401  (fixtures; the gc one autouse)

@@ -18,7 +18,7 @@ from studio.core.project import load_project
 from studio.ui.training import file_dialogs
 
 from reliability_helpers import TEMPLATES, moons_record, read_mode, write_project
-from window_helpers import open_window
+from tests.ui.window_helpers import open_window
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("studio", "nodes", "tools")

@@ -13,7 +13,7 @@ from studio.core.project import load_project
 from studio.ui.training.worker import TrainingWorker
 
 from reliability_helpers import moons_record, proc_status, write_project
-from window_helpers import open_window
+from tests.ui.window_helpers import open_window
 
 CYCLES = 200
 WARM_UP = 10

@@ -19,7 +19,7 @@ from studio.training import checkpoint as ckpt
 from studio.ui.training import file_dialogs
 
 from reliability_helpers import Gate, SteppedFault, file_digest, moons_record, with_layer, write_project
-from window_helpers import open_window
+from tests.ui.window_helpers import open_window
 
 RUN_TIMEOUT = 60_000
 STEPS_PER_EPOCH = 10  # 400 moons, 20% validation, batches of 32

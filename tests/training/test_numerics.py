@@ -3,7 +3,6 @@ in the data (the split, batch and sample, not the learning rate), BatchNorm meet
 sample, a model with nothing to train; and no false alarm on any bundled template."""
 from __future__ import annotations
 
-import copy
 
 import pytest
 import torch

@@ -9,12 +9,8 @@ from PySide6.QtWidgets import QApplication
 
 from studio.core.graph import Edge
 
-try:
-    from .canvas_helpers import (canvas, card_pos, click, drag, empty_pos,  # noqa: F401
-                                 port_pos, snapshot, template_view)
-except ImportError:
-    from canvas_helpers import (canvas, card_pos, click, drag, empty_pos,  # noqa: F401
-                                port_pos, snapshot, template_view)
+from .canvas_helpers import (canvas, card_pos, click, drag, empty_pos,  # noqa: F401
+                             port_pos, snapshot, template_view)
 
 
 def test_tab_quick_add_typing_and_enter(canvas, qtbot):

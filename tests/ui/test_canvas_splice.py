@@ -12,10 +12,7 @@ from PySide6.QtWidgets import QApplication
 from studio.core.graph import Edge
 from studio.ui.canvas import NODE_MIME
 
-try:
-    from .canvas_helpers import canvas, card_pos, drag, drop_node, edges, snapshot, to_view, wire  # noqa: F401
-except ImportError:
-    from canvas_helpers import canvas, card_pos, drag, drop_node, edges, snapshot, to_view, wire  # noqa: F401
+from .canvas_helpers import canvas, card_pos, drag, drop_node, edges, snapshot, to_view, wire  # noqa: F401
 
 
 def header_at(view, x, y):

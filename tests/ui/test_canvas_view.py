@@ -15,10 +15,7 @@ from studio.ui.canvas import style
 from studio.ui.canvas.node_item import NodeItem
 from studio.ui.commands import AddNode, RenameNode, SetParam
 
-try:
-    from .canvas_helpers import TEMPLATES, make_view, template_view
-except ImportError:
-    from canvas_helpers import TEMPLATES, make_view, template_view
+from .canvas_helpers import TEMPLATES, make_view, template_view
 
 TEMPLATE_NAMES = sorted(p.stem for p in TEMPLATES.glob("*.json"))
 

@@ -9,12 +9,8 @@ from PySide6.QtTest import QTest
 from studio.core.graph import Edge
 from studio.ui.commands import SetParam
 
-try:
-    from .canvas_helpers import (canvas, drag, drop_node, edges, empty_pos, port_item, port_pos,  # noqa: F401
-                                 snapshot, wire)
-except ImportError:
-    from canvas_helpers import (canvas, drag, drop_node, edges, empty_pos, port_item, port_pos,  # noqa: F401
-                                snapshot, wire)
+from .canvas_helpers import (canvas, drag, drop_node, edges, empty_pos, port_item, port_pos,  # noqa: F401
+                             snapshot, wire)
 
 
 def header_at(view, x, y):

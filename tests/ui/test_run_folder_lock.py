@@ -12,7 +12,7 @@ from studio.core.project import loads_project
 from studio.training.runlock import LOCK_NAME, RunLock
 from studio.ui.training.worker import TrainingWorker
 
-from window_helpers import TEMPLATES  # noqa: F401
+from .window_helpers import TEMPLATES  # noqa: F401
 
 
 def small_project():

@@ -16,7 +16,7 @@ from studio.core.project import load_project
 from studio.ui.commands import SetParam
 from studio.ui.training import file_dialogs
 
-from window_helpers import TEMPLATES, dialog_log, isolated, open_window  # noqa: F401
+from .window_helpers import TEMPLATES, dialog_log, isolated, open_window  # noqa: F401
 
 RUN_TIMEOUT = 60_000
 

@@ -14,7 +14,7 @@ from studio.core.project import load_project
 from studio.ui.commands import AddNode, SetParam
 from studio.ui.files import autosave_path
 
-from window_helpers import TEMPLATES, dialog_log, isolated, open_window, template_window, window  # noqa: F401
+from .window_helpers import TEMPLATES, dialog_log, isolated, open_window, template_window, window  # noqa: F401
 
 
 def graph_record(graph) -> dict:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLineEdit
 
 from studio.ui.commands import SetParam
 
-from window_helpers import TEMPLATES, dialog_log, isolated, window  # noqa: F401
+from .window_helpers import TEMPLATES, dialog_log, isolated, window  # noqa: F401
 
 
 def graph_record(graph) -> dict:

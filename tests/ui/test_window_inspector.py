@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 from studio.core.registry import default_registry
 from studio.ui.inspector.editors import BoolEditor, ChoiceEditor, IntEditor, TextEditor, editor_for, parse_text
 
-from window_helpers import dialog_log, isolated, output_of, window  # noqa: F401
+from .window_helpers import dialog_log, isolated, output_of, window  # noqa: F401
 
 
 def select(window, node_id):

@@ -12,7 +12,7 @@ from studio.ui.palette import NODE_MIME
 from studio.ui.settings import app_settings
 from studio.ui.theme import colors, current_theme
 
-from window_helpers import click_item, dialog_log, isolated, open_window, template_window, window  # noqa: F401
+from .window_helpers import click_item, dialog_log, isolated, open_window, template_window, window  # noqa: F401
 
 
 def test_opens_a_template_with_every_panel(window):

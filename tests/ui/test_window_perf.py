@@ -81,7 +81,7 @@ def test_zoomed_in_an_edit_shows_the_new_shapes_on_screen(qtbot):
     assert card.stale  # only its shapes changed: left for the paint
     view.viewport().repaint()
     assert not card.stale and card._data.footer == "[16, 40, 40]"
-    for edge, wire in scene.wires.items():
+    for wire in scene.wires.values():
         if wire.visible_area().intersects(in_view):
             assert not wire.pill_stale and wire.pill.boundingRect().width() >= wire.pill_rect().width()
 

@@ -39,8 +39,7 @@ def _shape(t) -> tuple:
 def _options(training) -> tuple[str, dict | None]:
     """(dataset name, its options with the trainer's defaults filled in), or None for a dataset the
     trainer does not know; the defaults come from the dataset registry, not from this file."""
-    from studio.training.datasets.registry import dataset_options
-    from studio.training.errors import TrainingError
+    from ..training_rules import TrainingError, dataset_options
 
     ds = training.get("dataset") if isinstance(training, dict) else None
     ds = {"name": ds} if isinstance(ds, str) else ds if isinstance(ds, dict) else {}
@@ -196,7 +195,7 @@ def _body(kind: str, ds: dict, in_shape: tuple):
 def _torchvision(kind: str, ds: dict, in_shape: tuple):
     """torchvision's loader with the normalisation and augmentation NetStudio's trainer applies,
     read from the trainer's own transforms for these options."""
-    from studio.training.datasets.vision import transforms_for
+    from ..training_rules import transforms_for
 
     cls, natural = TORCHVISION[kind]
     if ds.get("target") == "input":

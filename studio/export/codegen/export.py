@@ -6,13 +6,12 @@ import ast
 import importlib.machinery
 import importlib.util
 import sys
-import time
 import uuid
 
-from ..check import compare, require
 from ..errors import ExportError
-from ..prepare import CHECK_BATCH, Prepared, write_atomically
+from ..prepare import Prepared
 from ..report import ExportReport
+from ..skeleton import Attempt, FileFormat, Loaded, export_file
 from .source import generate_source
 
 
@@ -30,39 +29,32 @@ def import_file(path, name: str | None = None):
     return module
 
 
-def export_code(prep: Prepared, out) -> ExportReport:
-    import torch
+class CodeFormat(FileFormat):
+    name, label = "code", "code"
 
-    t0 = time.perf_counter()
-    generated = generate_source(prep, script_name=out.name)
-    try:
-        ast.parse(generated.source)
-    except SyntaxError as exc:  # a bug in the generator, not the person's fault
-        raise RuntimeError(f"generated source does not parse: {exc}") from exc
-    report = ExportReport("code", out, inputs=prep.describe("inputs"), outputs=prep.describe("outputs"),
-                          weights=prep.weights, exporter=f"NetStudio source generator (class {generated.class_name})")
-
-    def write(tmp):
-        tmp.write_text(generated.source, encoding="utf-8")
-        module = import_file(tmp)
-        net = getattr(module, generated.class_name)()
+    def make(self, report: ExportReport) -> list[Attempt]:
+        self.generated = generated = generate_source(self.prep, script_name=report.path.name)
         try:
-            net.load_state_dict(prep.model.state_dict())
+            ast.parse(generated.source)
+        except SyntaxError as exc:  # a bug in the generator, not the person's fault
+            raise RuntimeError(f"generated source does not parse: {exc}") from exc
+        return [Attempt(f"NetStudio source generator (class {generated.class_name})",
+                        lambda: generated.source.encode("utf-8"), self.load)]
+
+    def load(self, tmp) -> Loaded:
+        module = import_file(tmp)
+        net = getattr(module, self.generated.class_name)()
+        try:
+            net.load_state_dict(self.prep.model.state_dict())
         except RuntimeError as exc:
             raise ExportError(f"code: the generated class does not take the model's weights: {exc}") from None
         net.eval()
-        batch = prep.inputs(CHECK_BATCH, seed=2)
-        with torch.no_grad():
-            got = net(*batch)
-        got = tuple(got) if isinstance(got, (tuple, list)) else (got,)
-        report.check = compare(prep.reference(batch), got, "importlib (the generated class, same weights)",
-                               CHECK_BATCH)
-        require(report.check, "code", report)
+        return Loaded(net, "importlib (the generated class, same weights)")
 
-    write_atomically(out, write)
-    report.notes.extend(generated.notes)
-    report.notes.append("the file holds no weights: export state_dict too and load it with "
-                        f"{generated.class_name}().load_state_dict(torch.load(path, weights_only=True))")
-    report.size_bytes = out.stat().st_size
-    report.seconds = time.perf_counter() - t0
-    return report
+    def notes(self, report: ExportReport, failures: list[str]) -> list[str]:
+        return [*self.generated.notes, "the file holds no weights: export state_dict too and load it with "
+                f"{self.generated.class_name}().load_state_dict(torch.load(path, weights_only=True))"]
+
+
+def export_code(prep: Prepared, out) -> ExportReport:
+    return export_file(CodeFormat(prep), out)

@@ -84,7 +84,7 @@ def _recorded_schedule(config, epochs: int, steps: int) -> dict:
 
     import torch
 
-    from studio.training.optim import Schedule, build_optimizer
+    from ..training_rules import Schedule, build_optimizer
 
     from .constructors import recording_constructors
 
