@@ -332,16 +332,21 @@ def test_stop_at_each_phase(app_on, qtbot, monkeypatch, gates, where):
         monkeypatch.setattr(EpochLoop, "evaluate", evaluate)
         saved = 2
     else:
-        real_save, calls = torch.save, []
+        from studio.core import atomic
+        from studio.training import checkpoint
 
-        def save(obj, f, *a, **kw):
-            real_save(obj, f, *a, **kw)  # the temp file is whole; os.replace has not run yet
-            if str(f).rsplit("/", 1)[-1].startswith(".checkpoint.pt."):
-                calls.append(f)
-                if len(calls) == 2:
-                    gate.arrive()
+        calls = []
 
-        monkeypatch.setattr(torch, "save", save)
+        def write(path, data):  # atomic_write_bytes, with a pause between the whole temp file and the swap
+            with atomic.atomic_path(path) as tmp:
+                with open(tmp, "wb") as fh:
+                    fh.write(data)
+                if str(path).rsplit("/", 1)[-1] == "checkpoint.pt":
+                    calls.append(tmp)
+                    if len(calls) == 2:
+                        gate.arrive()
+
+        monkeypatch.setattr(checkpoint, "atomic_write_bytes", write)
         saved = 2
 
     def stop_there():
