@@ -6,15 +6,17 @@ Only regular files are written: a path that names a folder, a FIFO, a device or 
 os.replace would put a plain file in place of /dev/null. Missing folders on the way are created,
 but only below an existing folder: never through a file.
 
-A process killed mid-write leaves its temp file (`.NAME.XXXX.tmp`, hidden) behind; the next
-successful write of the same file removes such leftovers once they are old enough that no other
-writer can still be filling them."""
+A process killed mid-write leaves its temp file (`.NAME.HOST-PID.XXXX.tmp`, hidden) behind; the next
+successful write of the same file removes it at once when that process no longer runs on this host,
+else once it is old enough that no other writer can still be filling it."""
 from __future__ import annotations
 
 import contextlib
 import errno
 import glob
+import hashlib
 import os
+import socket
 import stat
 import tempfile
 import time
@@ -78,7 +80,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     created = make_folders(folder)
     mode = _mode_for(target)  # mkstemp makes the file 0600; the result keeps the old file's mode
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{_HOST}-{os.getpid()}.", suffix=".tmp", dir=folder)
     except BaseException:
         remove_empty(created)
         raise
@@ -151,12 +153,29 @@ def reason(exc: OSError) -> str:
 STALE_TEMP_S = 15 * 60  # a temp file untouched this long belongs to a writer that died
 
 
+def _writer_gone(leftover: Path, name: str) -> bool:
+    """True when the temp file's writer was a process of this host that no longer runs (killed
+    mid-write); False when it may still be writing, or ran on another host (a shared folder)."""
+    tag = leftover.name[len(name) + 2:].split(".", 1)[0]
+    host, _, pid = tag.partition("-")
+    if host != _HOST or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, under another user
+        return False
+    return False
+
+
 def _sweep_leftovers(folder: Path, name: str) -> None:
-    """Remove the temp files of earlier writes of `name` that were killed mid-write."""
+    """Remove the temp files of earlier writes of `name` that were killed mid-write: at once when
+    their writer is a dead process of this host, else once they are STALE_TEMP_S old."""
     cutoff = time.time() - STALE_TEMP_S
     for leftover in folder.glob(f".{glob.escape(name)}.*.tmp"):
         with contextlib.suppress(OSError):
-            if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+            if leftover.is_file() and (_writer_gone(leftover, name) or leftover.stat().st_mtime < cutoff):
                 leftover.unlink()
 
 
@@ -188,3 +207,8 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+# temp files name their writer (this host, as a short hash, and the pid; read at each write: a
+# forked child has its own): a later save removes those of writers that died at once
+_HOST = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:6]

@@ -89,3 +89,40 @@ def test_checkpoint_save_on_a_full_disk(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert load_checkpoint(tmp_path / "checkpoint.pt")["epoch"] == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt"]
+
+
+@pytest.mark.fault('saving', 'temp files left beside a project by a killed save, one of a dead process and '
+                   'one of a process still running (another writer of the same file)',
+                   "the next save removes the dead writer's at once and keeps the live one's")
+def test_a_killed_writers_temp_file_goes_with_the_next_save(tmp_path):
+    import subprocess
+    import sys
+
+    from studio.core import atomic
+
+    target = tmp_path / "p.json"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)  # exited: its pid runs nothing now (or, rarely, something unrelated)
+    live = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        left_dead = tmp_path / f".p.json.{atomic._HOST}-{dead_pid}.abc123.tmp"
+        left_live = tmp_path / f".p.json.{atomic._HOST}-{live.pid}.def456.tmp"
+        for p in (left_dead, left_live):
+            p.write_text("half a proj")
+        atomic_write_text(target, "{}")
+        assert target.read_text() == "{}"
+        assert not left_dead.exists() or _pid_alive(dead_pid)
+        assert left_live.exists()  # a writer that still runs may be filling it
+    finally:
+        live.stdin.close()
+        live.wait(10)
+
+
+def _pid_alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
