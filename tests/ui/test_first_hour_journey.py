@@ -12,9 +12,9 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QLineEdit
 
-from canvas_helpers import drop_node, wire
-from test_panel_first_hour import RUN_TIMEOUT, pick
-from window_helpers import dialog_log, isolated, open_window  # noqa: F401
+from .canvas_helpers import drop_node, wire
+from .test_panel_first_hour import RUN_TIMEOUT, pick
+from .window_helpers import dialog_log, isolated, open_window  # noqa: F401
 
 
 def _click(qtbot, widget) -> None:

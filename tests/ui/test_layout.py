@@ -14,7 +14,7 @@ from studio.ui.document import Document
 from studio.ui.main_window import MainWindow
 from studio.ui.settings import app_settings
 
-from window_helpers import TEMPLATES, dialog_log, isolated  # noqa: F401
+from .window_helpers import TEMPLATES, dialog_log, isolated  # noqa: F401
 
 SIZES = [(1024, 700), (1280, 800), (1440, 900), (1920, 1080)]
 SIDE_WIDTHS = range(260, 321)  # px, the palette's and the inspector's first width

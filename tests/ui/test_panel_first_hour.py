@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QAbstractSpinBox, QApplication
 from studio.core.project import load_project
 from studio.ui.training import runs
 
-from window_helpers import TEMPLATES, dialog_log, isolated, open_window  # noqa: F401
+from .window_helpers import TEMPLATES, dialog_log, isolated, open_window  # noqa: F401
 
 RUN_TIMEOUT = 60_000
 

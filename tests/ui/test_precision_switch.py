@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 from studio.core.project import load_project
 from studio.training.config import parse_config
 
-from window_helpers import TEMPLATES, dialog_log, isolated, open_window  # noqa: F401
+from .window_helpers import TEMPLATES, dialog_log, isolated, open_window  # noqa: F401
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from studio.ui.canvas_host import when_nodes_painted
 from studio.ui.document import Document
 from studio.ui.main_window import MainWindow
 
-from window_helpers import TEMPLATES, dialog_log, isolated  # noqa: F401
+from .window_helpers import TEMPLATES, dialog_log, isolated  # noqa: F401
 
 
 def test_the_app_paints_the_graph_before_it_imports_torch(tmp_path):

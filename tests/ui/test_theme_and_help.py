@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QTableWidget
 from studio.ui.canvas import style
 from studio.ui.theme import apply_theme, colors
 
-from window_helpers import dialog_log, isolated, open_window, template_window  # noqa: F401
+from .window_helpers import dialog_log, isolated, open_window, template_window  # noqa: F401
 
 
 def toolbar_click(qtbot, win, action) -> None:
