@@ -7,7 +7,9 @@ import threading
 
 import pytest
 
-from reliability_helpers import moons_record
+from reliability_helpers import moons_record, write_project
+from studio.core.project import load_project
+from tests.ui.window_helpers import dialog_log, isolated, open_window  # noqa: F401  (fixtures)
 from test_training_faults import app_on, click, train  # noqa: F401  (app_on is a fixture)
 
 
@@ -42,8 +44,9 @@ def test_divergence_shows_in_the_panel(app_on, qtbot, tmp_path):
 
 
 @pytest.mark.fault("training", "a NaN in an .npz training sample's feature (GUI run)",
-                   "panel: Failed, names the training split's sample and batch; no learning-rate advice")
-def test_nan_in_the_data_shows_in_the_panel(app_on, qtbot, tmp_path):
+                   "refused before training: the panel names the file, the cell and the sample; Train stays off "
+                   "(the trainer's own data check, for data that reaches it, is tested in tests/training)")
+def test_nan_in_the_data_shows_in_the_panel(qtbot, isolated, dialog_log, tmp_path):
     import numpy as np
 
     data = tmp_path / "proj" / "data" / "points.npz"
@@ -55,9 +58,10 @@ def test_nan_in_the_data_shows_in_the_panel(app_on, qtbot, tmp_path):
     np.savez(data, x=x, y=y)
     record = moons_record(epochs=2)
     record["training"]["dataset"] = {"name": "npz", "path": "data/points.npz"}
-    win = app_on(record)
-    end = train(qtbot, win)
-    assert end.result.reason == "data", end.message
-    _panel_says_failed(qtbot, win, end, ["of the training split has NaN in its input (batch ", "of epoch 1",
-                                         "The data is at fault"], tmp_path, "data_nan.png")
-    assert "training.optimizer.lr" not in win.training.panel.status.text()
+    win = open_window(qtbot, load_project(write_project(tmp_path / "proj", record, "moons.json")))
+    ui = win.training
+    qtbot.waitUntil(lambda: ui.preflight is not None, timeout=60_000)
+    assert not ui.can_train and not ui.panel.train_button.isEnabled()
+    said = ui.panel.problems.text() + " " + ui.panel.train_button.toolTip()
+    assert "points.npz" in said and "x[17, 1]" in said and "sample 17" in said, said
+    assert "learning rate" not in said
