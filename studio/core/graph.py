@@ -131,6 +131,7 @@ class Graph:
         self._edge_set: set[Edge] = set()  # for O(1) duplicate checks when loading large files
         self._listeners: list[Listener] = []
         self._quiet = 0
+        self._wiring_cache: tuple | None = None
         self.revision = 0  # bumps on every structural change; caches key on it
         self.topology_revision = 0  # bumps only when nodes or wires come or go
 
@@ -213,10 +214,13 @@ class Graph:
 
     def connect(self, source: str, target: str, source_port: str | None = None,
                 target_port: str | None = None, index: int | None = None) -> Edge:
-        self.node(source), self.node(target)
+        """Store a wire. Only what cannot be stored is refused (a missing node, the same wire
+        twice); a cycle or a second wire into one port is kept, as a file may hold it, and the
+        analyzer reports it. Editors ask `check_connect` first."""
+        reason = self._unstorable(source, target, Edge(source, target, source_port, target_port))
+        if reason:
+            raise GraphError(reason)
         edge = Edge(source, target, source_port, target_port)
-        if edge in self._edge_set:
-            raise GraphError(f"'{source}' is already wired to '{target}' there")
         if index is None:
             self._edges.append(edge)
         else:
@@ -224,6 +228,74 @@ class Graph:
         self._edge_set.add(edge)
         self._emit(GraphEvent("edge_added", target, edge))
         return edge
+
+    def check_connect(self, source: str, target: str, source_port: str | None = None,
+                      target_port: str | None = None, *, registry=None,
+                      replacing: Edge | None = None) -> str | None:
+        """Why the wire source -> target cannot be made, in the analyzer's words; None when it
+        may. `registry` (anything with `.get(type name) -> spec`) adds the port checks; the wire
+        `replacing` is treated as gone (a wire being re-plugged)."""
+        edge = Edge(source, target, source_port, target_port)
+        reason = self._unstorable(source, target, edge, replacing)
+        if reason:
+            return reason
+        if source == target:
+            return f"'{source}' cannot be wired to itself"
+        src, dst = self._nodes[source], self._nodes[target]
+        taken = None  # the spec's input port the wire goes into, when the registry tells it
+        if registry is not None:
+            reason = (_port_refusal(registry.get(src.type), src, source_port, "output")
+                      or _port_refusal(registry.get(dst.type), dst, target_port, "input"))
+            if reason:
+                return reason
+            dst_spec = registry.get(dst.type)
+            taken = dst_spec.input_port(target_port) if dst_spec is not None else None
+        if self._reaches(target, source, replacing):
+            return f"Wiring '{source}' into '{target}' would make a cycle; a network must flow one way"
+        if taken is not None and not taken.multi:
+            others = [e for e in self._wiring()[1].get(target, ()) if e != replacing
+                      and dst_spec.input_port(e.target_port) is taken]
+            if others:
+                name = f" '{taken.name}'" if len(dst_spec.inputs) > 1 else ""
+                return (f"The input{name} of '{target}' already has a wire; drag that wire off first, "
+                        "or merge both with Add or Concat")
+        return None
+
+    def _unstorable(self, source: str, target: str, edge: Edge, replacing: Edge | None = None) -> str | None:
+        for node_id in (source, target):
+            if node_id not in self._nodes:
+                return f"there is no node '{node_id}'"
+        if edge in self._edge_set and edge != replacing:
+            return f"'{source}' is already wired to '{target}' there"
+        return None
+
+    def _wiring(self) -> tuple:
+        """(wires out of each node, wires into each node, walks kept), rebuilt once per change of wiring so
+        that a wire drag asking about every port of a large graph stays linear."""
+        if self._wiring_cache is None or self._wiring_cache[0] != self.topology_revision:
+            succ: dict[str, list[Edge]] = {}
+            pred: dict[str, list[Edge]] = {}  # also the wires into each node
+            for e in self._edges:
+                succ.setdefault(e.source, []).append(e)
+                pred.setdefault(e.target, []).append(e)
+            self._wiring_cache = (self.topology_revision, succ, pred, {})
+        return self._wiring_cache[1:]
+
+    def _reaches(self, start: str, goal: str, replacing: Edge | None) -> bool:
+        """Whether a path of wires (less `replacing`) leads from `start` to `goal`. The set of
+        nodes downstream of `start` or upstream of `goal` is kept for the next question, so a drag
+        that holds one end fixed walks the graph once."""
+        succ, pred, seen_sets = self._wiring()
+        down, up = seen_sets.get(("down", start, replacing)), seen_sets.get(("up", goal, replacing))
+        if down is not None:
+            return goal in down
+        if up is not None:
+            return start in up
+        if len(seen_sets) > 64:
+            seen_sets.clear()
+        up = seen_sets[("up", goal, replacing)] = _walk(goal, pred, replacing, backwards=True)
+        seen_sets[("down", start, replacing)] = _walk(start, succ, replacing, backwards=False)
+        return start in up
 
     def disconnect(self, edge: Edge) -> int:
         """Remove a wire; returns its position in the edge list (wire order matters for Concat)."""
@@ -293,6 +365,38 @@ class Graph:
                       for n in self._nodes.values() if n.id in ids],
             "edges": [edge_to_json(e) for e in self._edges if e.source in ids and e.target in ids],
         }
+
+
+_DIRECTION = "A wire runs from an output (right edge) to an input (left edge)"
+
+
+def _port_refusal(spec, node: Node, port: str | None, side: str) -> str | None:
+    """Why `node` (of `spec`, None when its type is unknown) has no `side` port named `port`."""
+    if spec is None:
+        return None  # an unknown type is reported by the analyzer; its ports are not known
+    ports, other = (spec.outputs, spec.inputs) if side == "output" else (spec.inputs, spec.outputs)
+    label = f"{node.type} '{node.id}'"
+    if any(p.name == port for p in ports) or (port is None and ports):
+        return None
+    if port is not None and any(p.name == port for p in other):
+        return (f"'{port}' is an {'input' if side == 'output' else 'output'} of {label}; "
+                "a wire runs from an output to an input")
+    if port is None:
+        return f"{label} has no {side}s"
+    names = ", ".join(p.name for p in ports) or "none"
+    return f"{label} has no {side} port '{port}' (its {side}s: {names})"
+
+
+def _walk(start: str, links: dict[str, list[Edge]], skip: Edge | None, backwards: bool) -> set[str]:
+    """`start` and every node reached from it along `links`, not through the wire `skip`."""
+    seen, todo = {start}, [start]
+    while todo:
+        for e in links.get(todo.pop(), ()):
+            nxt = e.source if backwards else e.target
+            if nxt not in seen and e != skip:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
 
 
 def edge_to_json(e: Edge) -> dict:
