@@ -11,6 +11,7 @@ import keyword
 import re
 import sys
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Callable, Iterable
 
 _ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -105,20 +106,46 @@ class Edge:
         return self.source == node_id or self.target == node_id
 
 
+class GraphEventKind(str, Enum):
+    """What a GraphEvent says happened. A `str` Enum, so a listener comparing with the plain
+    name still works; studio/ compares with the members."""
+
+    NODE_ADDED = "node_added"
+    NODE_REMOVED = "node_removed"
+    EDGE_ADDED = "edge_added"
+    EDGE_REMOVED = "edge_removed"
+    PARAM_CHANGED = "param_changed"
+    NODE_MOVED = "node_moved"
+    NODE_RENAMED = "node_renamed"
+    RESET = "reset"  # everything may have changed (a file opened, a batch of edits applied)
+    EDIT_DONE = "edit_done"  # the last event of one held edit (Graph.hold); changes nothing itself
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def changes_wiring(self) -> bool:
+        """Nodes or wires came or went (a move or a param edit leaves the topology alone)."""
+        return self not in (GraphEventKind.NODE_MOVED, GraphEventKind.PARAM_CHANGED, GraphEventKind.EDIT_DONE)
+
+
 @dataclass(frozen=True)
 class GraphEvent:
-    """kind: node_added | node_removed | edge_added | edge_removed | param_changed | node_moved |
-    node_renamed | reset.  `structural` is False only for moves, which never change shapes."""
+    """What changed. `structural` is False for moves (which never change shapes) and for the
+    end of a held edit."""
 
-    kind: str
+    kind: GraphEventKind
     node_id: str | None = None
     edge: Edge | None = None
     name: str | None = None  # param name, or the new id for node_renamed
     value: Any = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", GraphEventKind(self.kind))  # a plain name is taken too
+
     @property
     def structural(self) -> bool:
-        return self.kind != "node_moved"
+        return self.kind not in (GraphEventKind.NODE_MOVED, GraphEventKind.EDIT_DONE)
 
 
 Listener = Callable[[GraphEvent], None]
@@ -143,7 +170,7 @@ class Graph:
     def _emit(self, event: GraphEvent) -> None:
         if event.structural:
             self.revision += 1
-        if event.kind not in ("node_moved", "param_changed"):
+        if event.kind.changes_wiring:
             self.topology_revision += 1
         if self._quiet:
             return
@@ -195,7 +222,7 @@ class Graph:
             raise GraphError(f"a node with id '{node_id}' already exists; ids must be unique")
         node = Node(node_id, type_name, dict(params or {}), (float(pos[0]), float(pos[1])))
         self._nodes[node_id] = node
-        self._emit(GraphEvent("node_added", node_id))
+        self._emit(GraphEvent(GraphEventKind.NODE_ADDED, node_id))
         return node
 
     def remove_node(self, node_id: str) -> tuple[Node, list[Edge]]:
@@ -207,9 +234,9 @@ class Graph:
             self._edges = [e for e in self._edges if e not in gone]
             self._edge_set -= gone
             for e in edges:
-                self._emit(GraphEvent("edge_removed", e.target, e))
+                self._emit(GraphEvent(GraphEventKind.EDGE_REMOVED, e.target, e))
         del self._nodes[node_id]
-        self._emit(GraphEvent("node_removed", node_id, value=node))
+        self._emit(GraphEvent(GraphEventKind.NODE_REMOVED, node_id, value=node))
         return node, edges
 
     def connect(self, source: str, target: str, source_port: str | None = None,
@@ -226,7 +253,7 @@ class Graph:
         else:
             self._edges.insert(index, edge)
         self._edge_set.add(edge)
-        self._emit(GraphEvent("edge_added", target, edge))
+        self._emit(GraphEvent(GraphEventKind.EDGE_ADDED, target, edge))
         return edge
 
     def check_connect(self, source: str, target: str, source_port: str | None = None,
@@ -305,7 +332,7 @@ class Graph:
             raise GraphError(f"there is no wire from '{edge.source}' to '{edge.target}'") from None
         del self._edges[index]
         self._edge_set.discard(edge)
-        self._emit(GraphEvent("edge_removed", edge.target, edge))
+        self._emit(GraphEvent(GraphEventKind.EDGE_REMOVED, edge.target, edge))
         return index
 
     def set_param(self, node_id: str, name: str, value: Any) -> None:
@@ -314,18 +341,18 @@ class Graph:
         analyzer, so a file's bad value is kept and reported rather than lost."""
         node = self.node(node_id)
         node.params[name] = copy.deepcopy(value)
-        self._emit(GraphEvent("param_changed", node_id, name=name, value=value))
+        self._emit(GraphEvent(GraphEventKind.PARAM_CHANGED, node_id, name=name, value=value))
 
     def reset_param(self, node_id: str, name: str) -> None:
         """Forget a param's value, so the node uses the spec's default."""
         node = self.node(node_id)
         node.params.pop(name, None)
-        self._emit(GraphEvent("param_changed", node_id, name=name, value=None))
+        self._emit(GraphEvent(GraphEventKind.PARAM_CHANGED, node_id, name=name, value=None))
 
     def move_node(self, node_id: str, pos) -> None:
         node = self.node(node_id)
         node.pos = (float(pos[0]), float(pos[1]))
-        self._emit(GraphEvent("node_moved", node_id, value=node.pos))
+        self._emit(GraphEvent(GraphEventKind.NODE_MOVED, node_id, value=node.pos))
 
     def rename_node(self, old: str, new: str) -> None:
         self.node(old)
@@ -337,13 +364,13 @@ class Graph:
         self._edges = [Edge(new if e.source == old else e.source, new if e.target == old else e.target,
                             e.source_port, e.target_port) for e in self._edges]
         self._edge_set = set(self._edges)
-        self._emit(GraphEvent("node_renamed", old, name=new))
+        self._emit(GraphEvent(GraphEventKind.NODE_RENAMED, old, name=new))
 
     def clear(self) -> None:
         self._nodes.clear()
         self._edges.clear()
         self._edge_set.clear()
-        self._emit(GraphEvent("reset"))
+        self._emit(GraphEvent(GraphEventKind.RESET))
 
     def batch(self) -> "_Batch":
         """`with graph.batch():` applies many edits and sends one `reset` event at the end."""
@@ -419,4 +446,4 @@ class _Batch:
     def __exit__(self, *exc) -> None:
         self.graph._quiet -= 1
         if not self.graph._quiet:
-            self.graph._emit(GraphEvent("reset"))
+            self.graph._emit(GraphEvent(GraphEventKind.RESET))

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from studio.core.analysis import Analysis, Analyzer
-from studio.core.graph import GraphEvent
+from studio.core.graph import GraphEvent, GraphEventKind
 from studio.core.project import Project
 
 
@@ -58,7 +58,7 @@ class Document(QObject):
         self._unsubscribe = project.graph.subscribe(self._on_graph_event)
         self.undo_stack.clear()
         self._selection = []
-        self.graph_changed.emit(GraphEvent("reset"))
+        self.graph_changed.emit(GraphEvent(GraphEventKind.RESET))
         self.analysis_changed.emit(self.analysis)
         self.path_changed.emit(project.path)
         self.modified_changed.emit(False)

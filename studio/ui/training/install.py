@@ -10,6 +10,8 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
+from studio.core.graph import GraphEventKind
+
 from . import file_dialogs, runs
 from .project_runs import ProjectRuns
 from .curves import CurvesView
@@ -388,7 +390,7 @@ class TrainingUI(QObject):
 
     # ---- document and window ------------------------------------------------------------------
     def _on_graph_event(self, event) -> None:
-        if event.kind == "reset":  # another file opened
+        if event.kind == GraphEventKind.RESET:  # another file opened
             if not self.session.running:
                 self.session.last_trainer = None
             self.set_weights(None)
