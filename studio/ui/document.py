@@ -23,12 +23,14 @@ class Document(QObject):
     modified_changed = Signal(bool)
     selection_changed = Signal(list)  # selected node ids (set by the canvas)
     locked_changed = Signal(bool)  # editing blocked while a run trains
+    training_changed = Signal(object)  # the project's new training section (Project.set_training)
 
     def __init__(self, project: Project | None = None, parent=None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self._unsubscribe = None
+        self._unsubscribe_training = None
         self._selection: list[str] = []
         self._locked = False
         self.set_project(project or Project())
@@ -52,7 +54,10 @@ class Document(QObject):
     def set_project(self, project: Project) -> None:
         if self._unsubscribe:
             self._unsubscribe()
+        if self._unsubscribe_training:
+            self._unsubscribe_training()
         self._project = project
+        self._unsubscribe_training = project.subscribe_training(self.training_changed.emit)
         self.analyzer = Analyzer(project.graph)  # loads the layer library (and torch) the first time
         _freeze_startup_heap()
         self._unsubscribe = project.graph.subscribe(self._on_graph_event)

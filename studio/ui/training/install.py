@@ -77,8 +77,8 @@ class TrainingUI(QObject):
         p.load_button.clicked.connect(self.ask_load_checkpoint)
         p.clear_weights_button.clicked.connect(lambda: self.set_weights(None))
         p.overlays_changed.connect(self._on_overlays)
-        p.form.edited.connect(self.schedule_preflight)
-        p.form.edited.connect(self._clear_failure)  # a failure's message goes once the settings change
+        document.training_changed.connect(lambda _t: self.schedule_preflight())
+        document.training_changed.connect(lambda _t: self._clear_failure())  # a failure's message goes
         document.analysis_changed.connect(lambda _a: self._clear_failure())
         self.curves.status_message.connect(self._status)
         self.features.sample_changed.connect(lambda _i: self._rewatch())
