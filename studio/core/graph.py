@@ -158,6 +158,8 @@ class Graph:
         self._edge_set: set[Edge] = set()  # for O(1) duplicate checks when loading large files
         self._listeners: list[Listener] = []
         self._quiet = 0
+        self._held = 0  # depth of `with graph.edit():`
+        self._held_changes = False
         self._wiring_cache: tuple | None = None
         self.revision = 0  # bumps on every structural change; caches key on it
         self.topology_revision = 0  # bumps only when nodes or wires come or go
@@ -174,6 +176,8 @@ class Graph:
             self.topology_revision += 1
         if self._quiet:
             return
+        if self._held and event.kind is not GraphEventKind.EDIT_DONE:
+            self._held_changes = True
         for listener in list(self._listeners):
             listener(event)
 
@@ -372,6 +376,17 @@ class Graph:
         self._edge_set.clear()
         self._emit(GraphEvent(GraphEventKind.RESET))
 
+    @property
+    def holding(self) -> bool:
+        """Inside `with graph.edit():`: more changes of the same edit may follow."""
+        return self._held > 0
+
+    def edit(self) -> "_Edit":
+        """`with graph.edit():` makes several changes one edit. Listeners get every event as it
+        happens (a view updates the items each names) and then one EDIT_DONE, so what depends on
+        the whole graph (the analysis) runs once per edit instead of once per change."""
+        return _Edit(self)
+
     def batch(self) -> "_Batch":
         """`with graph.batch():` applies many edits and sends one `reset` event at the end."""
         return _Batch(self)
@@ -447,3 +462,19 @@ class _Batch:
         self.graph._quiet -= 1
         if not self.graph._quiet:
             self.graph._emit(GraphEvent(GraphEventKind.RESET))
+
+
+class _Edit:
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+
+    def __enter__(self) -> Graph:
+        self.graph._held += 1
+        return self.graph
+
+    def __exit__(self, *exc) -> None:
+        g = self.graph
+        g._held -= 1
+        if not g._held and g._held_changes:
+            g._held_changes = False
+            g._emit(GraphEvent(GraphEventKind.EDIT_DONE))

@@ -31,6 +31,7 @@ class Document(QObject):
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self._unsubscribe = None
         self._unsubscribe_training = None
+        self._analysis_due = False  # a held edit changed the structure; analyse at its end
         self._selection: list[str] = []
         self._locked = False
         self.set_project(project or Project())
@@ -117,9 +118,18 @@ class Document(QObject):
 
     # ---- events -------------------------------------------------------------------------------
     def _on_graph_event(self, event: GraphEvent) -> None:
+        """Relay the event; re-analyse after a structural change, or, inside one edit made of many
+        changes (a paste, a splice: `Graph.edit`), once at its end."""
         self.graph_changed.emit(event)
-        if event.structural:
-            self.analysis_changed.emit(self.analysis)
+        if event.kind == GraphEventKind.EDIT_DONE:
+            if self._analysis_due:
+                self._analysis_due = False
+                self.analysis_changed.emit(self.analysis)
+        elif event.structural:
+            if self.graph.holding:
+                self._analysis_due = True
+            else:
+                self.analysis_changed.emit(self.analysis)
 
 
 _heap_frozen = False

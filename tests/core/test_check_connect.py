@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from studio.core import Graph, analyze
-from studio.core.graph import Edge, GraphError
+from studio.core.graph import Edge, GraphError, GraphEventKind
 from studio.core.registry import default_registry
 
 
@@ -109,3 +109,20 @@ def test_the_answer_follows_edits(g):
     assert "cycle" not in check(g, "fc2", "fc1")
     g.disconnect(Edge("x", "fc1"))
     assert check(g, "fc2", "fc1") is None
+
+
+def test_an_edit_of_many_changes_ends_with_one_edit_done():
+    g, kinds = Graph(), []
+    g.subscribe(lambda e: kinds.append((e.kind, g.holding)))
+    with g.edit():
+        g.add_node("Input", {"shape": [8]}, node_id="x")
+        with g.edit():  # nested: still one edit
+            g.add_node("Linear", {"out_features": 8}, node_id="fc")
+            g.connect("x", "fc")
+    assert kinds == [(GraphEventKind.NODE_ADDED, True), (GraphEventKind.NODE_ADDED, True),
+                     (GraphEventKind.EDGE_ADDED, True), (GraphEventKind.EDIT_DONE, False)]
+    revision = g.revision
+    with g.edit():
+        pass  # nothing changed: nothing to announce
+    assert len(kinds) == 4 and g.revision == revision
+    assert kinds[0][0] == "node_added"  # a str Enum: the plain name still compares equal
