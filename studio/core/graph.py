@@ -10,9 +10,10 @@ import copy
 import keyword
 import re
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 _ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -381,11 +382,19 @@ class Graph:
         """Inside `with graph.edit():`: more changes of the same edit may follow."""
         return self._held > 0
 
-    def edit(self) -> "_Edit":
+    @contextmanager
+    def edit(self) -> Iterator["Graph"]:
         """`with graph.edit():` makes several changes one edit. Listeners get every event as it
         happens (a view updates the items each names) and then one EDIT_DONE, so what depends on
         the whole graph (the analysis) runs once per edit instead of once per change."""
-        return _Edit(self)
+        self._held += 1
+        try:
+            yield self
+        finally:
+            self._held -= 1
+            if not self._held and self._held_changes:
+                self._held_changes = False
+                self._emit(GraphEvent(GraphEventKind.EDIT_DONE))
 
     def batch(self) -> "_Batch":
         """`with graph.batch():` applies many edits and sends one `reset` event at the end."""
@@ -462,19 +471,3 @@ class _Batch:
         self.graph._quiet -= 1
         if not self.graph._quiet:
             self.graph._emit(GraphEvent(GraphEventKind.RESET))
-
-
-class _Edit:
-    def __init__(self, graph: Graph) -> None:
-        self.graph = graph
-
-    def __enter__(self) -> Graph:
-        self.graph._held += 1
-        return self.graph
-
-    def __exit__(self, *exc) -> None:
-        g = self.graph
-        g._held -= 1
-        if not g._held and g._held_changes:
-            g._held_changes = False
-            g._emit(GraphEvent(GraphEventKind.EDIT_DONE))
