@@ -249,10 +249,10 @@ class Graph:
         """Store a wire. Only what cannot be stored is refused (a missing node, the same wire
         twice); a cycle or a second wire into one port is kept, as a file may hold it, and the
         analyzer reports it. Editors ask `check_connect` first."""
-        reason = self._unstorable(source, target, Edge(source, target, source_port, target_port))
+        edge = Edge(source, target, source_port, target_port)
+        reason = self._unstorable(source, target, edge)
         if reason:
             raise GraphError(reason)
-        edge = Edge(source, target, source_port, target_port)
         if index is None:
             self._edges.append(edge)
         else:
