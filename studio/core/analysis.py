@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .graph import Edge, Graph
+from .graph import Edge, Graph, GraphEventKind
 from .problems import ERROR, WARNING, Problem
 from .registry import Registry, default_registry
 from .spec import NodeSpec, ParamError
@@ -96,9 +96,9 @@ class Analyzer:
         graph.subscribe(self._forget)
 
     def _forget(self, event) -> None:
-        if event.kind in ("param_changed", "node_removed", "node_added"):
+        if event.kind in (GraphEventKind.PARAM_CHANGED, GraphEventKind.NODE_REMOVED, GraphEventKind.NODE_ADDED):
             self._params.pop(event.node_id, None)
-        elif event.kind in ("reset", "node_renamed"):
+        elif event.kind in (GraphEventKind.RESET, GraphEventKind.NODE_RENAMED):
             self._params.clear()
 
     def _resolve(self, node, spec):

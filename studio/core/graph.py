@@ -10,8 +10,10 @@ import copy
 import keyword
 import re
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from enum import Enum
+from typing import Any, Callable, Iterable, Iterator
 
 _ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -105,20 +107,46 @@ class Edge:
         return self.source == node_id or self.target == node_id
 
 
+class GraphEventKind(str, Enum):
+    """What a GraphEvent says happened. A `str` Enum, so a listener comparing with the plain
+    name still works; studio/ compares with the members."""
+
+    NODE_ADDED = "node_added"
+    NODE_REMOVED = "node_removed"
+    EDGE_ADDED = "edge_added"
+    EDGE_REMOVED = "edge_removed"
+    PARAM_CHANGED = "param_changed"
+    NODE_MOVED = "node_moved"
+    NODE_RENAMED = "node_renamed"
+    RESET = "reset"  # everything may have changed (a file opened, a batch of edits applied)
+    EDIT_DONE = "edit_done"  # the last event of one held edit (Graph.hold); changes nothing itself
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def changes_wiring(self) -> bool:
+        """Nodes or wires came or went (a move or a param edit leaves the topology alone)."""
+        return self not in (GraphEventKind.NODE_MOVED, GraphEventKind.PARAM_CHANGED, GraphEventKind.EDIT_DONE)
+
+
 @dataclass(frozen=True)
 class GraphEvent:
-    """kind: node_added | node_removed | edge_added | edge_removed | param_changed | node_moved |
-    node_renamed | reset.  `structural` is False only for moves, which never change shapes."""
+    """What changed. `structural` is False for moves (which never change shapes) and for the
+    end of a held edit."""
 
-    kind: str
+    kind: GraphEventKind
     node_id: str | None = None
     edge: Edge | None = None
     name: str | None = None  # param name, or the new id for node_renamed
     value: Any = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", GraphEventKind(self.kind))  # a plain name is taken too
+
     @property
     def structural(self) -> bool:
-        return self.kind != "node_moved"
+        return self.kind not in (GraphEventKind.NODE_MOVED, GraphEventKind.EDIT_DONE)
 
 
 Listener = Callable[[GraphEvent], None]
@@ -131,6 +159,9 @@ class Graph:
         self._edge_set: set[Edge] = set()  # for O(1) duplicate checks when loading large files
         self._listeners: list[Listener] = []
         self._quiet = 0
+        self._held = 0  # depth of `with graph.edit():`
+        self._held_changes = False
+        self._wiring_cache: tuple | None = None
         self.revision = 0  # bumps on every structural change; caches key on it
         self.topology_revision = 0  # bumps only when nodes or wires come or go
 
@@ -142,10 +173,12 @@ class Graph:
     def _emit(self, event: GraphEvent) -> None:
         if event.structural:
             self.revision += 1
-        if event.kind not in ("node_moved", "param_changed"):
+        if event.kind.changes_wiring:
             self.topology_revision += 1
         if self._quiet:
             return
+        if self._held and event.kind is not GraphEventKind.EDIT_DONE:
+            self._held_changes = True
         for listener in list(self._listeners):
             listener(event)
 
@@ -194,7 +227,7 @@ class Graph:
             raise GraphError(f"a node with id '{node_id}' already exists; ids must be unique")
         node = Node(node_id, type_name, dict(params or {}), (float(pos[0]), float(pos[1])))
         self._nodes[node_id] = node
-        self._emit(GraphEvent("node_added", node_id))
+        self._emit(GraphEvent(GraphEventKind.NODE_ADDED, node_id))
         return node
 
     def remove_node(self, node_id: str) -> tuple[Node, list[Edge]]:
@@ -206,24 +239,95 @@ class Graph:
             self._edges = [e for e in self._edges if e not in gone]
             self._edge_set -= gone
             for e in edges:
-                self._emit(GraphEvent("edge_removed", e.target, e))
+                self._emit(GraphEvent(GraphEventKind.EDGE_REMOVED, e.target, e))
         del self._nodes[node_id]
-        self._emit(GraphEvent("node_removed", node_id, value=node))
+        self._emit(GraphEvent(GraphEventKind.NODE_REMOVED, node_id, value=node))
         return node, edges
 
     def connect(self, source: str, target: str, source_port: str | None = None,
                 target_port: str | None = None, index: int | None = None) -> Edge:
-        self.node(source), self.node(target)
+        """Store a wire. Only what cannot be stored is refused (a missing node, the same wire
+        twice); a cycle or a second wire into one port is kept, as a file may hold it, and the
+        analyzer reports it. Editors ask `check_connect` first."""
         edge = Edge(source, target, source_port, target_port)
-        if edge in self._edge_set:
-            raise GraphError(f"'{source}' is already wired to '{target}' there")
+        reason = self._unstorable(source, target, edge)
+        if reason:
+            raise GraphError(reason)
         if index is None:
             self._edges.append(edge)
         else:
             self._edges.insert(index, edge)
         self._edge_set.add(edge)
-        self._emit(GraphEvent("edge_added", target, edge))
+        self._emit(GraphEvent(GraphEventKind.EDGE_ADDED, target, edge))
         return edge
+
+    def check_connect(self, source: str, target: str, source_port: str | None = None,
+                      target_port: str | None = None, *, registry=None,
+                      replacing: Edge | None = None) -> str | None:
+        """Why the wire source -> target cannot be made, in the analyzer's words; None when it
+        may. `registry` (anything with `.get(type name) -> spec`) adds the port checks; the wire
+        `replacing` is treated as gone (a wire being re-plugged)."""
+        edge = Edge(source, target, source_port, target_port)
+        reason = self._unstorable(source, target, edge, replacing)
+        if reason:
+            return reason
+        if source == target:
+            return f"'{source}' cannot be wired to itself"
+        src, dst = self._nodes[source], self._nodes[target]
+        taken = None  # the spec's input port the wire goes into, when the registry tells it
+        if registry is not None:
+            reason = (_port_refusal(registry.get(src.type), src, source_port, "output")
+                      or _port_refusal(registry.get(dst.type), dst, target_port, "input"))
+            if reason:
+                return reason
+            dst_spec = registry.get(dst.type)
+            taken = dst_spec.input_port(target_port) if dst_spec is not None else None
+        if self._reaches(target, source, replacing):
+            return f"Wiring '{source}' into '{target}' would make a cycle; a network must flow one way"
+        if taken is not None and not taken.multi:
+            others = [e for e in self._wiring()[1].get(target, ()) if e != replacing
+                      and dst_spec.input_port(e.target_port) is taken]
+            if others:
+                name = f" '{taken.name}'" if len(dst_spec.inputs) > 1 else ""
+                return (f"The input{name} of '{target}' already has a wire; drag that wire off first, "
+                        "or merge both with Add or Concat")
+        return None
+
+    def _unstorable(self, source: str, target: str, edge: Edge, replacing: Edge | None = None) -> str | None:
+        for node_id in (source, target):
+            if node_id not in self._nodes:
+                return f"there is no node '{node_id}'"
+        if edge in self._edge_set and edge != replacing:
+            return f"'{source}' is already wired to '{target}' there"
+        return None
+
+    def _wiring(self) -> tuple:
+        """(wires out of each node, wires into each node, walks kept), rebuilt once per change of wiring so
+        that a wire drag asking about every port of a large graph stays linear."""
+        if self._wiring_cache is None or self._wiring_cache[0] != self.topology_revision:
+            succ: dict[str, list[Edge]] = {}
+            pred: dict[str, list[Edge]] = {}  # also the wires into each node
+            for e in self._edges:
+                succ.setdefault(e.source, []).append(e)
+                pred.setdefault(e.target, []).append(e)
+            self._wiring_cache = (self.topology_revision, succ, pred, {})
+        return self._wiring_cache[1:]
+
+    def _reaches(self, start: str, goal: str, replacing: Edge | None) -> bool:
+        """Whether a path of wires (less `replacing`) leads from `start` to `goal`. The set of
+        nodes downstream of `start` or upstream of `goal` is kept for the next question, so a drag
+        that holds one end fixed walks the graph once."""
+        succ, pred, seen_sets = self._wiring()
+        down, up = seen_sets.get(("down", start, replacing)), seen_sets.get(("up", goal, replacing))
+        if down is not None:
+            return goal in down
+        if up is not None:
+            return start in up
+        if len(seen_sets) > 64:
+            seen_sets.clear()
+        up = seen_sets[("up", goal, replacing)] = _walk(goal, pred, replacing, backwards=True)
+        seen_sets[("down", start, replacing)] = _walk(start, succ, replacing, backwards=False)
+        return start in up
 
     def disconnect(self, edge: Edge) -> int:
         """Remove a wire; returns its position in the edge list (wire order matters for Concat)."""
@@ -233,7 +337,7 @@ class Graph:
             raise GraphError(f"there is no wire from '{edge.source}' to '{edge.target}'") from None
         del self._edges[index]
         self._edge_set.discard(edge)
-        self._emit(GraphEvent("edge_removed", edge.target, edge))
+        self._emit(GraphEvent(GraphEventKind.EDGE_REMOVED, edge.target, edge))
         return index
 
     def set_param(self, node_id: str, name: str, value: Any) -> None:
@@ -242,18 +346,18 @@ class Graph:
         analyzer, so a file's bad value is kept and reported rather than lost."""
         node = self.node(node_id)
         node.params[name] = copy.deepcopy(value)
-        self._emit(GraphEvent("param_changed", node_id, name=name, value=value))
+        self._emit(GraphEvent(GraphEventKind.PARAM_CHANGED, node_id, name=name, value=value))
 
     def reset_param(self, node_id: str, name: str) -> None:
         """Forget a param's value, so the node uses the spec's default."""
         node = self.node(node_id)
         node.params.pop(name, None)
-        self._emit(GraphEvent("param_changed", node_id, name=name, value=None))
+        self._emit(GraphEvent(GraphEventKind.PARAM_CHANGED, node_id, name=name, value=None))
 
     def move_node(self, node_id: str, pos) -> None:
         node = self.node(node_id)
         node.pos = (float(pos[0]), float(pos[1]))
-        self._emit(GraphEvent("node_moved", node_id, value=node.pos))
+        self._emit(GraphEvent(GraphEventKind.NODE_MOVED, node_id, value=node.pos))
 
     def rename_node(self, old: str, new: str) -> None:
         self.node(old)
@@ -265,13 +369,32 @@ class Graph:
         self._edges = [Edge(new if e.source == old else e.source, new if e.target == old else e.target,
                             e.source_port, e.target_port) for e in self._edges]
         self._edge_set = set(self._edges)
-        self._emit(GraphEvent("node_renamed", old, name=new))
+        self._emit(GraphEvent(GraphEventKind.NODE_RENAMED, old, name=new))
 
     def clear(self) -> None:
         self._nodes.clear()
         self._edges.clear()
         self._edge_set.clear()
-        self._emit(GraphEvent("reset"))
+        self._emit(GraphEvent(GraphEventKind.RESET))
+
+    @property
+    def holding(self) -> bool:
+        """Inside `with graph.edit():`: more changes of the same edit may follow."""
+        return self._held > 0
+
+    @contextmanager
+    def edit(self) -> Iterator["Graph"]:
+        """`with graph.edit():` makes several changes one edit. Listeners get every event as it
+        happens (a view updates the items each names) and then one EDIT_DONE, so what depends on
+        the whole graph (the analysis) runs once per edit instead of once per change."""
+        self._held += 1
+        try:
+            yield self
+        finally:
+            self._held -= 1
+            if not self._held and self._held_changes:
+                self._held_changes = False
+                self._emit(GraphEvent(GraphEventKind.EDIT_DONE))
 
     def batch(self) -> "_Batch":
         """`with graph.batch():` applies many edits and sends one `reset` event at the end."""
@@ -295,6 +418,38 @@ class Graph:
         }
 
 
+_DIRECTION = "A wire runs from an output (right edge) to an input (left edge)"
+
+
+def _port_refusal(spec, node: Node, port: str | None, side: str) -> str | None:
+    """Why `node` (of `spec`, None when its type is unknown) has no `side` port named `port`."""
+    if spec is None:
+        return None  # an unknown type is reported by the analyzer; its ports are not known
+    ports, other = (spec.outputs, spec.inputs) if side == "output" else (spec.inputs, spec.outputs)
+    label = f"{node.type} '{node.id}'"
+    if any(p.name == port for p in ports) or (port is None and ports):
+        return None
+    if port is not None and any(p.name == port for p in other):
+        return (f"'{port}' is an {'input' if side == 'output' else 'output'} of {label}; "
+                "a wire runs from an output to an input")
+    if port is None:
+        return f"{label} has no {side}s"
+    names = ", ".join(p.name for p in ports) or "none"
+    return f"{label} has no {side} port '{port}' (its {side}s: {names})"
+
+
+def _walk(start: str, links: dict[str, list[Edge]], skip: Edge | None, backwards: bool) -> set[str]:
+    """`start` and every node reached from it along `links`, not through the wire `skip`."""
+    seen, todo = {start}, [start]
+    while todo:
+        for e in links.get(todo.pop(), ()):
+            nxt = e.source if backwards else e.target
+            if nxt not in seen and e != skip:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
 def edge_to_json(e: Edge) -> dict:
     rec = {"source": e.source, "target": e.target}
     if e.source_port is not None:
@@ -315,4 +470,4 @@ class _Batch:
     def __exit__(self, *exc) -> None:
         self.graph._quiet -= 1
         if not self.graph._quiet:
-            self.graph._emit(GraphEvent("reset"))
+            self.graph._emit(GraphEvent(GraphEventKind.RESET))

@@ -7,12 +7,13 @@ file and fix them. Only a file that cannot be read as a project at all is refuse
 """
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .atomic import atomic_write_text
 from .graph import Graph, GraphError, check_node_id, edge_to_json
@@ -39,6 +40,19 @@ class Project:
     training: dict = field(default_factory=dict)
     path: Path | None = None
     extra: dict = field(default_factory=dict)  # unknown top-level keys, kept on save
+    _training_listeners: list = field(default_factory=list, init=False, repr=False, compare=False)
+
+    # ---- the training section: changed through here, so whoever reads it hears of a change ----
+    def set_training(self, section: dict) -> None:
+        """Replace the `training` section (a copy of `section`) and tell the listeners."""
+        self.training = copy.deepcopy(section)
+        for listener in list(self._training_listeners):
+            listener(self.training)
+
+    def subscribe_training(self, listener: Callable[[dict], None]) -> Callable[[], None]:
+        """Call `listener(section)` after every `set_training`; returns the unsubscribe."""
+        self._training_listeners.append(listener)
+        return lambda: self._training_listeners.remove(listener) if listener in self._training_listeners else None
 
     def to_json(self) -> dict:
         rec: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": self.name}

@@ -3,10 +3,31 @@ itself from the graph's events, so undo works for everything because nothing byp
 from __future__ import annotations
 
 import copy
+import functools
+from contextlib import ExitStack
 
 from PySide6.QtGui import QUndoCommand
 
 from studio.core.graph import Edge, Graph
+
+
+def one_edit(method):
+    """Run a command's redo/undo as one edit of its graph(s) (`Graph.edit`): however many nodes
+    and wires it adds or removes, the document analyses the graph once, at the end."""
+    @functools.wraps(method)
+    def held(self):
+        with ExitStack() as stack:
+            for graph in _graphs(self):
+                stack.enter_context(graph.edit())
+            method(self)
+    return held
+
+
+def _graphs(command) -> list[Graph]:
+    if isinstance(command, Macro):
+        return list({id(g): g for c in command.commands for g in _graphs(c)}.values())
+    graph = getattr(command, "graph", None)
+    return [graph] if isinstance(graph, Graph) else []
 
 
 class AddNode(QUndoCommand):
@@ -19,12 +40,14 @@ class AddNode(QUndoCommand):
         self.connect_from = connect_from  # (source id, source port) for a wire dropped on empty canvas
         self.edge: Edge | None = None
 
+    @one_edit
     def redo(self) -> None:
         self.graph.add_node(self.type_name, copy.deepcopy(self.params), self.pos, node_id=self.node_id)
         if self.connect_from:
             src, port = self.connect_from
             self.edge = self.graph.connect(src, self.node_id, port, None)
 
+    @one_edit
     def undo(self) -> None:
         self.graph.remove_node(self.node_id)
 
@@ -39,6 +62,7 @@ class RemoveNodes(QUndoCommand):
         self.saved: list = []  # (node, index in node order)
         self.edges: list[tuple[int, Edge]] = []
 
+    @one_edit
     def redo(self) -> None:
         order = list(self.graph.nodes)
         self.saved = [(self.graph.node(n).copy(), order.index(n)) for n in self.ids]
@@ -47,6 +71,7 @@ class RemoveNodes(QUndoCommand):
         for n in self.ids:
             self.graph.remove_node(n)
 
+    @one_edit
     def undo(self) -> None:
         for node, _ in self.saved:
             self.graph.add_node(node.type, copy.deepcopy(node.params), node.pos, node_id=node.id)
@@ -60,12 +85,14 @@ class Connect(QUndoCommand):
         self.graph, self.edge, self.replace = graph, edge, replace  # replace: the wire a single port had
         self.replaced_index: int | None = None
 
+    @one_edit
     def redo(self) -> None:
         if self.replace is not None:
             self.replaced_index = self.graph.disconnect(self.replace)
         e = self.edge
         self.graph.connect(e.source, e.target, e.source_port, e.target_port)
 
+    @one_edit
     def undo(self) -> None:
         self.graph.disconnect(self.edge)
         if self.replace is not None:
@@ -167,12 +194,14 @@ class Paste(QUndoCommand):
     def new_ids(self) -> list[str]:
         return list(self.mapping.values())
 
+    @one_edit
     def redo(self) -> None:
         for rec in self.nodes:
             self.graph.add_node(rec["type"], copy.deepcopy(rec.get("params", {})), rec["pos"], node_id=rec["id"])
         for e in self.edges:
             self.graph.connect(e.source, e.target, e.source_port, e.target_port)
 
+    @one_edit
     def undo(self) -> None:
         for rec in reversed(self.nodes):
             self.graph.remove_node(rec["id"])
@@ -194,10 +223,12 @@ class Macro(QUndoCommand):
         super().__init__(text)
         self.commands = list(commands)
 
+    @one_edit
     def redo(self) -> None:
         for command in self.commands:
             command.redo()
 
+    @one_edit
     def undo(self) -> None:
         for command in reversed(self.commands):
             command.undo()
@@ -215,6 +246,7 @@ class SpliceWire(QUndoCommand):
         self.onward = Edge(node_id, edge.target, out_port, edge.target_port)
         self.index: int | None = None
 
+    @one_edit
     def redo(self) -> None:
         self.index = self.graph.disconnect(self.edge)
         o = self.onward
@@ -222,6 +254,7 @@ class SpliceWire(QUndoCommand):
         i = self.into
         self.graph.connect(i.source, i.target, i.source_port, i.target_port)
 
+    @one_edit
     def undo(self) -> None:
         self.graph.disconnect(self.into)
         self.graph.disconnect(self.onward)

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from studio.core.analysis import Analysis, Analyzer
-from studio.core.graph import GraphEvent
+from studio.core.graph import GraphEvent, GraphEventKind
 from studio.core.project import Project
 
 
@@ -23,12 +23,15 @@ class Document(QObject):
     modified_changed = Signal(bool)
     selection_changed = Signal(list)  # selected node ids (set by the canvas)
     locked_changed = Signal(bool)  # editing blocked while a run trains
+    training_changed = Signal(object)  # the project's new training section (Project.set_training)
 
     def __init__(self, project: Project | None = None, parent=None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self._unsubscribe = None
+        self._unsubscribe_training = None
+        self._analysis_due = False  # a held edit changed the structure; analyse at its end
         self._selection: list[str] = []
         self._locked = False
         self.set_project(project or Project())
@@ -52,13 +55,16 @@ class Document(QObject):
     def set_project(self, project: Project) -> None:
         if self._unsubscribe:
             self._unsubscribe()
+        if self._unsubscribe_training:
+            self._unsubscribe_training()
         self._project = project
+        self._unsubscribe_training = project.subscribe_training(self.training_changed.emit)
         self.analyzer = Analyzer(project.graph)  # loads the layer library (and torch) the first time
         _freeze_startup_heap()
         self._unsubscribe = project.graph.subscribe(self._on_graph_event)
         self.undo_stack.clear()
         self._selection = []
-        self.graph_changed.emit(GraphEvent("reset"))
+        self.graph_changed.emit(GraphEvent(GraphEventKind.RESET))
         self.analysis_changed.emit(self.analysis)
         self.path_changed.emit(project.path)
         self.modified_changed.emit(False)
@@ -112,9 +118,18 @@ class Document(QObject):
 
     # ---- events -------------------------------------------------------------------------------
     def _on_graph_event(self, event: GraphEvent) -> None:
+        """Relay the event; re-analyse after a structural change, or, inside one edit made of many
+        changes (a paste, a splice: `Graph.edit`), once at its end."""
         self.graph_changed.emit(event)
-        if event.structural:
-            self.analysis_changed.emit(self.analysis)
+        if event.kind == GraphEventKind.EDIT_DONE:
+            if self._analysis_due:
+                self._analysis_due = False
+                self.analysis_changed.emit(self.analysis)
+        elif event.structural:
+            if self.graph.holding:
+                self._analysis_due = True
+            else:
+                self.analysis_changed.emit(self.analysis)
 
 
 _heap_frozen = False

@@ -11,6 +11,8 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea,
                                QStackedWidget, QTabWidget)
 
+from studio.core.graph import GraphEventKind
+
 from . import actions as _actions
 from . import icons, layout, stats_service
 from .settings import app_settings
@@ -270,7 +272,7 @@ class MainWindow(QMainWindow):
         self.status_size.setText(f"{n} node{'s' if n != 1 else ''}{params}")
 
     def _on_graph_event(self, event) -> None:
-        if event.kind in ("node_added", "node_removed", "reset"):
+        if event.kind in (GraphEventKind.NODE_ADDED, GraphEventKind.NODE_REMOVED, GraphEventKind.RESET):
             self._show_size()
 
     def _on_locked(self, locked: bool) -> None:

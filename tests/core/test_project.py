@@ -132,3 +132,18 @@ def test_next_save_sweeps_stale_temp_files_of_killed_saves(tmp_path):
     os.utime(other, (old, old))
     atomic_write_text(target, "{}")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, fresh.name, other.name])
+
+
+def test_set_training_tells_its_listeners_and_keeps_a_copy():
+    from studio.core.project import Project
+
+    project, heard = Project(), []
+    stop = project.subscribe_training(heard.append)
+    section = {"epochs": 3, "optimizer": {"type": "SGD", "lr": 0.1}}
+    project.set_training(section)
+    section["optimizer"]["lr"] = 9.0  # the caller's dict is not the project's
+    assert project.training == {"epochs": 3, "optimizer": {"type": "SGD", "lr": 0.1}}
+    assert heard == [project.training]
+    stop()
+    project.set_training({})
+    assert len(heard) == 1

@@ -179,6 +179,27 @@ def test_settings_are_undoable_commands(win, qtbot):
     assert doc.project.training["optimizer"] == {"type": "SGD", "lr": 0.002}
 
 
+def test_a_training_change_from_outside_the_form_reaches_the_form_and_the_preflight(win, qtbot):
+    """The section changes through the model (Project.set_training), so a command pushed by anyone
+    (a script, another view) is heard by everything that reads it, undo included."""
+    from studio.ui.training.commands import SetTraining, with_value
+
+    ui, doc = win.training, win.document
+    heard = []
+    doc.training_changed.connect(heard.append)
+    training = doc.project.training
+    doc.push(SetTraining(doc.project, with_value(training, ("dataset",), {"name": "moons"})))
+    assert heard and heard[-1]["dataset"] == {"name": "moons"}
+    assert ui.panel.form.dataset.currentData() == "moons"
+    qtbot.waitUntil(lambda: not ui.panel.train_button.isEnabled(), timeout=20_000)  # [1, 8, 8] vs moons
+    doc.push(SetTraining(doc.project, with_value(doc.project.training, ("epochs",), 7), field="epochs"))
+    assert ui.panel.form.epochs.value() == 7
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert ui.panel.form.dataset.currentData() == "digits" and ui.panel.form.epochs.value() != 7
+    qtbot.waitUntil(ui.panel.train_button.isEnabled, timeout=20_000)
+
+
 @pytest.mark.fault('window', 'closing the window mid-run, answering No then Yes',
                    'No keeps the window and the run; Yes stops it within 1.5 s and the thread has ended')
 def test_closing_mid_run_asks_and_stops_cleanly(win, qtbot, monkeypatch):

@@ -22,7 +22,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPolygonF
 from PySide6.QtWidgets import QGraphicsScene
 
-from studio.core.graph import Edge, GraphEvent
+from studio.core.graph import Edge, GraphEvent, GraphEventKind
 
 from ..theme import current_theme
 from . import style
@@ -147,11 +147,11 @@ class CanvasScene(QGraphicsScene):
     # ---- graph events -------------------------------------------------------------------------
     def _on_graph_event(self, event: GraphEvent) -> None:
         kind = event.kind
-        if kind == "reset":
+        if kind == GraphEventKind.RESET:
             self.rebuild()
-        elif kind == "node_added":
+        elif kind == GraphEventKind.NODE_ADDED:
             self._add_node(self.graph.node(event.node_id))
-        elif kind == "node_removed":
+        elif kind == GraphEventKind.NODE_REMOVED:
             item = self.nodes.pop(event.node_id, None)
             if item is not None:
                 for edge in [e for e in self.wires if e.touches(event.node_id)]:
@@ -162,18 +162,18 @@ class CanvasScene(QGraphicsScene):
                 finally:
                     self._syncing = False
                 self._sync_selection_to_document()
-        elif kind == "param_changed":
+        elif kind == GraphEventKind.PARAM_CHANGED:
             self._dirty.add(event.node_id)
-        elif kind == "edge_added":
+        elif kind == GraphEventKind.EDGE_ADDED:
             self._add_wire(event.edge)
-        elif kind == "edge_removed":
+        elif kind == GraphEventKind.EDGE_REMOVED:
             self._remove_wire(event.edge)
-        elif kind == "node_moved":
+        elif kind == GraphEventKind.NODE_MOVED:
             item = self.nodes.get(event.node_id)
             if item is not None:
                 item.move_to(QPointF(*event.value))
                 self._ensure_in_rect(item)
-        elif kind == "node_renamed":
+        elif kind == GraphEventKind.NODE_RENAMED:
             self._rename(event.node_id, event.name)
 
     def _rename(self, old: str, new: str) -> None:

@@ -5,7 +5,8 @@ does not fit, the status bar says why and the release is a plain drop.
 
 Whether it fits is worked out locally from the current analysis (what flows in the wire, the
 node's own inference on that, and the target's inference on what the node would give it), so
-hovering stays cheap on large graphs; the analyzer re-checks everything after the edit anyway."""
+hovering stays cheap on large graphs; the analyzer re-checks everything after the edit anyway.
+Whether the wires may be made at all (a cycle, a port already taken) the graph decides."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,8 +36,10 @@ class SplicePlan:
         return self.reason is None
 
 
-def plan_splice(document, edge: Edge, type_name: str, params: dict) -> SplicePlan:
-    """Whether a node of `type_name` with `params` fits into the wire `edge`, and through which ports."""
+def plan_splice(document, edge: Edge, type_name: str, params: dict, node_id: str | None = None) -> SplicePlan:
+    """Whether a node of `type_name` with `params` fits into the wire `edge`, and through which ports.
+    `node_id`: the card held, when it is already in the graph (moved onto the wire); the graph
+    says whether its two new wires may be made."""
     spec = document.analyzer.registry.get(type_name)
     if spec is None:
         return SplicePlan(edge, reason=f"there is no layer type '{type_name}'")
@@ -49,6 +52,14 @@ def plan_splice(document, edge: Edge, type_name: str, params: dict) -> SplicePla
         return SplicePlan(edge, reason=f"{type_name} has {len(spec.inputs)} inputs ({names}); wire them by hand")
     out_port = spec.outputs[0].name if len(spec.outputs) > 1 else None
     plan = SplicePlan(edge, None, out_port)
+    graph = document.graph
+    if node_id is not None and node_id in graph:
+        registry = document.analyzer.registry
+        reason = (graph.check_connect(edge.source, node_id, edge.source_port, None, registry=registry)
+                  or graph.check_connect(node_id, edge.target, out_port, edge.target_port, registry=registry,
+                                         replacing=edge))
+        if reason:
+            return SplicePlan(edge, reason=reason)
     analysis = document.analysis
     flowing = analysis.edge_types.get(edge)
     if flowing is None:
@@ -116,7 +127,8 @@ class SpliceHover:
         self.plan: SplicePlan | None = None
         self._plans: dict = {}  # (edge, what is held, graph revision) -> plan
 
-    def update(self, rect: QRectF, point: QPointF, type_name: str, params: dict, key) -> None:
+    def update(self, rect: QRectF, point: QPointF, type_name: str, params: dict, key,
+               node_id: str | None = None) -> None:
         wire = wire_under(self.view.canvas_scene, rect, point)
         if wire is self.wire:
             return
@@ -127,7 +139,7 @@ class SpliceHover:
         cache_key = (wire.edge, key, document.graph.revision)
         plan = self._plans.get(cache_key)
         if plan is None:
-            plan = self._plans[cache_key] = plan_splice(document, wire.edge, type_name, params)
+            plan = self._plans[cache_key] = plan_splice(document, wire.edge, type_name, params, node_id)
         self.wire, self.plan = wire, plan
         where = f"{wire.edge.source} → {wire.edge.target}"
         if plan.ok:

@@ -7,6 +7,8 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QCursor, QKeySequence, QPainter, QTransform
 from PySide6.QtWidgets import QFrame, QGraphicsView
 
+from studio.core.graph import GraphEventKind
+
 from . import style
 from .editing import LOCKED, EditActions
 from .interactions import PRESS_ORDER, PaletteDrop
@@ -52,9 +54,9 @@ class CanvasView(EditActions, QGraphicsView):
         document.graph_changed.connect(self._on_graph_event)
 
     def _on_graph_event(self, event) -> None:
-        if event.kind not in ("node_moved", "param_changed"):
+        if event.kind.changes_wiring:
             self.cancel_gesture()  # the graph changed under a drag (undo, a file opened): drop it
-        if event.kind == "reset":
+        if event.kind == GraphEventKind.RESET:
             QTimer.singleShot(0, self.fit_all)
 
     # ---- helpers for interactions -------------------------------------------------------------

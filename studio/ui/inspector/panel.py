@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QScrollArea,
                                QSizePolicy, QStackedWidget, QVBoxLayout, QWidget)
 
-from studio.core.graph import GraphError, check_node_id
+from studio.core.graph import GraphError, GraphEventKind, check_node_id
 from studio.core.spec import ParamError
 from studio.core.summary import human
 
@@ -305,10 +305,10 @@ class InspectorPanel(QWidget):
         self.document.push(RenameNode(self.document.graph, self.node_id, new))
 
     def _on_graph_event(self, event) -> None:
-        if event.kind == "node_renamed" and event.node_id == self.node_id:
+        if event.kind == GraphEventKind.NODE_RENAMED and event.node_id == self.node_id:
             self.node_id = event.name
             self.id_edit.setText(event.name)
-        elif event.kind in ("node_removed", "reset") and self.node_id not in self.document.graph:
+        elif event.kind in (GraphEventKind.NODE_REMOVED, GraphEventKind.RESET) and self.node_id not in self.document.graph:
             self.show_node(None)
 
     def _on_locked(self, locked: bool) -> None:

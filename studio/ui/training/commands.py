@@ -1,6 +1,7 @@
 """`SetTraining`: an undoable change of the project's `training` section (the settings the training
 panel edits). It goes through `document.push`, so it is refused while a run holds the document and
-marks the file modified like every other edit."""
+marks the file modified like every other edit. It changes only the model (`Project.set_training`);
+the views hear of it through `Document.training_changed`."""
 from __future__ import annotations
 
 import copy
@@ -14,14 +15,12 @@ class SetTraining(QUndoCommand):
     """Replace `project.training` with `new`. Successive edits of the same field (typing a learning
     rate digit by digit, spinning the epochs) merge into one undo step."""
 
-    def __init__(self, project, new: dict, text: str = "Change training settings", field: str = "",
-                 on_change=None) -> None:
+    def __init__(self, project, new: dict, text: str = "Change training settings", field: str = "") -> None:
         super().__init__(text)
         self.project = project
         self.old = copy.deepcopy(project.training)
         self.new = copy.deepcopy(new)
         self.field = field
-        self.on_change = on_change  # called after redo/undo (the panel refreshes from the project)
 
     def id(self) -> int:
         return MERGE_ID
@@ -34,16 +33,11 @@ class SetTraining(QUndoCommand):
         self.new = copy.deepcopy(other.new)
         return True
 
-    def _apply(self, value: dict) -> None:
-        self.project.training = copy.deepcopy(value)
-        if self.on_change is not None:
-            self.on_change()
-
     def redo(self) -> None:
-        self._apply(self.new)
+        self.project.set_training(self.new)
 
     def undo(self) -> None:
-        self._apply(self.old)
+        self.project.set_training(self.old)
 
 
 def with_value(training: dict, path: tuple[str, ...], value) -> dict:

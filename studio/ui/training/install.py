@@ -10,6 +10,8 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
+from studio.core.graph import GraphEventKind
+
 from . import file_dialogs, runs
 from .project_runs import ProjectRuns
 from .curves import CurvesView
@@ -73,8 +75,8 @@ class TrainingUI(QObject):
         p.load_button.clicked.connect(self.ask_load_checkpoint)
         p.clear_weights_button.clicked.connect(lambda: self.set_weights(None))
         p.overlays_changed.connect(self._on_overlays)
-        p.form.edited.connect(self.schedule_preflight)
-        p.form.edited.connect(self._clear_failure)  # a failure's message goes once the settings change
+        document.training_changed.connect(lambda _t: self.schedule_preflight())
+        document.training_changed.connect(lambda _t: self._clear_failure())  # a failure's message goes
         document.analysis_changed.connect(lambda _a: self._clear_failure())
         self.curves.status_message.connect(self._status)
         self.features.sample_changed.connect(lambda _i: self._rewatch())
@@ -394,7 +396,7 @@ class TrainingUI(QObject):
 
     # ---- document and window ------------------------------------------------------------------
     def _on_graph_event(self, event) -> None:
-        if event.kind == "reset":  # another file opened
+        if event.kind == GraphEventKind.RESET:  # another file opened
             if not self.session.running:
                 self.session.last_trainer = None
             self.set_weights(None)

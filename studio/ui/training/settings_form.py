@@ -1,10 +1,11 @@
 """The training settings form: dataset (with a preview of samples and the shapes), loss, optimizer,
 learning rate, schedule, epochs, batch size, seed, mixed precision and device. Every change becomes
-one undoable `SetTraining` pushed through the document; the form re-reads the project after
-undo/redo and when another file is opened."""
+one undoable `SetTraining` pushed through the document; the form re-reads the project whenever its
+training section changes (`Document.training_changed`: an edit, undo, redo) and when another file is
+opened."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox,
                                QVBoxLayout, QWidget)
@@ -28,8 +29,6 @@ def _typed(section, default: str = "") -> tuple[str, dict]:
 
 
 class SettingsForm(QWidget):
-    edited = Signal()  # after a change was pushed
-
     def __init__(self, document, parent=None) -> None:
         super().__init__(parent)
         from studio.training.config import LOSSES, OPTIMIZERS, SCHEDULES
@@ -133,6 +132,10 @@ class SettingsForm(QWidget):
         self.amp.currentIndexChanged.connect(lambda _i: self._push(("amp",), self.amp.currentData(), "Mixed precision"))
         self.device.currentIndexChanged.connect(lambda _i: self._push(("device",), self.device.currentData(), "Device"))
         self.bf16.toggled.connect(lambda on: self._push(("precision",), "bf16" if on else "float32", "Precision"))
+        document.training_changed.connect(self._on_training_changed)
+        self.load()
+
+    def _on_training_changed(self, _section) -> None:  # a method: the connection goes with the form
         self.load()
 
     # ---- project -> widgets -------------------------------------------------------------------
@@ -213,15 +216,9 @@ class SettingsForm(QWidget):
         new = with_value(training, path, value)
         if new == training:
             return
-        cmd = SetTraining(self.document.project, new, f"Set {label.lower()}", ".".join(path), on_change=self._changed)
+        cmd = SetTraining(self.document.project, new, f"Set {label.lower()}", ".".join(path))
         if not self.document.push(cmd):
             self.load()  # refused (a run holds the document): show the settings as they are
-            return
-        self.edited.emit()
-
-    def _changed(self) -> None:
-        self.load()
-        self.edited.emit()
 
     def _set_dataset(self) -> None:
         name = self.dataset.currentData()

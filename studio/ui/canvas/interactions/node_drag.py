@@ -75,7 +75,7 @@ class NodeDrag(Interaction):
         if self.splice is not None:
             node = self.document.graph.node(self.item.node_id)
             self.splice.update(self.item.sceneBoundingRect(), here, node.type, node.params,
-                               (node.type, repr(node.params)))
+                               (node.type, repr(node.params)), node.id)
 
     def release(self, event) -> None:
         self.view.viewport().unsetCursor()

@@ -6,8 +6,6 @@ Release on a compatible port (or a card with one) connects; on an incompatible p
 with the reason in the status bar; on empty canvas it opens quick add, which connects the new node."""
 from __future__ import annotations
 
-from collections import defaultdict
-
 from PySide6.QtCore import QPointF, QRectF, Qt
 
 from studio.core.graph import Edge
@@ -44,7 +42,6 @@ class WireDrag(Interaction):
             self.detached.set_shown(False)
         else:
             self.anchor = port
-        self.blocked = self._cycle_nodes()
         self.snapped: PortItem | None = None
         self.compatible: set[PortItem] = set()
         for node in self.scene.nodes.values():
@@ -60,43 +57,17 @@ class WireDrag(Interaction):
         self.view.status_message.emit(f"Drop on {where} port to connect, or on empty canvas to add a node")
 
     # ---- rules ------------------------------------------------------------------------------
-    def _cycle_nodes(self) -> set[str]:
-        """Nodes the free end must not reach: wiring to them would close a cycle."""
-        ahead = defaultdict(list)
-        for e in self.document.graph.edges:
-            if self.detached is not None and e == self.detached.edge:
-                continue
-            if self.anchor.is_input:
-                ahead[e.source].append(e.target)  # sources downstream of the anchor would loop
-            else:
-                ahead[e.target].append(e.source)  # targets upstream of the anchor would loop
-        seen, todo = {self.anchor.node_id}, [self.anchor.node_id]
-        while todo:
-            for nxt in ahead[todo.pop()]:
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
-        return seen
-
     def reason(self, port: PortItem) -> str | None:
-        """None when the dragged wire may end on `port`; else why not, in a person's words."""
+        """None when the dragged wire may end on `port`; else why not, in a person's words. Which
+        side of a card a port sits on is the canvas's business; the rest the graph decides."""
         a = self.anchor
-        if port.node is a.node:
-            return f"'{a.node_id}' cannot be wired to itself"
-        if port.is_input == a.is_input:
+        if port.is_input == a.is_input and port.node is not a.node:
             return "A wire runs from an output (right edge) to an input (left edge)"
         out, inp = (a, port) if not a.is_input else (port, a)
-        if port.node_id in self.blocked:
-            return (f"Wiring '{out.node_id}' into '{inp.node_id}' would make a cycle; "
-                    "a network must flow one way")
-        others = [w for w in inp.wires if w is not self.detached]
-        if any(w.source_port is out for w in others):
-            return f"'{out.node_id}' is already wired to '{inp.node_id}' there"
-        if others and not inp.multi:
-            name = f" '{inp.name}'" if inp.edge_name else ""
-            return (f"The input{name} of '{inp.node_id}' already has a wire; drag that wire off first, "
-                    "or merge both with Add or Concat")
-        return None
+        graph = self.document.graph
+        return graph.check_connect(out.node_id, inp.node_id, out.edge_name, inp.edge_name,
+                                   registry=self.document.analyzer.registry,
+                                   replacing=self.detached.edge if self.detached is not None else None)
 
     # ---- gesture ----------------------------------------------------------------------------
     def _draw(self, free: QPointF) -> None:
