@@ -5,7 +5,8 @@ optimizer.step), plus optional AMP and an L1 penalty. The fast path (issue 7, `f
 a fused optimizer and channels-last memory are set up before the step is built, and a whole-step
 CUDA graph or `torch.compile` may replace it after timing. Every step implements
 `step(x, target) -> (loss, output)` returning device tensors without syncing, and `name`; the trainer
-picks one through `make_step`.
+picks one through `make_step` (studio/training/step_choice.py, above both, so the two never import
+each other).
 """
 from __future__ import annotations
 
@@ -77,18 +78,6 @@ class EagerStep:
     def load_state_dict(self, state: dict) -> None:
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
-
-
-def make_step(model, loss_fn, optimizer, *, device, amp_dtype=None, grad_clip=None, l1=0.0, plan=None,
-              total_steps: int = 0, notify=None):
-    """The step implementation for this model and device: plain eager without a fast-path plan
-    (training.fast_path "off"), else the fast path's step (see fastpath/)."""
-    if plan is None or plan.mode == "off":
-        return EagerStep(model, loss_fn, optimizer, device=device, amp_dtype=amp_dtype, grad_clip=grad_clip, l1=l1)
-    from .fastpath import build_fast_step
-
-    return build_fast_step(plan, model, loss_fn, optimizer, device=device, amp_dtype=amp_dtype,
-                           grad_clip=grad_clip, l1=l1, total_steps=total_steps, notify=notify)
 
 
 def epoch_order(n: int, epoch: int, seed: int, rank: int = 0, world: int = 1) -> torch.Tensor:

@@ -33,7 +33,7 @@ from .preflight import check_trainable
 from .numerics import Diverged, NonFiniteLoss, batchnorm_tail, diverged_message, explain_non_finite, layer_fix
 from .metrics import MetricSet, check_metrics
 from .optim import Schedule, apply_impl, build_optimizer, current_lr, plain_state_dict
-from .step import make_step
+from .step_choice import make_step
 
 
 @dataclass

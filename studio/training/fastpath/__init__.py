@@ -12,6 +12,7 @@ See docs/performance.md ("Trainer") for what each part measured.
 """
 from __future__ import annotations
 
+from ..step import EagerStep
 from .candidates import CandidateFailed, CompiledStep, GraphStep
 from .plan import CANDIDATES, MODES, FastPlan, plan_fast_path
 from .select import FastStep, device_sync
@@ -23,8 +24,6 @@ __all__ = ["CANDIDATES", "MODES", "CandidateFailed", "CompiledStep", "FastPlan",
 
 def build_fast_step(plan: FastPlan, model, loss_fn, optimizer, *, device, amp_dtype=None, grad_clip=None,
                     l1=0.0, total_steps: int = 0, notify=None, timer=None) -> FastStep:
-    from ..step import EagerStep
-
     eager = EagerStep(model, loss_fn, optimizer, device=device, amp_dtype=amp_dtype, grad_clip=grad_clip, l1=l1,
                       channels_last=plan.channels_last, autocast_cache=False)
 
