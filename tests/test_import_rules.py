@@ -40,3 +40,18 @@ sys.exit(main(['summary', 'resources/templates/cnn_digits.json']))
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "conv1" in proc.stdout
+
+
+def test_no_module_imports_itself_through_others():
+    """Issue 14: no import circles, also through imports inside functions (grimp reads every import
+    statement): module-level strongly connected components of the import graph are single modules."""
+    import grimp
+    import networkx as nx
+
+    graph = grimp.build_graph("studio", "nodes")
+    imports = nx.DiGraph()
+    for module in graph.modules:
+        imports.add_node(module)
+        imports.add_edges_from((module, other) for other in graph.find_modules_directly_imported_by(module))
+    circles = [sorted(c) for c in nx.strongly_connected_components(imports) if len(c) > 1]
+    assert not circles, f"modules that import each other: {circles}"

@@ -1,5 +1,5 @@
 """`bench train --device cpu`: the CPU's variants (issue 19), beside studio/bench/train.py (the
-cases, the loops, the rounds and the report)."""
+cases, the rounds and the report) and train_runners.py (the loops)."""
 from __future__ import annotations
 
 import statistics
@@ -19,7 +19,7 @@ def cpu_variants(name, model0, dataset, batch, quick, progress):
 
     from studio.training.fastpath.variants import cpu_bf16_hardware
 
-    from .train import NEEDS_CUDA, FastRunner, Reference, _build, run_plain
+    from .train_runners import NEEDS_CUDA, FastRunner, Reference, _build, run_plain
 
     conv = any(isinstance(m, torch.nn.Conv2d) for m in model0.modules())
     runners = {"plain": lambda e: run_plain(model0, dataset, batch, e, "cpu")}
@@ -64,7 +64,7 @@ def cpu_variants(name, model0, dataset, batch, quick, progress):
 
 def vs_best_float32(rates: dict, rounds: int):
     """The trainer / the fastest float32 reference of each round: median and IQR, or None."""
-    from .train import _quartiles
+    from .train_runners import _quartiles
 
     f32 = [v for v in FLOAT32 if v in rates]
     if not f32 or "trainer" not in rates:

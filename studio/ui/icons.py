@@ -69,4 +69,6 @@ def app_icon() -> QIcon:
 
 
 def clear_cache() -> None:
+    """Free the drawn icons. Not needed on a theme switch: the cache is keyed by colour, so icons of
+    the new theme's colours are drawn fresh (and the theme module never imports this one)."""
     _cache.clear()

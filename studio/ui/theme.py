@@ -74,9 +74,6 @@ def apply_theme(name: str, app: QApplication | None = None) -> str:
         app.setPalette(palette(name))
         app.setStyleSheet(stylesheet(name))
     _current = name
-    from . import icons
-
-    icons.clear_cache()
     return name
 
 
