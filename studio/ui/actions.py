@@ -1,4 +1,4 @@
-"""The window's actions, menus and toolbar. Actions call the canvas through `window.canvas_call`,
+"""The window's actions, menus and toolbar. Actions call the canvas (window.canvas, a CanvasView) directly,
 so they work with any canvas offering the CanvasView methods."""
 from __future__ import annotations
 
@@ -35,7 +35,6 @@ def _action(window, text, slot=None, shortcut=None, icon=None, tip=None, checkab
 
 
 def build_actions(w) -> SimpleNamespace:
-    c = w.canvas_call
     a = SimpleNamespace()
     a.new = _action(w, "&New…", w.new_project, SK.New, "new", "Start a new project from a template")
     a.open = _action(w, "&Open…", w.open_project, SK.Open, "open", "Open a project file")
@@ -50,20 +49,20 @@ def build_actions(w) -> SimpleNamespace:
     a.redo.setShortcuts(QKeySequence.keyBindings(SK.Redo) or [QKeySequence("Ctrl+Shift+Z")])
     a.redo.setIcon(icons.icon("redo"))
     a.redo.setData("redo")
-    a.cut = _action(w, "Cu&t", lambda: c("cut"), SK.Cut, None, "Cut the selected nodes")
-    a.copy = _action(w, "&Copy", lambda: c("copy"), SK.Copy, None, "Copy the selected nodes and their wires")
-    a.paste = _action(w, "&Paste", lambda: c("paste"), SK.Paste, None, "Paste nodes")
-    a.duplicate = _action(w, "D&uplicate", lambda: c("duplicate"), "Ctrl+D", None, "Duplicate the selected nodes")
-    a.delete = _action(w, "&Delete", lambda: c("delete_selected"), SK.Delete, None, "Delete the selected nodes")
-    a.select_all = _action(w, "Select &All", lambda: c("select_all"), SK.SelectAll, None, "Select every node")
-    a.quick_add = _action(w, "&Add Layer…", lambda: c("open_quick_add"), None, "add",
+    a.cut = _action(w, "Cu&t", lambda: w.canvas.cut(), SK.Cut, None, "Cut the selected nodes")
+    a.copy = _action(w, "&Copy", lambda: w.canvas.copy(), SK.Copy, None, "Copy the selected nodes and their wires")
+    a.paste = _action(w, "&Paste", lambda: w.canvas.paste(), SK.Paste, None, "Paste nodes")
+    a.duplicate = _action(w, "D&uplicate", lambda: w.canvas.duplicate(), "Ctrl+D", None, "Duplicate the selected nodes")
+    a.delete = _action(w, "&Delete", lambda: w.canvas.delete_selected(), SK.Delete, None, "Delete the selected nodes")
+    a.select_all = _action(w, "Select &All", lambda: w.canvas.select_all(), SK.SelectAll, None, "Select every node")
+    a.quick_add = _action(w, "&Add Layer…", lambda: w.canvas.open_quick_add(), None, "add",
                           "Search for a layer and add it (Tab on the canvas)")
-    a.auto_layout = _action(w, "Auto-&layout", lambda: c("auto_layout"), "Ctrl+L", "layout",
+    a.auto_layout = _action(w, "Auto-&layout", lambda: w.canvas.auto_layout(), "Ctrl+L", "layout",
                             "Arrange the graph in layers, left to right")
-    a.fit = _action(w, "&Fit to View", lambda: c("fit_all"), "F", "fit", "Show the whole graph")
-    a.zoom_in = _action(w, "Zoom &In", lambda: c("zoom_in"), SK.ZoomIn, "zoom_in", "Zoom in")
-    a.zoom_out = _action(w, "Zoom &Out", lambda: c("zoom_out"), SK.ZoomOut, "zoom_out", "Zoom out")
-    a.reset_zoom = _action(w, "&Actual Size", lambda: c("reset_zoom"), "Ctrl+0", None, "Zoom to 100%")
+    a.fit = _action(w, "&Fit to View", lambda: w.canvas.fit_all(), "F", "fit", "Show the whole graph")
+    a.zoom_in = _action(w, "Zoom &In", lambda: w.canvas.zoom_in(), SK.ZoomIn, "zoom_in", "Zoom in")
+    a.zoom_out = _action(w, "Zoom &Out", lambda: w.canvas.zoom_out(), SK.ZoomOut, "zoom_out", "Zoom out")
+    a.reset_zoom = _action(w, "&Actual Size", lambda: w.canvas.reset_zoom(), "Ctrl+0", None, "Zoom to 100%")
     for act in (a.fit,):  # a bare letter must not fire while typing in a field
         act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     a.show_problems = _action(w, "Show &Problems", w.show_problems, "Ctrl+Shift+M", None,

@@ -214,7 +214,7 @@ class MainWindow(QMainWindow):
 
     def fit_to_graph(self, max_zoom: float = 1.0) -> None:
         """Fit the whole graph in the view, but never zoom in beyond `max_zoom` (100%)."""
-        self.canvas_call("fit_all")
+        self.canvas.fit_all()
         canvas = self.canvas
         scale = canvas.transform().m11()
         if scale > max_zoom:
@@ -224,19 +224,13 @@ class MainWindow(QMainWindow):
                 canvas.centerOn(scene.itemsBoundingRect().center())
 
     # ---- helpers used by actions --------------------------------------------------------------
-    def canvas_call(self, name: str, *args):
-        method = getattr(self.canvas, name, None)
-        if callable(method):
-            return method(*args)
-        return None
-
     def add_node_at_center(self, type_name: str) -> None:
-        self.canvas_call("add_node_at_center", type_name)
+        self.canvas.add_node_at_center(type_name)
         self.canvas.setFocus()
 
     def center_on_node(self, node_id: str) -> None:
         self.document.set_selection([node_id])
-        self.canvas_call("center_on_node", node_id)
+        self.canvas.center_on_node(node_id)
 
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 5000)
@@ -316,7 +310,7 @@ class MainWindow(QMainWindow):
     def set_theme(self, name: str) -> None:
         name = apply_theme(name)
         _actions.retint(self)
-        self.canvas_call("set_theme", name)
+        self.canvas.set_theme(name)
         if self.document is not None:
             (self.actions_.theme_dark if name == "dark" else self.actions_.theme_light).setChecked(True)
             self.inspector.refresh()
