@@ -211,7 +211,8 @@ def test_status_says_what_the_run_used_in_plain_words(digits_win, qtbot):
         qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not ui.session.running, timeout=RUN_TIMEOUT)
     assert panel.notice.text().startswith("Training on CPU"), panel.notice.text()
-    assert "fused Adam" in panel.notice.text()
+    # the pick is made by timing on a shared machine: either step, named in words, never the internals
+    assert "fused Adam" in panel.notice.text() or "the standard step" in panel.notice.text(), panel.notice.text()
     assert panel.notice.toolTip() == notice.args[0]  # the trainer's own line, for whoever wants it
     assert not any("fast path" in m or "cuda_graph" in m for m in shown), shown
     assert any(m.startswith("Training on CPU") for m in shown), shown
