@@ -3,7 +3,6 @@ longer both default to model.pt), and an existing file is replaced only after th
 Yes in the question box (driven here with real clicks on the real QMessageBox)."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,17 +11,14 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from studio.core.project import load_project
 
-from .window_helpers import TEMPLATES, dialog_log, isolated, open_window  # noqa: F401
+from .window_helpers import TEMPLATES, dialog_log, isolated, copied_template, open_window  # noqa: F401
 
 TIMEOUT = 60_000
 
 
 @pytest.fixture
 def dialog(qtbot, isolated, dialog_log, tmp_path):
-    path = tmp_path / "proj" / "mlp_digits.json"
-    path.parent.mkdir()
-    shutil.copyfile(TEMPLATES / "mlp_digits.json", path)
-    win = open_window(qtbot, load_project(path), size=(1200, 800))
+    win = open_window(qtbot, load_project(copied_template(tmp_path, "mlp_digits")), size=(1200, 800))
     qtbot.waitUntil(lambda: win.training.preflight is not None, timeout=TIMEOUT)
     d = win.training.open_export()
     qtbot.addWidget(d)

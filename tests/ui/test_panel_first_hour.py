@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QAbstractSpinBox, QApplication
 from studio.core.project import load_project
 from studio.ui.training import runs
 
-from .window_helpers import TEMPLATES, dialog_log, isolated, open_window  # noqa: F401
+from .window_helpers import TEMPLATES, dialog_log, isolated, copied_template, open_window  # noqa: F401
 
 RUN_TIMEOUT = 60_000
 
@@ -87,12 +87,7 @@ def test_unknown_dataset_is_named_not_none(qtbot, isolated, dialog_log, tmp_path
 
 @pytest.fixture
 def digits_win(qtbot, isolated, dialog_log, tmp_path):
-    import shutil
-
-    path = tmp_path / "proj" / "cnn_digits.json"
-    path.parent.mkdir()
-    shutil.copyfile(TEMPLATES / "cnn_digits.json", path)
-    win = open_window(qtbot, load_project(path), size=(1400, 700))
+    win = open_window(qtbot, load_project(copied_template(tmp_path)), size=(1400, 700))
     ui = win.training
     ui.docks["training"].raise_()
     qtbot.waitUntil(lambda: ui.preflight is not None, timeout=RUN_TIMEOUT)

@@ -2,7 +2,6 @@
 training.precision "bf16" as one undoable step, and the trainer sees it."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -10,15 +9,12 @@ from PySide6.QtCore import QPoint, Qt
 from studio.core.project import load_project
 from studio.training.config import parse_config
 
-from .window_helpers import TEMPLATES, dialog_log, isolated, open_window  # noqa: F401
+from .window_helpers import TEMPLATES, dialog_log, isolated, copied_template, open_window  # noqa: F401
 
 
 @pytest.fixture
 def win(qtbot, isolated, dialog_log, tmp_path):
-    path = tmp_path / "proj" / "cnn_digits.json"
-    path.parent.mkdir()
-    shutil.copyfile(TEMPLATES / "cnn_digits.json", path)
-    w = open_window(qtbot, load_project(path), size=(1600, 1000))
+    w = open_window(qtbot, load_project(copied_template(tmp_path)), size=(1600, 1000))
     yield w
     w.document.undo_stack.setClean()
 

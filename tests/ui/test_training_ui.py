@@ -3,7 +3,6 @@ and overlaid; export from the dialog; Train refused with a reason; the document 
 closing mid-run. Driven with real clicks; waits on signals and conditions, never sleeps."""
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from studio.core.project import load_project
 from studio.ui.commands import SetParam
 from studio.ui.training import file_dialogs
 
-from .window_helpers import TEMPLATES, dialog_log, isolated, open_window  # noqa: F401
+from .window_helpers import TEMPLATES, dialog_log, isolated, copied_template, open_window  # noqa: F401
 
 RUN_TIMEOUT = 60_000
 
@@ -24,10 +23,7 @@ RUN_TIMEOUT = 60_000
 @pytest.fixture
 def project_file(tmp_path) -> Path:
     """cnn_digits copied to a temporary folder (its runs folder is created beside it)."""
-    path = tmp_path / "proj" / "cnn_digits.json"
-    path.parent.mkdir()
-    shutil.copyfile(TEMPLATES / "cnn_digits.json", path)
-    return path
+    return copied_template(tmp_path)
 
 
 @pytest.fixture
@@ -113,7 +109,7 @@ def test_panels_hold_still_while_a_run_reports(win, qtbot):
     """Live text (a layer's step count, a legend, tick labels) must not resize the docks or move the
     plots: a resize repaints every plot in the window (30-50 ms a time in bench ui), and looks jumpy."""
     ui, panel = win.training, win.training.panel
-    set_epochs(qtbot, panel, 8)
+    set_epochs(qtbot, panel, 16)  # long enough for 20+ frames on a fast machine
     win.document.set_selection(["conv1"])
     ui.show_training_layout()
     docks = [w for w in win.findChildren(QDockWidget) if w.isVisible()]

@@ -2,6 +2,8 @@
 and patched dialogs (every message box goes through studio.ui.dialogs)."""
 from __future__ import annotations
 
+import shutil
+
 from pathlib import Path
 
 import pytest
@@ -74,6 +76,14 @@ def open_window(qtbot, project=None, use_settings: bool = True, size=(1400, 900)
     window.activateWindow()  # shortcuts go to the active window
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
     return window
+
+
+def copied_template(tmp_path: Path, name: str = "cnn_digits") -> Path:
+    """A template copied to tmp/proj (a saved project of its own: its runs folder goes beside it)."""
+    path = tmp_path / "proj" / f"{name}.json"
+    path.parent.mkdir(exist_ok=True)
+    shutil.copyfile(TEMPLATES / f"{name}.json", path)
+    return path
 
 
 def template_window(qtbot, name: str = "cnn_digits", **kw) -> MainWindow:
