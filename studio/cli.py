@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("-o", "--output", required=True, metavar="OUT", help="the file to write")
     e.add_argument("--checkpoint", metavar="CKPT", help="a training checkpoint or a state dict to take the weights from")
     e.add_argument("--opset", type=int, metavar="N", help="ONNX opset (default: the exporter's choice)")
+    e.add_argument("--overwrite", action="store_true",
+                   help="replace OUT if it exists (without it, an existing OUT is refused)")
 
     b = sub.add_parser("bench", help="benchmarks that print ratios measured in one run",
                        description="Benchmarks: train (trainer vs hand-written loops), ui (event-loop "

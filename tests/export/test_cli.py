@@ -64,3 +64,17 @@ def test_cli_in_a_subprocess(tmp_path):
                           "--format", "onnx", "-o", str(out / "m.onnx")], capture_output=True,
                          text=True, env=env, cwd=tmp_path, timeout=300)
     assert bad.returncode == 2 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
+
+
+@pytest.mark.fault('export CLI', '-o names a file that exists (an earlier export), without --overwrite',
+                   "exit 2, one 'error:' line naming the file and --overwrite; the file is unchanged")
+def test_an_existing_export_is_kept_unless_overwrite_is_given(tmp_path, capsys):
+    out = tmp_path / "model.py"
+    out.write_text("# a person's earlier export\n")
+    argv = ["export", str(template("moons_mlp")), "--format", "code", "-o", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and str(out) in err and "--overwrite" in err
+    assert out.read_text() == "# a person's earlier export\n"
+    assert main([*argv, "--overwrite"]) == 0
+    assert "class " in out.read_text()
