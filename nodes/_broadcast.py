@@ -61,8 +61,9 @@ def _numel(shape) -> int:
     return n
 
 
-def broadcast_pair(a, b, what: str, names=("the first input", "the second input")) -> tuple[int, ...]:
-    """The broadcast of two per-sample shapes, or a ShapeError showing both aligned."""
+def broadcast_pair(a, b, what: str, names=("the first input", "the second input"), fix=None) -> tuple[int, ...]:
+    """The broadcast of two per-sample shapes, or a ShapeError showing both aligned (and `fix`, or a
+    fix for gating when none is given)."""
     out = []
     rank = max(len(a), len(b))
     pa, pb = (1,) * (rank - len(a)) + tuple(a), (1,) * (rank - len(b)) + tuple(b)
@@ -72,7 +73,7 @@ def broadcast_pair(a, b, what: str, names=("the first input", "the second input"
             raise ShapeError(
                 f"cannot {what} {fmt_shape(a)} and {fmt_shape(b)}: sizes are compared from the right, "
                 f"{top} against {bottom}, and dim {i + 1} of the batched tensor is {x} in {names[0]} but {y} in "
-                f"{names[1]} (broadcasting needs them equal, or one of them 1); {_fix(a, b)}")
+                f"{names[1]} (broadcasting needs them equal, or one of them 1); {fix or _fix(a, b)}")
         out.append(max(x, y) if 1 in (x, y) else x)
     return tuple(out)
 

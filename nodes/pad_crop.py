@@ -30,7 +30,7 @@ def _pad_infer(p, inputs):
         before, after = pad[2 * i], pad[2 * i + 1]
         if mode == "reflect" and max(before, after) >= shape[d]:
             raise ShapeError(f"cannot reflect-pad {max(before, after)} positions of a dim of size {shape[d]} "
-                             f"(dim {d + 1} of the batched {fmt_shape(t.shape)}): reflect padding must be "
+                             f"(dim {d + 1} of the batched tensor, sample {fmt_shape(t.shape)}): reflect padding must be "
                              f"smaller than the dim, as torch requires; pad at most {shape[d] - 1}, or use "
                              "replicate or constant mode")
         size = shape[d] + before + after
@@ -87,7 +87,7 @@ def _crop_infer(p, inputs):
     for d in range(1, big.rank):
         if big.shape[d] < ref.shape[d]:
             raise ShapeError(f"cannot crop 'in' {fmt_shape(big.shape)} to the size of 'like' {fmt_shape(ref.shape)}: "
-                             f"dim {d + 1} is smaller ({big.shape[d]} < {ref.shape[d]}); wire the larger map into "
+                             f"along dim {d + 1} of the batched tensor it is smaller ({big.shape[d]} < {ref.shape[d]}); wire the larger map into "
                              "'in' (the skip connection, in a U-Net), or Pad the smaller one instead")
     return [big.with_shape(big.shape[0], *ref.shape[1:])]
 

@@ -1,6 +1,6 @@
 """Small torch modules behind the tensor-operation and merge nodes. Plain, scriptable nn.Modules, so
-every export (TorchScript, ONNX, pt2, generated source) carries them."""
-from __future__ import annotations
+every export (TorchScript, ONNX, pt2, generated source) carries them. (No `from __future__ import
+annotations` here: TorchScript reads the class-level annotations, which must stay real types.)"""
 
 from typing import List
 

@@ -47,7 +47,8 @@ def _matmul_infer(p, inputs):
                          f"({a.shape[-1]}) must equal b's second-to-last ({b.shape[-2]}); if b holds "
                          "[columns, rows], Transpose it (dims -2 and -1) first")
     lead = broadcast_pair(a.shape[:-2], b.shape[:-2], "batch-multiply the leading dims of",
-                          ("port a", "port b"))
+                          ("port a", "port b"), "make the leading dims (e.g. the heads) equal, or 1 on the side "
+                          "shared by all of them (Unsqueeze or Reshape)")
     return [TensorType((*lead, a.shape[-2], b.shape[-1]), a.dtype)]
 
 

@@ -194,7 +194,7 @@ def test_pad_refuses_exactly_what_torch_refuses(rank, k, mode):
 REFUSALS = [  # type, params, shapes, ports, what the message must say
     ("MatMul", {}, [(4, 5), (6, 7)], ("a", "b"), ["a's last dim (5)", "second-to-last (6)", "Transpose"]),
     ("MatMul", {}, [(5,), (5, 6)], ("a", "b"), ["port a", "[5]", "Unsqueeze", "[5, 1]"]),
-    ("MatMul", {}, [(2, 4, 5), (3, 5, 6)], ("a", "b"), ["[2]", "[3]", "port a", "port b"]),
+    ("MatMul", {}, [(2, 4, 5), (3, 5, 6)], ("a", "b"), ["[2]", "[3]", "port a", "port b", "heads"]),
     ("Transpose", {"dim0": 0, "dim1": 1}, [(4, 5)], None, ["'dim0' 0 is the batch"]),
     ("Transpose", {"dim0": 1, "dim1": 5}, [(4, 5)], None, ["'dim1' is 5", "outside"]),
     ("Squeeze", {"dim": 1}, [(7, 1)], None, ["size 1", "has size 7", "size-1 dims are 2"]),
@@ -214,7 +214,7 @@ REFUSALS = [  # type, params, shapes, ports, what the message must say
     ("Pad", {"padding": [1, 1], "mode": "reflect"}, [(2, 3, 8)], None, ["reflect mode", "[2, 3, 8]", "Reshape"]),
     ("Pad", {"padding": [1, 1, 1, 1]}, [(8,)], None, ["last 2 dims", "[8]"]),
     ("Pad", {"padding": [-4, -4]}, [(3, 8)], None, ["to nothing", "8 -4 -4 = 0"]),
-    ("CropToMatch", {}, [(4, 6, 8), (4, 7, 7)], ("in", "like"), ["dim 2 is smaller (6 < 7)", "'in'", "Pad"]),
+    ("CropToMatch", {}, [(4, 6, 8), (4, 7, 7)], ("in", "like"), ["dim 2 of the batched tensor it is smaller (6 < 7)", "'in'", "Pad"]),
     ("CropToMatch", {}, [(4, 6, 8), (6, 8)], ("in", "like"), ["one rank", "[4, 6, 8]", "[6, 8]"]),
 ]
 
