@@ -1,6 +1,7 @@
 """The tensor operations (MatMul, Transpose, Squeeze / Unsqueeze, Select / Slice, Split, Mean / Sum /
-Max, Scale) and Pad / CropToMatch, each built through studio.build_model on a small graph and
-compared with the same computation written in torch by hand; every refusal names what is wrong."""
+Max, Scale, Softmax over a chosen dim) and Pad / CropToMatch, each built through studio.build_model
+on a small graph and compared with the same computation written in torch by hand; every refusal
+names what is wrong."""
 from __future__ import annotations
 
 import pytest
@@ -59,6 +60,9 @@ CASES = [  # type, params, per-sample shapes, ports, hand-written torch on the b
     ("Sum", {"dim": 2}, [(6, 4)], None, lambda x: x.sum(2)),
     ("Max", {"dim": 1, "keepdim": True}, [(6, 4)], None, lambda x: torch.max(x, 1, keepdim=True).values),
     ("Scale", {"scale": 0.125}, [(6, 4)], None, lambda x: x * 0.125),
+    # Softmax / LogSoftmax already take a dim (activation.py): over time here, not the features
+    ("Softmax", {"dim": 1}, [(6, 4)], None, lambda x: torch.softmax(x, 1)),
+    ("LogSoftmax", {"dim": -2}, [(2, 6, 4)], None, lambda x: torch.log_softmax(x, -2)),
     ("Pad", {"padding": [1, 2]}, [(3, 8)], None, lambda x: F.pad(x, (1, 2))),
     ("Pad", {"padding": [1, 2, 0, 3], "value": -1.5}, [(3, 5, 6)], None,
      lambda x: F.pad(x, (1, 2, 0, 3), value=-1.5)),
@@ -206,6 +210,7 @@ REFUSALS = [  # type, params, shapes, ports, what the message must say
     ("Mean", {"dim": 1}, [(6,)], None, ["average floating-point", "int64", "Sum"]),
     ("Max", {"dim": 0}, [(6, 4)], None, ["batch"]),
     ("Scale", {"scale": 0.0}, [(6,)], None, ["'scale' 0"]),
+    ("Softmax", {"dim": 0}, [(6, 4)], None, ["'dim' 0 is the batch"]),
     ("Pad", {"padding": [1, 1, 1]}, [(3, 8)], None, ["2 numbers", "or 4", "F.pad"]),
     ("Pad", {"padding": [3, 1], "mode": "reflect"}, [(3, 3)], None, ["reflect-pad 3", "size 3", "at most 2",
                                                                      "replicate"]),
