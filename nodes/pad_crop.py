@@ -63,14 +63,14 @@ def _pad_wire(call, inputs, p):
 
 
 PAD = NodeSpec(
-    type="Pad", category="shape", torch_name="torch.nn.functional.pad",
+    type="Pad", category="shape",
     doc="Pads the last dim (1-D) or the last two (2-D) with a constant, a reflection or the edge values "
         "(F.pad).",
     params=(Param("padding", "dims", [1, 1, 1, 1], "F.pad's order: [left, right] for the last dim, then "
                   "[top, bottom] for the one before.", min=2),
             Param("mode", "choice", "constant", "constant: the value; reflect: mirror the inside; "
                   "replicate: repeat the edge.", choices=_MODES),
-            Param("value", "float", 0.0, "The fill value in constant mode.", min=-1e9, max=1e9)),
+            Param("value", "float", 0.0, "The fill value in constant mode.")),
     infer=_pad_infer, validate=_pad_validate, build=lambda p, i: None, wire=_pad_wire,
     key_params=("padding", "mode"),
 )

@@ -176,7 +176,7 @@ SLICE = NodeSpec(
             Param("start", "int", 0, "First position kept; negative counts from the end."),
             Param("end", "int", None, "Position where the range stops (not kept); empty: to the end.",
                   optional=True),
-            Param("step", "int", 1, "Keep every step-th position.", min=1, max=1_000_000)),
+            Param("step", "int", 1, "Keep every step-th position.", min=1)),
     infer=_slice_infer, build=lambda p, i: None,
     wire=lambda call, inputs, p: [inputs[0][index_along(p["dim"], slice(p["start"], p["end"], p["step"]))]],
     key_params=("dim", "start"),
@@ -201,8 +201,7 @@ SPLIT = NodeSpec(
     type="Split", category="shape",
     doc="Cuts a dim in two pieces (torch.split with [split_size, the rest]), e.g. a GLU's halves or "
         "q from [k, v].",
-    params=(_dim(default=-1), Param("split_size", "int", 1, "Positions in the first piece.", min=1,
-                                    max=1_000_000_000)),
+    params=(_dim(default=-1), Param("split_size", "int", 1, "Positions in the first piece.", min=1)),
     outputs=(Port("first", "the first split_size positions"), Port("rest", "the remaining positions")),
     infer=_split_infer, build=lambda p, i: None,
     wire=lambda call, inputs, p: [inputs[0][index_along(p["dim"], slice(None, p["split_size"]))],
@@ -256,7 +255,7 @@ def _scale_validate(p):
 SCALE = NodeSpec(
     type="Scale", category="activation",
     doc="Multiplies by a constant, x * scale (e.g. 1/sqrt(d) for attention scores).",
-    params=(Param("scale", "float", 1.0, "The constant factor.", min=-1e6, max=1e6),),
+    params=(Param("scale", "float", 1.0, "The constant factor (any finite number but 0)."),),
     infer=_scale_infer, build=lambda p, i: None, validate=_scale_validate,
     wire=lambda call, inputs, p: [inputs[0] * p["scale"]], key_params=("scale",),
 )
