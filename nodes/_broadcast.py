@@ -41,8 +41,9 @@ def aligned(shapes) -> list[str]:
     return ["[" + ", ".join(_cell(r[i]).rjust(widths[i]) for i in range(rank)) + "]" for r in rows]
 
 
-def _fix(shape_a, shape_b) -> str:
-    """A fix in the person's terms: a gate or per-channel scale shaped [C, 1, 1]."""
+def _fix(shape_a, shape_b, residual: bool) -> str:
+    """A fix in the person's terms: a gate or per-channel scale shaped [C, 1, 1]; for a sum or a
+    difference of equal rank, the residual's projection of the shortcut."""
     small, big = (shape_a, shape_b) if len(shape_a) < len(shape_b) or (
         len(shape_a) == len(shape_b) and _numel(shape_a) < _numel(shape_b)) else (shape_b, shape_a)
     kept = [d for d in small if d != 1]
@@ -50,6 +51,9 @@ def _fix(shape_a, shape_b) -> str:
         target = kept + [1] * (len(big) - len(kept))
         return (f"to scale or gate each channel, give the {fmt_shape(small)} input the shape {fmt_shape(target)} "
                 f"(Reshape to {fmt_shape(target)}, or Unsqueeze at the end); otherwise make the sizes equal")
+    if residual and len(shape_a) == len(shape_b):
+        return ("for a residual, match the shortcut to the branch (a 1x1 Conv2d for channels, a Linear for "
+                "features), or make a size 1 where one input is to be repeated")
     return ("make the sizes equal, or 1 where one input is to be repeated (e.g. a per-channel gate as "
             "[C, 1, 1] through Reshape or Unsqueeze)")
 
@@ -61,7 +65,8 @@ def _numel(shape) -> int:
     return n
 
 
-def broadcast_pair(a, b, what: str, names=("the first input", "the second input"), fix=None) -> tuple[int, ...]:
+def broadcast_pair(a, b, what: str, names=("the first input", "the second input"), fix=None,
+                   residual=False) -> tuple[int, ...]:
     """The broadcast of two per-sample shapes, or a ShapeError showing both aligned (and `fix`, or a
     fix for gating when none is given)."""
     out = []
@@ -73,18 +78,18 @@ def broadcast_pair(a, b, what: str, names=("the first input", "the second input"
             raise ShapeError(
                 f"cannot {what} {fmt_shape(a)} and {fmt_shape(b)}: sizes are compared from the right, "
                 f"{top} against {bottom}, and dim {i + 1} of the batched tensor is {x} in {names[0]} but {y} in "
-                f"{names[1]} (broadcasting needs them equal, or one of them 1); {fix or _fix(a, b)}")
+                f"{names[1]} (broadcasting needs them equal, or one of them 1); {fix or _fix(a, b, residual)}")
         out.append(max(x, y) if 1 in (x, y) else x)
     return tuple(out)
 
 
-def broadcast_types(inputs, what: str, names=None) -> TensorType:
+def broadcast_types(inputs, what: str, names=None, residual=False) -> TensorType:
     """The per-sample type of an element-wise op on `inputs` (torch's broadcasting and promotion)."""
     shape = tuple(inputs[0].shape)
     dtype = inputs[0].dtype
     for i, t in enumerate(inputs[1:], start=1):
         pair = names or (f"inputs 1..{i}" if i > 1 else "input 1", f"input {i + 1}")
-        shape = broadcast_pair(shape, t.shape, what, pair)
+        shape = broadcast_pair(shape, t.shape, what, pair, residual=residual)
         dtype = promote(dtype, t.dtype)
     return TensorType(shape, dtype)
 

@@ -31,9 +31,9 @@ def _elementwise(verb: str, names=None, result_float=False, no_bool=False):
     def infer(p, inputs):
         _need_two(inputs)
         if no_bool and any(t.dtype == "bool" for t in inputs):
-            raise ShapeError(f"cannot {verb} bool tensors (torch refuses it); use Maximum/Minimum, or convert "
-                             "the mask to float upstream")
-        out = broadcast_types(inputs, verb, names)
+            raise ShapeError(f"cannot {verb} bool tensors (torch refuses it); subtract float or integer "
+                             "tensors instead")
+        out = broadcast_types(inputs, verb, names, residual=verb in ("add", "subtract"))
         if result_float and not out.is_float:
             out = TensorType(out.shape, FLOAT)  # true division, as torch's / (the default float dtype)
         return [out]

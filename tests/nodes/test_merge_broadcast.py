@@ -136,6 +136,15 @@ def test_a_gate_that_does_not_broadcast_shows_both_shapes_and_the_gating_fix():
     assert "Conv2d" not in message and "Linear" not in message
 
 
+@FAULT("graph", "a residual Add whose branch changed the channels ([64, 8, 8] + [32, 8, 8])",
+       "refused: both shapes aligned, and the shortcut projection (a 1x1 Conv2d) as the fix")
+def test_a_residual_that_does_not_fit_suggests_projecting_the_shortcut():
+    message = analyze(merge_graph("Add", [(64, 8, 8), (32, 8, 8)])).errors[0].message
+    assert "[64, 8, 8] against [32, 8, 8]" in message and "1x1 Conv2d" in message
+    gate = analyze(merge_graph("Multiply", [(64, 8, 8), (32, 8, 8)])).errors[0].message
+    assert "Conv2d" not in gate and "[C, 1, 1]" in gate
+
+
 @FAULT("graph", "a third branch into Add that does not broadcast with the first two",
        "refused naming the inputs that clash, both shapes aligned")
 def test_the_clashing_input_of_many_is_named():
