@@ -184,3 +184,16 @@ def test_subtracting_bool_masks_is_refused():
         spec.infer({}, [TensorType((4,), "bool"), TensorType((4,), "bool")])
     with pytest.raises(RuntimeError):  # what torch says, for the record
         torch.ones(2, dtype=torch.bool) - torch.ones(2, dtype=torch.bool)
+
+
+@FAULT("project file", "a gate that cannot broadcast, checked with `python -m studio validate`",
+       "exit 2, one line naming the node with both shapes aligned")
+def test_validate_prints_the_broadcast_problem_on_one_line(tmp_path, capsys):
+    from studio.cli import main
+    from studio.core.project import Project
+
+    path = Project(name="gate", graph=merge_graph("Multiply", [(64, 32, 32), (64,)])).save(tmp_path / "gate.json")
+    assert main(["validate", str(path)]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if "Multiply 'm'" in line]
+    assert len(lines) == 1 and lines[0].startswith("m: error: Multiply 'm' cannot multiply [64, 32, 32] and [64]")
+    assert "[64, 32, 32] against [ ·,  ·, 64]" in lines[0] and "Traceback" not in lines[0]
