@@ -13,7 +13,6 @@ from nodes._broadcast import aligned, promote
 from studio.core import Graph, analyze, default_registry
 from studio.core.types import DTYPES, TensorType
 
-FAULT = pytest.mark.fault
 B = 3
 
 
@@ -125,7 +124,7 @@ def test_aligned_shapes_line_up_from_the_right():
     assert aligned([(64, 32, 32), (48, 1)]) == ["[64, 32, 32]", "[ ·, 48,  1]"]
 
 
-@FAULT("graph", "a gate that cannot broadcast: Multiply [64, 32, 32] by [64] (issue 16)",
+@pytest.mark.fault("graph", "a gate that cannot broadcast: Multiply [64, 32, 32] by [64] (issue 16)",
        "refused: both shapes aligned from the right, the dim at fault, and the [64, 1, 1] fix (no 1x1 Conv2d)")
 def test_a_gate_that_does_not_broadcast_shows_both_shapes_and_the_gating_fix():
     message = analyze(merge_graph("Multiply", [(64, 32, 32), (64,)])).errors[0].message
@@ -136,7 +135,7 @@ def test_a_gate_that_does_not_broadcast_shows_both_shapes_and_the_gating_fix():
     assert "Conv2d" not in message and "Linear" not in message
 
 
-@FAULT("graph", "a residual Add whose branch changed the channels ([64, 8, 8] + [32, 8, 8])",
+@pytest.mark.fault("graph", "a residual Add whose branch changed the channels ([64, 8, 8] + [32, 8, 8])",
        "refused: both shapes aligned, and the shortcut projection (a 1x1 Conv2d) as the fix")
 def test_a_residual_that_does_not_fit_suggests_projecting_the_shortcut():
     message = analyze(merge_graph("Add", [(64, 8, 8), (32, 8, 8)])).errors[0].message
@@ -145,21 +144,21 @@ def test_a_residual_that_does_not_fit_suggests_projecting_the_shortcut():
     assert "Conv2d" not in gate and "[C, 1, 1]" in gate
 
 
-@FAULT("graph", "a third branch into Add that does not broadcast with the first two",
+@pytest.mark.fault("graph", "a third branch into Add that does not broadcast with the first two",
        "refused naming the inputs that clash, both shapes aligned")
 def test_the_clashing_input_of_many_is_named():
     message = analyze(merge_graph("Add", [(4, 1), (4, 5), (3, 5)])).errors[0].message
     assert "cannot add [4, 5] and [3, 5]" in message and "in inputs 1..2 but 3 in input 3" in message
 
 
-@FAULT("graph", "Subtract / Divide with shapes that do not broadcast",
+@pytest.mark.fault("graph", "Subtract / Divide with shapes that do not broadcast",
        "refused naming ports a and b with their shapes aligned")
 def test_two_port_merges_name_their_ports():
     message = analyze(merge_graph("Divide", [(2, 6), (3, 1)], ports=("a", "b"))).errors[0].message
     assert "cannot divide [2, 6] and [3, 1]" in message and "2 in port a but 3 in port b" in message
 
 
-@FAULT("graph", "Subtract or Divide with a port left unwired, or two wires into port a",
+@pytest.mark.fault("graph", "Subtract or Divide with a port left unwired, or two wires into port a",
        "refused naming the port; one message, nothing derived")
 def test_two_port_merges_take_exactly_one_wire_per_port():
     g = merge_graph("Subtract", [(4,)], ports=("a",))
@@ -170,14 +169,14 @@ def test_two_port_merges_take_exactly_one_wire_per_port():
     assert any("gets 2 wires ('x0', 'x1') into its input 'a', which takes one" in m for m in messages)
 
 
-@FAULT("graph", "a merge with a single wire", "refused: it joins two or more inputs")
+@pytest.mark.fault("graph", "a merge with a single wire", "refused: it joins two or more inputs")
 def test_a_merge_with_one_wire_is_refused():
     for type_name in ("Add", "Multiply", "Maximum", "Minimum"):
         message = analyze(merge_graph(type_name, [(4,)])).errors[0].message
         assert f"{type_name} 'm' joins two or more inputs but gets 1" in message
 
 
-@FAULT("graph", "Subtract on bool masks", "refused as torch refuses it, with a fix")
+@pytest.mark.fault("graph", "Subtract on bool masks", "refused as torch refuses it, with a fix")
 def test_subtracting_bool_masks_is_refused():
     spec = default_registry()["Subtract"]
     with pytest.raises(ValueError, match="cannot subtract bool tensors"):
@@ -186,7 +185,7 @@ def test_subtracting_bool_masks_is_refused():
         torch.ones(2, dtype=torch.bool) - torch.ones(2, dtype=torch.bool)
 
 
-@FAULT("project file", "a gate that cannot broadcast, checked with `python -m studio validate`",
+@pytest.mark.fault("project file", "a gate that cannot broadcast, checked with `python -m studio validate`",
        "exit 2, one line naming the node with both shapes aligned")
 def test_validate_prints_the_broadcast_problem_on_one_line(tmp_path, capsys):
     from studio.cli import main

@@ -11,7 +11,6 @@ import torch.nn.functional as F
 import studio
 from studio.core import Graph, analyze
 
-FAULT = pytest.mark.fault
 
 
 def graph_of(type_name, params, shapes, ports=None, outputs=None, dtype="float32"):
@@ -195,39 +194,75 @@ def test_pad_refuses_exactly_what_torch_refuses(rank, k, mode):
             assert ok == torch_ok, (shape, pad, mode)
 
 
-REFUSALS = [  # type, params, shapes, ports, what the message must say
-    ("MatMul", {}, [(4, 5), (6, 7)], ("a", "b"), ["a's last dim (5)", "second-to-last (6)", "Transpose"]),
-    ("MatMul", {}, [(5,), (5, 6)], ("a", "b"), ["port a", "[5]", "Unsqueeze", "[5, 1]"]),
-    ("MatMul", {}, [(2, 4, 5), (3, 5, 6)], ("a", "b"), ["[2]", "[3]", "port a", "port b", "heads"]),
-    ("Transpose", {"dim0": 0, "dim1": 1}, [(4, 5)], None, ["'dim0' 0 is the batch"]),
-    ("Transpose", {"dim0": 1, "dim1": 5}, [(4, 5)], None, ["'dim1' is 5", "outside"]),
-    ("Squeeze", {"dim": 1}, [(7, 1)], None, ["size 1", "has size 7", "size-1 dims are 2"]),
-    ("Squeeze", {"dim": 0}, [(7, 1)], None, ["batch"]),
-    ("Unsqueeze", {"dim": 0}, [(7,)], None, ["batch"]),
-    ("Select", {"dim": 1, "index": 6}, [(6, 4)], None, ["'index' 6", "6 positions", "0..5"]),
-    ("Slice", {"dim": 1, "start": 5, "end": 2}, [(6, 4)], None, ["takes nothing", "start 5 to 2"]),
-    ("Split", {"dim": -1, "split_size": 4}, [(6, 4)], None, ["'split_size' 4", "'rest'", "below 4"]),
-    ("Mean", {"dim": 1}, [(6,)], None, ["average floating-point", "int64", "Sum"]),
-    ("Max", {"dim": 0}, [(6, 4)], None, ["batch"]),
-    ("Scale", {"scale": 0.0}, [(6,)], None, ["'scale' 0"]),
-    ("Softmax", {"dim": 0}, [(6, 4)], None, ["'dim' 0 is the batch"]),
-    ("Pad", {"padding": [1, 1, 1]}, [(3, 8)], None, ["2 numbers", "or 4", "F.pad"]),
-    ("Pad", {"padding": [3, 1], "mode": "reflect"}, [(3, 3)], None, ["reflect-pad 3", "size 3", "at most 2",
-                                                                     "replicate"]),
-    ("Pad", {"padding": [1, -1], "mode": "replicate"}, [(3, 8)], None, ["negative", "constant mode"]),
-    ("Pad", {"padding": [1, 1], "mode": "reflect", "value": 2.0}, [(3, 8)], None, ["'value'", "constant"]),
-    ("Pad", {"padding": [1, 1], "mode": "reflect"}, [(2, 3, 8)], None, ["reflect mode", "[2, 3, 8]", "Reshape"]),
-    ("Pad", {"padding": [1, 1, 1, 1]}, [(8,)], None, ["last 2 dims", "[8]"]),
-    ("Pad", {"padding": [-4, -4]}, [(3, 8)], None, ["to nothing", "8 -4 -4 = 0"]),
-    ("CropToMatch", {}, [(4, 6, 8), (4, 7, 7)], ("in", "like"), ["dim 2 of the batched tensor it is smaller (6 < 7)", "'in'", "Pad"]),
-    ("CropToMatch", {}, [(4, 6, 8), (6, 8)], ("in", "like"), ["one rank", "[4, 6, 8]", "[6, 8]"]),
+REFUSALS = [  # type, params, shapes, ports, what the message must say; the case it tries
+    pytest.param("MatMul", {}, [(4, 5), (6, 7)], ("a", "b"), ["a's last dim (5)", "second-to-last (6)", "Transpose"],
+                 marks=pytest.mark.fault("graph", "MatMul of [4, 5] by [6, 7]", "refused before building, naming the node, both inner sizes and "
+                                         "Transpose as the fix")),
+    pytest.param("MatMul", {}, [(5,), (5, 6)], ("a", "b"), ["port a", "[5]", "Unsqueeze", "[5, 1]"],
+                 marks=pytest.mark.fault("graph", "MatMul with a vector per sample (it would multiply across "
+                                         "the batch)", "refused before building, naming the node and the port; Unsqueeze to [5, 1] as the fix")),
+    pytest.param("MatMul", {}, [(2, 4, 5), (3, 5, 6)], ("a", "b"), ["[2]", "[3]", "port a", "port b", "heads"],
+                 marks=pytest.mark.fault("graph", "MatMul whose leading dims do not broadcast ([2] and [3] heads)",
+                                         "refused before building, naming the node, both leading shapes aligned")),
+    pytest.param("Transpose", {"dim0": 0, "dim1": 1}, [(4, 5)], None, ["'dim0' 0 is the batch"],
+                 marks=pytest.mark.fault("graph", "Transpose of the batch dim (dim0 0)", "refused before building, naming the node and the param")),
+    pytest.param("Transpose", {"dim0": 1, "dim1": 5}, [(4, 5)], None, ["'dim1' is 5", "outside"],
+                 marks=pytest.mark.fault("graph", "Transpose of a dim past the tensor's rank", "refused before building, naming the node and the range")),
+    pytest.param("Squeeze", {"dim": 1}, [(7, 1)], None, ["size 1", "has size 7", "size-1 dims are 2"],
+                 marks=pytest.mark.fault("graph", "Squeeze of a dim whose size is not 1 (torch would do nothing)",
+                                         "refused before building, naming the node, the size, and which dims have size 1")),
+    pytest.param("Squeeze", {"dim": 0}, [(7, 1)], None, ["batch"],
+                 marks=pytest.mark.fault("graph", "Squeeze of the batch dim", "refused before building, naming the node")),
+    pytest.param("Unsqueeze", {"dim": 0}, [(7,)], None, ["batch"],
+                 marks=pytest.mark.fault("graph", "Unsqueeze in front of the batch dim", "refused before building, naming the node")),
+    pytest.param("Select", {"dim": 1, "index": 6}, [(6, 4)], None, ["'index' 6", "6 positions", "0..5"],
+                 marks=pytest.mark.fault("graph", "Select of an index past the dim's size", "refused before building, naming the node and the valid "
+                                         "indices")),
+    pytest.param("Slice", {"dim": 1, "start": 5, "end": 2}, [(6, 4)], None, ["takes nothing", "start 5 to 2"],
+                 marks=pytest.mark.fault("graph", "Slice whose range is empty (start after end)", "refused before building, naming the node")),
+    pytest.param("Split", {"dim": -1, "split_size": 4}, [(6, 4)], None, ["'split_size' 4", "'rest'", "below 4"],
+                 marks=pytest.mark.fault("graph", "Split whose first piece takes the whole dim", "refused before building, naming the node, port 'rest' "
+                                         "empty, the largest size allowed")),
+    pytest.param("Mean", {"dim": 1}, [(6,)], None, ["average floating-point", "int64", "Sum"],
+                 marks=pytest.mark.fault("graph", "Mean of token ids (torch.mean refuses integers)", "refused before building, naming the node; Sum "
+                                         "as the fix")),
+    pytest.param("Max", {"dim": 0}, [(6, 4)], None, ["batch"],
+                 marks=pytest.mark.fault("graph", "a reduction over the batch dim", "refused before building, naming the node")),
+    pytest.param("Scale", {"scale": 0.0}, [(6,)], None, ["'scale' 0"],
+                 marks=pytest.mark.fault("graph", "Scale by 0", "refused before building, naming the node and the param")),
+    pytest.param("Softmax", {"dim": 0}, [(6, 4)], None, ["'dim' 0 is the batch"],
+                 marks=pytest.mark.fault("graph", "Softmax over the batch dim", "refused before building, naming the node")),
+    pytest.param("Pad", {"padding": [1, 1, 1]}, [(3, 8)], None, ["2 numbers", "or 4", "F.pad"],
+                 marks=pytest.mark.fault("graph", "Pad with 3 numbers", "refused before building, naming the node: 2 or 4, in F.pad's order")),
+    pytest.param("Pad", {"padding": [3, 1], "mode": "reflect"}, [(3, 3)], None,
+                 ["reflect-pad 3", "size 3", "at most 2", "replicate"],
+                 marks=pytest.mark.fault("graph", "reflect padding as large as the dim (torch refuses it)",
+                                         "refused before building, naming the node, the most it may pad, replicate as another way")),
+    pytest.param("Pad", {"padding": [1, -1], "mode": "replicate"}, [(3, 8)], None, ["negative", "constant mode"],
+                 marks=pytest.mark.fault("graph", "negative padding in replicate mode", "refused before building, naming the node: only constant "
+                                         "mode crops")),
+    pytest.param("Pad", {"padding": [1, 1], "mode": "reflect", "value": 2.0}, [(3, 8)], None,
+                 ["'value'", "constant"],
+                 marks=pytest.mark.fault("graph", "a fill value with reflect mode (torch refuses it)", "refused before building, naming the node")),
+    pytest.param("Pad", {"padding": [1, 1], "mode": "reflect"}, [(2, 3, 8)], None,
+                 ["reflect mode", "[2, 3, 8]", "Reshape"],
+                 marks=pytest.mark.fault("graph", "1-D reflect padding of a [2, 3, 8] sample (torch refuses "
+                                         "the rank)", "refused before building, naming the node and the shapes it takes")),
+    pytest.param("Pad", {"padding": [1, 1, 1, 1]}, [(8,)], None, ["last 2 dims", "[8]"],
+                 marks=pytest.mark.fault("graph", "2-D padding of a vector", "refused before building, naming the node")),
+    pytest.param("Pad", {"padding": [-4, -4]}, [(3, 8)], None, ["to nothing", "8 -4 -4 = 0"],
+                 marks=pytest.mark.fault("graph", "negative constant padding that crops a dim to nothing",
+                                         "refused before building, naming the node with the sum")),
+    pytest.param("CropToMatch", {}, [(4, 6, 8), (4, 7, 7)], ("in", "like"),
+                 ["dim 2 of the batched tensor it is smaller (6 < 7)", "'in'", "Pad"],
+                 marks=pytest.mark.fault("graph", "CropToMatch with the smaller map on 'in' (wires swapped)",
+                                         "refused before building, naming the node, the dim, and the fix")),
+    pytest.param("CropToMatch", {}, [(4, 6, 8), (6, 8)], ("in", "like"), ["one rank", "[4, 6, 8]", "[6, 8]"],
+                 marks=pytest.mark.fault("graph", "CropToMatch of maps of two ranks", "refused before building, naming the node and both shapes")),
 ]
 
 
-@pytest.mark.parametrize("type_name,params,shapes,ports,expected", REFUSALS,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(REFUSALS)])
-@FAULT("graph", "a tensor operation, Pad or CropToMatch given inputs or params that do not fit",
-       "refused before building: the message names the node, the shapes or param, and a fix")
+@pytest.mark.parametrize("type_name,params,shapes,ports,expected", REFUSALS)
 def test_refusal_says_what_and_how(type_name, params, shapes, ports, expected):
     dtype = "int64" if type_name == "Mean" else "float32"
     message = error_of(graph_of(type_name, params, shapes, ports, dtype=dtype))
