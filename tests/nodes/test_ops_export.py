@@ -45,26 +45,15 @@ def every_new_node() -> Graph:
     add("Maximum", node_id="biggest")  # [4, 6, 6] with [6, 6]: aligned ranks
     add("Minimum", node_id="smallest")
     add("Max", {"dim": 1}, node_id="max_c")
-    wire("img", "pad_reflect")
-    wire("pad_reflect", "pad_edge")
-    wire("pad_edge", "crop", None, "in")
-    wire("img", "crop", None, "like")
-    wire("img", "mean_w")
-    wire("mean_w", "mean_hw")
-    wire("mean_hw", "gate")
-    wire("crop", "gated")
-    wire("gate", "gated")
-    wire("gated", "centred", None, "a")
-    wire("mean_hw", "centred", None, "b")
-    wire("centred", "ratio", None, "a")
-    wire("gate", "ratio", None, "b")
-    wire("img", "sum_c")
-    wire("ratio", "biggest")
-    wire("sum_c", "biggest")
-    wire("biggest", "smallest")
-    wire("img", "smallest")
-    wire("smallest", "max_c")
-    wire("max_c", "pad_const")
+    for edge in [
+        ("img", "pad_reflect"), ("pad_reflect", "pad_edge"), ("pad_edge", "crop", None, "in"),
+        ("img", "crop", None, "like"), ("img", "mean_w"), ("mean_w", "mean_hw"), ("mean_hw", "gate"),
+        ("crop", "gated"), ("gate", "gated"), ("gated", "centred", None, "a"),
+        ("mean_hw", "centred", None, "b"), ("centred", "ratio", None, "a"), ("gate", "ratio", None, "b"),
+        ("img", "sum_c"), ("ratio", "biggest"), ("sum_c", "biggest"), ("biggest", "smallest"),
+        ("img", "smallest"), ("smallest", "max_c"), ("max_c", "pad_const"),
+    ]:
+        wire(*edge)
     add("Linear", {"out_features": 24}, node_id="qkv")
     add("Split", {"dim": -1, "split_size": 8}, node_id="q_kv")
     add("Split", {"dim": 2, "split_size": 8}, node_id="k_v")
@@ -79,24 +68,15 @@ def every_new_node() -> Graph:
     add("Slice", {"dim": 1, "start": 1, "end": 5, "step": 2}, node_id="every_other")
     add("Select", {"dim": -1, "index": -1}, node_id="last")
     add("Add", node_id="residual")
-    wire("seq", "qkv")
-    wire("qkv", "q_kv")
-    wire("q_kv", "k_v", "rest")
-    wire("k_v", "kT", "first")
-    wire("q_kv", "scores", "first", "a")
-    wire("kT", "scores", None, "b")
-    wire("scores", "scaled")
-    wire("scaled", "weights")
-    wire("weights", "mixed", None, "a")
-    wire("k_v", "mixed", "rest", "b")
-    wire("mixed", "heads")
-    wire("heads", "broadcast_mm", None, "a")
-    wire("kT", "broadcast_mm", None, "b")
-    wire("broadcast_mm", "unheads")
-    wire("unheads", "every_other")
-    wire("every_other", "last")
-    wire("mixed", "residual")
-    wire("seq", "residual")
+    for edge in [
+        ("seq", "qkv"), ("qkv", "q_kv"), ("q_kv", "k_v", "rest"), ("k_v", "kT", "first"),
+        ("q_kv", "scores", "first", "a"), ("kT", "scores", None, "b"), ("scores", "scaled"),
+        ("scaled", "weights"), ("weights", "mixed", None, "a"), ("k_v", "mixed", "rest", "b"),
+        ("mixed", "heads"), ("heads", "broadcast_mm", None, "a"), ("kT", "broadcast_mm", None, "b"),
+        ("broadcast_mm", "unheads"), ("unheads", "every_other"), ("every_other", "last"), ("mixed", "residual"),
+        ("seq", "residual"),
+    ]:
+        wire(*edge)
     for name, source in (("image_out", "pad_const"), ("seq_out", "last"), ("res_out", "residual")):
         add("Output", node_id=name)
         wire(source, name)
