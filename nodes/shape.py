@@ -76,6 +76,8 @@ RESHAPE = NodeSpec(
 
 
 def _permute_infer(p, inputs):
+    """`dims` orders all dims of the batched tensor and keeps 0 (the batch) first: [channels, length]
+    with [0, 2, 1] -> [length, channels]. To swap just two dims, Transpose."""
     (t,) = inputs
     dims = p["dims"]
     if sorted(dims) != list(range(t.rank + 1)):

@@ -1,4 +1,4 @@
-"""Regenerate docs/nodes.md from the node specs: every type, its params and its ports.
+"""Regenerate docs/nodes.md from the node specs: every type, its params, its ports and its shape rule.
 Run: python tools/make_nodes_doc.py   (a test checks the file is current)"""
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ def render() -> str:
             outs = ", ".join(f"`{p.name}`" + (f": {p.doc}" if p.doc else "") for p in spec.outputs) or "none"
             lines.append(f"Ports: in {ins}; out {outs}.")
             lines.append("")
+            rule = " ".join((getattr(spec.infer, "__doc__", None) or "").split())
+            if rule:  # a node's shape rule is the docstring of its infer function
+                lines += [f"Shape: {rule}", ""]
             if spec.params:
                 lines += ["| param | kind | default | meaning |", "|---|---|---|---|"]
                 for p in spec.params:

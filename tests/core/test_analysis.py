@@ -64,7 +64,7 @@ def test_add_shape_mismatch_names_both_shapes():
     g.connect("a", "sum")
     g.connect("input", "sum")
     (msg,) = errors_for(g, "sum")
-    assert msg.startswith("Add 'sum' can only add tensors of the same shape but gets [3] and [4]")
+    assert msg.startswith("Add 'sum' cannot add [3] and [4]")  # issue 16: they broadcast, or say why not
 
 
 def test_concat_checks_other_dims():

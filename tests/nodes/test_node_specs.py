@@ -74,6 +74,25 @@ CASES = [
     ("Add", {}, [(3, 4), (3, 4)], None, lambda a, b: a + b),
     ("Multiply", {}, [(3, 4), (3, 4), (3, 4)], None, lambda a, b, c: a * b * c),
     ("Concat", {"dim": 1}, [(3, 4), (5, 4)], None, lambda a, b: torch.cat([a, b], dim=1)),
+    # issue 16: broadcasting merges and tensor operations (tests/nodes/test_merge_broadcast.py and
+    # test_tensor_ops.py try every option and refusal)
+    ("Subtract", {}, [(3, 4), (3, 1)], None, lambda a, b: a - b),
+    ("Divide", {}, [(3, 4), (1, 4)], None, lambda a, b: a / b),
+    ("Maximum", {}, [(3, 4), (4,)], None, lambda a, b: torch.maximum(a, b.unsqueeze(1))),
+    ("Minimum", {}, [(3, 4), (3, 1)], None, torch.minimum),
+    ("MatMul", {}, [(3, 4), (4, 2)], None, torch.matmul),
+    ("Transpose", {}, [(3, 4)], None, lambda x: x.transpose(1, 2)),
+    ("Squeeze", {}, [(3, 1)], None, lambda x: x.squeeze(-1)),
+    ("Unsqueeze", {}, [(3,)], None, lambda x: x.unsqueeze(-1)),
+    ("Select", {"index": 1}, [(3, 4)], None, lambda x: x[:, 1]),
+    ("Slice", {"start": 1}, [(3, 4)], None, lambda x: x[:, 1:]),
+    ("Split", {"split_size": 2}, [(3, 4)], None, lambda x: x[..., :2]),
+    ("Mean", {}, [(3, 4)], None, lambda x: x.mean(1)),
+    ("Sum", {}, [(3, 4)], None, lambda x: x.sum(1)),
+    ("Max", {}, [(3, 4)], None, lambda x: x.amax(1)),
+    ("Scale", {"scale": 3.0}, [(3, 4)], None, lambda x: 3.0 * x),
+    ("Pad", {"padding": [1, 2]}, [(3, 4)], None, lambda x: torch.nn.functional.pad(x, (1, 2))),
+    ("CropToMatch", {}, [(3, 6), (1, 4)], None, lambda a, b: a[:, :, 1:5]),
 ]
 
 
