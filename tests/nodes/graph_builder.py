@@ -59,3 +59,12 @@ def export_matches(g: Graph, fmt: str, tmp_path, seed: int = 0) -> None:
         expected = reference(*inputs)
     class_name = report.exporter.split("class ")[-1].rstrip(")") if fmt == "code" else None
     assert max_diff(expected, run_exported(fmt, out, inputs, reference, sig, class_name)) <= TOL
+
+
+def through_a_project_file(g: Graph, tmp_path) -> Graph:
+    """The graph as a person's project: saved to a file and opened again."""
+    import studio
+    from studio.core.project import Project
+
+    path = Project("drawn", g).save(tmp_path / "drawn.json")
+    return studio.load_project(path).graph
