@@ -43,3 +43,19 @@ GRAPHS = {
 @pytest.mark.parametrize("name", sorted(GRAPHS))
 def test_attention_exports(name, fmt, tmp_path):
     export_matches(GRAPHS[name](), fmt, tmp_path)
+
+
+@pytest.mark.fault("export", "ONNX at an opset too old for attention (its masks, its packed projection)",
+                   "refused naming the attention node and the opset the operation needs; no file written")
+@pytest.mark.parametrize("name,opset,node,needs", [("causal_attention", 13, "MultiheadAttention 'att'", "aten::triu"),
+                                                   ("cross_attention", 11, "MultiheadAttention 'att'", "unflatten"),
+                                                   ("decoder_layer", 12, "TransformerDecoderLayer 'dec'", "unflatten")])
+def test_onnx_at_an_old_opset_names_the_attention_node(name, opset, node, needs, tmp_path):
+    from studio.export import ExportError, export
+
+    with pytest.raises(ExportError) as info:
+        export(GRAPHS[name](), "onnx", tmp_path / "m.onnx", opset=opset)
+    message = str(info.value)
+    assert message.startswith(f"onnx: {node} cannot be expressed in ONNX (opset {opset})")
+    assert needs in message and "newer --opset" in message
+    assert list(tmp_path.iterdir()) == []

@@ -186,3 +186,12 @@ def test_an_unknown_input_port_is_named_once():
     g = graph({"x": (T, FEAT), "s": (1, H)}, {"rnn": ("LSTM", {"hidden_size": H})},
               ["x -> rnn.in", "s -> rnn.state", "rnn.h_n -> h"], outputs=["h"])
     assert errors(g) == ["LSTM 'rnn' has no input port 'state' (its inputs: in, h0, c0)"]
+
+
+@pytest.mark.fault("graph", "a wire from a node of an unknown type into a recurrent layer",
+                   "one message, on the unknown node; the layer it feeds gets no derived 'nothing wired' error")
+def test_a_wire_from_an_unknown_type_is_not_followed_by_a_derived_error():
+    g = graph({"x": (T, FEAT)}, {"mystery": ("Conv9d", {}), "rnn": ("LSTM", {"hidden_size": H})},
+              ["x -> mystery", "mystery -> rnn.in"])
+    (msg,) = errors(g)
+    assert msg.startswith("Node 'mystery' has an unknown type 'Conv9d'")
