@@ -195,3 +195,16 @@ def test_a_wire_from_an_unknown_type_is_not_followed_by_a_derived_error():
               ["x -> mystery", "mystery -> rnn.in"])
     (msg,) = errors(g)
     assert msg.startswith("Node 'mystery' has an unknown type 'Conv9d'")
+
+
+def test_summary_counts_layers_with_unwired_state_and_weights_off():
+    """Stats run each node on meta tensors: an unwired optional port arrives as None there too."""
+    from studio.core.summary import summarize
+
+    g = graph({"x": (T, FEAT)}, {"rnn": ("LSTM", {"hidden_size": H, "num_layers": LAYERS}),
+                                 "att": ("MultiheadAttention", {"num_heads": 2})},
+              ["x -> rnn.in", "rnn.out -> att.query"])
+    rows = {r.id: r for r in summarize(g).rows}
+    assert rows["rnn"].params == sum(p.numel() for p in nn.LSTM(FEAT, H, LAYERS).parameters())
+    assert rows["att"].params == sum(p.numel() for p in nn.MultiheadAttention(H, 2).parameters())
+    assert rows["att"].flops > 0 and rows["att"].output == f"[{T}, {H}]"  # 'weights' is not produced
