@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tests.nodes.graph_builder import compiled, errors, graph
+from tests.nodes.graph_builder import compiled, errors, graph, through_a_project_file
 
 B, T, FEAT, H, LAYERS = 3, 7, 5, 6, 2
 
@@ -139,9 +139,9 @@ def _word_lm_graph(ntoken, ninp, nhid, nlayers, dropout, time):
                   "rnn.h_n -> h_n", "rnn.c_n -> c_n"], outputs=["log_probs", "h_n", "c_n"])
 
 
-def test_word_language_model_rnn_matches_the_published_model():
+def test_word_language_model_rnn_matches_the_published_model(tmp_path):
     ntoken, ninp, nhid, nlayers, time = 50, 16, 24, 2, 9
-    model = compiled(_word_lm_graph(ntoken, ninp, nhid, nlayers, 0.5, time))
+    model = compiled(through_a_project_file(_word_lm_graph(ntoken, ninp, nhid, nlayers, 0.5, time), tmp_path))
     ref = RNNModel(ntoken, ninp, nhid, nlayers).eval()
     assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in ref.parameters())
     ref.load_state_dict(model.state_dict())  # the node ids are the published attribute names
