@@ -2,6 +2,7 @@
 like hand-written PyTorch and the export tools (TorchScript, ONNX, torch.export) accept it."""
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +80,8 @@ _NO_STATS = _NoStats()
 def _unwrap(value):
     from torch import fx
 
-    return value.node if isinstance(value, fx.Proxy) else value
+    # recursive: a recurrent layer takes its state as a tuple (h0, c0)
+    return fx.node.map_aggregate(value, lambda v: v.node if isinstance(v, fx.Proxy) else v)
 
 
 def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Analysis | None = None):
@@ -109,8 +111,10 @@ def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Anal
         if info.type == INPUT_TYPE:
             values[(node_id, 0)] = fx.Proxy(fx_graph.placeholder(node_id), tracer)
             continue
-        args = []
+        args: list[Any] = []
         for port in spec.inputs:
+            if port.optional and not any(spec.input_port(e.target_port) is port for e in in_edges[node_id]):
+                args.append(None)  # an unwired optional port: the spec's wire() decides what that means
             for e in in_edges[node_id]:
                 if spec.input_port(e.target_port) is port:
                     src_spec = analysis.nodes[e.source].spec
@@ -126,7 +130,10 @@ def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Anal
                 kwargs = {k: _unwrap(v) for k, v in kw.items()}
                 return fx.Proxy(fx_graph.call_module(_name, args, kwargs), tracer)
 
+        before = len(fx_graph.nodes)
         results = spec.wire(call, args, params)
+        for fx_node in itertools.islice(reversed(fx_graph.nodes), len(fx_graph.nodes) - before):
+            fx_node.meta["node_id"] = node_id  # which node made it: export messages name that node
         for i, r in enumerate(results):
             values[(node_id, i)] = r
 
