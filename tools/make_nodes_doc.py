@@ -20,7 +20,8 @@ def render() -> str:
         for spec in specs:
             lines.append(f"### {spec.type}" + (f" (`{spec.torch_name}`)" if spec.torch_name else ""))
             lines += ["", spec.doc, ""]
-            ins = ", ".join(f"`{p.name}`" + (" (several wires)" if p.multi else "") + (f": {p.doc}" if p.doc else "")
+            ins = ", ".join(f"`{p.name}`" + (" (several wires)" if p.multi else "")
+                            + (" (optional)" if p.optional else "") + (f": {p.doc}" if p.doc else "")
                             for p in spec.inputs) or "none"
             outs = ", ".join(f"`{p.name}`" + (f": {p.doc}" if p.doc else "") for p in spec.outputs) or "none"
             lines.append(f"Ports: in {ins}; out {outs}.")

@@ -35,8 +35,10 @@ class NodeInfo:
     type: str
     spec: NodeSpec | None = None
     params: dict | None = None  # resolved (defaults filled in, coerced) when valid
-    inputs: list[TensorType] = field(default_factory=list)  # in wire order, per input port
-    outputs: list[TensorType] | None = None  # one per output port, when inference succeeded
+    inputs: list[TensorType | None] = field(default_factory=list)  # in wire order, per input port;
+    #                                                                  None for an unwired optional port
+    outputs: list[TensorType | None] | None = None  # one per output port, when inference succeeded
+    #                                                  (None: not produced with these params)
     error: str | None = None  # the first error, as a whole sentence
     shares: str | None = None  # set when the node validly uses another node's weights (sharing.py)
     shares_whole: bool = False  # True: the other node's whole module; False: a tied weight
@@ -89,7 +91,7 @@ class Analyzer:
     def __init__(self, graph: Graph, registry: Registry | None = None) -> None:
         self.graph = graph
         self.registry = registry or default_registry()
-        self._cache: dict[tuple, tuple[list[TensorType] | None, str | None]] = {}  # (outputs, error) per key
+        self._cache: dict[tuple, tuple[list[TensorType | None] | None, str | None]] = {}  # (outputs, error) per key
         self._last: Analysis | None = None
         self._last_revision = -1
         self._params: dict[str, tuple] = {}  # node id -> (type, frozen params, resolved or ParamError)
@@ -180,6 +182,7 @@ class Analyzer:
         # 2. wires: ends, ports, and how many wires each input port gets
         wires: dict[str, dict[str, list[Edge]]] = {n: {} for n in graph.nodes}
         good_edges: list[Edge] = []
+        cut: set[str] = set()  # nodes a refused wire leads into: reported once, at the wire's cause
         for e in graph.edges:
             src, dst = infos.get(e.source), infos.get(e.target)
             if src is None or dst is None:
@@ -198,22 +201,25 @@ class Analyzer:
             in_port = dst.spec.input_port(e.target_port)
             if out_port is None:
                 names = ", ".join(p.name for p in src.spec.outputs) or "none"
-                fail(e.source, f"{src.label} has no output port '{e.source_port}' (its outputs: {names})")
+                fail(e.source, f"{src.label} has no output port '{e.source_port}' (its outputs: {names}); "
+                               f"plug the wire to '{e.target}' into one of those")
+                cut.add(e.target)
                 continue
             if in_port is None:
                 names = ", ".join(p.name for p in dst.spec.inputs) or "none"
                 fail(e.target, f"{dst.label} has no input port '{e.target_port}' (its inputs: {names})")
+                cut.add(e.target)
                 continue
             wires[e.target].setdefault(in_port.name, []).append(e)
             good_edges.append(e)
 
         for node_id, info in infos.items():
-            if info.spec is None:
+            if info.spec is None or node_id in cut:
                 continue
             for port in info.spec.inputs:
                 got = wires[node_id].get(port.name, [])
                 name = f" '{port.name}'" if len(info.spec.inputs) > 1 else ""
-                if not got:
+                if not got and not port.optional:
                     fail(node_id, f"{info.label} has nothing wired into its input{name}; "
                                   "connect an upstream layer to it")
                 elif len(got) > 1 and not port.multi:
@@ -234,11 +240,13 @@ class Analyzer:
         edge_types: dict[Edge, TensorType] = {}
         for node_id in order:
             info = infos[node_id]
-            if info.spec is None or info.params is None or info.error:
+            if info.spec is None or info.params is None or info.error or node_id in cut:
                 continue
-            inputs: list[TensorType] = []
+            inputs: list[TensorType | None] = []
             complete = True
             for port in info.spec.inputs:
+                if port.optional and not wires[node_id].get(port.name):
+                    inputs.append(None)  # an optional port left unwired
                 for e in wires[node_id].get(port.name, []):
                     src = infos[e.source]
                     if not src.outputs:
@@ -246,6 +254,13 @@ class Analyzer:
                         break
                     assert src.spec is not None  # a node without a spec has no outputs
                     t = src.outputs[src.spec.output_index(e.source_port)]
+                    if t is None:  # an output the node does not produce with its params
+                        out = src.spec.output_port(e.source_port)
+                        assert out is not None  # wires from unknown ports were refused above
+                        fail(e.source, f"{src.label} does not produce its output '{out.name}' with its current "
+                                       f"params ({out.doc}); change them or remove the wire to '{e.target}'")
+                        complete = False
+                        break
                     edge_types[e] = t
                     inputs.append(t)
             info.inputs = inputs

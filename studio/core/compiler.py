@@ -80,7 +80,8 @@ _NO_STATS = _NoStats()
 def _unwrap(value):
     from torch import fx
 
-    return value.node if isinstance(value, fx.Proxy) else value
+    # recursive: a recurrent layer takes its state as a tuple (h0, c0)
+    return fx.node.map_aggregate(value, lambda v: v.node if isinstance(v, fx.Proxy) else v)
 
 
 def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Analysis | None = None):
@@ -111,8 +112,10 @@ def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Anal
         if info.type == INPUT_TYPE:
             values[(node_id, 0)] = fx.Proxy(fx_graph.placeholder(node_id), tracer)
             continue
-        args = []
+        args: list[Any] = []
         for port in spec.inputs:
+            if port.optional and not any(spec.input_port(e.target_port) is port for e in in_edges[node_id]):
+                args.append(None)  # an unwired optional port: the spec's wire() decides what that means
             for e in in_edges[node_id]:
                 if spec.input_port(e.target_port) is port:
                     src_spec = analysis.nodes[e.source].spec

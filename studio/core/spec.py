@@ -133,10 +133,11 @@ class Port:
     name: str
     doc: str = ""
     multi: bool = False  # accepts several wires (merge nodes), in the order they were connected
+    optional: bool = False  # may stay unwired: infer, build and wire then get None in its place
 
 
-Infer = Callable[[Mapping[str, Any], Sequence[TensorType]], Sequence[TensorType]]
-Build = Callable[[Mapping[str, Any], Sequence[TensorType]], Any]
+Infer = Callable[[Mapping[str, Any], Sequence[TensorType | None]], Sequence[TensorType | None]]
+Build = Callable[[Mapping[str, Any], Sequence[TensorType | None]], Any]
 Wire = Callable[[Callable, Sequence[Any], Mapping[str, Any]], Sequence[Any]]
 
 
@@ -150,7 +151,9 @@ class NodeSpec:
     """A node type.
 
     infer(params, inputs) -> output types, one per output port; raises ShapeError.
-        For a `multi` input port, `inputs` holds one entry per wire.
+        For a `multi` input port, `inputs` holds one entry per wire; for an `optional` port left
+        unwired it holds None. An output type may be None: the node does not produce that output
+        with these params (a wire from it is reported).
     build(params, inputs) -> torch.nn.Module, or None for pure functions (see wire).
     wire(call, inputs, params) -> outputs: how the node's outputs follow from calling its module;
         it is run on real tensors and on torch.fx proxies, so it must use only tensor operations.
@@ -168,7 +171,7 @@ class NodeSpec:
     wire: Wire = call_module
     key_params: tuple[str, ...] = ()
     torch_name: str | None = None  # "torch.nn.Linear" where the type is a torch.nn class
-    flops: Callable[[Mapping[str, Any], Sequence[TensorType], Sequence[TensorType]], int] | None = None
+    flops: Callable[[Mapping[str, Any], Sequence[TensorType | None], Sequence[TensorType | None]], int] | None = None
     validate: Callable[[Mapping[str, Any]], None] | None = None  # cross-param checks; raise ParamError
     _by_name: dict = field(default_factory=dict, compare=False, repr=False)
 

@@ -47,7 +47,8 @@ def _cached(type_name, params_key, inputs, spec) -> NodeStats:
         else:
             count = sum(p.numel() for p in module.parameters())
             trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
-        args = [torch.empty((1, *t.shape), dtype=getattr(torch, t.dtype)) if t.is_float
+        args = [None if t is None  # an unwired optional port
+                else torch.empty((1, *t.shape), dtype=getattr(torch, t.dtype)) if t.is_float
                 else torch.zeros((1, *t.shape), dtype=getattr(torch, t.dtype)) for t in inputs]
         flops = 0
         if spec.flops is not None:

@@ -81,7 +81,7 @@ def summarize(graph: Graph, analysis: Analysis | None = None) -> Summary:
     for node_id in order:
         info = analysis.nodes[node_id]
         stats = node_stats(info)
-        out = " ".join(str(t) for t in info.outputs) if info.outputs else "?"
+        out = " ".join(str(t) for t in info.outputs if t is not None) if info.outputs else "?"
         rows.append(SummaryRow(node_id, info.type, out, stats.params if stats else 0,
                                stats.flops if stats else 0, info.error, info.shares))
     return Summary(rows, analysis.problems)

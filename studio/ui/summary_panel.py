@@ -57,7 +57,7 @@ class SummaryModel(QAbstractTableModel):
                     and old_rows[i][0] == info.id:
                 rows.append(old_rows[i])  # the very same inference result: the same text
             else:
-                rows.append((info.id, info.type, " ".join(str(t) for t in outs) if outs else "?", info.error))
+                rows.append((info.id, info.type, " ".join(str(t) for t in outs if t is not None) if outs else "?", info.error))
         same_nodes = len(rows) == len(old_rows) and all(a[0] == b[0] for a, b in zip(rows, old_rows))
         if not same_nodes:
             self.beginResetModel()

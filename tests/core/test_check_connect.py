@@ -84,7 +84,8 @@ def test_an_input_that_takes_one_wire_is_taken(g):
                    "listing the ports it has")
 def test_an_unknown_port_is_refused_in_the_analyzers_words(g):
     reason = check(g, "x", "dec", None, "query")
-    assert reason == "TransformerDecoderLayer 'dec' has no input port 'query' (its inputs: tgt, memory)"
+    assert reason == ("TransformerDecoderLayer 'dec' has no input port 'query' (its inputs: tgt, memory, "
+                      "tgt_key_padding_mask, memory_key_padding_mask)")
     g2 = g.copy()
     g2.connect("x", "dec", None, "query")
     assert reason in [p.message for p in analyze(g2).problems]

@@ -71,6 +71,7 @@ CASES = [
      nn.TransformerEncoderLayer(16, 2, dim_feedforward=32, batch_first=True), None),
     ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 32}, [(10, 16), (7, 16)],
      nn.TransformerDecoderLayer(16, 2, dim_feedforward=32, batch_first=True), None),
+    ("PaddingMask", {"padding_idx": 0}, [((12,), "int64")], None, lambda ids: ids == 0),
     ("Add", {}, [(3, 4), (3, 4)], None, lambda a, b: a + b),
     ("Multiply", {}, [(3, 4), (3, 4), (3, 4)], None, lambda a, b, c: a * b * c),
     ("Concat", {"dim": 1}, [(3, 4), (5, 4)], None, lambda a, b: torch.cat([a, b], dim=1)),

@@ -66,12 +66,13 @@ def card_data(node, info, spec: NodeSpec | None, warning: str | None = None) -> 
     else:
         inputs, outputs, category, doc, params = GENERIC_INPUTS, GENERIC_OUTPUTS, None, "Unknown layer type", ()
     outs = list(info.outputs) if info is not None and info.outputs else []
-    out_texts = tuple(str(outs[i]) if i < len(outs) else "" for i in range(len(outputs)))
-    out_kinds = tuple(outs[i].kind if i < len(outs) else None for i in range(len(outputs)))
+    outs += [None] * (len(outputs) - len(outs))  # None: unknown, or not produced with these params
+    out_texts = tuple("" if t is None else str(t) for t in outs[:len(outputs)])
+    out_kinds = tuple(None if t is None else t.kind for t in outs[:len(outputs)])
     if outputs:
         footer = out_texts[0] if out_texts and out_texts[0] else "?"
     elif info is not None and info.inputs:
-        footer = "← " + ", ".join(str(t) for t in info.inputs)
+        footer = "← " + ", ".join(str(t) for t in info.inputs if t is not None)  # None: unwired optional
     else:
         footer = "← ?"
     error = info.error if info is not None else None

@@ -200,12 +200,13 @@ class InspectorPanel(QWidget):
         if info is not None and info.spec is not None:
             spec = info.spec
             if spec.inputs:
-                ins = [str(t) for t in info.inputs]
+                ins = [str(t) for t in info.inputs if t is not None]  # None: an unwired optional port
                 rows.append(("Input" if len(ins) <= 1 else "Inputs", "\n".join(ins) if ins else "—"))
             outs = info.outputs or []
             for i, port in enumerate(spec.outputs):
                 label = "Output" if len(spec.outputs) == 1 else f"Output {port.name}"
-                rows.append((label, str(outs[i]) if i < len(outs) else "?"))
+                text = "?" if i >= len(outs) else "—" if outs[i] is None else str(outs[i])  # —: not produced
+                rows.append((label, text))
             stats = stats_service.stats_for(info)
             if stats is stats_service.PENDING:
                 rows += [("Parameters", "…"), ("FLOPs", "…")]
