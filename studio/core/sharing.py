@@ -13,6 +13,8 @@ compiler's (where a node's module is built and registered).
 """
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any, Callable
 
 # (sharing type, shared type) -> (the parameter tied, the check of the two NodeInfos: a reason or None)
@@ -36,6 +38,24 @@ def tie_of(node_type: str, other_type: str) -> tuple[str, Callable] | None:
     return TIES.get((node_type, other_type))
 
 
+def has_weights(info) -> bool:
+    """Whether the node's layer holds parameters (built on the meta device: no memory, cached)."""
+    try:
+        key = json.dumps(info.params, sort_keys=True)
+    except TypeError:
+        return True  # params that are not plain data: let the build say
+    return _has_weights(info.spec, key, tuple(info.inputs))
+
+
+@functools.lru_cache(maxsize=4096)
+def _has_weights(spec, params_key: str, inputs: tuple) -> bool:
+    import torch
+
+    with torch.device("meta"):
+        module = spec.build(json.loads(params_key), list(inputs))
+    return module is not None and next(iter(module.parameters()), None) is not None
+
+
 def _differences(a: dict, b: dict) -> list[str]:
     return [f"{k} {a.get(k)!r} vs {b.get(k)!r}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
 
@@ -43,8 +63,6 @@ def _differences(a: dict, b: dict) -> list[str]:
 def check_sharing(graph, infos: dict, fail: Callable[[str, str], None]) -> None:
     """Report every share that cannot be made; mark the valid ones on the NodeInfos (`shares`,
     `shares_whole`, `shared_numel`) for the compiler and the parameter counts."""
-    from .stats import node_stats
-
     for node in graph.nodes.values():
         other_id = node.shares
         info = infos.get(node.id)
@@ -79,8 +97,7 @@ def check_sharing(graph, infos: dict, fail: Callable[[str, str], None]) -> None:
             info.shares, info.shares_whole = other_id, False
             info.shared_numel = other.params["num_embeddings"] * other.params["embedding_dim"]
             continue
-        stats = node_stats(other)
-        if stats is not None and stats.params == 0:
+        if not has_weights(other):
             fail(node.id, f"{label} shares {other.label}, which has no weights to share; clear its Shares field")
             continue
         diff = _differences(info.params, other.params)
@@ -112,12 +129,8 @@ def compatible(graph, infos: dict, node_id: str) -> list[str]:
             if info.inputs and other.outputs and tie[1](info, other) is None:
                 out.append(other_id)
         elif (other.type == info.type and other.params == info.params and list(other.inputs) == list(info.inputs)
-              and other.outputs):
-            from .stats import node_stats
-
-            stats = node_stats(other)
-            if stats is not None and stats.params > 0:
-                out.append(other_id)
+              and other.outputs and has_weights(other)):
+            out.append(other_id)
     return out
 
 

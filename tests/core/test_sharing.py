@@ -92,7 +92,8 @@ def test_a_share_of_a_node_not_in_the_file_is_refused_at_load():
 
 
 @pytest.mark.fault("graph", "a node shares a node of another type, other params, another input shape, "
-                   "or one that itself shares", "analyzer error naming both nodes and the difference")
+                   "one that itself shares, or one no longer in the graph",
+                   "analyzer error naming both nodes and the difference")
 def test_shares_that_cannot_be_made_are_named_with_both_nodes():
     g = siamese_graph()
     g.set_param("enc2", "out_features", 12)
@@ -189,7 +190,7 @@ def test_a_tied_weight_trains_as_one_tensor_as_in_the_hand_written_model():
     ref = RNNModel(50, 24, 24, 2).eval()
     model.load_state_dict(ref.state_dict())
     tokens, target = torch.randint(0, 50, (3, 12)), torch.randint(0, 50, (3, 12))
-    for net, out in ((ref, None), (model, None)):
+    for net in (ref, model):
         opt = torch.optim.SGD(net.parameters(), lr=0.5)
         if net is ref:
             out, _ = ref(tokens.t(), ref.init_hidden(3))
@@ -212,3 +213,15 @@ def test_a_tie_that_does_not_fit_says_both_shapes():
     assert any("Linear 'decoder' ties its weight [40, 24] (out_features, in_features) to the table of "
                "Embedding 'encoder' [50, 24] (num_embeddings, embedding_dim); set out_features to 50" in m
                for m in messages), messages
+
+
+@pytest.mark.fault("graph", "a layer without weights (ReLU) shares another", "analyzer error: nothing to share")
+def test_a_layer_without_weights_has_nothing_to_share():
+    g = Graph()
+    g.add_node("Input", {"shape": [8]}, node_id="x")
+    g.add_node("ReLU", node_id="act1")
+    g.add_node("ReLU", node_id="act2").shares = "act1"
+    g.connect("x", "act1")
+    g.connect("act1", "act2")
+    messages = [p.message for p in analyze(g).errors]
+    assert any("ReLU 'act2' shares ReLU 'act1', which has no weights to share" in m for m in messages), messages
