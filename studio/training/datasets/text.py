@@ -61,6 +61,12 @@ class TextWindows(ArrayDataset):
                                 f"({val:g}) and test ({test:g}) shares; make them smaller")
         return Splits(made["train"], made["val"], made["test"])
 
+    def preview(self, n: int = 8) -> list[dict]:
+        """The first windows: ids, the next-character ids, and the window as text (its caption)."""
+        sampling = self.extra["sampling"]
+        return [{"x": self.x[i].numpy(), "y": self.y[i].numpy(), "label": sampling.decode(self.x[i].tolist())}
+                for i in range(min(n, len(self)))]
+
     def windows(self, docs: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         return text_windows(SEPARATOR.join(docs), self.extra["index"], self.extra["seq_len"], self.extra["stride"])
 
