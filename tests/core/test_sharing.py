@@ -17,6 +17,10 @@ from studio.core.project import ProjectError, loads_project
 from studio.core.summary import summarize
 
 
+def errors_of(graph: Graph) -> list[str]:
+    return [p.message for p in analyze(graph).errors]
+
+
 def siamese_graph() -> Graph:
     g = Graph()
     g.add_node("Input", {"shape": [8]}, node_id="left")
@@ -97,12 +101,12 @@ def test_a_share_of_a_node_not_in_the_file_is_refused_at_load():
 def test_shares_that_cannot_be_made_are_named_with_both_nodes():
     g = siamese_graph()
     g.set_param("enc2", "out_features", 12)
-    errors = [p.message for p in analyze(g).errors]
+    errors = errors_of(g)
     assert any("Linear 'enc2' shares the weights of Linear 'enc1' but their params differ (out_features 12 vs 16)"
                in m for m in errors), errors
     g.set_param("enc2", "out_features", 16)
     g.set_param("right", "shape", [4])
-    errors = [p.message for p in analyze(g).errors]
+    errors = errors_of(g)
     assert any("Linear 'enc2' gets [4] but Linear 'enc1', whose weights it shares, gets [8]" in m for m in errors)
     g.set_param("right", "shape", [8])
     g.set_shares("enc2", "both")
@@ -111,12 +115,12 @@ def test_shares_that_cannot_be_made_are_named_with_both_nodes():
     assert "cannot share the weights of Concat 'both'" in errors[0].message
     g.set_shares("enc2", "head")
     g.set_shares("head", "enc1")
-    messages = [p.message for p in analyze(g).errors]
+    messages = errors_of(g)
     assert any("shares Linear 'head', which itself shares 'enc1'; share that node directly" in m for m in messages)
     g.set_shares("head", None)
     g.set_shares("enc2", "enc1")
     g.remove_node("enc1")
-    messages = [p.message for p in analyze(g).errors]
+    messages = errors_of(g)
     assert any("'enc2' shares the weights of 'enc1', which is not in the graph" in m for m in messages)
     with pytest.raises(CompileError):
         compile_graph(g)
@@ -209,7 +213,7 @@ def test_a_tied_weight_trains_as_one_tensor_as_in_the_hand_written_model():
 def test_a_tie_that_does_not_fit_says_both_shapes():
     g = word_language_model()
     g.set_param("decoder", "out_features", 40)
-    messages = [p.message for p in analyze(g).errors]
+    messages = errors_of(g)
     assert any("Linear 'decoder' ties its weight [40, 24] (out_features, in_features) to the table of "
                "Embedding 'encoder' [50, 24] (num_embeddings, embedding_dim); set out_features to 50" in m
                for m in messages), messages
@@ -223,5 +227,18 @@ def test_a_layer_without_weights_has_nothing_to_share():
     g.add_node("ReLU", node_id="act2").shares = "act1"
     g.connect("x", "act1")
     g.connect("act1", "act2")
-    messages = [p.message for p in analyze(g).errors]
+    messages = errors_of(g)
     assert any("ReLU 'act2' shares ReLU 'act1', which has no weights to share" in m for m in messages), messages
+
+
+@pytest.mark.fault("project file", "validate a file whose node shares one of other params",
+                   "exit 2, one line naming both nodes")
+def test_validate_names_a_share_that_cannot_be_made(tmp_path, capsys):
+    from studio.cli import main
+
+    g = siamese_graph()
+    g.set_param("enc2", "out_features", 12)
+    path = studio.core.project.Project("s", g).save(tmp_path / "s.json")
+    assert main(["validate", str(path)]) == 2
+    out = capsys.readouterr()
+    assert "'enc2' shares the weights of Linear 'enc1' but their params differ" in out.out + out.err

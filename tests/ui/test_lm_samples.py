@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 
 from studio.core.graph import Graph
 from studio.core.project import Project, load_project
+from studio.ui.commands import Paste
 
 from .window_helpers import TEMPLATES, dialog_log, isolated, open_window  # noqa: F401
 
@@ -50,6 +51,13 @@ def test_the_inspector_offers_compatible_nodes_and_the_choice_is_undoable(qtbot,
     assert doc.graph.node("enc2").shares is None and combo.currentIndex() == 0
     doc.undo_stack.redo()
     assert doc.graph.node("enc2").shares == "enc1" and combo.currentText() == "enc1"
+    paste = Paste(doc.graph, doc.graph.subgraph_data(["enc1", "enc2"]))
+    doc.push(paste)
+    copy1, copy2 = paste.new_ids
+    assert doc.graph.node(copy2).shares == copy1  # the copies share with each other
+    paste = Paste(doc.graph, doc.graph.subgraph_data(["enc2"]))
+    doc.push(paste)
+    assert doc.graph.node(paste.new_ids[0]).shares == "enc1"  # a copy alone shares what the original did
     doc.undo_stack.setClean()
 
 
