@@ -231,7 +231,8 @@ PADDING_MASK = NodeSpec(
     type="PaddingMask", category="attention",
     doc="Marks the padding in token ids: [time] int64 -> [time] bool, True where the id is padding_idx; wire "
         "it into an attention layer's key padding mask.",
-    params=(Param("padding_idx", "int", 0, "The id that pads sequences (as the Embedding's padding_idx)."),),
+    params=(Param("padding_idx", "int", 0, "The id that pads sequences (the Embedding's padding_idx, counted "
+                  "from 0).", min=0),),
     inputs=(Port("in", "token ids [time] int64"),), outputs=(Port("out", "bool [time], True at padding"),),
     infer=_padding_infer, build=lambda p, i: None, wire=_padding_wire, key_params=("padding_idx",),
 )

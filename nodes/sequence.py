@@ -62,11 +62,31 @@ def _rnn_params(with_nonlinearity: bool) -> tuple[Param, ...]:
     return tuple(params)
 
 
+def _state_shape(p) -> tuple[int, int]:
+    """One sample's recurrent state: [num_layers * directions, hidden_size], layer by layer (each
+    layer's forward direction first), PyTorch's h_n order with the batch moved to the front."""
+    return p["num_layers"] * (2 if p["bidirectional"] else 1), p["hidden_size"]
+
+
+def _need_state(t, p, port: str) -> None:
+    if t is None:
+        return
+    shape = _state_shape(p)
+    if not t.is_float or t.shape != shape:
+        raise ShapeError(f"needs its initial state at '{port}' as [num_layers * directions, hidden_size] = "
+                         f"{fmt_shape(shape)} per sample but gets {t}; wire the '{port[0]}_n' of a recurrent layer "
+                         f"of the same sizes, or leave '{port}' unwired to start from zeros")
+
+
 def _rnn_infer(p, inputs):
-    (t,) = inputs
+    t, *state = inputs
     _need_seq(t)
+    for port, s in zip(("h0", "c0"), state):
+        _need_state(s, p, port)
     h = p["hidden_size"] * (2 if p["bidirectional"] else 1)
-    return [t.with_shape(t.shape[0], h), t.with_shape(h)]
+    full = TensorType(_state_shape(p), t.dtype)
+    last = t.with_shape(h)
+    return [t.with_shape(t.shape[0], h), last] + ([last, full, full] if len(state) == 2 else [full])
 
 
 def _rnn_build(cls):
@@ -80,24 +100,55 @@ def _rnn_build(cls):
     return build
 
 
-def _rnn_wire(lstm: bool):
-    def wire(call, inputs, p):
-        result = call(inputs[0])
-        out = result[0]
-        h_n = result[1][0] if lstm else result[1]  # [layers * directions, batch, hidden]
-        if p["bidirectional"]:
-            import torch
+def _last_layer(state, bidirectional: bool):
+    """The last layer's state [batch, hidden] (both directions joined) from PyTorch's layout."""
+    if bidirectional:
+        import torch
 
-            hidden = torch.cat([h_n[-2], h_n[-1]], dim=1)
+        return torch.cat([state[-2], state[-1]], dim=1)
+    return state[-1]
+
+
+def _rnn_wire(lstm: bool):
+    """batch_first applies to the sequences only: PyTorch keeps the batch second in the state
+    ([layers * directions, batch, hidden]), so the state is transposed in and out."""
+
+    def wire(call, inputs, p):
+        import torch
+
+        x, h0, *rest = inputs
+        c0 = rest[0] if lstm else None
+        if lstm and (h0 is not None or c0 is not None):  # PyTorch takes both or neither: zeros for the other
+            h0 = torch.zeros_like(c0) if h0 is None else h0
+            c0 = torch.zeros_like(h0) if c0 is None else c0
+            result = call(x, (h0.transpose(0, 1).contiguous(), c0.transpose(0, 1).contiguous()))
+        elif h0 is not None:
+            result = call(x, h0.transpose(0, 1).contiguous())
         else:
-            hidden = h_n[-1]
-        return [out, hidden]
+            result = call(x)  # no state wired: zeros, as in PyTorch
+        out, two = result[0], p["bidirectional"]
+        if not lstm:
+            h_n = result[1]
+            return [out, _last_layer(h_n, two), h_n.transpose(0, 1)]
+        h_n, c_n = result[1][0], result[1][1]
+        return [out, _last_layer(h_n, two), _last_layer(c_n, two), h_n.transpose(0, 1), c_n.transpose(0, 1)]
 
     return wire
 
 
-_RNN_PORTS = (Port("out", "the whole output sequence [time, hidden]"),
-              Port("hidden", "the last layer's final hidden state [hidden]"))
+def _rnn_ports(lstm: bool):
+    state = "[num_layers * directions, hidden]: every layer's, forward direction first"
+    ins = (Port("in", "the sequence [time, features]"),
+           Port("h0", f"initial hidden state {state}; zeros when unwired", optional=True))
+    outs = (Port("out", "the whole output sequence [time, hidden] (both directions joined)"),
+            Port("hidden", "the last layer's final hidden state [hidden] (both directions joined)"))
+    if lstm:
+        ins += (Port("c0", f"initial cell state {state}; zeros when unwired", optional=True),)
+        outs += (Port("cell", "the last layer's final cell state [hidden] (both directions joined)"),)
+    outs += (Port("h_n", f"final hidden state {state}; wire it into another layer's h0"),)
+    if lstm:
+        outs += (Port("c_n", f"final cell state {state}; wire it into another layer's c0"),)
+    return ins, outs
 
 
 def _rnn_flops(gates: int):
@@ -117,9 +168,10 @@ def _rnn_flops(gates: int):
 
 
 def _rnn(type_name, cls, doc, gates, lstm=False, nonlin=False):
+    ins, outs = _rnn_ports(lstm)
     return NodeSpec(type=type_name, category="sequence", torch_name=f"torch.nn.{type_name}", doc=doc,
                     params=_rnn_params(nonlin), infer=_rnn_infer, build=_rnn_build(cls),
-                    outputs=_RNN_PORTS, wire=_rnn_wire(lstm), key_params=("hidden_size", "num_layers"),
+                    inputs=ins, outputs=outs, wire=_rnn_wire(lstm), key_params=("hidden_size", "num_layers"),
                     flops=_rnn_flops(gates))
 
 
@@ -157,11 +209,14 @@ SEQ_POOL = NodeSpec(
 
 SPECS = [
     EMBEDDING,
-    _rnn("RNN", nn.RNN, "Elman recurrent layer over [time, features] (batch-first).", 1, nonlin=True),
-    _rnn("LSTM", nn.LSTM, "Long short-term memory over [time, features]: ports for the whole output "
-         "and the last hidden state.", 4, lstm=True),
-    _rnn("GRU", nn.GRU, "Gated recurrent unit over [time, features]: ports for the whole output and "
-         "the last hidden state.", 3),
+    _rnn("RNN", nn.RNN, "Elman recurrent layer over [time, features] (batch-first), with the same state "
+         "ports as GRU (h0 in; hidden, h_n out).", 1, nonlin=True),
+    _rnn("LSTM", nn.LSTM, "Long short-term memory over [time, features] (batch-first): optional initial "
+         "state in (h0, c0), the whole output, the last layer's final state (hidden, cell) and every "
+         "layer's (h_n, c_n) out.", 4, lstm=True),
+    _rnn("GRU", nn.GRU, "Gated recurrent unit over [time, features] (batch-first): an optional initial "
+         "state in (h0), the whole output, the last layer's final state (hidden) and every layer's (h_n) "
+         "out.", 3),
     POSITIONAL,
     SEQ_POOL,
 ]

@@ -7,6 +7,24 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent.parent / "docs" / "nodes.md"
 
 
+def _port(p) -> str:
+    return (f"`{p.name}`" + (" (several wires)" if p.multi else "") + (" (optional)" if p.optional else "")
+            + (f": {p.doc}" if p.doc else ""))
+
+
+def _ports(spec) -> list[str]:
+    """One line for a node with one or two ports; a list per side for more (recurrent, attention)."""
+    if len(spec.inputs) + len(spec.outputs) <= 2:
+        ins = ", ".join(map(_port, spec.inputs)) or "none"
+        outs = ", ".join(map(_port, spec.outputs)) or "none"
+        return [f"Ports: in {ins}; out {outs}.", ""]
+    lines = []
+    for side, ports in (("Inputs", spec.inputs), ("Outputs", spec.outputs)):
+        lines += [f"{side}:" if ports else f"{side}: none.", ""]
+        lines += [f"- {_port(p)}" for p in ports] + ([""] if ports else [])
+    return lines
+
+
 def render() -> str:
     from studio.core.registry import default_registry
 
@@ -14,18 +32,14 @@ def render() -> str:
              "Generated from the node specs by `tools/make_nodes_doc.py`. Shapes are per sample (no batch",
              "dimension). Sizes that follow from the input (`in_features`, `in_channels`, `num_features`,",
              "`input_size`, `embed_dim`, `d_model`, ...) are inferred and never typed. A `dim` param counts",
-             "dimensions of the batched tensor, as in PyTorch (0, the batch, is refused).", ""]
+             "dimensions of the batched tensor, as in PyTorch (0, the batch, is refused). An input marked",
+             "(optional) may stay unwired; its line says what the node uses instead.", ""]
     for category, specs in default_registry().by_category().items():
         lines += [f"## {category}", ""]
         for spec in specs:
             lines.append(f"### {spec.type}" + (f" (`{spec.torch_name}`)" if spec.torch_name else ""))
             lines += ["", spec.doc, ""]
-            ins = ", ".join(f"`{p.name}`" + (" (several wires)" if p.multi else "")
-                            + (" (optional)" if p.optional else "") + (f": {p.doc}" if p.doc else "")
-                            for p in spec.inputs) or "none"
-            outs = ", ".join(f"`{p.name}`" + (f": {p.doc}" if p.doc else "") for p in spec.outputs) or "none"
-            lines.append(f"Ports: in {ins}; out {outs}.")
-            lines.append("")
+            lines += _ports(spec)
             if spec.params:
                 lines += ["| param | kind | default | meaning |", "|---|---|---|---|"]
                 for p in spec.params:

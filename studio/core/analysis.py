@@ -196,6 +196,7 @@ class Analyzer:
                                                    "but neither node exists; delete the wire"))
                 continue
             if src.spec is None or dst.spec is None:
+                cut.add(e.target)  # an unknown type is reported on its node; its ports are not known
                 continue
             out_port = src.spec.output_port(e.source_port)
             in_port = dst.spec.input_port(e.target_port)

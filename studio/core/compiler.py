@@ -2,6 +2,7 @@
 like hand-written PyTorch and the export tools (TorchScript, ONNX, torch.export) accept it."""
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,7 +131,10 @@ def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Anal
                 kwargs = {k: _unwrap(v) for k, v in kw.items()}
                 return fx.Proxy(fx_graph.call_module(_name, args, kwargs), tracer)
 
+        before = len(fx_graph.nodes)
         results = spec.wire(call, args, params)
+        for fx_node in itertools.islice(reversed(fx_graph.nodes), len(fx_graph.nodes) - before):
+            fx_node.meta["node_id"] = node_id  # which node made it: export messages name that node
         for i, r in enumerate(results):
             values[(node_id, i)] = r
 

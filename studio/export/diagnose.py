@@ -49,7 +49,54 @@ def find_culprit(prep, inputs: tuple, attempt: Callable) -> tuple[str, str, str]
                 attempt(module, args, kwargs)
         except Exception as exc:  # noqa: BLE001
             return node.target, layer_type(prep, node.target), first_line(exc)
-    return None
+    return _first_failing_prefix(prep, inputs, attempt, seen)
+
+
+def _first_failing_prefix(prep, inputs: tuple, attempt: Callable, seen: dict) -> tuple[str, str, str] | None:
+    """Every layer passes alone (a mask built between layers, or a layer that fails only with what
+    flows into it): bisect the model's leading parts for the first one that fails, and name the
+    node whose wiring made its last operation (the compiler tags each operation with its node)."""
+    nodes = [n for n in prep.model.graph.nodes if n.op.startswith("call_") and "node_id" in n.meta]
+
+    def failure(k: int) -> str | None:
+        try:
+            part = _leading_part(prep.model, nodes[k], seen)
+            with quiet():
+                attempt(part, inputs, {})
+        except Exception as exc:  # noqa: BLE001
+            return first_line(exc)
+        return None
+
+    lo, hi, error = 0, len(nodes) - 1, None
+    if not nodes or (error := failure(hi)) is None:
+        return None
+    while lo < hi:  # invariant: the part up to nodes[hi] fails
+        mid = (lo + hi) // 2
+        found = failure(mid)
+        if found is None:
+            lo = mid + 1
+        else:
+            hi, error = mid, found
+    node_id = nodes[hi].meta["node_id"]
+    return node_id, layer_type(prep, node_id), error
+
+
+def _leading_part(model, last, seen: dict):
+    """A GraphModule of `model`'s operations up to `last`, returning every tensor they make."""
+    import torch
+    from torch import fx
+
+    graph, env, outs = fx.Graph(), {}, []
+    for n in model.graph.nodes:
+        if n.op == "output":
+            break
+        env[n] = graph.node_copy(n, env.__getitem__)
+        if n.op != "placeholder" and isinstance(seen.get(n.name, (None, None, None))[2], torch.Tensor):
+            outs.append(env[n])
+        if n is last:
+            break
+    graph.output(tuple(outs))
+    return fx.GraphModule(model, graph)
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

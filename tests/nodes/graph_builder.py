@@ -34,3 +34,37 @@ def compiled(g: Graph):
 
 def errors(g: Graph) -> list[str]:
     return [p.message for p in analyze(g).problems if p.is_error]
+
+
+def export_matches(g: Graph, fmt: str, tmp_path, seed: int = 0) -> None:
+    """Export `g` with random weights, load the file with the format's own runtime, and compare it
+    with the compiled model on a batch the export's own check did not use."""
+    import torch
+
+    from studio.core.compiler import signature
+    from studio.export import SUFFIXES, export
+    from tests.export.helpers import TOL, batch_for, max_diff, randomized_checkpoint, run_exported
+
+    ckpt = randomized_checkpoint(g, tmp_path / "weights.pt", seed=seed)
+    out = tmp_path / f"model{SUFFIXES[fmt]}"
+    report = export(g, fmt, out, checkpoint=ckpt)
+    assert report.check is not None and report.check.passed, report.text()
+    import studio
+
+    reference = studio.build_model(g, checkpoint=ckpt).eval()
+    reference.graph_source = g
+    sig = signature(analyze(g))
+    inputs = batch_for(reference, sig, batch=4)
+    with torch.no_grad():
+        expected = reference(*inputs)
+    class_name = report.exporter.split("class ")[-1].rstrip(")") if fmt == "code" else None
+    assert max_diff(expected, run_exported(fmt, out, inputs, reference, sig, class_name)) <= TOL
+
+
+def through_a_project_file(g: Graph, tmp_path) -> Graph:
+    """The graph as a person's project: saved to a file and opened again."""
+    import studio
+    from studio.core.project import Project
+
+    path = Project("drawn", g).save(tmp_path / "drawn.json")
+    return studio.load_project(path).graph

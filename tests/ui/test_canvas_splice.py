@@ -146,6 +146,19 @@ def test_a_layer_that_does_not_fit_is_dropped_plainly_and_the_wire_stays(canvas,
     assert set(view.document.graph.nodes) == {src, dst}
 
 
+@pytest.mark.parametrize("type_name, port", [("LSTM", "in"), ("TransformerEncoderLayer", "src"),
+                                             ("MultiheadAttention", "query")])
+def test_a_layer_with_optional_inputs_is_spliced_in_through_its_one_required_input(canvas, type_name, port):
+    view = canvas
+    src, dst = chain(view, "Input", "SequencePool")
+    view.document.graph.set_param(src, "shape", [6, 8])  # a sequence flows in the wire
+    assert PaletteDrag(view, type_name).drop(on_wire(view, Edge(src, dst)))
+    new_id = view.document.selection[0]
+    out = None if type_name == "TransformerEncoderLayer" else "out"  # named where a node has several
+    assert edges(view) == {(src, new_id, None, port), (new_id, dst, out, None)}
+    assert view.document.analysis.ok, [p.message for p in view.document.analysis.problems]
+
+
 def test_splicing_into_a_concat_input_keeps_the_input_order(canvas):
     view = canvas
     for type_name, x, y in (("Input", 0, 0), ("ReLU", 460, -150), ("Tanh", 460, 150), ("Concat", 920, 0)):

@@ -47,15 +47,18 @@ def plan_splice(document, edge: Edge, type_name: str, params: dict, node_id: str
         return SplicePlan(edge, reason=f"{type_name} has no input to take the wire")
     if not spec.outputs:
         return SplicePlan(edge, reason=f"{type_name} has no output to pass the wire on")
-    if len(spec.inputs) > 1:
-        names = ", ".join(p.name for p in spec.inputs)
-        return SplicePlan(edge, reason=f"{type_name} has {len(spec.inputs)} inputs ({names}); wire them by hand")
+    required = [p for p in spec.inputs if not p.optional]  # optional ones (an LSTM's h0) may stay unwired
+    if len(required) > 1:
+        names = ", ".join(p.name for p in required)
+        return SplicePlan(edge, reason=f"{type_name} has {len(required)} inputs ({names}); wire them by hand")
+    taken = required[0] if required else spec.inputs[0]
+    in_port = taken.name if len(spec.inputs) > 1 else None
     out_port = spec.outputs[0].name if len(spec.outputs) > 1 else None
-    plan = SplicePlan(edge, None, out_port)
+    plan = SplicePlan(edge, in_port, out_port)
     graph = document.graph
     if node_id is not None and node_id in graph:
         registry = document.analyzer.registry
-        reason = (graph.check_connect(edge.source, node_id, edge.source_port, None, registry=registry)
+        reason = (graph.check_connect(edge.source, node_id, edge.source_port, in_port, registry=registry)
                   or graph.check_connect(node_id, edge.target, out_port, edge.target_port, registry=registry,
                                          replacing=edge))
         if reason:
@@ -65,7 +68,7 @@ def plan_splice(document, edge: Edge, type_name: str, params: dict, node_id: str
     if flowing is None:
         return plan  # nothing known flows here yet (an upstream problem): the ports decide
     try:
-        new = list(spec.infer(spec.resolve_params(params), [flowing]))[0]
+        new = list(spec.infer(spec.resolve_params(params), [flowing if p is taken else None for p in spec.inputs]))[0]
     except (ShapeError, ParamError) as exc:
         return SplicePlan(edge, reason=_sentence(type_name, exc))
     reason = _target_refuses(document.graph, analysis, edge, new)
@@ -83,11 +86,14 @@ def _target_refuses(graph, analysis, edge: Edge, new) -> str | None:
     inputs = []
     wired = [e for e in graph.edges if e.target == edge.target]
     for port in info.spec.inputs:  # in the analyzer's order: per port, in wire order
-        for e in wired:
-            if info.spec.input_port(e.target_port) is port:
-                inputs.append(new if e == edge else analysis.edge_types.get(e))
-    if any(t is None for t in inputs):
-        return None
+        ours = [e for e in wired if info.spec.input_port(e.target_port) is port]
+        if port.optional and not ours:
+            inputs.append(None)  # an unwired optional port, as the analyzer passes it
+        for e in ours:
+            t = new if e == edge else analysis.edge_types.get(e)
+            if t is None:
+                return None
+            inputs.append(t)
     try:
         info.spec.infer(info.params, inputs)
     except (ShapeError, ParamError) as exc:
