@@ -125,7 +125,6 @@ def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Anal
         module, name = modules.module(node_id)  # a node sharing another's weights gets its module
         call = None
         if module is not None:
-
             def call(*a, _name=name, **kw):
                 args = tuple(_unwrap(x) for x in a)
                 kwargs = {k: _unwrap(v) for k, v in kw.items()}
