@@ -68,13 +68,14 @@ def _state_shape(p) -> tuple[int, int]:
     return p["num_layers"] * (2 if p["bidirectional"] else 1), p["hidden_size"]
 
 
-def _need_state(t, p, port: str) -> None:
+def _need_state(t, p, port: str, dtype: str) -> None:
+    """An initial state: the sequence's dtype, [num_layers * directions, hidden_size] per sample."""
     if t is None:
         return
     shape = _state_shape(p)
-    if not t.is_float or t.shape != shape:
+    if t.dtype != dtype or t.shape != shape:
         raise ShapeError(f"needs its initial state at '{port}' as [num_layers * directions, hidden_size] = "
-                         f"{fmt_shape(shape)} per sample but gets {t}; wire the '{port[0]}_n' of a recurrent layer "
+                         f"{fmt_shape(shape)} per sample{'' if dtype == FLOAT else ' ' + dtype} but gets {t}; wire the '{port[0]}_n' of a recurrent layer "
                          f"of the same sizes, or leave '{port}' unwired to start from zeros")
 
 
@@ -82,7 +83,7 @@ def _rnn_infer(p, inputs):
     t, *state = inputs
     _need_seq(t)
     for port, s in zip(("h0", "c0"), state):
-        _need_state(s, p, port)
+        _need_state(s, p, port, t.dtype)
     h = p["hidden_size"] * (2 if p["bidirectional"] else 1)
     full = TensorType(_state_shape(p), t.dtype)
     last = t.with_shape(h)

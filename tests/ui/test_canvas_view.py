@@ -45,14 +45,14 @@ def test_templates_are_mirrored_tidily(qtbot, name):
         assert all(0 < y < item.height for y in ys)
 
 
-def test_two_port_lstm_labels_its_outputs(qtbot):
+def test_lstm_labels_its_outputs(qtbot):
     view = template_view(qtbot, "lstm_sequence")
     lstm = view.canvas_scene.nodes["lstm"]
-    assert [p.name for p in lstm.outputs] == ["out", "hidden"]
-    assert [p.edge_name for p in lstm.outputs] == ["out", "hidden"]
-    out, hidden = lstm.outputs
+    assert [p.name for p in lstm.outputs] == ["out", "hidden", "cell", "h_n", "c_n"]
+    assert [p.edge_name for p in lstm.outputs] == ["out", "hidden", "cell", "h_n", "c_n"]
+    out, hidden = lstm.outputs[:2]
     assert hidden.pos().y() - out.pos().y() == style.PORT_ROW_H
-    assert lstm.data.out_texts == ("[20, 32]", "[32]")
+    assert lstm.data.out_texts == ("[20, 32]", "[32]", "[32]", "[1, 32]", "[1, 32]")
     wire = view.canvas_scene.wires[Edge("lstm", "head", "hidden")]
     assert wire.source_port is hidden and wire.label == "32"
 
