@@ -156,7 +156,9 @@ class RNNModel(nn.Module):
         return weight.new_zeros(shape), weight.new_zeros(shape)
 
 
-def word_language_model(ntoken=50, width=24, layers=2, bptt=12) -> Graph:
+def word_language_model(ntoken=50, width=24, layers=2, bptt=12, state=False) -> Graph:
+    """The RNNModel as a graph; `state`: its hidden state in (h0, c0) and out (h_n, c_n), as its
+    training loop carries it from one chunk of text to the next."""
     g = Graph()
     g.add_node("Input", {"shape": [bptt], "dtype": "int64"}, node_id="tokens")
     g.add_node("Embedding", {"num_embeddings": ntoken, "embedding_dim": width}, node_id="encoder")
@@ -169,6 +171,12 @@ def word_language_model(ntoken=50, width=24, layers=2, bptt=12) -> Graph:
     for a, b in (("tokens", "encoder"), ("encoder", "drop_emb"), ("drop_emb", "rnn"), ("rnn", "drop_out"),
                  ("drop_out", "decoder"), ("decoder", "log_probs"), ("log_probs", "out")):
         g.connect(a, b)
+    if state:
+        for name, out in (("h0", "h_n"), ("c0", "c_n")):
+            g.add_node("Input", {"shape": [layers, width]}, node_id=name)
+            g.connect(name, "rnn", None, name)
+            g.add_node("Output", node_id=out)
+            g.connect("rnn", out, out)
     return g
 
 
@@ -187,6 +195,21 @@ def test_word_language_model_rnn_tied_matches_the_published_structure_with_the_s
     assert summarize(word_language_model()).total_params == n_ref
     decoder = next(r for r in summarize(word_language_model()).rows if r.id == "decoder")
     assert decoder.params == 50 and decoder.shares == "encoder"  # its own bias only
+
+
+def test_the_tied_model_carries_its_state_from_chunk_to_chunk_as_the_published_loop_does():
+    model = compile_graph(word_language_model(state=True)).eval()
+    ref = RNNModel(50, 24, 24, 2).eval()
+    model.load_state_dict(ref.state_dict())
+    hidden = ref.init_hidden(3)
+    with torch.no_grad():
+        for _ in range(2):
+            tokens = torch.randint(0, 50, (3, 12))
+            want, after = ref(tokens.t(), hidden)  # state [layers, batch, hidden]; ours is batch-first
+            got, h_n, c_n = model(tokens, hidden[0].transpose(0, 1), hidden[1].transpose(0, 1))
+            torch.testing.assert_close(got.transpose(0, 1).reshape(-1, 50), want)
+            torch.testing.assert_close((h_n.transpose(0, 1), c_n.transpose(0, 1)), after)
+            hidden = after
 
 
 def test_a_tied_weight_trains_as_one_tensor_as_in_the_hand_written_model():

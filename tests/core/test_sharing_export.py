@@ -11,7 +11,8 @@ from studio.export.codegen.export import import_file
 
 from test_sharing import siamese_graph, word_language_model  # tests/core is on sys.path (no package)
 
-GRAPHS = {"siamese": siamese_graph, "tied_lm": word_language_model}
+GRAPHS = {"siamese": siamese_graph, "tied_lm": word_language_model,
+          "tied_lm_state": lambda: word_language_model(state=True)}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
