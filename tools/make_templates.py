@@ -47,6 +47,32 @@ def regression(dataset, optimizer, epochs, batch_size=32, loss="MSELoss"):
             "batch_size": batch_size, "device": "auto", "seed": 0, "metrics": ["mse", "mae", "r2"]}
 
 
+def char_transformer_lm():
+    """A causal Transformer language model over Python's help text, its decoder tied to the embedding;
+    the vocabulary size comes from the text (issue 16, item 7)."""
+    import sys
+
+    sys.path.insert(0, str(OUT.parents[1]))
+    from studio.training.datasets.text import SEPARATOR, python_help_topics
+
+    vocab = len(set(SEPARATOR.join(python_help_topics())))
+    block = {"nhead": 4, "dim_feedforward": 128, "dropout": 0.0, "causal": True}
+    n, e = chain([("tokens", "Input", {"shape": [64], "dtype": "int64"}),
+                  ("encoder", "Embedding", {"num_embeddings": vocab, "embedding_dim": 64}),
+                  ("posenc", "PositionalEncoding", {"max_len": 512}),
+                  ("block1", "TransformerEncoderLayer", dict(block)), ("block2", "TransformerEncoderLayer", dict(block)),
+                  ("decoder", "Linear", {"out_features": vocab}), ("output", "Output")])
+    decoder = next(node for node in n if node["id"] == "decoder")
+    decoder["shares"] = "encoder"  # tied: the decoder's weight is the embedding table
+    decoder["pos"] = decoder.pop("pos")  # after "shares", where a saved project has it
+    training = classification({"name": "python_help", "seq_len": 64, "prompt": "The ", "sample_length": 200,
+                               "temperature": 0.8}, {"type": "AdamW", "lr": 0.006}, 6, 64)
+    training["metrics"] = ["accuracy"]
+    return project("Character Transformer language model", "A causal Transformer writes Python's help text one "
+                   "character at a time; its decoder shares the embedding's weights (tied), and it shows what it "
+                   "writes after each epoch.", n, e, training)
+
+
 def main():
     T = {}
     n, e = chain([("input", "Input", {"shape": [1, 28, 28]}), ("flatten", "Flatten"),
@@ -146,6 +172,7 @@ def main():
                                       "rebuild them.", n, e,
                                       regression({"name": "digits", "target": "input"}, {"type": "Adam", "lr": 0.003},
                                                  30, 32))
+    T["char_transformer_lm"] = char_transformer_lm()
     OUT.mkdir(parents=True, exist_ok=True)
     for name, rec in T.items():
         (OUT / f"{name}.json").write_text(json.dumps(rec, indent=2) + "\n")

@@ -40,6 +40,9 @@ class NodeInfo:
     outputs: list[TensorType | None] | None = None  # one per output port, when inference succeeded
     #                                                  (None: not produced with these params)
     error: str | None = None  # the first error, as a whole sentence
+    shares: str | None = None  # set when the node validly uses another node's weights (sharing.py)
+    shares_whole: bool = False  # True: the other node's whole module; False: a tied weight
+    shared_numel: int = 0  # of a tied weight: its elements, which the other node counts
 
     @property
     def output(self) -> TensorType | None:
@@ -280,6 +283,11 @@ class Analyzer:
                 fail(node_id, f"{info.label} {err}" if not err.startswith(info.type) else err)
             else:
                 info.outputs = outs
+
+        if any(n.shares for n in graph.nodes.values()):  # 4b. weight sharing, both nodes inferred
+            from .sharing import check_sharing
+
+            check_sharing(graph, infos, lambda node_id, message: fail(node_id, message, "shares"))
 
         # 5. inputs, outputs, reachability
         input_ids = [n for n, i in infos.items() if i.type == INPUT_TYPE]

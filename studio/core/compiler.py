@@ -10,6 +10,7 @@ from .analysis import INPUT_TYPE, Analysis, analyze
 from .graph import Graph
 from .problems import Problem
 from .registry import Registry
+from .sharing import ModuleTable
 from .topology import reaching, to_networkx
 from .types import TensorType
 
@@ -95,6 +96,7 @@ def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Anal
     needed = reaching(to_networkx(graph), [n for n, _ in analysis.outputs])
     _check_size(analysis, needed)
     root = torch.nn.Module()
+    modules = ModuleTable(analysis, root)
     fx_graph = fx.Graph()
     tracer = fx.proxy.GraphAppendingTracer(fx_graph)
     values: dict[tuple[str, int], Any] = {}  # fx.Proxy, or what a node's wire() returned
@@ -120,12 +122,10 @@ def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Anal
                     src_spec = analysis.nodes[e.source].spec
                     assert src_spec is not None
                     args.append(values[(e.source, src_spec.output_index(e.source_port))])
-        module = spec.build(params, info.inputs)
+        module, name = modules.module(node_id)  # a node sharing another's weights gets its module
         call = None
         if module is not None:
-            root.add_module(node_id, module)
-
-            def call(*a, _name=node_id, **kw):
+            def call(*a, _name=name, **kw):
                 args = tuple(_unwrap(x) for x in a)
                 kwargs = {k: _unwrap(v) for k, v in kw.items()}
                 return fx.Proxy(fx_graph.call_module(_name, args, kwargs), tracer)

@@ -91,9 +91,10 @@ class Node:
     type: str
     params: dict[str, Any] = field(default_factory=dict)
     pos: tuple[float, float] = (0.0, 0.0)
+    shares: str | None = None  # the id of the node whose weights this one uses (studio/core/sharing.py)
 
     def copy(self) -> "Node":
-        return Node(self.id, self.type, copy.deepcopy(self.params), (self.pos[0], self.pos[1]))
+        return Node(self.id, self.type, copy.deepcopy(self.params), (self.pos[0], self.pos[1]), self.shares)
 
 
 @dataclass(frozen=True)
@@ -354,6 +355,13 @@ class Graph:
         node.params.pop(name, None)
         self._emit(GraphEvent(GraphEventKind.PARAM_CHANGED, node_id, name=name, value=None))
 
+    def set_shares(self, node_id: str, other: str | None) -> None:
+        """Make `node_id` use the weights of `other` (None: its own again). Kept as given, like a
+        param: the analyzer says when `other` cannot be shared (studio/core/sharing.py)."""
+        node = self.node(node_id)
+        node.shares = other
+        self._emit(GraphEvent(GraphEventKind.PARAM_CHANGED, node_id, name="shares", value=other))
+
     def move_node(self, node_id: str, pos) -> None:
         node = self.node(node_id)
         node.pos = (float(pos[0]), float(pos[1]))
@@ -366,6 +374,9 @@ class Graph:
             raise GraphError(f"a node with id '{new}' already exists; ids must be unique")
         self._nodes = {(new if k == old else k): v for k, v in self._nodes.items()}
         self._nodes[new].id = new
+        for n in self._nodes.values():  # a node sharing the renamed one follows it
+            if n.shares == old:
+                n.shares = new
         self._edges = [Edge(new if e.source == old else e.source, new if e.target == old else e.target,
                             e.source_port, e.target_port) for e in self._edges]
         self._edge_set = set(self._edges)
@@ -412,7 +423,8 @@ class Graph:
         """Plain records of some nodes and the wires between them (for copy/paste)."""
         ids = set(node_ids)
         return {
-            "nodes": [{"id": n.id, "type": n.type, "params": copy.deepcopy(n.params), "pos": list(n.pos)}
+            "nodes": [{"id": n.id, "type": n.type, "params": copy.deepcopy(n.params), "pos": list(n.pos),
+                       **({"shares": n.shares} if n.shares else {})}
                       for n in self._nodes.values() if n.id in ids],
             "edges": [edge_to_json(e) for e in self._edges if e.source in ids and e.target in ids],
         }

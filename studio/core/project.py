@@ -61,6 +61,8 @@ class Project:
             node: dict[str, Any] = {"id": n.id, "type": n.type}
             if n.params:
                 node["params"] = n.params
+            if n.shares:
+                node["shares"] = n.shares
             node["pos"] = [round(n.pos[0], 1), round(n.pos[1], 1)]
             rec["nodes"].append(node)
         rec["edges"] = [edge_to_json(e) for e in self.graph.edges]
@@ -206,8 +208,15 @@ def _check(record: dict, source: str) -> dict:
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                            for v in pos)):
             raise ProjectError(f"{where}: \"pos\" must be two numbers [x, y], got {_short(pos)}")
+        shares = n.get("shares")
+        if shares is not None and (not isinstance(shares, str) or shares not in all_ids or shares == node_id):
+            why = ("cannot share its own weights" if shares == node_id else
+                   f"names {_short(shares)}, which is not a node id in this file" if isinstance(shares, str) else
+                   f"must be the id of another node, got {_short(shares)}")
+            raise ProjectError(f"{where}: \"shares\" {why}; name the node whose weights it uses, or remove "
+                               "\"shares\"")
         out_nodes.append({"id": node_id, "type": type_name, "params": params,
-                          "pos": (float(pos[0]), float(pos[1]))})
+                          "pos": (float(pos[0]), float(pos[1])), "shares": shares})
     out_edges = []
     for i, e in enumerate(edges):
         where = f"{source}: edge {i + 1}"
@@ -236,7 +245,7 @@ def _build(rec: dict, source: str) -> Project:
     graph = Graph()
     with graph.batch():
         for n in rec["nodes"]:
-            graph.add_node(n["type"], n["params"], n["pos"], node_id=n["id"])
+            graph.add_node(n["type"], n["params"], n["pos"], node_id=n["id"]).shares = n["shares"]
         for i, e in enumerate(rec["edges"]):
             try:
                 graph.connect(e["source"], e["target"], e["source_port"], e["target_port"])

@@ -26,7 +26,12 @@ def node_stats(info: NodeInfo) -> NodeStats | None:
         key = json.dumps(info.params, sort_keys=True)
     except TypeError:
         key = repr(info.params)
-    return _cached(info.spec.type, key, tuple(info.inputs), info.spec)
+    stats = _cached(info.spec.type, key, tuple(info.inputs), info.spec)
+    if info.shares is not None:  # weights another node holds are counted there, once
+        if info.shares_whole:
+            return NodeStats(0, 0, stats.flops)
+        return NodeStats(stats.params - info.shared_numel, stats.trainable - info.shared_numel, stats.flops)
+    return stats
 
 
 @functools.lru_cache(maxsize=8192)

@@ -18,6 +18,7 @@ class SummaryRow:
     params: int
     flops: int
     error: str | None
+    shares: str | None = None  # the node whose weights this one uses (its params are counted there)
 
 
 @dataclass
@@ -44,7 +45,8 @@ class Summary:
     def to_json(self) -> dict:
         return {
             "nodes": [{"id": r.id, "type": r.type, "output_shape": r.output, "params": r.params,
-                       "flops": r.flops, **({"error": r.error} if r.error else {})} for r in self.rows],
+                       "flops": r.flops, **({"error": r.error} if r.error else {}),
+                       **({"shares": r.shares} if r.shares else {})} for r in self.rows],
             "total_params": self.total_params,
             "flops": self.total_flops,
             "ok": self.ok,
@@ -53,8 +55,8 @@ class Summary:
 
     def table(self) -> str:
         head = ("node", "type", "output", "params", "FLOPs")
-        body = [(r.id, r.type, r.output if not r.error else "error", f"{r.params:,}", human(r.flops))
-                for r in self.rows]
+        body = [(r.id, r.type + (f", shares {r.shares}" if r.shares else ""), r.output if not r.error else "error",
+                 f"{r.params:,}", human(r.flops)) for r in self.rows]
         body.append(("total", "", "", f"{self.total_params:,}", human(self.total_flops)))
         widths = [max(len(row[i]) for row in [head, *body]) for i in range(5)]
         lines = []
@@ -81,5 +83,5 @@ def summarize(graph: Graph, analysis: Analysis | None = None) -> Summary:
         stats = node_stats(info)
         out = " ".join(str(t) for t in info.outputs if t is not None) if info.outputs else "?"
         rows.append(SummaryRow(node_id, info.type, out, stats.params if stats else 0,
-                               stats.flops if stats else 0, info.error))
+                               stats.flops if stats else 0, info.error, info.shares))
     return Summary(rows, analysis.problems)

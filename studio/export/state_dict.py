@@ -15,7 +15,9 @@ class StateDictFormat(FileFormat):
     def make(self, report: ExportReport) -> list[Attempt]:
         import torch
 
-        self.state = state = {k: v.detach().cpu().clone() for k, v in self.prep.model.state_dict().items()}
+        copies: dict = {}  # a tied weight (two names, one tensor) is copied once, so the file holds it once
+        self.state = state = {k: copies.setdefault((v.data_ptr(), v.shape, v.dtype), v.detach().cpu().clone())
+                              for k, v in self.prep.model.state_dict().items()}
         return [Attempt("torch.save(model.state_dict())", lambda: buffer_of(lambda buffer: torch.save(state, buffer)),
                         self.load)]
 

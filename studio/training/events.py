@@ -105,6 +105,19 @@ class ReportEvent(Event):
 
 
 @dataclass(frozen=True)
+class TextSampleEvent(Event):
+    """After an epoch of a character (token) language model: what the model writes on its own from
+    the prompt the person sees (studio/training/sampling.py)."""
+
+    kind = "text_sample"
+    epoch: int
+    prompt: str
+    text: str  # the characters written after the prompt
+    temperature: float
+    seed: int  # of the draw: the same run writes the same text
+
+
+@dataclass(frozen=True)
 class TestEvent(Event):
     kind = "test"
     metrics: dict
@@ -163,7 +176,7 @@ class FailedEvent(Event):
 
 class TrainerListener:
     """Override `on_<kind>` (on_started, on_step, on_epoch, on_norms, on_activation, on_report,
-    on_test, on_paused, on_resumed, on_notice, on_finished, on_stopped, on_failed), or `on_event`."""
+    on_text_sample, on_test, on_paused, on_resumed, on_notice, on_finished, on_stopped, on_failed), or `on_event`."""
 
     def on_event(self, event: Event) -> None:
         handler = getattr(self, f"on_{event.kind}", None)

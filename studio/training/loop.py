@@ -32,7 +32,7 @@ class EpochLoop:
         self._rate = 0.0  # samples/s (this process), smoothed
         # running training accuracy: keep each step's output (or, for many classes, its argmax) in a
         # list and score the epoch in one pass at its end, so a step pays a list append, not 4 kernels
-        if self.info.task != CLASSIFICATION:
+        if self.info.task != CLASSIFICATION or self.plan.positions:  # per position: validation scores it
             self._keep = None
         else:
             binary = self.plan.target == "binary"
@@ -203,6 +203,8 @@ class EpochLoop:
         self._emit(ActivationEvent(node_id, epoch, self.global_step, index, value))
 
     def _after_epoch_reports(self, epoch: int) -> None:
+        if self.text_sampler is not None:
+            self._emit(self.text_sampler.event(self.model, self.device, epoch))
         if self._watch is not None:
             self._emit_activation(epoch)
         if self.epoch_reports:

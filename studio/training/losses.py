@@ -20,11 +20,24 @@ CLASS_INDEX_LOSSES = ("CrossEntropyLoss", "NLLLoss")
 ELEMENTWISE_LOSSES = ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCEWithLogitsLoss")
 
 
-def build_loss(cfg: LossConfig) -> torch.nn.Module:
+def build_loss(cfg: LossConfig, plan: "LossPlan | None" = None) -> torch.nn.Module:
     kwargs = dict(cfg.kwargs)
     if cfg.type == "BCEWithLogitsLoss" and "pos_weight" in kwargs:
         kwargs["pos_weight"] = torch.tensor(kwargs["pos_weight"])
-    return getattr(torch.nn, cfg.type)(**kwargs)
+    loss = getattr(torch.nn, cfg.type)(**kwargs)
+    return PerPosition(loss) if plan is not None and plan.positions else loss
+
+
+class PerPosition(torch.nn.Module):
+    """A class-index loss over scores [batch, time, C] and targets [batch, time]: torch's losses
+    take the classes in dim 1, so the scores move there; the mean runs over every position."""
+
+    def __init__(self, loss: torch.nn.Module) -> None:
+        super().__init__()
+        self.loss = loss
+
+    def forward(self, scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return self.loss(scores.movedim(-1, 1), target)
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,7 @@ class LossPlan:
 
     target: str
     num_outputs: int  # classes seen by the metrics (2 for a single-logit binary output)
+    positions: int = 0  # > 0: a class at each position of the target ([time] ids: a language model)
 
     def prepare(self, y: torch.Tensor | None, num_classes: int) -> torch.Tensor | None:
         if self.target in ("index", "input") or y is None:
@@ -85,12 +99,14 @@ def check_fit(signature, info: DatasetInfo, loss: LossConfig, graph=None) -> Los
         if task != CLASSIFICATION:
             raise TrainingError(f"{t} needs class labels, but dataset {info.name!r} is a {task} task (targets "
                                 f"{info.target}); use MSELoss, L1Loss or HuberLoss")
-        if out.shape != (info.num_classes,):
+        want = (*info.target.shape, info.num_classes)  # a class per sample, or at each position
+        if tuple(out.shape) != want:
+            where = f" at each of its {info.target.shape[0]} positions" if info.target.shape else ""
             raise TrainingError(f"the model outputs {fmt_shape(out.shape)} per sample but {t} on dataset "
-                                f"{info.name!r} needs one score per class: [{info.num_classes}] "
+                                f"{info.name!r} needs one score per class{where}: {fmt_shape(want)} "
                                 f"({info.num_classes} classes); make {layer!r} output {info.num_classes} "
                                 f"values (e.g. a Linear with out_features={info.num_classes})")
-        return LossPlan("index", info.num_classes)
+        return LossPlan("index", info.num_classes, len(info.target.shape))
     if task == CLASSIFICATION:
         if out.shape == (info.num_classes,):
             return LossPlan("onehot", info.num_classes)

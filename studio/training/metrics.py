@@ -63,6 +63,8 @@ class MetricSet:
 
     def update(self, output: torch.Tensor, labels: torch.Tensor) -> None:
         if self.task == CLASSIFICATION:
+            if output.dim() > 2:  # a class at each position (a language model): every position counts
+                output, labels = output.reshape(-1, output.shape[-1]), labels.reshape(-1)
             probs = to_probs(output, self.loss_type)
             for m in self.metrics.values():
                 m.update(probs, labels)

@@ -82,6 +82,9 @@ class ProgressBar(TrainerListener):
         self._write(f"epoch {e.epoch}/{e.epochs}  train {fmt_metrics(e.train)}{val}  "
                     f"({e.epoch_time_s:.1f} s, {e.samples_per_s:,.0f} samples/s){best}")
 
+    def on_text_sample(self, e) -> None:
+        self._write(f"sample (epoch {e.epoch}, temperature {e.temperature:g}): {e.prompt!r} + {e.text!r}")
+
     def on_test(self, e) -> None:
         self._write(f"test  {fmt_metrics(e.metrics)}")
 

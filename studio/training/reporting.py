@@ -80,7 +80,9 @@ def epoch_report(module, part: Part, info: DatasetInfo, loss_type: str, transfor
         out = module(xin).float()
         target = part.target[:len(x)]
         samples, boundary, regression = [], None, None
-        if info.task == CLASSIFICATION:
+        if info.task == CLASSIFICATION and info.target.shape:
+            pass  # a class at each position (a language model): its text samples show it instead
+        elif info.task == CLASSIFICATION:
             probs = to_probs(out, loss_type)
             pred = probs.argmax(1)
             for i in range(min(n_samples, len(x))):

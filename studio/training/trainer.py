@@ -52,7 +52,7 @@ class TrainResult:
 
 def _default_plan(info) -> LossPlan:
     if info.task == CLASSIFICATION:
-        return LossPlan("index", info.num_classes)
+        return LossPlan("index", info.num_classes, len(info.target.shape))
     return LossPlan("input" if info.task == "reconstruction" else "value", 0)
 
 
@@ -87,6 +87,9 @@ class Trainer(EpochLoop):
         self.activation_interval = 0.5
         self.epoch_reports = False  # after-epoch ReportEvents (confusion, samples, boundary); GUI sets it
         self.max_steps = 0  # > 0: stop after this many steps in all (global step), mid-epoch if need be
+        from .sampling import TextSampler
+
+        self.text_sampler = TextSampler.for_dataset(dataset, config.seed)  # a language model writes after each epoch
 
     # ---- construction from a project ---------------------------------------------------------------
     @classmethod
@@ -204,7 +207,7 @@ class Trainer(EpochLoop):
         self.epoch_samples, self._tail_notice = batchnorm_tail(self.model, self.rank_samples, cfg.batch_size,
                                                                self.epoch_samples)
         self.steps_per_epoch = -(-self.epoch_samples // cfg.batch_size)
-        self.loss_fn = build_loss(cfg.loss).to(dev)
+        self.loss_fn = build_loss(cfg.loss, self.plan).to(dev)
         self.optimizer = build_optimizer(self.model.parameters(), cfg.optimizer, dev, self.fast_plan.optimizer_kwargs,
                                          tensor_lr=self.fast_plan.tensor_lr)
         self.schedule = Schedule(self.optimizer, cfg.schedule, cfg, self.steps_per_epoch)

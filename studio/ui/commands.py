@@ -198,6 +198,8 @@ class Paste(QUndoCommand):
     def redo(self) -> None:
         for rec in self.nodes:
             self.graph.add_node(rec["type"], copy.deepcopy(rec.get("params", {})), rec["pos"], node_id=rec["id"])
+            if rec.get("shares"):  # a pasted node shares a pasted copy, else the node it shared
+                self.graph.set_shares(rec["id"], self.mapping.get(rec["shares"], rec["shares"]))
         for e in self.edges:
             self.graph.connect(e.source, e.target, e.source_port, e.target_port)
 

@@ -25,6 +25,19 @@ def _annotation(n: int) -> str:
     return "torch.Tensor" if n == 1 else "tuple[" + ", ".join(["torch.Tensor"] * n) + "]"
 
 
+def _tied(model) -> list[str]:
+    """`self.decoder.weight = self.encoder.weight` for each parameter one layer holds of another
+    (weight sharing, studio/core/sharing.py), after every layer is made."""
+    first: dict[int, str] = {}
+    lines = []
+    for name, param in model.named_parameters(remove_duplicate=False):
+        owner = first.setdefault(id(param), name)
+        if owner != name:
+            dotted = [".".join(ident(part, "the parameter") for part in n.split(".")) for n in (name, owner)]
+            lines.append(f"self.{dotted[0]} = self.{dotted[1]}  # tied: one tensor, one gradient")
+    return lines
+
+
 def model_class(prep: Prepared, name: str, sources: ClassSources) -> tuple[str, bool]:
     """(class source, whether forward uses torch.nn.functional)."""
     model = prep.model
@@ -40,6 +53,7 @@ def model_class(prep: Prepared, name: str, sources: ClassSources) -> tuple[str, 
                               f"a {type(model.get_submodule(node.target)).__name__}")
         where = f"{prep.analysis.nodes[node.target].type} '{node.target}'"
         layers.append(f"self.{ident(node.target, 'the layer')} = {render_call(sources.ref(cls), cls, args, kwargs, where)}")
+    layers += _tied(model)
     missing = [n for n, _ in model.named_children() if n not in seen]
     if missing:
         raise ExportError(f"code: layers {', '.join(missing)} are held by the model but never called")

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from ...core.limits import fmt_bytes, fmt_value, is_finite_number, memory_bytes
 from ..errors import TrainingError
 
-MODULES = ("tabular", "synthetic", "vision", "files")
+MODULES = ("tabular", "synthetic", "vision", "files", "text")
 COMMON_OPTIONS = {"target": None}  # "input": train to reconstruct the input (an autoencoder)
 
 

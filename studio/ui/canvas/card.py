@@ -63,6 +63,8 @@ def card_data(node, info, spec: NodeSpec | None, warning: str | None = None) -> 
         if info is not None and info.params is not None:
             values = info.params
         params = tuple((k, format_value(values.get(k))) for k in spec.key_params[:2])
+        if getattr(node, "shares", None):  # whose weights it uses, in place of its second key param
+            params = (*params[:1], ("shares", node.shares))
     else:
         inputs, outputs, category, doc, params = GENERIC_INPUTS, GENERIC_OUTPUTS, None, "Unknown layer type", ()
     outs = list(info.outputs) if info is not None and info.outputs else []

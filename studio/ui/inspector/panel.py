@@ -18,6 +18,7 @@ from .. import icons, stats_service
 from ..commands import RenameNode, SetParam, RESET
 from ..wheel import guard_wheel
 from .editors import ParamEditor, editor_for
+from .shares import SharesField
 
 _MISSING = object()
 
@@ -102,6 +103,8 @@ class InspectorPanel(QWidget):
         self.form.setVerticalSpacing(2)
         self.form.setColumnStretch(1, 1)
         v.addWidget(self.form_host)
+        self.shares = SharesField(document)  # whose weights the node uses (sharing, tying)
+        v.addWidget(self.shares)
         v.addStretch(1)
 
         self.id_edit.editingFinished.connect(self._rename)
@@ -186,6 +189,7 @@ class InspectorPanel(QWidget):
         self.node_error.setText(info.error or "" if info else "")
         self.node_error.setVisible(bool(info and info.error))
         self._show_shapes(info)
+        self.shares.show_for(self.node_id)
         field_problems = {p.field: p.message for p in analysis.problems_for(self.node_id) if p.field}
         for name, row in self.rows.items():
             value = node.params.get(name, _MISSING)

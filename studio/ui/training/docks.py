@@ -7,7 +7,8 @@ TRAINING_DOCKS = (("training", "Training", "properties"),  # a tab beside the In
                   ("curves", "Curves", "plots"),
                   ("norms", "Gradients", "plots"),
                   ("features", "Feature maps", "plots"),
-                  ("report", "Epoch report", "plots"))
+                  ("report", "Epoch report", "plots"),
+                  ("samples", "Samples", "plots"))  # what a language model writes (text_samples.py)
 
 
 def add_training_docks(window) -> dict:

@@ -21,6 +21,7 @@ from .norms_view import NormsView
 from .panel import TrainingPanel
 from .report_view import ReportView
 from .session import IDLE, TrainingSession, snapshot
+from .text_samples import install_text_samples
 
 PREFLIGHT_DELAY_MS = 150
 BOUNDARY_POINTS = 400
@@ -54,6 +55,7 @@ class TrainingUI(QObject):
         self.docks = {}
         self._build_docks()
         self.project_runs = ProjectRuns(self)
+        self.text_samples = install_text_samples(self)
 
         s, p = self.session, self.panel
         s.state_changed.connect(self._on_state)
@@ -295,7 +297,7 @@ class TrainingUI(QObject):
         if trainer.dataset.transform is not None:
             x = trainer.dataset.transform(x)
         caption = "input"
-        if part.y is not None and trainer.info.task == "classification":
+        if part.y is not None and trainer.info.task == "classification" and part.y[index].dim() == 0:  # one class
             k = int(part.y[index])
             caption = f"input · {trainer.info.classes[k] if k < len(trainer.info.classes) else k}"
         x = x[0].float() if x.is_floating_point() else x[0]  # token ids stay integers

@@ -42,6 +42,7 @@ class TrainingSession(QObject):
     activation = Signal(object)  # ActivationEvent (the newest)
     report = Signal(object)  # ReportEvent (the newest)
     test = Signal(object)
+    text_sample = Signal(object)  # TextSampleEvent: what a language model wrote after an epoch
     notice = Signal(str)
     ended = Signal(object)  # EndOfRun
     frame = Signal()  # after each drain that delivered something (tests wait on it)
@@ -200,6 +201,8 @@ class TrainingSession(QObject):
                 self.notice.emit(e.message)
             elif kind == "test":
                 self.test.emit(e)
+            elif kind == "text_sample":
+                self.text_sample.emit(e)
         for e in terminal:
             if e.kind == "failed":
                 self.notice.emit(e.message)
