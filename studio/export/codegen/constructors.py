@@ -79,10 +79,23 @@ def constructor_call(prep, node_id: str):
     return type(module), hit[1], hit[2]
 
 
+class Name:
+    """A parameter of the generated class passed on as a constructor argument (a block class's
+    `planes`): written as its name, not as a literal. Made only from checked identifiers."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 def literal(value, where: str) -> str:
     """Python source for a constructor argument, or ExportError."""
     import torch
 
+    if isinstance(value, Name):
+        return value.text
     if value is None or isinstance(value, (bool, int, str)):
         return repr(value)
     if isinstance(value, float):

@@ -1,0 +1,106 @@
+"""`bench editor`'s block case: a ResNet-50 built from the built-in Bottleneck block (torchvision's
+layout: a 7x7 stem, four stages of 3, 4, 6 and 3 Bottlenecks, the first of each with a projection
+shortcut), 16 block copies where the flat graph has about 170 nodes.
+
+- open: load the file + first analysis + the main window's views, shown offscreen (as for the
+  generated graphs);
+- edit: one exposed-param edit (the width `planes` of stage 3, six copies), pushed as an undoable
+  SetParam through the document until every synchronous view has updated; the analysis reuses a
+  definition's result for equal values and input shapes, so the edit re-analyses one stage;
+- revalidate: the core analysis alone after the same edit.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+BLOCKS = Path(__file__).resolve().parents[2] / "resources" / "blocks"
+STAGES = ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2))  # planes, blocks, stride (torchvision's)
+EDITED = "layer3"
+WIDTHS = (192, 256)  # the edit toggles stage 3's planes between these
+
+
+def resnet50_record(image: int = 224, classes: int = 1000) -> dict:
+    """The project record of a ResNet-50 of Bottleneck blocks (torchvision.models.resnet50's layers,
+    names and parameter count)."""
+    library = json.loads((BLOCKS / "bottleneck.json").read_text(encoding="utf-8"))["blocks"]
+    step = 230
+    nodes = [{"id": "input", "type": "Input", "params": {"shape": [3, image, image]}, "pos": [0, 0]},
+             {"id": "conv1", "type": "Conv2d", "params": {"out_channels": 64, "kernel_size": 7, "stride": 2,
+                                                          "padding": 3, "bias": False}, "pos": [step, 0]},
+             {"id": "bn1", "type": "BatchNorm2d", "params": {}, "pos": [2 * step, 0]},
+             {"id": "relu", "type": "ReLU", "params": {}, "pos": [3 * step, 0]},
+             {"id": "maxpool", "type": "MaxPool2d", "params": {"kernel_size": 3, "stride": 2, "padding": 1},
+              "pos": [4 * step, 0]}]
+    for i, (planes, count, stride) in enumerate(STAGES, 1):
+        nodes.append({"id": f"layer{i}", "type": "Block", "block": "Bottleneck", "repeat": count,
+                      "first": {"stride": stride, "downsample": True},
+                      "params": {"planes": planes, "out_channels": planes * 4}, "pos": [(4 + i) * step, 0]})
+    nodes += [{"id": "avgpool", "type": "AdaptiveAvgPool2d", "params": {"output_size": 1}, "pos": [9 * step, 0]},
+              {"id": "flatten", "type": "Flatten", "params": {}, "pos": [10 * step, 0]},
+              {"id": "fc", "type": "Linear", "params": {"out_features": classes}, "pos": [11 * step, 0]},
+              {"id": "output", "type": "Output", "params": {}, "pos": [12 * step, 0]}]
+    edges = [{"source": a["id"], "target": b["id"]} for a, b in zip(nodes, nodes[1:])]
+    return {"format": "netstudio", "version": 2, "name": "ResNet-50 of Bottleneck blocks", "nodes": nodes,
+            "edges": edges, "blocks": library}
+
+
+def measure_resnet50(folder: Path, opens: int, edits: int, app, progress=None) -> dict:
+    from studio.core.analysis import Analyzer
+    from studio.core.project import load_project
+    from studio.ui.commands import SetParam
+    from studio.ui.document import Document
+    from studio.ui.main_window import MainWindow
+
+    from .editor import _figures
+
+    progress = progress or (lambda text: None)
+    path = folder / "resnet50_blocks.json"
+    path.write_text(json.dumps(resnet50_record()), encoding="utf-8")
+    open_s = []
+    window = None
+    for k in range(opens):
+        progress(f"ResNet-50 of blocks: open {k + 1}/{opens}")
+        if window is not None:
+            window.close()
+            window.deleteLater()
+            app.processEvents()
+        t0 = time.perf_counter()
+        document = Document(load_project(path))
+        window = MainWindow(use_settings=False)
+        window.resize(1600, 1000)
+        window.attach(document)
+        window.show()
+        window.fit_to_graph()
+        app.processEvents()
+        open_s.append(time.perf_counter() - t0)
+    document = window.document
+    ok = document.analysis.ok
+    window.summary.model.finish()
+    document.set_selection([EDITED])  # the inspector shows the edited block
+    app.processEvents()
+    progress(f"ResNet-50 of blocks: {edits} edits of {EDITED}.planes")
+    edit_ms = []
+    for i in range(edits):
+        t0 = time.perf_counter()
+        document.push(SetParam(document.graph, EDITED, "planes", WIDTHS[i % 2]))
+        edit_ms.append((time.perf_counter() - t0) * 1e3)
+        window.summary.model.finish()
+        app.processEvents()
+    ok = ok and document.analysis.ok
+    document.undo_stack.setClean()  # closing must not stop at the unsaved-changes prompt
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    graph = load_project(path).graph
+    analyzer = Analyzer(graph)
+    analyzer.analysis()
+    core_ms = []
+    for i in range(edits):
+        graph.set_param(EDITED, "planes", WIDTHS[i % 2])
+        t0 = time.perf_counter()
+        analyzer.analysis()
+        core_ms.append((time.perf_counter() - t0) * 1e3)
+    return {"case": "resnet50_blocks", "nodes": len(graph), "blocks": len(graph.blocks), "valid": ok,
+            "open_s": _figures(open_s), "edit_ms": _figures(edit_ms), "revalidate_ms": _figures(core_ms)}
