@@ -4,7 +4,8 @@ Registered through the `studio.nodes` entry point (see pyproject.toml); a third-
 node types the same way, with its own entry point."""
 from __future__ import annotations
 
-FAMILIES = ("io", "dense", "conv", "pooling", "norm", "activation", "shape", "sequence", "attention", "merge")
+FAMILIES = ("io", "dense", "conv", "pooling", "norm", "activation", "shape", "sequence", "attention", "merge",
+            "blockports")
 
 
 def all_specs() -> list:

@@ -111,6 +111,14 @@ def check_numbers(record: dict) -> str | None:
     return None
 
 
+def freeze(value: Any) -> str:
+    """A hashable text of a plain value (its sorted JSON; repr() for what JSON cannot hold)."""
+    try:
+        return json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
 def _brief(value: Any) -> str:
     text = json.dumps(value, default=str)
     return text if len(text) <= 30 else text[:29] + "…"
