@@ -160,7 +160,8 @@ class BlockWriter:
             elif name not in used:
                 used[name] = [None if v is _ABSENT else v for v in dict(exposed)[name]]
             chosen[slot] = name
-        cls.params = used
+        names = {n for n, _ in exposed}  # the sizes that follow from the input first, then the exposed params
+        cls.params = {n: v for n, v in used.items() if n not in names} | {n: used[n] for n, _ in exposed if n in used}
         cls.source = self._source(cls, chosen)
 
     def _param_name(self, slot: tuple, used: dict, exposed: set) -> str:
