@@ -64,6 +64,7 @@ def test_resnet_digits_defines_basic_block_once_with_what_differs_as_parameters(
     same_keys_and_outputs(net_class(), template("resnet_digits"))
 
 
+@pytest.mark.slow
 def test_resnet50_of_bottlenecks_writes_two_classes_for_sixteen_copies(tmp_path):
     path = write(resnet50_record(image=64, classes=10), tmp_path / "resnet50.json")
     text, net_class, _ = generate(path, tmp_path)
