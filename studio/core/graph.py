@@ -119,15 +119,21 @@ class Graph:
     # ---- editing --------------------------------------------------------------------------
     def add_node(self, type_name: str, params: dict | None = None, pos=(0.0, 0.0),
                  node_id: str | None = None, *, block: str | None = None, repeat: int = 1,
-                 first: dict | None = None) -> Node:
-        """Add a node; `block`, `repeat` and `first` are a Block instance's (see Node)."""
+                 first: dict | None = None, index: int | None = None) -> Node:
+        """Add a node (at position `index` of the document order, else last); `block`, `repeat` and
+        `first` are a Block instance's (see Node)."""
         node_id = node_id or self.unique_id(block.lower() if block and type_name == "Block" else type_name)
         check_node_id(node_id, self._nodes)
         if node_id in self._nodes:
             raise GraphError(f"a node with id '{node_id}' already exists; ids must be unique")
         node = Node(node_id, type_name, dict(params or {}), (float(pos[0]), float(pos[1])),
                     block, repeat, copy.deepcopy(first))
-        self._nodes[node_id] = node
+        if index is None or index >= len(self._nodes):
+            self._nodes[node_id] = node
+        else:  # the order matters: Inputs are the model's arguments in it, and ties of layout follow it
+            items = list(self._nodes.items())
+            items.insert(max(index, 0), (node_id, node))
+            self._nodes = dict(items)
         self._emit(GraphEvent(GraphEventKind.NODE_ADDED, node_id))
         return node
 
