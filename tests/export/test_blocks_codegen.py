@@ -64,6 +64,19 @@ def test_resnet_digits_defines_basic_block_once_with_what_differs_as_parameters(
     same_keys_and_outputs(net_class(), template("resnet_digits"))
 
 
+def test_resnet18_code_defines_basic_block_once_with_torchvisions_keys(tmp_path):
+    """Issue 15's acceptance: the ResNet-18 template's generated .py defines BasicBlock once."""
+    import torchvision
+
+    text, net_class, _ = generate(template("resnet18"), tmp_path)
+    assert text.count("class BasicBlock(") == 1 and text.count("class Downsample(") == 1
+    assert text.count("BasicBlock(in_channels=") == 8
+    net = net_class()
+    theirs = torchvision.models.resnet18()
+    assert {k: v.shape for k, v in net.state_dict().items()} == {k: v.shape for k, v in theirs.state_dict().items()}
+    net.load_state_dict(theirs.state_dict())  # strict: torchvision's weights go straight in
+
+
 @pytest.mark.slow
 def test_resnet50_of_bottlenecks_writes_two_classes_for_sixteen_copies(tmp_path):
     path = write(resnet50_record(image=64, classes=10), tmp_path / "resnet50.json")
