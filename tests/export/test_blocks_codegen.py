@@ -173,3 +173,68 @@ def test_a_definition_named_like_a_copied_layer_class_gets_another_class_name(tm
     assert text.count("class PositionalEncoding(") == 1 and "class PositionalEncoding2(nn.Module)" in text
     assert library("pre_ln_transformer_layer")  # the library file itself is untouched
     same_keys_and_outputs(net_class(), path)
+
+
+def _stage_record() -> dict:
+    """A definition holding a repeated BasicBlock and a sequential definition whose middle layer a
+    param switches off (an nn.Identity there), used by three instances that differ in all of it."""
+    blocks = library("basic_block")
+    blocks["Tail"] = {"doc": "Conv, optional Dropout, ReLU", "sequential": True, "params": [
+        {"name": "drop", "kind": "bool", "default": True, "targets": [{"node": "dropout", "param": "enabled"}]},
+        {"name": "width", "kind": "int", "default": 8, "min": 1, "targets": [{"node": "conv", "param": "out_channels"}]}],
+        "nodes": [{"id": "x", "type": "BlockInput", "params": {}, "pos": [0, 0]},
+                  {"id": "conv", "type": "Conv2d", "params": {"out_channels": 8, "kernel_size": 1}, "pos": [230, 0]},
+                  {"id": "dropout", "type": "Dropout", "params": {"p": 0.5}, "pos": [460, 0]},
+                  {"id": "relu", "type": "ReLU", "params": {}, "pos": [690, 0]},
+                  {"id": "out", "type": "BlockOutput", "params": {}, "pos": [920, 0]}],
+        "edges": [{"source": "x", "target": "conv"}, {"source": "conv", "target": "dropout"},
+                  {"source": "dropout", "target": "relu"}, {"source": "relu", "target": "out"}]}
+    blocks["Stage"] = {"doc": "Two BasicBlocks (the first projecting) and a Tail", "params": [
+        {"name": "planes", "kind": "int", "default": 8, "min": 1,
+         "targets": [{"node": "blocks", "param": "planes"}, {"node": "tail", "param": "width"}]},
+        {"name": "drop", "kind": "bool", "default": True, "targets": [{"node": "tail", "param": "drop"}]}],
+        "nodes": [{"id": "x", "type": "BlockInput", "params": {}, "pos": [0, 0]},
+                  {"id": "blocks", "type": "Block", "block": "BasicBlock", "repeat": 2,
+                   "first": {"stride": 2, "downsample": True}, "params": {"planes": 8}, "pos": [230, 0]},
+                  {"id": "tail", "type": "Block", "block": "Tail", "params": {}, "pos": [460, 0]},
+                  {"id": "out", "type": "BlockOutput", "params": {}, "pos": [690, 0]}],
+        "edges": [{"source": "x", "target": "blocks"}, {"source": "blocks", "target": "tail"},
+                  {"source": "tail", "target": "out"}]}
+    nodes = [{"id": "input", "type": "Input", "params": {"shape": [3, 16, 16]}, "pos": [0, 0]},
+             {"id": "stage1", "type": "Block", "block": "Stage", "params": {"planes": 8}, "pos": [230, 0]},
+             {"id": "stage2", "type": "Block", "block": "Stage", "params": {"planes": 16, "drop": False},
+              "pos": [460, 0]},
+             {"id": "stage3", "type": "Block", "block": "Stage", "params": {"planes": 16}, "pos": [690, 0]},
+             {"id": "output", "type": "Output", "params": {}, "pos": [920, 0]}]
+    edges = [{"source": a["id"], "target": b["id"]} for a, b in zip(nodes, nodes[1:])]
+    return {"format": "netstudio", "version": 2, "name": "Stages", "nodes": nodes, "edges": edges, "blocks": blocks}
+
+
+def test_nested_repeats_and_switched_off_layers_in_sequential_blocks(tmp_path):
+    path = write(_stage_record(), tmp_path / "stages.json")
+    text, net_class, _ = generate(path, tmp_path)
+    for name in ("Stage", "Tail", "BasicBlock", "Downsample"):
+        assert text.count(f"class {name}(") == 1, name
+    found = classes(text)
+    assert init_args(found["Stage"]) == ["in_channels", "planes", "drop"]
+    assert "nn.Dropout() if drop else nn.Identity()," in text  # the numbering of the Sequential stays
+    assert init_args(found["Tail"]) == ["drop", "width"] and "self.tail = Tail(drop=drop, width=planes)" in text
+    assert "self.blocks = nn.Sequential(" in text
+    net = net_class()
+    assert "stage2.tail.1.p" not in net.state_dict() and isinstance(net.stage2.tail[1], torch.nn.Identity)
+    same_keys_and_outputs(net, path)
+
+
+@pytest.mark.fault("export code", "a block's exposed param named like a class the generated __init__ calls",
+                   "the class parameter takes another name, so the call still reaches the class")
+def test_an_exposed_param_named_like_a_class_does_not_hide_it(tmp_path):
+    record = json.loads(template("resnet_digits").read_text(encoding="utf-8"))
+    block = record["blocks"]["BasicBlock"]
+    block["params"][0]["name"] = "Downsample"  # was planes
+    for n in record["nodes"]:
+        if n.get("block") == "BasicBlock":
+            n["params"] = {"Downsample": n["params"]["planes"]}
+    path = write(record, tmp_path / "clash.json")
+    text, net_class, _ = generate(path, tmp_path)
+    assert "Downsample: int" not in text and "self.downsample = Downsample() if downsample else None" in text
+    same_keys_and_outputs(net_class(), path)

@@ -145,7 +145,7 @@ class BlockWriter:
 
     def _plan(self, cls: BlockClass) -> None:
         exposed = [(p.name, [c.exposed.get(p.name, _ABSENT) for c in cls.copies])
-                   for p in cls.definition.params if is_identifier(p.name) and p.name not in NOT_NAMES]
+                   for p in cls.definition.params if self._free(p.name)]
         used: dict[str, list] = {}
         chosen: dict[tuple, str | None] = {}  # slot -> class parameter, or None for a constant
         for slot, values in self._slots(cls):
@@ -166,14 +166,19 @@ class BlockWriter:
 
     def _param_name(self, slot: tuple, used: dict, exposed: set) -> str:
         child, *_, arg = slot
-        base = arg if is_identifier(arg) and arg not in NOT_NAMES else "value"
+        base = arg if self._free(arg) else "value"
         for name in (base, f"{child}_{base}" if is_identifier(child) else f"{base}{child}"):
-            if name not in used and name not in exposed:
+            if name not in used and name not in exposed and self._free(name):
                 return name
         k = 2
-        while f"{base}{k}" in used or f"{base}{k}" in exposed:
+        while f"{base}{k}" in used or f"{base}{k}" in exposed or not self._free(f"{base}{k}"):
             k += 1
         return f"{base}{k}"
+
+    def _free(self, name) -> bool:
+        """Whether a class parameter may take this name: a plain name that hides nothing __init__ calls
+        (nn, torch, a block class, a layer class copied into the file)."""
+        return is_identifier(name) and name not in NOT_NAMES and name not in self.taken
 
     # ---- writing -----------------------------------------------------------------------------
     def _source(self, cls: BlockClass, chosen: dict) -> str:
