@@ -186,14 +186,24 @@ def ungroup(graph: Graph, instance_id: str) -> list[str]:
 
 def _merge(root_edges: list[Edge], instance_id: str, items: list[tuple[int | None, Edge]]) -> list[Edge]:
     """The root's wires with the instance's replaced: each anchored wire where the instance wire it
-    replaces was, the unanchored ones right after the wire before them in the definition's order."""
+    replaces was, the unanchored ones right after the wire before them in the definition's order,
+    except those after the last anchored one, which go last (where a skip wire drawn after the
+    chain was)."""
     runs: dict[int, list[Edge]] = {}
     head: list[Edge] = []  # unanchored wires before any anchored one
+    tail: list[Edge] = []  # unanchored wires after the last anchored one
     last: int | None = None
     for anchor, e in items:
         if anchor is not None:
+            if last is not None:  # the run between two anchored wires follows the first of them
+                runs[last].extend(tail)
+                tail = []
             last = anchor
-        (runs.setdefault(last, []) if last is not None else head).append(e)
+            runs.setdefault(last, []).append(e)
+        elif last is None:
+            head.append(e)
+        else:
+            tail.append(e)
     out: list[Edge] = []
     for i, e in enumerate(root_edges):
         if not e.touches(instance_id):
@@ -202,6 +212,7 @@ def _merge(root_edges: list[Edge], instance_id: str, items: list[tuple[int | Non
         out += head
         head = []
         out += runs.get(i, [])
+    out += head + tail
     unique: dict[Edge, None] = dict.fromkeys(out)  # a wire made twice (two routes to one port) once
     return list(unique)
 
