@@ -71,8 +71,14 @@ def _retarget(p: ExposedParam, old: str | None, new: str | None) -> ExposedParam
     return dataclasses.replace(p, targets=tuple(Target(new, t.param) if t.node == old else t for t in p.targets))
 
 
-def _unbuilt(*_a, **_k):  # an instance is analysed and built by blocks_analysis / blocks_compile
-    raise RuntimeError("a Block instance is analysed and built through its definition")
+def _unbuilt(*_a, **_k):  # an instance is analysed by blocks_analysis, not by its spec
+    raise RuntimeError("a Block instance is analysed through its definition")
+
+
+def _no_layer(*_a, **_k):
+    """An instance's module is built from its analysis (blocks_compile), not from its params alone; a
+    caller that asks the spec gets no layer, as for a pure function."""
+    return None
 
 
 class BlockDef:
@@ -108,7 +114,7 @@ class BlockDef:
         if self._spec is None or self._spec[0] != self.revision_key():
             ins, outs = self.ports()
             spec = NodeSpec(type=BLOCK_TYPE, category="block", doc=self.doc or f"Block '{self.name}'",
-                            infer=_unbuilt, build=_unbuilt, params=self.params,
+                            infer=_unbuilt, build=_no_layer, params=self.params,
                             inputs=tuple(Port(p) for p in ins), outputs=tuple(Port(p) for p in outs),
                             key_params=tuple(p.name for p in self.params[:2]))
             self._spec = (self.revision_key(), spec)
