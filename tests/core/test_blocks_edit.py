@@ -142,8 +142,12 @@ def test_ungroup_writes_the_instance_values_into_the_layers():
     g = project.graph
     be.set_repeat(g, "layer2", 1)
     be.set_repeat(g, "layer1", 1)
-    with pytest.raises(GraphError, match="switches 'downsample' off"):
-        be.ungroup(g, "layer1")
+    want = analyze(g).nodes["layer1"].output
+    ids = be.ungroup(g, "layer1")  # its shortcut is off: the input goes straight into the Add
+    assert "downsample" not in ids and ("stem", "add") in [(e.source, e.target) for e in g.edges]
+    assert analyze(g).nodes["relu2"].output == want
+    g = studio.load_project(MINI).graph
+    be.set_repeat(g, "layer2", 1)
     g.set_instance("layer2", first=None)
     g.set_param("layer2", "downsample", True)
     g.set_param("layer2", "stride", 2)
