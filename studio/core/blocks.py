@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 from dataclasses import dataclass, fields
 from typing import Any, Iterator, TypeAlias
 
@@ -65,6 +66,9 @@ class ExposedParam(Param):
         return cls(**kw, targets=targets)
 
 
+_SERIALS = itertools.count()
+
+
 def _retarget(p: ExposedParam, old: str | None, new: str | None) -> ExposedParam:
     if not any(t.node == old for t in p.targets) or new is None:
         return p
@@ -93,6 +97,7 @@ class BlockDef:
         self.sequential = bool(sequential)
         self.doc = doc
         self.revision = 0
+        self.serial = next(_SERIALS)  # a definition removed and made again is another one to the caches
         self._spec: tuple[tuple, NodeSpec] | None = None
 
     def param(self, name: str) -> ExposedParam | None:
@@ -121,7 +126,7 @@ class BlockDef:
         return self._spec[1]
 
     def revision_key(self) -> tuple:
-        return (self.revision, self.graph.revision)
+        return (self.serial, self.revision, self.graph.revision)
 
 
 def check_block_name(name: str, taken=()) -> None:
