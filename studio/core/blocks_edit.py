@@ -125,12 +125,10 @@ def ungroup(graph: Graph, instance_id: str) -> list[str]:
     if node.repeat != 1:
         raise GraphError(f"Block '{instance_id}' repeats {node.repeat} times; set repeat to 1 to ungroup it")
     overrides, disabled = _values(d, node)
-    if disabled:
-        raise GraphError(f"Block '{instance_id}' switches '{sorted(disabled)[0]}' off (its 'enabled' param); switch "
-                         "it on before ungrouping, or make the block unique and delete that node")
+    inner_edges = _bypass(d.graph.edges, disabled, instance_id)
     ins, outs = d.ports()
     ports = set(ins) | set(outs)
-    layer_ids = [n for n in d.graph.nodes if n not in ports]
+    layer_ids = [n for n in d.graph.nodes if n not in ports and n not in disabled]
     taken = set(graph.nodes) - {instance_id}
     rename: dict[str, str] = {}
     for n in layer_ids:
@@ -148,7 +146,7 @@ def ungroup(graph: Graph, instance_id: str) -> list[str]:
     m = rename.get
     items: list[tuple[int | None, Edge]] = []  # (anchor: the root wire it takes the place of, wire)
     first_from: set[str] = set()
-    for e in d.graph.edges:
+    for e in inner_edges:
         if e.source in ins and e.target in outs:
             for a in into.get(e.source, []):
                 for b in out_of.get(e.target, []):
@@ -184,16 +182,40 @@ def ungroup(graph: Graph, instance_id: str) -> list[str]:
     return [m(n, n) for n in layer_ids]
 
 
+def _bypass(edges: list[Edge], disabled: set[str], instance_id: str) -> list[Edge]:
+    """The definition's wires with each switched-off node taken out: its one input wired straight to
+    where its output went (what the instance computes)."""
+    for n in disabled:
+        into = [e for e in edges if e.target == n]
+        if len(into) != 1:
+            raise GraphError(f"Block '{instance_id}' switches '{n}' off, but it has {len(into)} wires in; "
+                             "fix the block before ungrouping it")
+        src = into[0]
+        edges = [Edge(src.source, e.target, src.source_port, e.target_port) if e.source == n else e
+                 for e in edges if e is not src]
+    return edges
+
+
 def _merge(root_edges: list[Edge], instance_id: str, items: list[tuple[int | None, Edge]]) -> list[Edge]:
     """The root's wires with the instance's replaced: each anchored wire where the instance wire it
-    replaces was, the unanchored ones right after the wire before them in the definition's order."""
+    replaces was, the unanchored ones right after the wire before them in the definition's order,
+    except those after the last anchored one, which go last (where a skip wire drawn after the
+    chain was)."""
     runs: dict[int, list[Edge]] = {}
     head: list[Edge] = []  # unanchored wires before any anchored one
+    tail: list[Edge] = []  # unanchored wires after the last anchored one
     last: int | None = None
     for anchor, e in items:
         if anchor is not None:
+            if last is not None:  # the run between two anchored wires follows the first of them
+                runs[last].extend(tail)
+                tail = []
             last = anchor
-        (runs.setdefault(last, []) if last is not None else head).append(e)
+            runs.setdefault(last, []).append(e)
+        elif last is None:
+            head.append(e)
+        else:
+            tail.append(e)
     out: list[Edge] = []
     for i, e in enumerate(root_edges):
         if not e.touches(instance_id):
@@ -202,6 +224,7 @@ def _merge(root_edges: list[Edge], instance_id: str, items: list[tuple[int | Non
         out += head
         head = []
         out += runs.get(i, [])
+    out += head + tail
     unique: dict[Edge, None] = dict.fromkeys(out)  # a wire made twice (two routes to one port) once
     return list(unique)
 
