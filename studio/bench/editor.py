@@ -21,11 +21,10 @@ The layer library (torch) is loaded once before any timing; opening a file never
 """
 from __future__ import annotations
 
-from .stats import percentile
+from .editor_common import close_window, figures, open_window
 
 import json
 import os
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -84,11 +83,6 @@ def generate_graph(n_nodes: int, image: int = 32):
     return g
 
 
-def _figures(values) -> dict:
-    return {"median": statistics.median(values), "p95": percentile(values, 0.95), "min": min(values),
-            "max": max(values), "n": len(values)}
-
-
 def _write_project(graph, folder: Path, n: int) -> Path:
     from studio.core.project import Project
 
@@ -112,21 +106,13 @@ def measure_size(n: int, folder: Path, opens: int, edits: int, app, progress=Non
     window = None
     for k in range(opens):
         progress(f"{n} nodes: open {k + 1}/{opens}")
-        if window is not None:
-            window.close()
-            window.deleteLater()
-            app.processEvents()
+        close_window(window, app)
         t0 = time.perf_counter()
         project = load_project(path)
         t1 = time.perf_counter()
         document = Document(project)
         t2 = time.perf_counter()
-        window = MainWindow(use_settings=False)
-        window.resize(1600, 1000)
-        window.attach(document)
-        window.show()
-        window.fit_to_graph()
-        app.processEvents()
+        window = open_window(document, app)
         t3 = time.perf_counter()
         open_s.append(t3 - t0)
         load_s.append(t1 - t0)
@@ -189,9 +175,9 @@ def measure_size(n: int, folder: Path, opens: int, edits: int, app, progress=Non
     window.deleteLater()
     app.processEvents()
     return {"nodes": len(graph), "edges": len(graph.edges), "valid": ok,
-            "open_s": _figures(open_s), "load_s": _figures(load_s), "first_analysis_s": _figures(analyse_s),
+            "open_s": figures(open_s), "load_s": figures(load_s), "first_analysis_s": figures(analyse_s),
             "first_stats_s": first_stats_s,
-            "edit_ms": _figures(edit_ms), "edit_ms_without_canvas": _figures(bare_ms), "revalidate_ms": _figures(core_ms), "stats_ms": _figures(stats_ms)}
+            "edit_ms": figures(edit_ms), "edit_ms_without_canvas": figures(bare_ms), "revalidate_ms": figures(core_ms), "stats_ms": figures(stats_ms)}
 
 
 def run(args) -> int:

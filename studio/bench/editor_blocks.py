@@ -57,9 +57,8 @@ def measure_resnet50(folder: Path, opens: int, edits: int, app, progress=None) -
     from studio.core.project import load_project
     from studio.ui.commands import SetParam
     from studio.ui.document import Document
-    from studio.ui.main_window import MainWindow
 
-    from .editor import _figures
+    from .editor_common import close_window, figures, open_window
 
     progress = progress or (lambda text: None)
     path = folder / "resnet50_blocks.json"
@@ -68,24 +67,16 @@ def measure_resnet50(folder: Path, opens: int, edits: int, app, progress=None) -
     window = None
     for k in range(opens):
         progress(f"ResNet-50 of blocks: open {k + 1}/{opens}")
-        if window is not None:
-            window.close()
-            window.deleteLater()
-            app.processEvents()
+        close_window(window, app)
         t0 = time.perf_counter()
         document = Document(load_project(path))
         model_s.append(time.perf_counter() - t0)
-        window = MainWindow(use_settings=False)
-        window.resize(1600, 1000)
-        window.attach(document)
-        window.show()
-        window.fit_to_graph()
-        app.processEvents()
+        window = open_window(document, app)
         open_s.append(time.perf_counter() - t0)
     document = window.document
     ok = document.analysis.ok
     window.summary.model.finish()
-    figures = {}
+    by_case = {}
     # as a person edits it: the block selected, its params in the inspector (which recounts its stats);
     # then with a layer the edit leaves alone selected, to tell the inspector's share from the rest
     for key, selected, offset in (("edit_ms", EDITED, 0), ("edit_ms_other_selected", "fc", edits)):
@@ -99,12 +90,10 @@ def measure_resnet50(folder: Path, opens: int, edits: int, app, progress=None) -
             times.append((time.perf_counter() - t0) * 1e3)
             window.summary.model.finish()
             app.processEvents()
-        figures[key] = _figures(times)
+        by_case[key] = figures(times)
     ok = ok and document.analysis.ok
     document.undo_stack.setClean()  # closing must not stop at the unsaved-changes prompt
-    window.close()
-    window.deleteLater()
-    app.processEvents()
+    close_window(window, app)
     graph = load_project(path).graph
     analyzer = Analyzer(graph)
     analyzer.analysis()
@@ -115,5 +104,5 @@ def measure_resnet50(folder: Path, opens: int, edits: int, app, progress=None) -
         analyzer.analysis()
         core_ms.append((time.perf_counter() - t0) * 1e3)
     return {"case": "resnet50_blocks", "nodes": len(graph), "blocks": len(graph.blocks), "valid": ok,
-            "open_s": _figures(open_s), "load_and_analysis_s": _figures(model_s), **figures,
-            "revalidate_ms": _figures(core_ms)}
+            "open_s": figures(open_s), "load_and_analysis_s": figures(model_s), **by_case,
+            "revalidate_ms": figures(core_ms)}

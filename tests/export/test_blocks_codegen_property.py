@@ -4,22 +4,16 @@ message or writes a file that parses; the payload never runs, not at export, not
 the script trains."""
 from __future__ import annotations
 
-import ast
 import json
-import os
 import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from studio.errors import is_user_error
-from studio.export import export
-from studio.export.codegen.export import import_file
-
 from .helpers import template
-from .test_codegen_property import MARKER, _train_two_steps, hostile, value
+from .test_codegen_property import export_hostile, hostile, value
 
 WHERE = ["block name", "port name", "doc", "param name", "param value", "first", "inner id"]
 
@@ -62,7 +56,6 @@ def _mutate(record: dict, where: str, key, val) -> None:
         instances[1]["first"] = {key: val}
 
 
-@pytest.mark.slow
 @pytest.mark.fault("export code", "random hostile strings in a block's name, ports, doc and exposed params (property)",
                    "refused with a message, or a file that parses; the payload never runs; the script trains")
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -75,23 +68,4 @@ def test_hostile_block_strings_never_run_and_never_break_the_file(where, key, va
         _mutate(record, where, key, val)
         project = folder / "net.json"
         project.write_text(json.dumps(record, ensure_ascii=True), encoding="utf-8")
-        out = folder / "net.py"
-        before = os.getcwd()
-        os.chdir(folder)
-        try:
-            try:
-                export(project, "code", out)
-            except Exception as exc:  # noqa: BLE001 - what is refused must be a person's error, named
-                event(f"{where}: refused")
-                assert is_user_error(exc), f"{type(exc).__name__}: {exc}"
-                assert str(exc).strip()
-                assert not out.exists()
-            else:
-                ast.parse(out.read_text(encoding="utf-8"))
-                module = import_file(out)
-                assert not (folder / MARKER).exists()
-                _train_two_steps(module)
-                event(f"{where}: written and trained")
-            assert not (folder / MARKER).exists()
-        finally:
-            os.chdir(before)
+        export_hostile(project, folder, f"{where}: ")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import ExportError
-from .constructors import recording_constructors
+from .constructors import bind_arguments, recording_constructors
 from .forward import ForwardWriter
 
 PORTS = ("BlockInput", "BlockOutput")
@@ -113,8 +113,6 @@ class BlockTree:
         if hit is None or type(built) is not type(module):
             raise ExportError(f"code: {info.type} '{path}' builds its layer in a way the code exporter cannot "
                               "record; export to TorchScript, ONNX or pt2 instead")
-        from .blocks import bind_arguments
-
         return Call(cls=type(module), args=bind_arguments(type(module), hit[1], hit[2], f"{info.type} '{path}'"))
 
     # ---- one run, to learn what every inner fx node computes ---------------------------------

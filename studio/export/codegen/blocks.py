@@ -21,12 +21,10 @@ values) is in block_tree.py; this module decides the classes and writes them.
 """
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 
-from ..errors import ExportError
 from .block_tree import BlockCopy, Call
-from .constructors import ClassSources, Name, _signature, literal, render_call
+from .constructors import ClassSources, Name, literal, render_call
 from .safe import docstring, ident, is_identifier
 
 ANNOTATIONS = (bool, int, float, str)
@@ -265,26 +263,6 @@ def _call_slots(child: str, call: Call | None, writer: BlockWriter, k=None):
         return
     for arg, value in writer.args_of(call).items():
         yield (child, k, arg), value
-
-
-def bind_arguments(cls, args: tuple, kwargs: dict, where: str) -> dict:
-    """Constructor arguments by name, defaults filled in for what the signature declares, so two
-    copies that pass an argument differently (one leaves it at the default) compare slot by slot."""
-    params = _signature(cls)
-    bound: dict = {}
-    for i, value in enumerate(args):
-        if i >= len(params):
-            raise ExportError(f"code: {where} passes more arguments than {cls.__name__} declares")
-        bound[params[i].name] = value
-    bound.update(kwargs)
-    out = {}
-    for p in params:
-        if p.name in bound:
-            out[p.name] = bound.pop(p.name)
-        elif p.default is not inspect.Parameter.empty:
-            out[p.name] = p.default
-    out.update(bound)  # through **kwargs
-    return out
 
 
 def _dependency_order(by_def: dict[str, list[BlockCopy]]) -> list[str]:
