@@ -57,6 +57,7 @@ def test_resnet_digits_defines_basic_block_once_with_what_differs_as_parameters(
     assert found["Downsample"].bases[0].attr == "Sequential"  # sequential: true -> nn.Sequential
     # planes, stride and the projection differ between the four copies; the input width follows none
     assert init_args(found["BasicBlock"]) == ["in_channels", "planes", "stride", "downsample"]
+    assert "(self, in_channels: int, planes: int = 64, stride: int = 1, downsample: bool = False)" in text
     assert "self.downsample = Downsample() if downsample else None" in text
     assert "x if self.downsample is None else self.downsample(x)" in text
     assert "self.layer2 = nn.Sequential(" in text and text.count("BasicBlock(in_channels=") == 4

@@ -2,7 +2,7 @@
 instances and repeats use it, then instantiated by the model (or by the class of a block around it):
 
     class BasicBlock(nn.Module):
-        def __init__(self, in_channels: int, planes: int, stride: int, downsample: bool) -> None:
+        def __init__(self, in_channels: int, planes: int = 64, stride: int = 1, downsample: bool = False) -> None:
             super().__init__()
             self.conv1 = nn.Conv2d(in_channels, planes, kernel_size=3, stride=stride, padding=1, bias=False)
             ...
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import ExportError
 from .block_tree import BlockCopy, Call
 from .constructors import ClassSources, Name, literal, render_call
 from .safe import docstring, ident, is_identifier
@@ -183,10 +184,11 @@ class BlockWriter:
         first = cls.copies[0]
         rep = max(cls.copies, key=lambda c: sum(v is not None for v in c.children.values()))
         args = []
+        defaults = _defaults(cls)
         for name, values in cls.params.items():
             kinds = {type(v) for v in values if v is not None}
             hint = f": {kinds.pop().__name__}" if len(kinds) == 1 and next(iter(kinds)) in ANNOTATIONS else ""
-            args.append(f"{name}{hint}")
+            args.append(f"{name}{hint}{defaults.get(name, '')}")
         signature = ", ".join(["self", *args])
         doc = cls.definition.doc or f"Block {cls.definition.name}."
         base = "nn.Sequential" if cls.definition.sequential else "nn.Module"
@@ -247,6 +249,19 @@ class BlockWriter:
     def call(self, copy_or_call) -> str:
         """The expression that builds a top-level child (one copy, or a repeat's nn.Sequential)."""
         return self._expr("model", copy_or_call, {}, "        ")
+
+
+def _defaults(cls: BlockClass) -> dict[str, str]:
+    """` = 64` for each class parameter that is an exposed param: the definition's default. They come
+    after the sizes, which have none; if one cannot be written, none is (Python wants all or none)."""
+    out = {}
+    for p in cls.definition.params:
+        if p.name in cls.params:
+            try:
+                out[p.name] = f" = {literal(p.default, f'block {cls.name}')}"
+            except ExportError:
+                return {}
+    return out
 
 
 def _agrees(values: list, candidate: list) -> bool:
