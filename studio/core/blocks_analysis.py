@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from .blocks import BLOCK_INPUT, BLOCK_OUTPUT, BLOCK_TYPE, ENABLED, BlockDef, BlockLibrary
+from .blocks import BLOCK_INPUT, BLOCK_OUTPUT, BLOCK_TYPE, ENABLED, MAX_NESTING, BlockDef, BlockLibrary
 from .plain import freeze
 from .problems import ERROR, Problem
 from .spec import ParamError
@@ -155,6 +155,9 @@ class BlockAnalyzer:
             loop = " -> ".join(scope.stack[scope.stack.index(d.name):] + (d.name,))
             return (f"{info.label} makes block '{d.name}' contain itself ({loop}); a block cannot hold an "
                     "instance of itself: remove this instance")
+        if len(scope.stack) >= MAX_NESTING:
+            return (f"{info.label} nests blocks {len(scope.stack) + 1} deep ({' -> '.join(scope.stack[:2])} -> ... "
+                    f"-> {d.name}), more than the {MAX_NESTING} this Python can analyse and run; flatten some")
         repeat = node.repeat
         if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
             return f"{info.label}: 'repeat' must be a whole number of at least 1, got {repeat!r}"
