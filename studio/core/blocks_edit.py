@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .blocks import BLOCK_INPUT, BLOCK_OUTPUT, BLOCK_TYPE, BlockDef, ExposedParam
+from .blocks import BLOCK_INPUT, BLOCK_OUTPUT, BLOCK_TYPE, MAX_NESTING, BlockDef, ExposedParam
 from .blocks_io import BlocksRefused, check_params, definition_to_json
 from .graph import Edge, Graph, GraphError, suggest_id
 
@@ -281,10 +281,14 @@ def add_definition(graph: Graph, name: str, data: dict, index: int | None = None
         d = graph.blocks.add(name, inner, params, bool(data.get("sequential", False)), str(data.get("doc", "")),
                              index=index)
     cycle = graph.blocks.find_cycle()
-    if cycle:
+    chain = [] if cycle else graph.blocks.deepest()
+    if cycle or len(chain) > MAX_NESTING:
         graph.blocks.remove(name)
-        raise GraphError(f"block '{name}' would contain itself ({' -> '.join(cycle)}); remove the instance "
-                         "that closes the loop")
+        if cycle:
+            raise GraphError(f"block '{name}' would contain itself ({' -> '.join(cycle)}); remove the instance "
+                             "that closes the loop")
+        raise GraphError(f"block '{name}' would make blocks nest {len(chain)} deep, more than the {MAX_NESTING} "
+                         "this Python can analyse and run")
     return d
 
 
