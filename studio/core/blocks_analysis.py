@@ -271,22 +271,29 @@ class BlockAnalyzer:
         return held[1]
 
     def expanded_size(self, name: str) -> int:
-        """How many layers one copy of `name` builds (nested repeats multiplied out)."""
+        """How many layers one copy of `name` builds (nested repeats multiplied out; iterative, since a
+        chain the UI nests may be long, and capped past the limit)."""
         state = self.library.revision
         if self._sizes[0] != state:
             self._sizes = (state, {})
         memo = self._sizes[1]
-        if name not in memo:
-            memo[name] = 1  # a cycle (refused elsewhere) counts once instead of forever
-            d = self.library[name]
-            total = 0
-            for n in d.graph.nodes.values():
-                if n.type == BLOCK_TYPE and n.block in self.library:
-                    r = n.repeat if isinstance(n.repeat, int) and not isinstance(n.repeat, bool) else 1
-                    total += max(r, 1) * self.expanded_size(n.block)
-                else:
-                    total += 1
-            memo[name] = min(total, MAX_EXPANDED + 1)
+        todo = [(name, False)]
+        while todo:
+            current, ready = todo.pop()
+            if current in memo:
+                continue
+            d = self.library[current]
+            inner = [n for n in d.graph.nodes.values() if n.type == BLOCK_TYPE and n.block in self.library]
+            pending = [n.block for n in inner if n.block not in memo]
+            if pending and not ready:
+                todo.append((current, True))
+                todo.extend((b, False) for b in pending if b != current)
+                continue
+            total = len(d.graph.nodes) - len(inner)
+            for n in inner:
+                r = n.repeat if isinstance(n.repeat, int) and not isinstance(n.repeat, bool) else 1
+                total += max(r, 1) * memo.get(n.block, 1)  # a cycle (reported elsewhere) counts once
+            memo[current] = min(total, MAX_EXPANDED + 1)
         return memo[name]
 
 
