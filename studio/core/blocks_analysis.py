@@ -278,16 +278,18 @@ class BlockAnalyzer:
             self._sizes = (state, {})
         memo = self._sizes[1]
         todo = [(name, False)]
+        opened: set[str] = set()  # on the way down: met again (a cycle, reported elsewhere), not reopened
         while todo:
             current, ready = todo.pop()
-            if current in memo:
+            if current in memo or (not ready and current in opened):
                 continue
             d = self.library[current]
             inner = [n for n in d.graph.nodes.values() if n.type == BLOCK_TYPE and n.block in self.library]
-            pending = [n.block for n in inner if n.block not in memo]
+            pending = [n.block for n in inner if n.block not in memo and n.block not in opened]
             if pending and not ready:
+                opened.add(current)
                 todo.append((current, True))
-                todo.extend((b, False) for b in pending if b != current)
+                todo.extend((b, False) for b in pending)
                 continue
             total = len(d.graph.nodes) - len(inner)
             for n in inner:

@@ -243,3 +243,15 @@ def test_blocks_nested_past_what_python_can_run_are_refused():
     x = torch.randn(2, 4)
     assert torch.equal(model(x), torch.relu(x))
     assert torch.equal(torch.jit.trace(model, (x,))(x), torch.relu(x))
+
+
+@pytest.mark.fault("editing", "an instance of a block put inside its own definition (a cycle made on the canvas)",
+                   "reported on the inner instance, naming the loop; the analysis ends")
+def test_a_cycle_made_by_editing_is_reported_not_followed():
+    project = studio.load_project(tests_mini())
+    g = project.graph
+    g.blocks["Down"].graph.add_node("Block", node_id="loop", block="Basic")
+    analysis = analyze(g)
+    assert not analysis.ok
+    assert any("contain itself (Basic -> Down -> Basic)" in p.message for p in analysis.errors), \
+        [p.line() for p in analysis.errors]
