@@ -222,17 +222,19 @@ class BlockLibrary:
         """The longest chain of definitions inside one another ([A, B, C]: A holds B holds C); the
         library must have no cycle (find_cycle first)."""
         depth: dict[str, list[str]] = {}
+        opened: set[str] = set()  # a cycle (refused before this is asked) would not be followed around
         for start in self._defs:
             todo = [(start, False)]
             while todo:  # iterative post-order: a chain may be long
                 name, done = todo.pop()
-                if name in depth:
+                if name in depth or (not done and name in opened):
                     continue
                 used = [u for u in self.uses(name) if u in self._defs]
-                if done or all(u in depth for u in used):
-                    below = max((depth[u] for u in used), key=len, default=[])
+                if done or all(u in depth or u in opened for u in used):
+                    below = max((depth.get(u, []) for u in used), key=len, default=[])
                     depth[name] = [name, *below]
                 else:
+                    opened.add(name)
                     todo.append((name, True))
                     todo.extend((u, False) for u in used if u not in depth)
         return max(depth.values(), key=len, default=[])
