@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
+import sys
 from dataclasses import dataclass, fields
 from typing import Any, Iterator, TypeAlias
 
@@ -23,6 +24,10 @@ BLOCK_INPUT = "BlockInput"
 BLOCK_OUTPUT = "BlockOutput"
 ENABLED = "enabled"  # the pseudo-param that turns a one-in one-out node into a pass-through
 INSTANCE_FIELDS = ("block", "repeat", "first")  # what a Block node holds beside its params
+# How deep blocks may nest: analysing, building and running one level takes a dozen or so Python
+# frames (an fx module's call, its forward, the analysis of the inner graph), so the interpreter's
+# recursion limit bounds it; real networks nest two or three deep.
+MAX_NESTING = sys.getrecursionlimit() // 25
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,27 @@ class BlockLibrary:
                         path.append(nxt)
                         todo.append(iter(self.uses(nxt)))
         return None
+
+    def deepest(self) -> list[str]:
+        """The longest chain of definitions inside one another ([A, B, C]: A holds B holds C); the
+        library must have no cycle (find_cycle first)."""
+        depth: dict[str, list[str]] = {}
+        opened: set[str] = set()  # a cycle (refused before this is asked) would not be followed around
+        for start in self._defs:
+            todo = [(start, False)]
+            while todo:  # iterative post-order: a chain may be long
+                name, done = todo.pop()
+                if name in depth or (not done and name in opened):
+                    continue
+                used = [u for u in self.uses(name) if u in self._defs]
+                if done or all(u in depth or u in opened for u in used):
+                    below = max((depth.get(u, []) for u in used), key=len, default=[])
+                    depth[name] = [name, *below]
+                else:
+                    opened.add(name)
+                    todo.append((name, True))
+                    todo.extend((u, False) for u in used if u not in depth)
+        return max(depth.values(), key=len, default=[])
 
     def dependency_key(self, name: str) -> tuple:
         """(name, revision key) of `name` and of every definition it reaches: what its analysis

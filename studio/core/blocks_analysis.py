@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from .blocks import BLOCK_INPUT, BLOCK_OUTPUT, BLOCK_TYPE, ENABLED, BlockDef, BlockLibrary
+from .blocks import BLOCK_INPUT, BLOCK_OUTPUT, BLOCK_TYPE, ENABLED, MAX_NESTING, BlockDef, BlockLibrary
 from .plain import freeze
 from .problems import ERROR, Problem
 from .spec import ParamError
@@ -155,6 +155,9 @@ class BlockAnalyzer:
             loop = " -> ".join(scope.stack[scope.stack.index(d.name):] + (d.name,))
             return (f"{info.label} makes block '{d.name}' contain itself ({loop}); a block cannot hold an "
                     "instance of itself: remove this instance")
+        if len(scope.stack) >= MAX_NESTING:
+            return (f"{info.label} nests blocks {len(scope.stack) + 1} deep ({' -> '.join(scope.stack[:2])} -> ... "
+                    f"-> {d.name}), more than the {MAX_NESTING} this Python can analyse and run; flatten some")
         repeat = node.repeat
         if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
             return f"{info.label}: 'repeat' must be a whole number of at least 1, got {repeat!r}"
@@ -268,22 +271,31 @@ class BlockAnalyzer:
         return held[1]
 
     def expanded_size(self, name: str) -> int:
-        """How many layers one copy of `name` builds (nested repeats multiplied out)."""
+        """How many layers one copy of `name` builds (nested repeats multiplied out; iterative, since a
+        chain the UI nests may be long, and capped past the limit)."""
         state = self.library.revision
         if self._sizes[0] != state:
             self._sizes = (state, {})
         memo = self._sizes[1]
-        if name not in memo:
-            memo[name] = 1  # a cycle (refused elsewhere) counts once instead of forever
-            d = self.library[name]
-            total = 0
-            for n in d.graph.nodes.values():
-                if n.type == BLOCK_TYPE and n.block in self.library:
-                    r = n.repeat if isinstance(n.repeat, int) and not isinstance(n.repeat, bool) else 1
-                    total += max(r, 1) * self.expanded_size(n.block)
-                else:
-                    total += 1
-            memo[name] = min(total, MAX_EXPANDED + 1)
+        todo = [(name, False)]
+        opened: set[str] = set()  # on the way down: met again (a cycle, reported elsewhere), not reopened
+        while todo:
+            current, ready = todo.pop()
+            if current in memo or (not ready and current in opened):
+                continue
+            d = self.library[current]
+            inner = [n for n in d.graph.nodes.values() if n.type == BLOCK_TYPE and n.block in self.library]
+            pending = [n.block for n in inner if n.block not in memo and n.block not in opened]
+            if pending and not ready:
+                opened.add(current)
+                todo.append((current, True))
+                todo.extend((b, False) for b in pending)
+                continue
+            total = len(d.graph.nodes) - len(inner)
+            for n in inner:
+                r = n.repeat if isinstance(n.repeat, int) and not isinstance(n.repeat, bool) else 1
+                total += max(r, 1) * memo.get(n.block, 1)  # a cycle (reported elsewhere) counts once
+            memo[current] = min(total, MAX_EXPANDED + 1)
         return memo[name]
 
 

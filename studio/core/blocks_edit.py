@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .blocks import BLOCK_INPUT, BLOCK_OUTPUT, BLOCK_TYPE, BlockDef, ExposedParam
+from .blocks import BLOCK_INPUT, BLOCK_OUTPUT, BLOCK_TYPE, MAX_NESTING, BlockDef, ExposedParam
 from .blocks_io import BlocksRefused, check_params, definition_to_json
 from .graph import Edge, Graph, GraphError, suggest_id
 
@@ -261,7 +261,7 @@ def make_unique(graph: Graph, instance_id: str, new_name: str) -> str:
 def add_definition(graph: Graph, name: str, data: dict, index: int | None = None) -> BlockDef:
     """Add a definition from its record (as in a file's `blocks` section, or the user library),
     checked as a file's would be."""
-    from .project import ProjectError, check_graph  # project imports blocks_io, not this module
+    from .project import ProjectError, check_graph, fill_graph  # project imports blocks_io, not this module
 
     where = f"block '{name}'"
     if not isinstance(data, dict):
@@ -273,19 +273,22 @@ def add_definition(graph: Graph, name: str, data: dict, index: int | None = None
         raise GraphError(str(exc)) from None
     inner = _inner_graph(graph)
     with inner.batch():
-        for n in nodes:
-            inner.add_node(n["type"], n["params"], n["pos"], node_id=n["id"],
-                           **{k: n[k] for k in ("block", "repeat", "first") if k in n})
-        for e in edges:
-            inner.connect(e["source"], e["target"], e["source_port"], e["target_port"])
+        try:
+            fill_graph(inner, copy.deepcopy(nodes), edges, where)
+        except ProjectError as exc:
+            raise GraphError(str(exc)) from None
     with graph.edit():
         d = graph.blocks.add(name, inner, params, bool(data.get("sequential", False)), str(data.get("doc", "")),
                              index=index)
     cycle = graph.blocks.find_cycle()
-    if cycle:
+    chain = [] if cycle else graph.blocks.deepest()
+    if cycle or len(chain) > MAX_NESTING:
         graph.blocks.remove(name)
-        raise GraphError(f"block '{name}' would contain itself ({' -> '.join(cycle)}); remove the instance "
-                         "that closes the loop")
+        if cycle:
+            raise GraphError(f"block '{name}' would contain itself ({' -> '.join(cycle)}); remove the instance "
+                             "that closes the loop")
+        raise GraphError(f"block '{name}' would make blocks nest {len(chain)} deep, more than the {MAX_NESTING} "
+                         "this Python can analyse and run")
     return d
 
 
@@ -347,30 +350,18 @@ def capture(graph: Graph) -> dict:
 
 def restore(graph: Graph, captured: dict) -> None:
     """Put back what `capture` saw (one RESET event)."""
+    wanted = dict(captured["blocks"])
     with graph.batch():
-        for name in graph.blocks.names():
-            if name not in dict(captured["blocks"]):
-                graph.blocks.remove(name)
-        for name, record in captured["blocks"]:
-            current = graph.blocks.get(name)
-            if current is None or definition_to_json(current) != record:
-                index = list(dict(captured["blocks"])).index(name)
-                if current is not None:
-                    graph.blocks.remove(name)
-                _rebuild(graph, name, record, index)
+        # the definitions that changed go first, then come back at their places: those kept are in
+        # the captured order already (nothing reorders the library), so no mix of old and new is formed
+        for d in graph.blocks.definitions():
+            if wanted.get(d.name) != definition_to_json(d):
+                graph.blocks.remove(d.name)
+        for index, (name, record) in enumerate(captured["blocks"]):
+            if name not in graph.blocks:
+                add_definition(graph, name, record, index)
         graph.clear()
         for n in captured["nodes"]:
             graph.add_node(n.type, copy.deepcopy(n.params), n.pos, node_id=n.id, **n.instance_fields())
         for e in captured["edges"]:
             graph.connect(e.source, e.target, e.source_port, e.target_port)
-
-
-def _rebuild(graph: Graph, name: str, record: dict, index: int) -> None:
-    inner = _inner_graph(graph)
-    for n in record["nodes"]:
-        inner.add_node(n["type"], copy.deepcopy(n.get("params", {})), n["pos"], node_id=n["id"],
-                       **{k: copy.deepcopy(n[k]) for k in ("block", "repeat", "first") if k in n})
-    for e in record["edges"]:
-        inner.connect(e["source"], e["target"], e.get("source_port"), e.get("target_port"))
-    params = [ExposedParam.from_json(p) for p in record.get("params", [])]
-    graph.blocks.add(name, inner, params, record.get("sequential", False), record.get("doc", ""), index=index)

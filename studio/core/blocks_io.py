@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from .blocks import BLOCK_TYPE, ENABLED, INSTANCE_FIELDS, ExposedParam, Target, check_block_name
+from .blocks import BLOCK_TYPE, ENABLED, INSTANCE_FIELDS, MAX_NESTING, ExposedParam, Target, check_block_name
 from .graph import Graph, GraphError, edge_to_json, node_to_json
 from .limits import MAX_INDEX, is_finite_number
 from .spec import PARAM_KINDS, ParamError
@@ -160,3 +160,7 @@ def build_blocks(graph: Graph, blocks: dict, source: str, fill: Callable) -> Non
         what = "contains an instance of itself" if len(cycle) == 2 else "reaches itself"
         _refuse(f"{source}: block '{cycle[0]}' {what} ({loop}); a block cannot contain itself, "
                 "directly or through other blocks: remove the instance that closes the loop")
+    chain = graph.blocks.deepest()
+    if len(chain) > MAX_NESTING:
+        _refuse(f"{source}: blocks nest {len(chain)} deep ({' -> '.join(chain[:3])} -> ... -> {chain[-1]}), "
+                f"more than the {MAX_NESTING} this Python can analyse and run; flatten some of them")

@@ -167,3 +167,22 @@ def test_a_definition_made_again_is_not_mistaken_for_the_old_one():
     assert analyzer.analysis().nodes["layer2.0.conv1"].params["kernel_size"] == 1
     be.restore(g, snap)
     assert analyzer.analysis().nodes["layer2.0.conv1"].params["kernel_size"] == 3
+
+
+def test_summary_rows_fold_under_their_instance_with_totals():
+    from studio.core.summary import summarize
+
+    report = summarize(studio.load_project(MINI).graph)
+    rows = {r.id: r for r in report.rows}
+    assert [r.id for r in report.top] == ["input", "stem", "layer1", "layer2", "pool", "flat", "fc"]
+    assert rows["layer2"].type == "Basic" and rows["layer2"].depth == 0
+    assert (rows["layer2.0"].depth, rows["layer2.0"].parent) == (1, "layer2")
+    assert (rows["layer2.0.downsample.0"].depth, rows["layer2.0.downsample.0"].parent) == (3, "layer2.0.downsample")
+    assert "layer1.0.downsample" not in rows  # switched off: no layer, no row
+    assert rows["layer2"].params == rows["layer2.0"].params + rows["layer2.1"].params
+    inner = [r for r in report.rows if r.parent == "layer2.0"]
+    assert rows["layer2.0"].params == sum(r.params for r in inner)
+    assert report.total_params == sum(r.params for r in report.top)
+    js = report.to_json()["nodes"]
+    assert {"depth": 2, "parent": "layer2.0"}.items() <= next(n for n in js if n["id"] == "layer2.0.conv1").items()
+    assert "depth" not in next(n for n in js if n["id"] == "stem")

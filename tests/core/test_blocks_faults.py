@@ -216,3 +216,42 @@ def test_renaming_an_inner_node_keeps_the_exposed_params_on_it():
     assert ("first_conv", "out_channels") in targets and ("first_conv", "stride") in targets
     analysis = analyze(project.graph)
     assert analysis.ok and analysis.nodes["layer2.0.first_conv"].params["stride"] == 2
+
+
+def _nested(depth: int) -> dict:
+    blocks = {}
+    for i in range(depth):
+        inner = {"id": "b", "type": "Block", "block": f"L{i + 1}"} if i < depth - 1 else {"id": "b", "type": "ReLU"}
+        blocks[f"L{i}"] = {"nodes": [{"id": "x", "type": "BlockInput"}, inner, {"id": "y", "type": "BlockOutput"}],
+                           "edges": [{"source": "x", "target": "b"}, {"source": "b", "target": "y"}]}
+    return {"format": "netstudio", "version": 2, "name": "deep",
+            "nodes": [{"id": "input", "type": "Input", "params": {"shape": [4]}},
+                      {"id": "top", "type": "Block", "block": "L0"}],
+            "edges": [{"source": "input", "target": "top"}], "blocks": blocks}
+
+
+@pytest.mark.fault("project file", "blocks nested 2,000 deep (each definition holding the next)",
+                   "refused at load naming the chain and the limit (from Python's recursion limit); no RecursionError")
+def test_blocks_nested_past_what_python_can_run_are_refused():
+    import torch
+
+    from studio.core.blocks import MAX_NESTING
+
+    with pytest.raises(ProjectError, match=r"blocks nest 2000 deep \(L0 -> L1 -> L2 -> \.\.\. -> L1999\), more than"):
+        loads_project(json.dumps(_nested(2000)))
+    model = studio.build_model(loads_project(json.dumps(_nested(MAX_NESTING))))  # the deepest allowed runs
+    x = torch.randn(2, 4)
+    assert torch.equal(model(x), torch.relu(x))
+    assert torch.equal(torch.jit.trace(model, (x,))(x), torch.relu(x))
+
+
+@pytest.mark.fault("editing", "an instance of a block put inside its own definition (a cycle made on the canvas)",
+                   "reported on the inner instance, naming the loop; the analysis ends")
+def test_a_cycle_made_by_editing_is_reported_not_followed():
+    project = studio.load_project(tests_mini())
+    g = project.graph
+    g.blocks["Down"].graph.add_node("Block", node_id="loop", block="Basic")
+    analysis = analyze(g)
+    assert not analysis.ok
+    assert any("contain itself (Basic -> Down -> Basic)" in p.message for p in analysis.errors), \
+        [p.line() for p in analysis.errors]
