@@ -6,11 +6,11 @@ downstream of it run their inference again.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from typing import Any
 
+from .blocks_analysis import ROOT_SCOPE, BlockAnalyzer, Instance, Scope, check_placement, find_inner
 from .graph import Edge, Graph, GraphEventKind
+from .plain import freeze
 from .problems import ERROR, WARNING, Problem
 from .registry import Registry, default_registry
 from .spec import NodeSpec, ParamError
@@ -27,6 +27,7 @@ RESERVED_IDS = frozenset({
 })
 INPUT_TYPE = "Input"
 OUTPUT_TYPE = "Output"
+PLACED = frozenset({INPUT_TYPE, OUTPUT_TYPE, "BlockInput", "BlockOutput", "Block"})  # checked for where they sit
 
 
 @dataclass
@@ -43,6 +44,8 @@ class NodeInfo:
     shares: str | None = None  # set when the node validly uses another node's weights (sharing.py)
     shares_whole: bool = False  # True: the other node's whole module; False: a tied weight
     shared_numel: int = 0  # of a tied weight: its elements, which the other node counts
+    block: Instance | None = None  # a Block instance: its copies, each its definition's analysis
+    passthrough: bool = False  # switched off by a block's `enabled` param: its input goes straight out
 
     @property
     def output(self) -> TensorType | None:
@@ -51,6 +54,27 @@ class NodeInfo:
     @property
     def label(self) -> str:
         return f"{self.type} '{self.id}'"
+
+
+class NodeTable(dict):
+    """NodeInfo by node id; also answers a dotted path inside a block instance (`layer1.0.conv1`:
+    instance, copy when repeated, inner node or module index), though iteration lists only this
+    graph's own nodes."""
+
+    def __missing__(self, key):
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def get(self, key, default=None):
+        found = dict.get(self, key)
+        if found is None and isinstance(key, str) and "." in key:
+            found = find_inner(self, key)
+        return default if found is None else found
+
+    def __contains__(self, key) -> bool:
+        return self.get(key) is not None
 
 
 @dataclass
@@ -75,22 +99,23 @@ class Analysis:
         return [p for p in self.problems if not p.is_error]
 
     def problems_for(self, node_id: str) -> list[Problem]:
-        return [p for p in self.problems if p.node_id == node_id]
+        """The problems of a node, and those inside it when it is a block instance."""
+        inside = node_id + "."
+        return [p for p in self.problems if p.node_id == node_id or (p.node_id or "").startswith(inside)]
 
 
-def _freeze(value: Any) -> Any:
-    try:
-        return json.dumps(value, sort_keys=True)
-    except (TypeError, ValueError):
-        return repr(value)
+_freeze = freeze
 
 
 class Analyzer:
     """Re-analyses a graph after each change, reusing per-node inference results."""
 
-    def __init__(self, graph: Graph, registry: Registry | None = None) -> None:
+    def __init__(self, graph: Graph, registry: Registry | None = None,
+                 blocks: BlockAnalyzer | None = None) -> None:
         self.graph = graph
         self.registry = registry or default_registry()
+        # analyses of block definitions, shared by this graph and every inner graph
+        self.blocks = blocks if blocks is not None else BlockAnalyzer(graph.blocks, self.registry, Analyzer)
         self._cache: dict[tuple, tuple[list[TensorType | None] | None, str | None]] = {}  # (outputs, error) per key
         self._last: Analysis | None = None
         self._last_revision = -1
@@ -106,7 +131,13 @@ class Analyzer:
         elif event.kind in (GraphEventKind.RESET, GraphEventKind.NODE_RENAMED):
             self._params.clear()
 
-    def _resolve(self, node, spec):
+    def _resolve(self, node, spec, overrides=None):
+        if overrides:  # values a block's exposed params set: not kept, they differ per instance
+            given = {**node.params, **overrides}
+            try:
+                return _freeze(given), spec.resolve_params(given)
+            except ParamError as exc:
+                return _freeze(given), exc
         hit = self._params.get(node.id)
         if hit is None or hit[0] is not spec:
             try:
@@ -148,10 +179,14 @@ class Analyzer:
         return self._last
 
     # ------------------------------------------------------------------------------------------
-    def _run(self) -> Analysis:
+    def _run(self, scope: Scope | None = None) -> Analysis:
+        """Analyse the graph; `scope` (a definition's graph analysed for one instance) gives the
+        types arriving at its BlockInputs, the values its exposed params set and what they switch off."""
+        scope = scope or ROOT_SCOPE
+        overrides, port_types, disabled = scope.overrides, scope.port_types, scope.disabled
         graph, registry = self.graph, self.registry
         problems: list[Problem] = []
-        infos: dict[str, NodeInfo] = {}
+        infos: dict[str, NodeInfo] = {}  # a plain dict while it is filled (NodeTable's get is Python)
 
         def fail(node_id: str, message: str, fld: str | None = None, severity: str = ERROR) -> None:
             problems.append(Problem(severity, message, node_id, fld))
@@ -162,17 +197,19 @@ class Analyzer:
         # 1. types and params
         frozen: dict[str, str] = {}
         for node in graph.nodes.values():
-            spec = registry.get(node.type)
+            spec = registry.get(node.type) if node.type != "Block" else graph.spec_of(node, registry)
             info = infos[node.id] = NodeInfo(node.id, node.type, spec)
             if spec is None:
-                hint = registry.suggest(node.type)
-                fix = f"did you mean '{hint}'?" if hint else "replace it with a known layer"
-                fail(node.id, f"Node '{node.id}' has an unknown type '{node.type}'; {fix}")
+                fail(node.id, self.blocks.unknown(node))
                 continue
             if node.id in RESERVED_IDS:
                 fail(node.id, f"{info.label}: the id '{node.id}' is a reserved name in PyTorch modules "
                               f"(it would hide model.{node.id}); rename the node, e.g. '{node.id}_1'")
-            frozen[node.id], resolved = self._resolve(node, spec)
+            if node.type in PLACED:
+                misplaced = check_placement(info, scope) or self.blocks.check(node, info, scope)
+                if misplaced:
+                    fail(node.id, misplaced)
+            frozen[node.id], resolved = self._resolve(node, spec, overrides.get(node.id) if overrides else None)
             if isinstance(resolved, ParamError):
                 fld = next((k for k in node.params if f"'{k}'" in str(resolved)), None)
                 fail(node.id, f"{info.label}: {resolved}", fld)
@@ -244,6 +281,10 @@ class Analyzer:
             if info.spec is None or info.params is None or info.error or node_id in cut:
                 continue
             inputs: list[TensorType | None] = []
+            if port_types and info.type == "BlockInput":  # inside a definition: what the instance gets
+                if node_id not in port_types:
+                    continue
+                inputs = list(port_types[node_id])
             complete = True
             for port in info.spec.inputs:
                 if port.optional and not wires[node_id].get(port.name):
@@ -267,6 +308,11 @@ class Analyzer:
             info.inputs = inputs
             if not complete:
                 continue  # an upstream problem is already reported
+            if info.type == "Block" or (disabled and node_id in disabled):
+                err = self.blocks.infer(graph.nodes[node_id], info, scope, problems)
+                if err:
+                    fail(node_id, err)
+                continue
             key = (info.type, frozen[node_id], tuple(inputs), tuple(len(wires[node_id].get(p.name, []))
                                                                           for p in info.spec.inputs))
             cached = self._cache.get(key)
@@ -290,10 +336,16 @@ class Analyzer:
             check_sharing(graph, infos, lambda node_id, message: fail(node_id, message, "shares"))
 
         # 5. inputs, outputs, reachability
-        input_ids = [n for n, i in infos.items() if i.type == INPUT_TYPE]
-        output_nodes = [n for n, i in infos.items() if i.type == OUTPUT_TYPE]
+        input_ids = [n for n, i in infos.items() if i.type == scope.input_type]
+        output_nodes = [n for n, i in infos.items() if i.type == scope.output_type]
+        if scope.definition is not None:
+            input_ids, output_nodes = scope.ports
         if not graph.nodes:
             problems.append(Problem(ERROR, "The graph is empty; add an Input node and some layers"))
+        elif scope.definition is not None:
+            if not output_nodes:
+                problems.append(Problem(ERROR, f"Block definition '{scope.definition}' has no BlockOutput; "
+                                               "add one and wire the block's result into it"))
         elif not input_ids:
             problems.append(Problem(ERROR, "The graph has no Input node; add one from the io category "
                                            "and set the shape of one sample"))
@@ -316,7 +368,7 @@ class Analyzer:
                 problems.append(Problem(WARNING, f"The graph has no Output node, so its {len(loose)} loose "
                                                  f"ends ({names}) all become model outputs; add an Output "
                                                  "node to say which one you mean"))
-        if graph.nodes and input_ids and not outputs:
+        if graph.nodes and input_ids and not outputs and scope.definition is None:
             problems.append(Problem(ERROR, "No path leads from an Input to an output; wire the layers "
                                            "from the Input to an Output node"))
         if output_nodes:
@@ -324,8 +376,8 @@ class Analyzer:
                 problems.append(Problem(WARNING, f"{infos[n].label} does not lead to any Output; its "
                                                  "result is unused (a dead branch)", n))
 
-        problems.sort(key=lambda p: (p.severity != ERROR, position.get(p.node_id, -1)))
-        return Analysis(infos, problems, order, input_ids, outputs, edge_types)
+        problems.sort(key=lambda p: (p.severity != ERROR, position.get((p.node_id or "").split(".")[0], -1)))
+        return Analysis(NodeTable(infos), problems, order, input_ids, outputs, edge_types)
 
 
 def analyze(graph: Graph, registry: Registry | None = None) -> Analysis:

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
-from .analysis import INPUT_TYPE, Analysis, analyze
+from .analysis import Analysis, analyze
+from .blocks_compile import instance_module
 from .graph import Graph
-from .problems import Problem
+from .problems import CompileError, Problem
 from .registry import Registry
 from .sharing import ModuleTable
 from .topology import reaching, to_networkx
 from .types import TensorType
-
-
-class CompileError(ValueError):
-    """The graph has errors; `problems` lists them, each naming its node."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(p.line() for p in problems) or "the graph does not compile")
 
 
 @dataclass(frozen=True)
@@ -87,32 +80,39 @@ def _unwrap(value):
 
 def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Analysis | None = None):
     """Build the torch.fx.GraphModule of a graph; raises CompileError when the graph has errors."""
-    import torch
-    from torch import fx
-
     analysis = analysis or analyze(graph, registry)
     if not analysis.ok:
         raise CompileError(analysis.errors)
     needed = reaching(to_networkx(graph), [n for n, _ in analysis.outputs])
     _check_size(analysis, needed)
+    return graph_module(graph, analysis, analysis.inputs, analysis.outputs, "NetStudioModel", needed)
+
+
+def graph_module(graph: Graph, analysis: Analysis, input_ids: list[str], outputs: list[tuple[str, str | None]],
+                 class_name: str, needed: set[str]):
+    """One graph as a torch.fx.GraphModule: `input_ids` become its arguments (in that order), the
+    values of `outputs` its result. Used for the top-level graph and, through blocks_compile, for
+    each block definition's graph (whose instances are submodules built the same way)."""
+    import torch
+    from torch import fx
+
     root = torch.nn.Module()
     modules = ModuleTable(analysis, root)
     fx_graph = fx.Graph()
     tracer = fx.proxy.GraphAppendingTracer(fx_graph)
     values: dict[tuple[str, int], Any] = {}  # fx.Proxy, or what a node's wire() returned
+    for node_id in input_ids:
+        values[(node_id, 0)] = fx.Proxy(fx_graph.placeholder(node_id), tracer)
     in_edges: dict[str, list] = {n: [] for n in graph.nodes}
     for e in graph.edges:
         in_edges[e.target].append(e)
 
     for node_id in analysis.order:
-        if node_id not in needed:
+        if node_id not in needed or (node_id, 0) in values:
             continue  # dead branches are reported as warnings and left out of the model
         info = analysis.nodes[node_id]
         spec, params = info.spec, info.params
         assert spec is not None and params is not None  # analysis.ok: every node resolved
-        if info.type == INPUT_TYPE:
-            values[(node_id, 0)] = fx.Proxy(fx_graph.placeholder(node_id), tracer)
-            continue
         args: list[Any] = []
         for port in spec.inputs:
             if port.optional and not any(spec.input_port(e.target_port) is port for e in in_edges[node_id]):
@@ -122,7 +122,14 @@ def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Anal
                     src_spec = analysis.nodes[e.source].spec
                     assert src_spec is not None
                     args.append(values[(e.source, src_spec.output_index(e.source_port))])
-        module, name = modules.module(node_id)  # a node sharing another's weights gets its module
+        if info.passthrough:  # switched off by a block's `enabled` param
+            values[(node_id, 0)] = args[0]
+            continue
+        if info.block is not None:  # a block instance: its copies as one submodule
+            module, name = instance_module(info, graph_module), node_id
+            root.add_module(node_id, module)
+        else:
+            module, name = modules.module(node_id)  # a node sharing another's weights gets its module
         call = None
         if module is not None:
             def call(*a, _name=name, **kw):
@@ -131,18 +138,21 @@ def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Anal
                 return fx.Proxy(fx_graph.call_module(_name, args, kwargs), tracer)
 
         before = len(fx_graph.nodes)
-        results = spec.wire(call, args, params)
+        if info.block is not None:
+            out = call(*args)
+            results: Sequence[Any] = [out] if len(spec.outputs) == 1 else [out[i] for i in range(len(spec.outputs))]
+        else:
+            results = spec.wire(call, args, params)
         for fx_node in itertools.islice(reversed(fx_graph.nodes), len(fx_graph.nodes) - before):
             fx_node.meta["node_id"] = node_id  # which node made it: export messages name that node
         for i, r in enumerate(results):
             values[(node_id, i)] = r
 
     outs = []
-    for node_id, out_port in analysis.outputs:
+    for node_id, out_port in outputs:
         out_spec = analysis.nodes[node_id].spec
         assert out_spec is not None
-        outs.append(values[(node_id, out_spec.output_index(out_port))].node)
+        outs.append(_unwrap(values[(node_id, out_spec.output_index(out_port))]))
     fx_graph.output(outs[0] if len(outs) == 1 else tuple(outs))
     fx_graph.lint()
-    model = fx.GraphModule(root, fx_graph, class_name="NetStudioModel")
-    return model
+    return fx.GraphModule(root, fx_graph, class_name=class_name)

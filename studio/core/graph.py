@@ -9,80 +9,15 @@ from __future__ import annotations
 import copy
 import keyword
 import re
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, Callable, Iterable, Iterator
 
-_ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+from .graph_events import Edge, GraphError, GraphEvent, GraphEventKind, Listener
+from .node_ids import check_node_id, derive_reserved, is_reserved, reserved_ids, suggest_id
 
-
-class GraphError(ValueError):
-    """An edit that cannot be made (unknown node, duplicate id, ...)."""
-
-
-def derive_reserved() -> set[str]:
-    """The names a node id may not take, from torch itself: every attribute of nn.Module and
-    fx.GraphModule (their classes and fresh instances, whose __init__ adds _modules, graph, code,
-    ...), since the compiled model holds each node as an attribute named by its id; and the
-    arguments of the forward fx writes (`self`), which a node's value would shadow there."""
-    import ast
-
-    from torch import fx, nn
-
-    gm = fx.GraphModule(nn.Module(), fx.Graph())
-    forward = next(n for n in ast.walk(ast.parse(gm.code.strip())) if isinstance(n, ast.FunctionDef))
-    return (set(dir(nn.Module)) | set(dir(nn.Module())) | set(dir(fx.GraphModule)) | set(dir(gm))
-            | {a.arg for a in forward.args.args})
-
-
-def reserved_ids() -> frozenset[str]:
-    """The stored derivation (loading a project imports no torch) and Python's keywords, joined by
-    the live derivation once torch is imported (another torch version may add attributes)."""
-    global _RESERVED, _LIVE
-    if _RESERVED is None:
-        from .reserved_names import MODULE_ATTRIBUTES
-
-        _RESERVED = MODULE_ATTRIBUTES | frozenset(keyword.kwlist)
-    if _LIVE is None and "torch.fx" in sys.modules:
-        _LIVE = _RESERVED | frozenset(derive_reserved())
-    return _LIVE or _RESERVED
-
-
-_RESERVED: frozenset[str] | None = None
-_LIVE: frozenset[str] | None = None
-
-
-def is_reserved(node_id: str) -> bool:
-    return node_id in (_LIVE or reserved_ids()) or (node_id[:2] == "__" and node_id[-2:] == "__")
-
-
-def suggest_id(node_id: str, taken=()) -> str:
-    """A free id close to `node_id`: not reserved, not in `taken` (anything supporting `in`)."""
-    base = re.sub(r"[^A-Za-z0-9_]", "_", str(node_id)).strip("_") or "node"
-    if base[0].isdigit():
-        base = "n_" + base
-    if not is_reserved(base) and base not in taken:
-        return base
-    n = 1
-    while is_reserved(f"{base}_{n}") or f"{base}_{n}" in taken:
-        n += 1
-    return f"{base}_{n}"
-
-
-def check_node_id(node_id: str, taken=()) -> None:
-    """Refuse an id that cannot name a layer; `taken` (the other ids) keeps the suggestion free."""
-    # fullmatch, not match: "$" also matches before a trailing newline
-    if not isinstance(node_id, str) or not _ID_RE.fullmatch(node_id):
-        raise GraphError(f"node id {node_id!r} must start with a letter or '_' and hold only letters, "
-                         "digits and '_' (it names the layer in the generated PyTorch code)")
-    if is_reserved(node_id):
-        why = ("a Python keyword" if keyword.iskeyword(node_id) else
-               "a Python special name" if node_id.startswith("__") and node_id.endswith("__") else
-               "the name of an attribute every PyTorch module has")
-        raise GraphError(f"node id {node_id!r} is {why}, so the layer cannot be named after it; "
-                         f"use another id, e.g. {suggest_id(node_id, taken)!r}")
+__all__ = ["Edge", "Graph", "GraphError", "GraphEvent", "GraphEventKind", "Listener", "Node", "check_node_id",
+           "derive_reserved", "edge_to_json", "is_reserved", "node_to_json", "reserved_ids", "suggest_id"]
 
 
 @dataclass
@@ -91,70 +26,35 @@ class Node:
     type: str
     params: dict[str, Any] = field(default_factory=dict)
     pos: tuple[float, float] = (0.0, 0.0)
+    # a Block instance (type "Block"): the definition's name, how many chained copies, and the
+    # exposed-param values of copy 0 when repeat > 1 (see studio/core/blocks.py)
+    block: str | None = None
+    repeat: int = 1
+    first: dict[str, Any] | None = None
     shares: str | None = None  # the id of the node whose weights this one uses (studio/core/sharing.py)
 
     def copy(self) -> "Node":
-        return Node(self.id, self.type, copy.deepcopy(self.params), (self.pos[0], self.pos[1]), self.shares)
+        return Node(self.id, self.type, copy.deepcopy(self.params), (self.pos[0], self.pos[1]),
+                    self.block, self.repeat, copy.deepcopy(self.first), self.shares)
+
+    def instance_fields(self) -> dict[str, Any]:
+        """What the node holds beside its type, params and pos (a Block instance's fields, a share),
+        as add_node's keywords."""
+        fields: dict[str, Any] = {"shares": self.shares} if self.shares else {}
+        if self.block is None and self.repeat == 1 and self.first is None:
+            return fields
+        return {**fields, "block": self.block, "repeat": self.repeat, "first": copy.deepcopy(self.first)}
 
 
-@dataclass(frozen=True)
-class Edge:
-    source: str
-    target: str
-    source_port: str | None = None  # None: the node's first port
-    target_port: str | None = None
-
-    def touches(self, node_id: str) -> bool:
-        return self.source == node_id or self.target == node_id
-
-
-class GraphEventKind(str, Enum):
-    """What a GraphEvent says happened. A `str` Enum, so a listener comparing with the plain
-    name still works; studio/ compares with the members."""
-
-    NODE_ADDED = "node_added"
-    NODE_REMOVED = "node_removed"
-    EDGE_ADDED = "edge_added"
-    EDGE_REMOVED = "edge_removed"
-    PARAM_CHANGED = "param_changed"
-    NODE_MOVED = "node_moved"
-    NODE_RENAMED = "node_renamed"
-    RESET = "reset"  # everything may have changed (a file opened, a batch of edits applied)
-    EDIT_DONE = "edit_done"  # the last event of one held edit (Graph.hold); changes nothing itself
-
-    def __str__(self) -> str:
-        return self.value
-
-    @property
-    def changes_wiring(self) -> bool:
-        """Nodes or wires came or went (a move or a param edit leaves the topology alone)."""
-        return self not in (GraphEventKind.NODE_MOVED, GraphEventKind.PARAM_CHANGED, GraphEventKind.EDIT_DONE)
-
-
-@dataclass(frozen=True)
-class GraphEvent:
-    """What changed. `structural` is False for moves (which never change shapes) and for the
-    end of a held edit."""
-
-    kind: GraphEventKind
-    node_id: str | None = None
-    edge: Edge | None = None
-    name: str | None = None  # param name, or the new id for node_renamed
-    value: Any = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "kind", GraphEventKind(self.kind))  # a plain name is taken too
-
-    @property
-    def structural(self) -> bool:
-        return self.kind not in (GraphEventKind.NODE_MOVED, GraphEventKind.EDIT_DONE)
-
-
-Listener = Callable[[GraphEvent], None]
 
 
 class Graph:
-    def __init__(self) -> None:
+    def __init__(self, blocks=None) -> None:
+        """`blocks`: the BlockLibrary to share (an inner graph of a definition); a root graph
+        makes its own."""
+        from .blocks import BlockLibrary
+
+        self.blocks: BlockLibrary = blocks if blocks is not None else BlockLibrary(self)
         self._nodes: dict[str, Node] = {}
         self._edges: list[Edge] = []
         self._edge_set: set[Edge] = set()  # for O(1) duplicate checks when loading large files
@@ -221,13 +121,22 @@ class Graph:
 
     # ---- editing --------------------------------------------------------------------------
     def add_node(self, type_name: str, params: dict | None = None, pos=(0.0, 0.0),
-                 node_id: str | None = None) -> Node:
-        node_id = node_id or self.unique_id(type_name)
+                 node_id: str | None = None, *, block: str | None = None, repeat: int = 1,
+                 first: dict | None = None, index: int | None = None, shares: str | None = None) -> Node:
+        """Add a node (at position `index` of the document order, else last); `block`, `repeat` and
+        `first` are a Block instance's (see Node)."""
+        node_id = node_id or self.unique_id(block.lower() if block and type_name == "Block" else type_name)
         check_node_id(node_id, self._nodes)
         if node_id in self._nodes:
             raise GraphError(f"a node with id '{node_id}' already exists; ids must be unique")
-        node = Node(node_id, type_name, dict(params or {}), (float(pos[0]), float(pos[1])))
-        self._nodes[node_id] = node
+        node = Node(node_id, type_name, dict(params or {}), (float(pos[0]), float(pos[1])),
+                    block, repeat, copy.deepcopy(first), shares)
+        if index is None or index >= len(self._nodes):
+            self._nodes[node_id] = node
+        else:  # the order matters: Inputs are the model's arguments in it, and ties of layout follow it
+            items = list(self._nodes.items())
+            items.insert(max(index, 0), (node_id, node))
+            self._nodes = dict(items)
         self._emit(GraphEvent(GraphEventKind.NODE_ADDED, node_id))
         return node
 
@@ -277,11 +186,11 @@ class Graph:
         src, dst = self._nodes[source], self._nodes[target]
         taken = None  # the spec's input port the wire goes into, when the registry tells it
         if registry is not None:
-            reason = (_port_refusal(registry.get(src.type), src, source_port, "output")
-                      or _port_refusal(registry.get(dst.type), dst, target_port, "input"))
+            reason = (_port_refusal(self.spec_of(src, registry), src, source_port, "output")
+                      or _port_refusal(self.spec_of(dst, registry), dst, target_port, "input"))
             if reason:
                 return reason
-            dst_spec = registry.get(dst.type)
+            dst_spec = self.spec_of(dst, registry)
             taken = dst_spec.input_port(target_port) if dst_spec is not None else None
         if self._reaches(target, source, replacing):
             return f"Wiring '{source}' into '{target}' would make a cycle; a network must flow one way"
@@ -293,6 +202,14 @@ class Graph:
                 return (f"The input{name} of '{target}' already has a wire; drag that wire off first, "
                         "or merge both with Add or Concat")
         return None
+
+    def spec_of(self, node: Node, registry):
+        """The spec of a node: the registry's, or for a Block instance its definition's (None when
+        the type or the definition is unknown)."""
+        if node.type == "Block":
+            d = self.blocks.get(node.block)
+            return d.spec() if d is not None else None
+        return registry.get(node.type)
 
     def _unstorable(self, source: str, target: str, edge: Edge, replacing: Edge | None = None) -> str | None:
         for node_id in (source, target):
@@ -362,6 +279,19 @@ class Graph:
         node.shares = other
         self._emit(GraphEvent(GraphEventKind.PARAM_CHANGED, node_id, name="shares", value=other))
 
+    def set_instance(self, node_id: str, **fields: Any) -> dict[str, Any]:
+        """Set a Block instance's `block`, `repeat` and/or `first` (one PARAM_CHANGED event each,
+        named after the field); returns the old values, for undo."""
+        node = self.node(node_id)
+        unknown = set(fields) - {"block", "repeat", "first"}
+        if unknown:
+            raise GraphError(f"a block instance has no field '{sorted(unknown)[0]}' (its fields: block, repeat, first)")
+        old = {name: copy.deepcopy(getattr(node, name)) for name in fields}
+        for name, value in fields.items():
+            setattr(node, name, copy.deepcopy(value))
+            self._emit(GraphEvent(GraphEventKind.PARAM_CHANGED, node_id, name=name, value=value))
+        return old
+
     def move_node(self, node_id: str, pos) -> None:
         node = self.node(node_id)
         node.pos = (float(pos[0]), float(pos[1]))
@@ -413,10 +343,14 @@ class Graph:
 
     # ---- copying --------------------------------------------------------------------------
     def copy(self) -> "Graph":
+        """A copy with its own copies of the block definitions (an inner graph's copy shares none:
+        the definitions belong to the root)."""
         g = Graph()
         g._nodes = {k: n.copy() for k, n in self._nodes.items()}
         g._edges = list(self._edges)
         g._edge_set = set(g._edges)
+        if self.blocks.root is self:
+            self.blocks.copy_into(g.blocks)
         return g
 
     def subgraph_data(self, node_ids: Iterable[str]) -> dict:
@@ -424,7 +358,7 @@ class Graph:
         ids = set(node_ids)
         return {
             "nodes": [{"id": n.id, "type": n.type, "params": copy.deepcopy(n.params), "pos": list(n.pos),
-                       **({"shares": n.shares} if n.shares else {})}
+                       **n.instance_fields()}
                       for n in self._nodes.values() if n.id in ids],
             "edges": [edge_to_json(e) for e in self._edges if e.source in ids and e.target in ids],
         }
@@ -460,6 +394,23 @@ def _walk(start: str, links: dict[str, list[Edge]], skip: Edge | None, backwards
                 seen.add(nxt)
                 todo.append(nxt)
     return seen
+
+
+def node_to_json(n: Node) -> dict:
+    """A node's record in a project file."""
+    rec: dict[str, Any] = {"id": n.id, "type": n.type}
+    if n.block is not None:
+        rec["block"] = n.block
+    if n.params:
+        rec["params"] = n.params
+    if n.repeat != 1:
+        rec["repeat"] = n.repeat
+    if n.first is not None:
+        rec["first"] = n.first
+    if n.shares:
+        rec["shares"] = n.shares
+    rec["pos"] = [round(n.pos[0], 1), round(n.pos[1], 1)]
+    return rec
 
 
 def edge_to_json(e: Edge) -> dict:

@@ -68,8 +68,13 @@ def walk(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
 
 
 def where(record: dict, path: JsonPath) -> str:
-    """A path as a person reads it: `node 'fc1': params.shape[0]`, `training.epochs`."""
+    """A path as a person reads it: `node 'fc1': params.shape[0]`, `training.epochs`, inside a block
+    definition `block 'Basic': node 'conv1': params.stride`."""
     prefix, rest = "", list(path)
+    blocks = record.get("blocks")
+    if len(rest) >= 2 and rest[0] == "blocks" and isinstance(blocks, dict) and isinstance(blocks.get(rest[1]), dict):
+        inner = where(blocks[rest[1]], tuple(rest[2:])) if len(rest) > 2 else ""
+        return f"block '{rest[1]:.60}'" + (f": {inner}" if inner else "")
     nodes = record.get("nodes")
     if len(rest) >= 2 and rest[0] == "nodes" and isinstance(nodes, list) and isinstance(rest[1], int):
         node = nodes[rest[1]]
@@ -109,6 +114,14 @@ def check_numbers(record: dict) -> str | None:
             return (f"{where(record, path)} is {fmt_int(value)}, beyond the largest size or count PyTorch "
                     f"can index ({MAX_INDEX:,}, int64); write a smaller number")
     return None
+
+
+def freeze(value: Any) -> str:
+    """A hashable text of a plain value (its sorted JSON; repr() for what JSON cannot hold)."""
+    try:
+        return json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def _brief(value: Any) -> str:

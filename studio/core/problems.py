@@ -7,6 +7,14 @@ ERROR = "error"
 WARNING = "warning"
 
 
+class CompileError(ValueError):
+    """The graph has errors; `problems` lists them, each naming its node (studio.core.compiler's)."""
+
+    def __init__(self, problems: list["Problem"]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(p.line() for p in problems) or "the graph does not compile")
+
+
 @dataclass(frozen=True)
 class Problem:
     severity: str  # "error" or "warning"

@@ -16,17 +16,24 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .atomic import atomic_write_text
-from .graph import Graph, GraphError, check_node_id, edge_to_json
+from .graph import Graph, GraphError, check_node_id, edge_to_json, node_to_json
 from .limits import FileRefused, read_regular_file
 from .plain import Duplicates, Numbers, check_duplicates, check_numbers
+from .blocks_io import BlocksRefused, build_blocks, check_blocks, check_instance, definition_to_json
 
 FORMAT = "netstudio"
-VERSION = 1
+VERSION = 2  # 2: block definitions (the "blocks" section, Block nodes); see docs/blocks.md
 MAX_FILE_BYTES = 64 * 1024 * 1024
-MAX_NODES = 100_000
+MAX_NODES = 100_000  # in the whole file: the top-level graph and every block definition
 
-# version -> function upgrading a version-N record to version N+1 (none yet: 1 is the first format)
-MIGRATIONS: dict[int, Any] = {}
+
+def _v1_to_v2(record: dict) -> dict:
+    """Version 1 had no blocks: its records read unchanged as version 2."""
+    return record
+
+
+# version -> function upgrading a version-N record to version N+1
+MIGRATIONS: dict[int, Any] = {1: _v1_to_v2}
 
 
 class ProjectError(ValueError):
@@ -56,16 +63,10 @@ class Project:
 
     def to_json(self) -> dict:
         rec: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": self.name}
-        rec["nodes"] = []
-        for n in self.graph.nodes.values():
-            node: dict[str, Any] = {"id": n.id, "type": n.type}
-            if n.params:
-                node["params"] = n.params
-            if n.shares:
-                node["shares"] = n.shares
-            node["pos"] = [round(n.pos[0], 1), round(n.pos[1], 1)]
-            rec["nodes"].append(node)
+        rec["nodes"] = [node_to_json(n) for n in self.graph.nodes.values()]
         rec["edges"] = [edge_to_json(e) for e in self.graph.edges]
+        if len(self.graph.blocks):
+            rec["blocks"] = {d.name: definition_to_json(d) for d in self.graph.blocks.definitions()}
         rec["training"] = self.training
         rec.update({k: v for k, v in self.extra.items() if k not in rec})
         return rec
@@ -108,7 +109,10 @@ def load_project(path: str | os.PathLike) -> Project:
 def loads_project(text: str, source: str = "project") -> Project:
     record = _parse(text, source)
     record = _migrate(record, source)
-    return _build(_check(record, source), source)
+    try:
+        return _build(_check(record, source), source)
+    except BlocksRefused as exc:
+        raise ProjectError(str(exc)) from None
 
 
 def _parse(text: str, source: str) -> dict:
@@ -172,12 +176,24 @@ def _check(record: dict, source: str) -> dict:
     training = record.get("training", {})
     if not isinstance(nodes, list):
         raise ProjectError(f"{source}: \"nodes\" must be a list, got {type(nodes).__name__}")
-    if len(nodes) > MAX_NODES:
-        raise ProjectError(f"{source}: has {len(nodes)} nodes, more than the {MAX_NODES} allowed")
     if not isinstance(edges, list):
         raise ProjectError(f"{source}: \"edges\" must be a list, got {type(edges).__name__}")
     if not isinstance(training, dict):
         raise ProjectError(f"{source}: \"training\" must be an object, got {type(training).__name__}")
+    if len(nodes) > MAX_NODES:
+        raise ProjectError(f"{source}: has {len(nodes)} nodes, more than the {MAX_NODES} allowed")
+    out_nodes, out_edges = check_graph(nodes, edges, source, "")
+    blocks = check_blocks(record.get("blocks", {}), source, check_graph, MAX_NODES - len(nodes), MAX_NODES)
+    known = {"format", "version", "name", "nodes", "edges", "training", "blocks"}
+    extra = {k: v for k, v in record.items() if k not in known}
+    return {"name": name, "nodes": out_nodes, "edges": out_edges, "training": training, "extra": extra,
+            "blocks": blocks}
+
+
+def check_graph(nodes: list, edges: list, source: str, inside: str) -> tuple[list, list]:
+    """Check the node and edge records of one graph (the top level, or a block definition: then
+    `inside` is "block 'Name': ", which every message names)."""
+    source = f"{source}: {inside}".rstrip(": ") if inside else source
     seen: set[str] = set()
     all_ids = {n.get("id") for n in nodes if isinstance(n, dict) and isinstance(n.get("id"), str)}
     out_nodes = []
@@ -216,7 +232,7 @@ def _check(record: dict, source: str) -> dict:
             raise ProjectError(f"{where}: \"shares\" {why}; name the node whose weights it uses, or remove "
                                "\"shares\"")
         out_nodes.append({"id": node_id, "type": type_name, "params": params,
-                          "pos": (float(pos[0]), float(pos[1])), "shares": shares})
+                          "pos": (float(pos[0]), float(pos[1])), "shares": shares, **check_instance(n, where)})
     out_edges = []
     for i, e in enumerate(edges):
         where = f"{source}: edge {i + 1}"
@@ -236,19 +252,23 @@ def _check(record: dict, source: str) -> dict:
                 raise ProjectError(f"{where}: \"{key}\" must be a port name, got {_short(value)}")
             rec[key] = value
         out_edges.append(rec)
-    known = {"format", "version", "name", "nodes", "edges", "training"}
-    extra = {k: v for k, v in record.items() if k not in known}
-    return {"name": name, "nodes": out_nodes, "edges": out_edges, "training": training, "extra": extra}
+    return out_nodes, out_edges
 
 
 def _build(rec: dict, source: str) -> Project:
     graph = Graph()
     with graph.batch():
-        for n in rec["nodes"]:
-            graph.add_node(n["type"], n["params"], n["pos"], node_id=n["id"]).shares = n["shares"]
-        for i, e in enumerate(rec["edges"]):
-            try:
-                graph.connect(e["source"], e["target"], e["source_port"], e["target_port"])
-            except GraphError as exc:
-                raise ProjectError(f"{source}: edge {i + 1}: {exc}") from None
+        fill_graph(graph, rec["nodes"], rec["edges"], source)
+        build_blocks(graph, rec["blocks"], source, fill_graph)
     return Project(rec["name"], graph, rec["training"], None, rec["extra"])
+
+
+def fill_graph(graph: Graph, nodes: list, edges: list, source: str) -> None:
+    for n in nodes:
+        graph.add_node(n["type"], n["params"], n["pos"], node_id=n["id"],
+                       **{k: n[k] for k in ("block", "repeat", "first", "shares") if n.get(k) is not None})
+    for i, e in enumerate(edges):
+        try:
+            graph.connect(e["source"], e["target"], e["source_port"], e["target_port"])
+        except GraphError as exc:
+            raise ProjectError(f"{source}: edge {i + 1}: {exc}") from None

@@ -22,6 +22,10 @@ ZERO = NodeStats(0, 0, 0)
 def node_stats(info: NodeInfo) -> NodeStats | None:
     if info.spec is None or info.params is None or not info.outputs:
         return None
+    if info.passthrough:  # switched off inside a block: no layer
+        return ZERO
+    if info.block is not None:
+        return _add(result_stats(r) for r in info.block.copies)
     try:
         key = json.dumps(info.params, sort_keys=True)
     except TypeError:
@@ -61,6 +65,21 @@ def _cached(type_name, params_key, inputs, spec) -> NodeStats:
         except Exception:  # a layer the counter cannot follow on meta tensors: report no FLOPs
             flops = 0
     return NodeStats(count, trainable, int(flops))
+
+
+def result_stats(result) -> NodeStats:
+    """The totals of one analysed block definition (kept on the shared result: computed once)."""
+    found = result.memo.get("stats")
+    if found is None:
+        found = result.memo["stats"] = _add(node_stats(i) or ZERO for i in result.analysis.nodes.values())
+    return found
+
+
+def _add(items) -> NodeStats:
+    params = trainable = flops = 0
+    for s in items:
+        params, trainable, flops = params + s.params, trainable + s.trainable, flops + s.flops
+    return NodeStats(params, trainable, flops)
 
 
 def model_stats(analysis: Analysis) -> dict[str, NodeStats]:

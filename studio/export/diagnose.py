@@ -34,22 +34,45 @@ def layer_type(prep, node_id: str) -> str:
 
 def find_culprit(prep, inputs: tuple, attempt: Callable) -> tuple[str, str, str] | None:
     """attempt(module, args, kwargs) raises when a layer cannot be exported. Returns (node id,
-    node type, first line of the error) for the first layer that fails alone, or None."""
+    node type, first line of the error) for the first layer that fails alone, or None. Inside a block
+    instance that fails, the layer within it that fails is named by its path (`layer2.0.conv1`)."""
     try:
-        seen = record(prep.model, inputs)
+        found = _culprit_in(prep, prep.model, inputs, {}, attempt, "", _block_paths(prep))
+        return found or _first_failing_prefix(prep, inputs, attempt, record(prep.model, inputs))
     except Exception:  # noqa: BLE001 - diagnosis only; the caller reports the original error
         return None
-    for node in prep.model.graph.nodes:
-        if node.op != "call_module" or node.name not in seen:
-            continue
-        args, kwargs, _ = seen[node.name]
-        module = prep.model.get_submodule(node.target)
+
+
+def _calls(module, args: tuple, kwargs: dict):
+    """(name, submodule, args, kwargs) of each layer a block's module calls, on real values: the
+    call_module nodes of a GraphModule, or the items of an nn.Sequential chained."""
+    import torch
+    from torch import fx
+
+    if isinstance(module, fx.GraphModule):
+        seen = record(module, args)
+        for node in module.graph.nodes:
+            if node.op == "call_module" and node.name in seen:
+                a, k, _ = seen[node.name]
+                yield node.target, module.get_submodule(node.target), a, k
+    elif isinstance(module, torch.nn.Sequential) and len(args) == 1 and not kwargs:
+        x = args[0]
+        for name, sub in module.named_children():
+            yield name, sub, (x,), {}
+            with torch.no_grad():
+                x = sub(x)
+
+
+def _culprit_in(prep, module, args, kwargs, attempt, prefix: str, blocks: set[str]):
+    for name, sub, a, k in _calls(module, args, kwargs):
         try:
             with quiet():
-                attempt(module, args, kwargs)
+                attempt(sub, a, k)
         except Exception as exc:  # noqa: BLE001
-            return node.target, layer_type(prep, node.target), first_line(exc)
-    return _first_failing_prefix(prep, inputs, attempt, seen)
+            path = prefix + name
+            inner = _culprit_in(prep, sub, a, k, attempt, path + ".", blocks) if path in blocks else None
+            return inner or (path, layer_type(prep, path), first_line(exc))
+    return None
 
 
 def _first_failing_prefix(prep, inputs: tuple, attempt: Callable, seen: dict) -> tuple[str, str, str] | None:
@@ -97,6 +120,23 @@ def _leading_part(model, last, seen: dict):
             break
     graph.output(tuple(outs))
     return fx.GraphModule(model, graph)
+
+
+def _block_paths(prep) -> set[str]:
+    """Module paths of block instances and their copies (the modules worth looking inside)."""
+    out: set[str] = set()
+    for path, _ in prep.model.named_modules():
+        if path and (getattr(prep.analysis.nodes.get(path), "block", None) is not None
+                     or _is_copy(prep, path)):
+            out.add(path)
+    return out
+
+
+def _is_copy(prep, path: str) -> bool:
+    """`layer1.0`: copy 0 of a repeated instance."""
+    head, _, last = path.rpartition(".")
+    info = prep.analysis.nodes.get(head) if head else None
+    return last.isdigit() and getattr(info, "block", None) is not None and info.block.repeat > 1
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -86,8 +86,7 @@ def check_finite_weights(model, analysis) -> None:
         finite = torch.isfinite(tensor)
         if bool(finite.all()):
             continue
-        layer = name.split(".", 1)[0]
-        info = analysis.nodes.get(layer)
+        layer, info = _layer_of(name, analysis)
         nan = int(torch.isnan(tensor).sum())
         inf = int((~finite).sum()) - nan
         what = " and ".join(part for part in (f"{nan} NaN" if nan else "", f"{inf} infinite" if inf else "") if part)
@@ -97,3 +96,14 @@ def check_finite_weights(model, analysis) -> None:
         raise ExportError("the weights are not finite numbers (NaN or inf), so no export would compute anything: "
                           + "; ".join(bad) + ". The training diverged: export an earlier checkpoint (best.pt), "
                           "or train again with a lower learning rate or gradient clipping (training.grad_clip)")
+
+
+def _layer_of(name: str, analysis):
+    """The node a parameter belongs to: the deepest one its path names (`layer1.0.conv1` inside a
+    block, else the top-level layer), with its NodeInfo (None when the analysis knows no such node)."""
+    parts = name.split(".")[:-1] or name.split(".")[:1]
+    for end in range(len(parts), 1, -1):
+        info = analysis.nodes.get(".".join(parts[:end]))
+        if info is not None and getattr(info, "block", None) is None:
+            return ".".join(parts[:end]), info
+    return parts[0], analysis.nodes.get(parts[0])

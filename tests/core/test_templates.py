@@ -10,7 +10,8 @@ from studio.core.compiler import signature
 from tests.conftest import template_paths
 
 EXPECTED = {"mlp_mnist", "cnn_cifar10", "linear_regression", "mlp_digits", "cnn_digits", "moons_mlp",
-            "lstm_sequence", "transformer_encoder", "resnet_block", "autoencoder_digits", "char_transformer_lm"}
+            "lstm_sequence", "transformer_encoder", "resnet_block", "autoencoder_digits", "char_transformer_lm",
+            "resnet18", "resnet_digits", "transformer_blocks"}
 
 
 def test_all_templates_are_there():

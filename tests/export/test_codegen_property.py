@@ -97,27 +97,33 @@ def test_hostile_strings_never_run_and_never_break_the_file(name, file, where, k
         _mutate(record, where, key, val)
         project = folder / _file_name(file)
         project.write_text(json.dumps(record, ensure_ascii=True), encoding="utf-8")
-        out = folder / "net.py"
-        before = os.getcwd()
-        os.chdir(folder)
+        export_hostile(project, folder)
+
+
+def export_hostile(project: Path, folder: Path, label: str = "") -> None:
+    """Export `project` as code from inside `folder`: refused as a person's error, or a file that parses,
+    imports and trains; the payload's marker file never appears."""
+    out = folder / "net.py"
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
         try:
-            try:
-                export(project, "code", out)
-            except Exception as exc:  # noqa: BLE001 - what is refused must be a person's error, named
-                event(f"refused: {type(exc).__name__}")
-                assert is_user_error(exc), f"{type(exc).__name__}: {exc}"
-                assert str(exc).strip()
-                assert not out.exists()
-            else:
-                ast.parse(out.read_text(encoding="utf-8"))
-                assert not (folder / MARKER).exists()
-                module = import_file(out)
-                assert not (folder / MARKER).exists()
-                _train_two_steps(module)
-                event("written and trained")
+            export(project, "code", out)
+        except Exception as exc:  # noqa: BLE001 - what is refused must be a person's error, named
+            event(f"{label}refused: {type(exc).__name__}")
+            assert is_user_error(exc), f"{type(exc).__name__}: {exc}"
+            assert str(exc).strip()
+            assert not out.exists()
+        else:
+            ast.parse(out.read_text(encoding="utf-8"))
             assert not (folder / MARKER).exists()
-        finally:
-            os.chdir(before)
+            module = import_file(out)
+            assert not (folder / MARKER).exists()
+            _train_two_steps(module)
+            event(f"{label}written and trained")
+        assert not (folder / MARKER).exists()
+    finally:
+        os.chdir(before)
 
 
 _PREP = {}

@@ -118,7 +118,7 @@ def _graph(type_name, params, inputs):
 
 
 def test_every_registered_type_has_a_case():
-    covered = {c[0] for c in CASES} | {"Input", "Output"}
+    covered = {c[0] for c in CASES} | {"Input", "Output", "BlockInput", "BlockOutput"}  # ports: tests/core/test_blocks*.py
     assert covered == set(default_registry().types())
 
 

@@ -70,6 +70,10 @@ def test_bench_editor_quick_prints_its_figures(tmp_path):
         for key in ("open_s", "edit_ms", "edit_ms_without_canvas", "revalidate_ms", "stats_ms"):
             assert r[key]["median"] > 0 and r[key]["p95"] >= r[key]["median"]
     assert result["edit_ms_1000_median"] == sizes[1000]["edit_ms"]["median"]
+    blocks = result["resnet50_blocks"]  # the ResNet-50 of Bottleneck blocks (issue 15)
+    assert blocks["valid"] and blocks["blocks"] == 2
+    for key in ("open_s", "edit_ms", "edit_ms_other_selected", "revalidate_ms"):
+        assert blocks[key]["median"] > 0 and blocks[key]["p95"] >= blocks[key]["median"]
     # where it is goes to stderr while it runs; the offscreen plugin's size-hint warnings do not
     assert "bench editor: size 1/2, 100 nodes: open 1/" in proc.stderr
     assert "bench editor: size 2/2, 1000 nodes:" in proc.stderr

@@ -79,10 +79,23 @@ def constructor_call(prep, node_id: str):
     return type(module), hit[1], hit[2]
 
 
+class Name:
+    """A parameter of the generated class passed on as a constructor argument (a block class's
+    `planes`): written as its name, not as a literal. Made only from checked identifiers."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 def literal(value, where: str) -> str:
     """Python source for a constructor argument, or ExportError."""
     import torch
 
+    if isinstance(value, Name):
+        return value.text
     if value is None or isinstance(value, (bool, int, str)):
         return repr(value)
     if isinstance(value, float):
@@ -126,9 +139,8 @@ def _is_default(value, default) -> bool:
     return type(value) is type(default) and value == default
 
 
-def render_call(ref: str, cls, args: tuple, kwargs: dict, where: str) -> str:
-    """`ref(a, b, key=value)`: the first (at most two) required arguments by position, as in
-    `nn.Conv2d(3, 6, kernel_size=5)`; the others by keyword, left out when they are the default."""
+def bind(cls, args: tuple, kwargs: dict, where: str) -> tuple[list[inspect.Parameter], dict]:
+    """(the constructor's parameters, the arguments by name: positional ones named, then kwargs)."""
     params = _signature(cls)
     bound: dict = {}
     for i, value in enumerate(args):
@@ -136,6 +148,27 @@ def render_call(ref: str, cls, args: tuple, kwargs: dict, where: str) -> str:
             raise ExportError(f"code: {where} passes more arguments than {cls.__name__} declares")
         bound[params[i].name] = value
     bound.update(kwargs)
+    return params, bound
+
+
+def bind_arguments(cls, args: tuple, kwargs: dict, where: str) -> dict:
+    """Constructor arguments by name, defaults filled in for what the signature declares, so two
+    copies that pass an argument differently (one leaves it at the default) compare slot by slot."""
+    params, bound = bind(cls, args, kwargs, where)
+    out = {}
+    for p in params:
+        if p.name in bound:
+            out[p.name] = bound.pop(p.name)
+        elif p.default is not inspect.Parameter.empty:
+            out[p.name] = p.default
+    out.update(bound)  # through **kwargs
+    return out
+
+
+def render_call(ref: str, cls, args: tuple, kwargs: dict, where: str) -> str:
+    """`ref(a, b, key=value)`: the first (at most two) required arguments by position, as in
+    `nn.Conv2d(3, 6, kernel_size=5)`; the others by keyword, left out when they are the default."""
+    params, bound = bind(cls, args, kwargs, where)
     parts, positional = [], True
     for p in params:
         if p.name not in bound:

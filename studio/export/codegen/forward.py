@@ -37,12 +37,15 @@ def _is_index(node, base) -> bool:
 
 
 class ForwardWriter:
-    """values: fx node name -> (args, kwargs, result) from one real run (diagnose.record)."""
+    """values: fx node name -> (args, kwargs, result) from one real run (diagnose.record). graph: the
+    fx graph to write when not the model's own; optional: layers that may be None (a block's layer
+    switched off in some instances), skipped when they are."""
 
-    def __init__(self, model, values: dict) -> None:
+    def __init__(self, model, values: dict, graph=None, optional=()) -> None:
         self.model = model
         self.values = values
-        self.nodes = list(model.graph.nodes)
+        self.nodes = list((graph if graph is not None else model.graph).nodes)
+        self.optional = set(optional)
         self.var: dict = {}  # holder node -> variable name
         self.pooled: set = set()  # holders whose variable is a pool name (x, out, ...), reusable once dead
         self.unpacked: set = set()  # tuple results replaced by an unpacking pattern
@@ -166,11 +169,15 @@ class ForwardWriter:
             outs = node.args[0]
             return self.arg(outs) if not isinstance(outs, (tuple, list)) else ", ".join(self.arg(a) for a in outs)
         if op == "call_module":
-            return f"self.{ident(target, 'the layer')}({self.call_args(node.args, node.kwargs)})"
+            call = f"{attribute(target, 'the layer')}({self.call_args(node.args, node.kwargs)})"
+            if target in self.optional and len(node.args) == 1 and not node.kwargs:
+                layer = attribute(target, "the layer")
+                return f"{self.arg(node.args[0])} if {layer} is None else {call}"
+            return call
         if op == "call_method":
             return f"{self.arg(node.args[0])}.{ident(target, 'the method')}({self.call_args(node.args[1:], node.kwargs)})"
         if op == "get_attr":
-            return f"self.{ident(target, 'the attribute')}"
+            return attribute(target, "the attribute")
         if target in BINARY:
             return f"{self.arg(node.args[0])} {BINARY[target]} {self.arg(node.args[1])}"
         if target is operator.neg:
@@ -233,6 +240,14 @@ class ForwardWriter:
         if a is None or isinstance(a, (bool, int, float, str)):
             return repr(a)
         raise ExportError(f"code: cannot write the value {a!r} ({type(a).__name__}) in source")
+
+
+def attribute(target: str, what: str) -> str:
+    """`self.layer1[0].conv1` for the submodule path "layer1.0.conv1" (nn.Sequential items by index)."""
+    parts = ["self"]
+    for part in target.split("."):
+        parts.append(f"[{int(part)}]" if part.isascii() and part.isdigit() else f".{ident(part, what)}")
+    return "".join(parts)
 
 
 def _pool_index(name: str) -> int:

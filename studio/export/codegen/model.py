@@ -8,6 +8,8 @@ from ..diagnose import record
 from ..errors import ExportError
 from ..prepare import EXAMPLE_BATCH, Prepared
 from .constructors import ClassSources, constructor_call, render_call
+from .block_tree import BlockTree
+from .blocks import BlockWriter
 from .forward import ForwardWriter
 from .safe import docstring, ident
 
@@ -41,12 +43,18 @@ def _tied(model) -> list[str]:
 def model_class(prep: Prepared, name: str, sources: ClassSources) -> tuple[str, bool]:
     """(class source, whether forward uses torch.nn.functional)."""
     model = prep.model
+    tree = BlockTree(prep)
+    held = {id(c.module) for c in tree.copies}  # a layer class copied into the file keeps its name
+    blocks = BlockWriter(tree.copies, sources, {name} | {type(m).__name__ for m in model.modules() if id(m) not in held})
     layers = []
     seen = set()
     for node in model.graph.nodes:
         if node.op != "call_module" or node.target in seen:
             continue
         seen.add(node.target)
+        if node.target in tree.top:
+            layers.append(f"self.{ident(node.target, 'the layer')} = {blocks.call(tree.top[node.target])}")
+            continue
         cls, args, kwargs = constructor_call(prep, node.target)
         if cls is not type(model.get_submodule(node.target)):
             raise ExportError(f"code: '{node.target}' builds a {cls.__name__} the second time but the model holds "
@@ -68,4 +76,6 @@ def model_class(prep: Prepared, name: str, sources: ClassSources) -> tuple[str, 
     lines += [f"        {line}" for line in layers]
     lines += ["", f"    def forward(self, {ins}) -> {_annotation(len(prep.output_names))}:"]
     lines += [f"        {line}" for line in body]
-    return "\n".join(lines) + "\n", writer.uses_functional
+    classes = "\n\n".join(c.source for c in blocks.classes)
+    source = "\n".join(lines) + "\n"
+    return (classes + "\n\n" + source if classes else source), writer.uses_functional or blocks.uses_functional
