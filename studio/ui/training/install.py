@@ -268,7 +268,8 @@ class TrainingUI(QObject):
     def _rewatch(self) -> None:
         """Watch the selected layer only while the Feature maps panel is visible (no cost otherwise)."""
         node = self.features.node_id
-        visible = self.docks["features"].isVisible() and not self.docks["features"].visibleRegion().isEmpty()
+        dock = self.docks["features"]  # (the panel's own region: the dock's is empty once its contents cover it)
+        visible = dock.isVisible() and self.features.isVisible() and not self.features.visibleRegion().isEmpty()
         sample = self.features.sample.value()
         reason = self.session.watch(node if visible else None, sample)
         if reason and node:

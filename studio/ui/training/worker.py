@@ -90,7 +90,7 @@ class _Wording:
             from .wording import plain_notice
 
             event = replace(event, plain=plain_notice(event.message, self.trainer))
-        self.queue.put(event)
+        self.queue.on_event(event)  # as a listener: whatever listens in on the queue hears every event
 
 
 class TrainingWorker(QThread):
