@@ -4,12 +4,15 @@ so a GUI can forward events across threads (a QThread's queued signals) and a CL
 A listener subclasses `TrainerListener` and overrides the `on_<kind>` methods it cares about, or
 overrides `on_event` to receive every event. Events arrive on the training thread, in order.
 
-Everything a GUI shows of a run arrives as one of these events (the curves, the norms, the watched
-node's activations, the input sample beside them, the split it comes from, the 2-D points): a GUI
-never reads the trainer, its model or its datasets while the run goes. Each class carries its own
-merge rule for a queue that hands events over at a lower rate than they come: `lane` names the
-stream it joins, and `newest_only` says a newer event replaces an older one not yet taken (an
-activation, a report, a sample) where the others are all kept, in order.
+Events are the only road from the trainer to the screen: everything a GUI shows of a run arrives
+as one of these typed events (the curves, the norms, the watched node's activations, the input
+sample beside them, the split it comes from and its size, the 2-D points, the worded notices), and
+no GUI code touches the trainer, its model or its datasets while the run goes. Each class carries
+its own merge rule for a queue that hands events over at a lower rate than they come: `lane` names
+the stream it joins, and `newest_only` says a newer event replaces an older one not yet taken (an
+activation, a report, a sample) where the others are all kept, in order. Whoever receives them
+routes by event class (isinstance), never by comparing `kind` strings; `kind` names the
+`on_<kind>` method of a listener.
 """
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""The hand-over between the training thread and the GUI: the trainer's listener puts events here
-(under a lock, never blocking on the GUI), and the GUI's drain timer takes them all at once, at most
-~30 times a second. How events coalesce is each event class's own rule (`lane`, `newest_only` in
+"""The hand-over between the training thread and the GUI, the one road from the trainer to the
+screen: the trainer's typed events come here as a listener's (under a lock, never blocking on the
+GUI), and the session's drain timer takes them all at once, at most ~30 times a second, and routes
+them by event class. No GUI code reaches the trainer, its model or its datasets any other way.
+How events coalesce is each event class's own rule (`lane`, `newest_only` in
 studio.training.events): every step point, every norms sample, every epoch and every control event
 is kept, in order; of activations, reports and samples only the newest."""
 from __future__ import annotations

@@ -5,9 +5,10 @@ the views at most ~30 times a second, the document lock, and the run folder.
     session.steps.connect(plot.add_steps)      # lists of StepEvents, one call per frame
     session.start(project_snapshot)            # locks the document; unlocks when the run ends
 
-Signals carry the trainer's plain event objects (studio.training.events), routed by event class:
-the views see a run only through them (and, once it has ended, through `last_end.probe`), never
-through the trainer, its model or its datasets."""
+Events are the only road: the signals carry the trainer's typed events (studio.training.events),
+merged by each class's own rule and routed here by event class; the views see a run only through
+them (and, once it has ended, through `last_probe`, the trained model the training thread handed
+over). No GUI code touches the trainer, its model or its datasets while a run goes."""
 from __future__ import annotations
 
 import copy

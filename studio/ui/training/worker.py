@@ -1,10 +1,14 @@
 """The training thread: a QThread that builds the Qt-free Trainer from a snapshot of the project
-(the run keeps the graph it started with), writes the run folder, and runs `fit()`. Nothing here
-touches a widget, and the GUI never touches the trainer: the trainer's events go into an EventQueue
-(notices worded for a person here, on the training thread), which the session's drain timer empties
-at most ~30 times a second and hands to the views as queued signals; the GUI's controls (stop,
-pause, resume, watch, which sample to show) only set the trainer's flags. When the run ends, the
-trained model and the shown split are handed over in `EndOfRun.probe`.
+(the run keeps the graph it started with), writes the run folder, and runs `fit()`.
+
+Events are the only road to the screen: the trainer's typed events (studio.training.events, which
+carry everything a panel shows; notices get their words for a person here, on the training thread)
+go into an EventQueue, which the session's drain timer on the GUI thread empties at most ~30 times a
+second and routes, by event class, to the views' signals. Nothing here touches a widget, and no GUI
+code touches the trainer, its model or its datasets while the run goes: the GUI's controls (stop,
+pause, resume, watch, which sample to show) only set the trainer's requests, answered on this
+thread. When the run ends, this thread hands the trained model and the shown split over in
+`EndOfRun.probe` (it no longer uses them).
 
 Before the first step the thread warms up what would otherwise hold the GIL for a long stretch in
 the middle of the run (see `warmup.py`), and it emits no Qt signal per event (one per frame, from
