@@ -23,6 +23,7 @@ from . import runs
 from .worker import EndOfRun, TrainingWorker
 
 FRAME_MS = 33  # ~30 redraws a second at most
+THREAD_END_MS = 5000  # after its `finished` signal a thread ends at once; a bound, not a wait
 # what a frame draws, in turn (one lane per frame; see TrainingSession.drain): the events' own lanes
 LANES = ("steps", "activation", "epochs", "norms", "report")
 BATCHED = ("steps", "norms")  # lanes whose signal carries the frame's whole list
@@ -227,6 +228,9 @@ class TrainingSession(QObject):
         worker = self.worker
         if worker is None:
             return
+        # `finished` is emitted by the thread just before it ends: the trained model (the probe) and
+        # the worker are the GUI's once the thread is gone, not while it is still tearing down
+        worker.wait(THREAD_END_MS)
         self._hold(worker.queue.take())
         self._deliver(flush=True)  # the run is over: everything left, in order
         self._carry = None

@@ -192,11 +192,21 @@ class TrainingWorker(QThread):
         self.timings["imports"] = time.perf_counter() - t0
         if self._stopped_early():
             return EndOfRun("stopped", "stopped before training started")
-        from studio.training import RunWriter, Trainer
+        from studio.training import Trainer
 
         base_dir = self.project.path.parent if self.project.path is not None else None
         trainer = Trainer.from_project(self.project, overrides=self.overrides, base_dir=base_dir)
         self.timings["build"] = time.perf_counter() - t0
+        try:
+            return self._train(trainer, t0)
+        finally:
+            # the run is over: its listeners (the writer and the wording hold the trainer) let go, so
+            # the trainer is freed with the worker, not by a later garbage collection of the cycle
+            trainer.listeners.clear()
+
+    def _train(self, trainer, t0: float) -> EndOfRun:
+        from studio.training import RunWriter
+
         if self.weights:
             from studio.core.weights import load_weights
 
