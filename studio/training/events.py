@@ -3,6 +3,16 @@ so a GUI can forward events across threads (a QThread's queued signals) and a CL
 
 A listener subclasses `TrainerListener` and overrides the `on_<kind>` methods it cares about, or
 overrides `on_event` to receive every event. Events arrive on the training thread, in order.
+
+Events are the only road from the trainer to the screen: everything a GUI shows of a run arrives
+as one of these typed events (the curves, the norms, the watched node's activations, the input
+sample beside them, the split it comes from and its size, the 2-D points, the worded notices), and
+no GUI code touches the trainer, its model or its datasets while the run goes. Each class carries
+its own merge rule for a queue that hands events over at a lower rate than they come: `lane` names
+the stream it joins, and `newest_only` says a newer event replaces an older one not yet taken (an
+activation, a report, a sample) where the others are all kept, in order. Whoever receives them
+routes by event class (isinstance), never by comparing `kind` strings; `kind` names the
+`on_<kind>` method of a listener.
 """
 from __future__ import annotations
 
@@ -13,6 +23,8 @@ from typing import Any
 @dataclass(frozen=True)
 class Event:
     kind = "event"
+    lane = "control"  # the stream a queue keeps it in; control events are kept in order, all of them
+    newest_only = False  # True: a newer event of the lane replaces one not yet taken
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,9 @@ class StartedEvent(Event):
     dataset: dict  # DatasetInfo.to_json()
     world_size: int = 1
     step_path: str = "eager"  # which step implementation runs (a fast path names itself here)
+    shown_split: str = "train"  # where watched and reported samples come from ("val", else "train")
+    shown_size: int = 0  # how many samples that split has (the sample picker's range)
+    points: dict | None = None  # 2-D inputs: {"x": ndarray [N, 2], "y": ndarray [N] | None}, training samples
 
 
 @dataclass(frozen=True)
@@ -39,6 +54,7 @@ class StepEvent(Event):
     the mean training loss of the steps since the previous StepEvent."""
 
     kind = "step"
+    lane = "steps"
     epoch: int
     step: int  # steps done in this epoch
     steps_per_epoch: int
@@ -53,6 +69,7 @@ class StepEvent(Event):
 @dataclass(frozen=True)
 class EpochEvent(Event):
     kind = "epoch"
+    lane = "epochs"
     epoch: int
     epochs: int
     train: dict  # {"loss": ..., "accuracy": ...} measured while training this epoch
@@ -72,6 +89,7 @@ class NormsEvent(Event):
     """Gradient and weight L2 norms per layer (node id), at a low rate."""
 
     kind = "norms"
+    lane = "norms"
     epoch: int
     global_step: int
     layers: dict  # node id -> {"grad": float, "weight": float}
@@ -82,6 +100,8 @@ class ActivationEvent(Event):
     """The output of a watched node for one fixed sample (numpy, without the batch dimension)."""
 
     kind = "activation"
+    lane = "activation"
+    newest_only = True
     node_id: str
     epoch: int
     global_step: int
@@ -94,6 +114,8 @@ class ReportEvent(Event):
     """After an epoch, when `trainer.epoch_reports` is on: what the GUI plots beside the curves."""
 
     kind = "report"
+    lane = "report"
+    newest_only = True
     epoch: int
     split: str
     task: str
@@ -109,12 +131,27 @@ class TextSampleEvent(Event):
     """After an epoch of a character (token) language model: what the model writes on its own from
     the prompt the person sees (studio/training/sampling.py)."""
 
-    kind = "text_sample"
+    kind = "text_sample"  # a control event: every sample is shown, in order
     epoch: int
     prompt: str
     text: str  # the characters written after the prompt
     temperature: float
     seed: int  # of the draw: the same run writes the same text
+
+
+@dataclass(frozen=True)
+class SampleEvent(Event):
+    """The input sample shown beside the feature maps: sample `index` of the shown split, as the model
+    sees it (after the dataset's transform; numpy, without the batch dimension). Sent when a run
+    starts and when the sample asked for (`Trainer.show_sample`) changes."""
+
+    kind = "sample"
+    lane = "sample"
+    newest_only = True
+    split: str
+    index: int
+    x: Any  # numpy.ndarray
+    label: str | None = None  # the class name of a classification sample
 
 
 @dataclass(frozen=True)
@@ -143,6 +180,7 @@ class NoticeEvent(Event):
 
     kind = "notice"
     message: str
+    plain: str = ""  # the same in a person's words, where whoever forwards it has worded it
 
 
 @dataclass(frozen=True)
@@ -176,7 +214,7 @@ class FailedEvent(Event):
 
 class TrainerListener:
     """Override `on_<kind>` (on_started, on_step, on_epoch, on_norms, on_activation, on_report,
-    on_text_sample, on_test, on_paused, on_resumed, on_notice, on_finished, on_stopped, on_failed), or `on_event`."""
+    on_sample, on_text_sample, on_test, on_paused, on_resumed, on_notice, on_finished, on_stopped, on_failed), or `on_event`."""
 
     def on_event(self, event: Event) -> None:
         handler = getattr(self, f"on_{event.kind}", None)

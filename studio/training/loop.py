@@ -49,7 +49,8 @@ class EpochLoop:
         if self._pause.is_set():
             self._emit(PausedEvent(epoch, step))
             paused_at = time.perf_counter()
-            self._resume_evt.wait()
+            while not self._resume_evt.wait(0.05):
+                self._send_sample()  # a sample asked for while paused is still shown
             exclude = getattr(self.step_fn, "exclude", None)
             if exclude is not None:  # the fast path's timing of candidates leaves the pause out
                 exclude(time.perf_counter() - paused_at)
@@ -184,18 +185,19 @@ class EpochLoop:
 
             self._next_norms = now + self.norms_interval
             self._emit(NormsEvent(epoch, self.global_step, layer_norms(self._groups)))
+        self._send_sample()
         if self._watch is not None and now >= getattr(self, "_next_act", 0.0):
             self._next_act = now + self.activation_interval
             self._emit_activation(epoch)
 
     def _emit_activation(self, epoch: int) -> None:
-        from .reporting import capture_activation
+        from .reporting import capture_activation, shown_part
 
         watch = self._watch
         if watch is None:
             return
         node_id, index = watch
-        part = self.val_data if self.val_data is not None else self.train_data
+        _split, part = shown_part(self.val_data, self.train_data)
         x = part.x[index:index + 1]
         if self.dataset.transform is not None:
             x = self.dataset.transform(x)
@@ -208,10 +210,9 @@ class EpochLoop:
         if self._watch is not None:
             self._emit_activation(epoch)
         if self.epoch_reports:
-            from .reporting import epoch_report
+            from .reporting import epoch_report, shown_part
 
-            split = "val" if self.val_data is not None else "train"
-            part = self.splits.val if self.val_data is not None else self.splits.train
+            split, part = shown_part(self.splits.val, self.splits.train)
             confusion = self.metric_set.confusion_matrix() if self.val_data is not None else None
             self._emit(epoch_report(self.model, part.to(self.device), self.info, self.config.loss.type,
                                     self.dataset.transform, confusion, epoch, split, self.train_data.x))

@@ -1,7 +1,9 @@
 """What the trainer computes for the GUI at a low rate or once per epoch, never per step: gradient
 and weight norms per layer, the activations of a watched node (a forward hook added for one
 forward pass on one fixed sample, then removed), and the after-epoch report (confusion matrix,
-sample predictions, a decision-boundary grid for 2-D inputs, predicted-vs-true pairs)."""
+sample predictions, a decision-boundary grid for 2-D inputs, predicted-vs-true pairs); which split
+those samples come from (`shown_part`, the one place that decides); and the `Probe` a finished run
+hands to the GUI."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +11,37 @@ import torch
 
 from .datasets.base import CLASSIFICATION, REGRESSION, DatasetInfo, Part
 from .errors import TrainingError
-from .events import ReportEvent
+from .events import ActivationEvent, ReportEvent, SampleEvent
 from .metrics import to_probs
+
+BOUNDARY_POINTS = 400  # training samples drawn over a 2-D decision boundary
+
+
+def shown_part(val, train) -> tuple[str, object]:
+    """The split whose samples a person is shown (the watched node's activations, the input beside
+    them, the epoch report): the validation split, else the training split. Returns (name, part)."""
+    return ("val", val) if val is not None else ("train", train)
+
+
+def sample_event(part: Part, index: int, transform, info: DatasetInfo, split: str) -> SampleEvent:
+    """Sample `index` of `part` as the model sees it (after the transform), for the feature maps."""
+    x = part.x[index:index + 1]
+    if transform is not None:
+        x = transform(x)
+    label = None
+    if part.y is not None and info.task == CLASSIFICATION and part.y[index].dim() == 0:  # one class, not a
+        k = int(part.y[index])  # class per position (a language model's next characters)
+        label = str(info.classes[k]) if k < len(info.classes) else str(k)
+    x = x[0].float() if x.is_floating_point() else x[0]  # token ids stay integers
+    return SampleEvent(split, index, x.cpu().numpy(), label)
+
+
+def boundary_points(train: Part, info: DatasetInfo) -> dict | None:
+    """2-D inputs: the first training samples, drawn over the decision boundary."""
+    if not info.is_2d:
+        return None
+    return {"x": train.x[:BOUNDARY_POINTS].float().numpy(),
+            "y": train.y[:BOUNDARY_POINTS].numpy() if train.y is not None else None}
 
 
 def layer_groups(module: torch.nn.Module) -> dict[str, list[torch.nn.Parameter]]:
@@ -39,15 +70,17 @@ def layer_norms(groups: dict[str, list]) -> dict[str, dict]:
     return out
 
 
-def check_watchable(module: torch.nn.Module, node_id: str, input_names) -> None:
-    if node_id in input_names:
+def watchable_layers(module: torch.nn.Module) -> tuple[tuple[str, ...], frozenset]:
+    """What `check_watchable` checks against, read once from the model on the thread that owns it:
+    (the top-level layers, every submodule's name)."""
+    return tuple(n for n, _ in module.named_children()), frozenset(n for n, _ in module.named_modules() if n)
+
+
+def check_watchable(layers: tuple[tuple[str, ...], frozenset], node_id: str, input_names) -> None:
+    if node_id in input_names or node_id in layers[1]:
         return
-    try:
-        module.get_submodule(node_id)
-    except AttributeError:
-        layers = ", ".join(n for n, _ in module.named_children())
-        raise TrainingError(f"node {node_id!r} has no layer whose output can be watched; watch one of: "
-                            f"{', '.join(input_names)}, {layers}") from None
+    raise TrainingError(f"node {node_id!r} has no layer whose output can be watched; watch one of: "
+                        f"{', '.join(input_names)}, {', '.join(layers[0])}")
 
 
 @torch.no_grad()
@@ -112,3 +145,36 @@ def _boundary(module, train_x: torch.Tensor, loss_type: str, grid: int) -> dict:
     pts = torch.stack([gx.reshape(-1), gy.reshape(-1)], 1).to(train_x.dtype)
     probs = to_probs(module(pts).float(), loss_type).reshape(grid, grid, -1)
     return {"xs": xs.cpu().numpy(), "ys": ys.cpu().numpy(), "probs": probs.cpu().numpy()}
+
+
+class Probe:
+    """A finished run's trained model and shown split, handed to the GUI by the training thread as it
+    ends (the run no longer uses them): the input and the activations of any layer for a chosen
+    sample, as the same events the live run sent."""
+
+    def __init__(self, trainer) -> None:
+        self.model, self.device, self.input_names = trainer.model, trainer.device, trainer.input_names
+        self.layers = trainer.watchable
+        self.split, self.part = shown_part(trainer.splits.val, trainer.splits.train)
+        self.transform, self.info = trainer.dataset.transform, trainer.info
+        self.global_step, self.epochs_done = trainer.global_step, trainer.epochs_done
+
+    def sample(self, index: int) -> SampleEvent | None:
+        if not 0 <= index < len(self.part):
+            return None
+        return sample_event(self.part, index, self.transform, self.info, self.split)
+
+    def activation(self, node_id: str, index: int) -> ActivationEvent | None:
+        """The trained model's output of `node_id` for sample `index` (one forward pass); None when
+        the node has no layer to watch or the sample does not exist."""
+        try:
+            check_watchable(self.layers, node_id, self.input_names)
+        except TrainingError:
+            return None
+        if not 0 <= index < len(self.part):
+            return None
+        x = self.part.x[index:index + 1].to(self.device)
+        if self.transform is not None:
+            x = self.transform(x)
+        value = capture_activation(self.model, node_id, x, self.input_names)
+        return ActivationEvent(node_id, self.epochs_done, self.global_step, index, value)

@@ -82,6 +82,14 @@ class Trainer(EpochLoop):
         self._flag, self._stop, self._pause, self._resume_evt = (threading.Event() for _ in range(4))
         self._resume_evt.set()
         self._watch: tuple[str, int] | None = None
+        # what a GUI thread's watch() / show_sample() check against: plain values, read here, once
+        from .reporting import shown_part, watchable_layers
+
+        self.shown_split, shown = shown_part(self.splits.val, self.splits.train)
+        self.shown_size = len(shown)
+        self.watchable = watchable_layers(model)
+        self._sample_lock = threading.Lock()
+        self._sample_wanted: int | None = None
         self.report_norms = True
         self.norms_interval = 1.0  # seconds
         self.activation_interval = 0.5
@@ -160,11 +168,26 @@ class Trainer(EpochLoop):
             return
         from .reporting import check_watchable
 
-        check_watchable(self.model, node_id, self.input_names)
-        part = self.splits.val if self.splits.val is not None else self.splits.train
-        if not 0 <= sample_index < len(part):
-            raise TrainingError(f"sample {sample_index} does not exist (the split has {len(part)} samples)")
+        check_watchable(self.watchable, node_id, self.input_names)
+        if not 0 <= sample_index < self.shown_size:
+            raise TrainingError(f"sample {sample_index} does not exist (the split has {self.shown_size} samples)")
         self._watch = (node_id, int(sample_index))
+
+    def show_sample(self, index: int) -> None:
+        """Send sample `index` of the shown split as a SampleEvent (from the training thread, at the
+        next report or at once when paused); any thread may ask. Out of range: ignored."""
+        if 0 <= index < self.shown_size:
+            with self._sample_lock:
+                self._sample_wanted = int(index)
+
+    def _send_sample(self) -> None:
+        with self._sample_lock:
+            index, self._sample_wanted = self._sample_wanted, None
+        if index is not None:
+            from .reporting import sample_event, shown_part
+
+            split, part = shown_part(self.splits.val, self.splits.train)
+            self._emit(sample_event(part, index, self.dataset.transform, self.info, split))
 
     def unwatch(self) -> None:
         self._watch = None
@@ -316,6 +339,8 @@ class Trainer(EpochLoop):
 
     # ---- the run -------------------------------------------------------------------------------------
     def fit(self) -> TrainResult:
+        from .reporting import boundary_points
+
         start = self._fit_t0 = time.perf_counter()
         failure: tuple[str, str] | None = None
         try:
@@ -324,7 +349,9 @@ class Trainer(EpochLoop):
             self._emit(StartedEvent(cfg.epochs, self.start_epoch, self.steps_per_epoch, cfg.batch_size,
                                     len(self.splits.train), len(self.splits.val or ()), len(self.splits.test or ()),
                                     str(self.device), self.info.task, list(self.info.classes), self.info.to_json(),
-                                    self.world, self.step_fn.name))
+                                    self.world, self.step_fn.name, self.shown_split, self.shown_size,
+                                    boundary_points(self.splits.train, self.info)))
+            self._send_sample()
             for notice in ("_fast_notice", "_tail_notice"):
                 if getattr(self, notice, None):
                     self._emit(NoticeEvent(getattr(self, notice)))

@@ -10,6 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
+from studio.training.events import ActivationEvent, EpochEvent, NormsEvent, ReportEvent, StepEvent
 from studio.ui.training.curves import CurvesView
 from studio.ui.training.events_queue import EventQueue
 from studio.ui.training.feature_maps import FeatureMapView
@@ -133,12 +134,13 @@ def test_each_frame_draws_one_lane_and_epochs_follow_their_steps(qtbot):
     session.worker = NS(queue=EventQueue())
     rec = _Recorder(session)
     q = session.worker.queue
-    for e in steps(0, 5):
-        q.put(e)
-    q.put(epoch_event(1))
-    q.put(NS(kind="norms", epoch=1, global_step=5, layers={}))
-    q.put(NS(kind="activation", node_id="conv1", epoch=1, global_step=5, value=np.zeros((2, 4, 4))))
-    q.put(NS(kind="report", epoch=1))
+    for e in steps(0, 5):  # the queue takes the trainer's typed events (their class says how they merge)
+        q.put(StepEvent(e.epoch, e.step, e.steps_per_epoch, e.global_step, e.loss, e.lr, e.samples_per_s, e.eta_s, 1.0))
+    ev = epoch_event(1)
+    q.put(EpochEvent(1, ev.epochs, ev.train, ev.val, ev.lr, 1.0, 100.0, 1.0, "loss", 1, 0.9, True))
+    q.put(NormsEvent(1, 5, {}))
+    q.put(ActivationEvent("conv1", 1, 5, 0, np.zeros((2, 4, 4))))
+    q.put(ReportEvent(1, "val", "classification", ["a", "b"]))
     for _ in range(8):
         session.drain()
     drawn = [lanes for lanes in rec.frames if lanes]

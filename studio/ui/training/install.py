@@ -1,7 +1,11 @@
 """Wires the training UI into the main window: the Training dock (right, beside the Inspector) and
 the Curves, Weights & gradients, Feature maps and Epoch report docks (bottom); the session, the
 pre-flight check, the canvas selection -> watched layer, the close guard, and the
-`train_for_screenshot` hook that `python -m studio --screenshot --train-steps N` calls."""
+`train_for_screenshot` hook that `python -m studio --screenshot --train-steps N` calls.
+
+What the panels show of a run comes only through the session's signals (the trainer's events); the
+GUI never reads the trainer, its model or its datasets. After a run, the layer's activations for a
+chosen sample come from the `Probe` the training thread handed over as it ended."""
 from __future__ import annotations
 
 import threading
@@ -24,7 +28,6 @@ from .session import IDLE, TrainingSession, snapshot
 from .text_samples import install_text_samples
 
 PREFLIGHT_DELAY_MS = 150
-BOUNDARY_POINTS = 400
 CURVES_LEAST_HEIGHT = 300  # px: the loss plot above metrics and learning rate, each with readable axes
 
 
@@ -66,8 +69,9 @@ class TrainingUI(QObject):
         s.epoch.connect(p.on_epoch)
         s.norms.connect(self.norms.add_norms)
         s.activation.connect(self._on_activation)
+        s.sample.connect(self._on_sample)
         s.report.connect(self.report.show_report)
-        s.notice.connect(self._on_notice)
+        s.notice_event.connect(self._on_notice)
         s.ended.connect(self._on_ended)
         p.train_button.clicked.connect(self.train)
         p.pause_button.clicked.connect(s.pause)
@@ -176,7 +180,7 @@ class TrainingUI(QObject):
         if hasattr(problems, "set_training_problems"):  # the Problems list and the panel say the same
             problems.set_training_problems(result.setting_problems)
         self._set_verdict(result.ok, result.reason())
-        if result.preview and self.session.last_trainer is None:
+        if result.preview and self.session.last_probe is None:
             self.features.set_input(result.preview[0]["x"], _caption(result.preview[0]))
         self.preflight_ready.emit()
 
@@ -218,15 +222,9 @@ class TrainingUI(QObject):
         self.curves.on_started(e)
         self.norms.set_run_length(e.epochs * max(e.steps_per_epoch, 1))
         self.panel.on_started(e)
-        trainer = self.session.worker.trainer if self.session.worker is not None else None
-        if trainer is not None:
-            part = trainer.splits.val if trainer.splits.val is not None else trainer.splits.train
-            self.features.set_sample_count(len(part))
-            if trainer.info.is_2d:
-                x = trainer.splits.train.x[:BOUNDARY_POINTS].float().numpy()
-                y = trainer.splits.train.y[:BOUNDARY_POINTS].numpy() if trainer.splits.train.y is not None else None
-                self.report.set_points(x, y)
-        self._show_input(trainer)
+        self.features.set_sample_count(e.shown_size)
+        if e.points is not None:
+            self.report.set_points(e.points["x"], e.points["y"])
 
     def _on_ended(self, end) -> None:
         self.panel.on_ended(end)
@@ -245,15 +243,14 @@ class TrainingUI(QObject):
             bar().clearMessage()
         self._failure_line = None
 
-    def _on_notice(self, message: str) -> None:
-        """The trainer's notice in plain words on the panel and the status bar; its own line in the
-        panel's tooltip and the log."""
+    def _on_notice(self, e) -> None:
+        """The trainer's notice (or failure) in plain words on the panel and the status bar; its own
+        line in the panel's tooltip and the log."""
         import logging
 
-        from .wording import plain_notice
-
+        message = e.message
         logging.getLogger("studio.training").info("%s", message)
-        line = plain_notice(message, self._trainer())
+        line = getattr(e, "plain", "") or message
         self.panel.show_notice(line, message)
         self._status(line)
 
@@ -273,62 +270,27 @@ class TrainingUI(QObject):
     def _rewatch(self) -> None:
         """Watch the selected layer only while the Feature maps panel is visible (no cost otherwise)."""
         node = self.features.node_id
-        visible = self.docks["features"].isVisible() and not self.docks["features"].visibleRegion().isEmpty()
+        dock = self.docks["features"]  # (the panel's own region: the dock's is empty once its contents cover it)
+        visible = dock.isVisible() and self.features.isVisible() and not self.features.visibleRegion().isEmpty()
         sample = self.features.sample.value()
         reason = self.session.watch(node if visible else None, sample)
         if reason and node:
             self.features.note.setText(reason)
-        self._show_input(self._trainer())
-        if not self.session.running and node and visible:
-            self._capture_after_run(node, sample)
+        probe = self.session.last_probe
+        if not self.session.running and probe is not None:  # during a run the trainer sends the sample
+            sample_event = probe.sample(sample)
+            if sample_event is not None:
+                self._on_sample(sample_event)
+            if node and visible:
+                activation = probe.activation(node, sample)  # the trained model's, one forward pass
+                if activation is not None:
+                    self.features.show_activation(activation)
 
-    def _trainer(self):
-        w = self.session.worker
-        return w.trainer if w is not None else self.session.last_trainer
-
-    def _show_input(self, trainer) -> None:
-        if trainer is None:
-            return
-        index = self.features.sample.value()
-        part = trainer.splits.val if trainer.splits.val is not None else trainer.splits.train
-        if not 0 <= index < len(part):
-            return
-        x = part.x[index:index + 1]
-        if trainer.dataset.transform is not None:
-            x = trainer.dataset.transform(x)
-        caption = "input"
-        if part.y is not None and trainer.info.task == "classification" and part.y[index].dim() == 0:  # one class
-            k = int(part.y[index])
-            caption = f"input · {trainer.info.classes[k] if k < len(trainer.info.classes) else k}"
-        x = x[0].float() if x.is_floating_point() else x[0]  # token ids stay integers
-        self.features.set_input(x.cpu().numpy(), caption)
+    def _on_sample(self, e) -> None:
+        self.features.set_input(e.x, f"input · {e.label}" if e.label is not None else "input")
 
     def _on_activation(self, e) -> None:
         self.features.show_activation(e)
-
-    def _capture_after_run(self, node: str, sample: int) -> None:
-        """After a run: the trained model's activations for the selected layer (one forward pass)."""
-        trainer = self.session.last_trainer
-        if trainer is None:
-            return
-        from types import SimpleNamespace
-
-        from studio.training.errors import TrainingError
-        from studio.training.reporting import capture_activation, check_watchable
-
-        try:
-            check_watchable(trainer.model, node, trainer.input_names)
-        except TrainingError:
-            return
-        part = trainer.splits.val if trainer.splits.val is not None else trainer.splits.train
-        if not 0 <= sample < len(part):
-            return
-        x = part.x[sample:sample + 1].to(trainer.device)
-        if trainer.dataset.transform is not None:
-            x = trainer.dataset.transform(x)
-        value = capture_activation(trainer.model, node, x, trainer.input_names)
-        self.features.show_activation(SimpleNamespace(node_id=node, value=value, global_step=trainer.global_step,
-                                                      epoch=trainer.epochs_done))
 
     # ---- runs, weights, export ----------------------------------------------------------------
     def refresh_runs(self) -> None:
@@ -400,7 +362,7 @@ class TrainingUI(QObject):
     def _on_graph_event(self, event) -> None:
         if event.kind == GraphEventKind.RESET:  # another file opened
             if not self.session.running:
-                self.session.last_trainer = None
+                self.session.last_probe = None
             self.set_weights(None)
             self.project_runs.forget()
             self.curves.clear()

@@ -5,7 +5,10 @@ the views at most ~30 times a second, the document lock, and the run folder.
     session.steps.connect(plot.add_steps)      # lists of StepEvents, one call per frame
     session.start(project_snapshot)            # locks the document; unlocks when the run ends
 
-Signals carry the trainer's plain event objects (studio.training.events)."""
+Events are the only road: the signals carry the trainer's typed events (studio.training.events),
+merged by each class's own rule and routed here by event class; the views see a run only through
+them (and, once it has ended, through `last_probe`, the trained model the training thread handed
+over). No GUI code touches the trainer, its model or its datasets while a run goes."""
 from __future__ import annotations
 
 import copy
@@ -14,12 +17,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from studio.training.events import (FailedEvent, NoticeEvent, PausedEvent, ResumedEvent, StartedEvent, TestEvent,
+                                    TextSampleEvent)
+
 from . import runs
 from .worker import EndOfRun, TrainingWorker
 
 FRAME_MS = 33  # ~30 redraws a second at most
-# what a frame draws, in turn (one lane per frame; see TrainingSession.drain)
+THREAD_END_MS = 5000  # after its `finished` signal a thread ends at once; a bound, not a wait
+# what a frame draws, in turn (one lane per frame; see TrainingSession.drain): the events' own lanes
 LANES = ("steps", "activation", "epochs", "norms", "report")
+BATCHED = ("steps", "norms")  # lanes whose signal carries the frame's whole list
 
 IDLE, PREPARING, RUNNING, PAUSED, STOPPING = "idle", "preparing", "running", "paused", "stopping"
 
@@ -40,10 +48,12 @@ class TrainingSession(QObject):
     epoch = Signal(object)  # EpochEvent
     norms = Signal(list)  # [NormsEvent]
     activation = Signal(object)  # ActivationEvent (the newest)
+    sample = Signal(object)  # SampleEvent: the input shown beside the feature maps (the newest)
     report = Signal(object)  # ReportEvent (the newest)
     test = Signal(object)
     text_sample = Signal(object)  # TextSampleEvent: what a language model wrote after an epoch
-    notice = Signal(str)
+    notice = Signal(str)  # the trainer's line of a NoticeEvent or FailedEvent
+    notice_event = Signal(object)  # the same NoticeEvent / FailedEvent (with its words for a person)
     ended = Signal(object)  # EndOfRun
     frame = Signal()  # after each drain that delivered something (tests wait on it)
 
@@ -54,9 +64,10 @@ class TrainingSession(QObject):
         self.state = IDLE
         self.run_dir: Path | None = None
         self.last_run_dir: Path | None = None
-        self.last_trainer = None  # the finished run's trainer (its model holds the trained weights)
+        self.last_probe = None  # the finished run's trained model and shown split (studio.training.reporting.Probe)
         self.last_end: EndOfRun | None = None
         self.watch_target: tuple[str, int] | None = None
+        self.sample_index = 0  # the sample whose input (and activations) the feature maps show
         self.frames = 0
         self._carry = None  # events taken from the worker's queue and not yet handed to the views
         self._turn = 0
@@ -84,7 +95,7 @@ class TrainingSession(QObject):
                                           "overrides": overrides or {}, "weights": str(weights) if weights else None,
                                           "started": time.strftime("%Y-%m-%d %H:%M:%S"), "status": "running"})
         self.worker = TrainingWorker(project, run_dir, overrides=overrides, weights=weights, max_steps=max_steps,
-                                     watch=self.watch_target)
+                                     watch=self.watch_target, sample=self.sample_index)
         self.worker.finished.connect(self._on_worker_finished)
         self._carry, self._turn = None, 0
         self.document.set_locked(True)
@@ -109,6 +120,7 @@ class TrainingSession(QObject):
 
     def watch(self, node_id: str | None, sample_index: int = 0) -> str | None:
         self.watch_target = None if node_id is None else (node_id, sample_index)
+        self.sample_index = sample_index
         if self.worker is not None:
             return self.worker.watch(node_id, sample_index)
         return None
@@ -133,10 +145,10 @@ class TrainingSession(QObject):
         Qt paints every dirty widget of a window in one go, so a frame that updates the curves, the
         feature maps, the norms and the epoch report at once stalls the event loop for all of them
         together (bench ui: 40-80 ms frames at epoch ends). Each frame therefore delivers one lane,
-        taking turns: the step curves, the feature map, the norms, the epoch's metrics, the epoch
-        report. What a lane holds back waits at most a few frames (newer activations and reports
-        replace older ones). An epoch is delivered only once the steps before it have been.
-        Control events (started, paused, finished, notices) go at once."""
+        taking turns: the step curves, the feature map (with its input sample), the norms, the
+        epoch's metrics, the epoch report. What a lane holds back waits at most a few frames (newer
+        activations, samples and reports replace older ones). An epoch is delivered only once the
+        steps before it have been. Control events (started, paused, finished, notices) go at once."""
         worker = self.worker
         if worker is None:
             return
@@ -146,73 +158,52 @@ class TrainingSession(QObject):
     def _hold(self, batch) -> None:
         from .events_queue import Batch
 
-        held = self._carry
-        if held is None:
-            held = self._carry = Batch()
-        held.steps += batch.steps
-        held.norms += batch.norms
-        held.epochs += batch.epochs
-        held.other += batch.other
-        if batch.activation is not None:
-            held.activation = batch.activation
-        if batch.report is not None:
-            held.report = batch.report
+        if self._carry is None:
+            self._carry = Batch()
+        self._carry.merge(batch)  # by each event class's own rule
 
     def _deliver(self, flush: bool) -> None:
         held = self._carry
         if held is None or not held:
             return
         self.frames += 1
-        other, held.other = held.other, []
-        terminal = []
-        for e in other:
-            kind = e.kind
-            if kind == "started":
+        control = held.take("control")
+        for e in control:
+            if isinstance(e, StartedEvent):
                 self._set_state(PAUSED if self.state == PAUSED else RUNNING)
                 self.started.emit(e)
-            elif kind in ("finished", "stopped", "failed"):
-                terminal.append(e)
-        lanes = LANES if flush else self._next_lanes(held)
-        for lane in lanes:
-            if lane == "steps" and held.steps:
-                steps, held.steps = held.steps, []
-                self.steps.emit(steps)
-            elif lane == "epochs" and held.epochs and not held.steps:
-                epochs, held.epochs = held.epochs, []
-                for e in epochs:
-                    self.epoch.emit(e)
-            elif lane == "norms" and held.norms:
-                norms, held.norms = held.norms, []
-                self.norms.emit(norms)
-            elif lane == "report" and held.report is not None:
-                report, held.report = held.report, None
-                self.report.emit(report)
-            elif lane == "activation" and held.activation is not None:
-                activation, held.activation = held.activation, None
-                self.activation.emit(activation)
-        for e in other:
-            kind = e.kind
-            if kind == "paused":
-                self._set_state(PAUSED)
-            elif kind == "resumed":
-                if self.state != STOPPING:
-                    self._set_state(RUNNING)
-            elif kind == "notice":
+        for lane in (LANES if flush else self._next_lanes(held)):
+            self._draw(lane, held)
+        for e in control:
+            route = _CONTROL.get(type(e))
+            if route is not None:
+                route(self, e)
+        for e in control:
+            if isinstance(e, FailedEvent):
                 self.notice.emit(e.message)
-            elif kind == "test":
-                self.test.emit(e)
-            elif kind == "text_sample":
-                self.text_sample.emit(e)
-        for e in terminal:
-            if e.kind == "failed":
-                self.notice.emit(e.message)
+                self.notice_event.emit(e)
         self.frame.emit()
+
+    def _draw(self, lane: str, held) -> None:
+        if lane == "epochs":
+            if held.has("steps"):  # an epoch follows the steps before it
+                return
+            for e in held.take("epochs"):
+                self.epoch.emit(e)
+            return
+        if lane == "activation":
+            for e in held.take("sample"):  # the input beside the map, in the same frame
+                self.sample.emit(e)
+        events = held.take(lane)
+        if events:
+            signal = getattr(self, lane)
+            signal.emit(events) if lane in BATCHED else signal.emit(events[-1])
 
     def _next_lanes(self, held) -> tuple:
         """The one lane this frame draws: the next, in turn, that has something (steps before epochs)."""
-        ready = {"steps": bool(held.steps), "epochs": bool(held.epochs) and not held.steps,
-                 "norms": bool(held.norms), "report": held.report is not None,
-                 "activation": held.activation is not None}
+        ready = {"steps": held.has("steps"), "epochs": held.has("epochs") and not held.has("steps"),
+                 "norms": held.has("norms"), "report": held.has("report"),
+                 "activation": held.has("activation") or held.has("sample")}
         for k in range(len(LANES)):
             lane = LANES[(self._turn + k) % len(LANES)]
             if ready[lane]:
@@ -220,10 +211,31 @@ class TrainingSession(QObject):
                 return (lane,)
         return ()
 
+    # control events after the frame's drawing, routed by class
+    def _on_paused(self, _e) -> None:
+        self._set_state(PAUSED)
+
+    def _on_resumed(self, _e) -> None:
+        if self.state != STOPPING:
+            self._set_state(RUNNING)
+
+    def _on_notice(self, e) -> None:
+        self.notice.emit(e.message)
+        self.notice_event.emit(e)
+
+    def _on_test(self, e) -> None:
+        self.test.emit(e)
+
+    def _on_text_sample(self, e) -> None:
+        self.text_sample.emit(e)
+
     def _on_worker_finished(self) -> None:
         worker = self.worker
         if worker is None:
             return
+        # `finished` is emitted by the thread just before it ends: the trained model (the probe) and
+        # the worker are the GUI's once the thread is gone, not while it is still tearing down
+        worker.wait(THREAD_END_MS)
         self._hold(worker.queue.take())
         self._deliver(flush=True)  # the run is over: everything left, in order
         self._carry = None
@@ -231,7 +243,7 @@ class TrainingSession(QObject):
         self.worker = None
         end = worker.end or EndOfRun("failed", "the training thread ended without a result")
         self.last_end = end
-        self.last_trainer = worker.trainer
+        self.last_probe = end.probe
         self.last_run_dir = self.run_dir
         if self.run_dir is not None:
             _finish_settings(self.run_dir, end)
@@ -239,6 +251,11 @@ class TrainingSession(QObject):
         self._set_state(IDLE)
         self.ended.emit(end)
         worker.deleteLater()
+
+
+_CONTROL = {PausedEvent: TrainingSession._on_paused, ResumedEvent: TrainingSession._on_resumed,
+            NoticeEvent: TrainingSession._on_notice, TestEvent: TrainingSession._on_test,
+            TextSampleEvent: TrainingSession._on_text_sample}
 
 
 def _finish_settings(run_dir: Path, end: EndOfRun) -> None:

@@ -1,9 +1,18 @@
 """The training thread: a QThread that builds the Qt-free Trainer from a snapshot of the project
-(the run keeps the graph it started with), writes the run folder, and runs `fit()`. Events go into
-an EventQueue that the GUI drains; nothing here touches a widget.
+(the run keeps the graph it started with), writes the run folder, and runs `fit()`.
+
+Events are the only road to the screen: the trainer's typed events (studio.training.events, which
+carry everything a panel shows; notices get their words for a person here, on the training thread)
+go into an EventQueue, which the session's drain timer on the GUI thread empties at most ~30 times a
+second and routes, by event class, to the views' signals. Nothing here touches a widget, and no GUI
+code touches the trainer, its model or its datasets while the run goes: the GUI's controls (stop,
+pause, resume, watch, which sample to show) only set the trainer's requests, answered on this
+thread. When the run ends, this thread hands the trained model and the shown split over in
+`EndOfRun.probe` (it no longer uses them).
 
 Before the first step the thread warms up what would otherwise hold the GIL for a long stretch in
-the middle of the run (see `warmup.py`), and it never emits a Qt signal per event: the GUI polls."""
+the middle of the run (see `warmup.py`), and it emits no Qt signal per event (one per frame, from
+the drain timer on the GUI thread)."""
 from __future__ import annotations
 
 import os
@@ -28,8 +37,9 @@ SWITCH_INTERVAL_S = 0.001
 class EndOfRun:
     """How the thread ended, for the GUI (set before `finished` is emitted)."""
 
-    def __init__(self, status: str, message: str, result=None) -> None:
+    def __init__(self, status: str, message: str, result=None, probe=None) -> None:
         self.status, self.message, self.result = status, message, result  # finished | stopped | failed
+        self.probe = probe  # studio.training.reporting.Probe: the trained model, the GUI's once the thread ends
 
 
 class _StepLog:
@@ -39,12 +49,14 @@ class _StepLog:
         self.run_dir, self.points = run_dir, []
 
     def on_event(self, event) -> None:
-        if event.kind == "started":
+        from studio.training.events import EpochEvent, FailedEvent, FinishedEvent, StartedEvent, StepEvent, StoppedEvent
+
+        if isinstance(event, StepEvent):
+            self.points.append((event.global_step, event.loss))
+        elif isinstance(event, StartedEvent):
             _update_settings(self.run_dir, steps_per_epoch=event.steps_per_epoch, device=event.device,
                              dataset=event.dataset.get("name"), task=event.task, step_path=event.step_path)
-        elif event.kind == "step":
-            self.points.append((event.global_step, event.loss))
-        elif event.kind in ("epoch", "finished", "stopped", "failed"):
+        elif isinstance(event, (EpochEvent, FinishedEvent, StoppedEvent, FailedEvent)):
             self.flush()
 
     def flush(self) -> None:
@@ -66,9 +78,28 @@ def _update_settings(run_dir: Path, **values) -> None:
         pass
 
 
+class _Wording:
+    """Between the trainer and the queue, on the training thread: a notice gets its words for a person
+    (which say what the trainer chose: device, step), so the GUI need not ask the trainer."""
+
+    def __init__(self, trainer, queue: EventQueue) -> None:
+        self.trainer, self.queue = trainer, queue
+
+    def on_event(self, event) -> None:
+        from studio.training.events import NoticeEvent
+
+        if isinstance(event, NoticeEvent) and not event.plain:
+            from dataclasses import replace
+
+            from .wording import plain_notice
+
+            event = replace(event, plain=plain_notice(event.message, self.trainer))
+        self.queue.on_event(event)  # as a listener: whatever listens in on the queue hears every event
+
+
 class TrainingWorker(QThread):
     def __init__(self, project, run_dir: Path | None, *, overrides: dict | None = None, weights=None,
-                 max_steps: int = 0, watch: tuple[str, int] | None = None, parent=None) -> None:
+                 max_steps: int = 0, watch: tuple[str, int] | None = None, sample: int = 0, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("netstudio-training")
         self.project = project  # a private copy: the document may change once the run ends
@@ -85,6 +116,7 @@ class TrainingWorker(QThread):
         self._stop_requested = False
         self._pause_requested = False
         self._watch = watch
+        self._sample = sample
         self._writer = None  # the RunWriter: holds the run folder's lock until the thread ends
 
     # ---- controls (GUI thread) ---------------------------------------------------------------
@@ -110,12 +142,15 @@ class TrainingWorker(QThread):
             trainer.resume()
 
     def watch(self, node_id: str | None, sample_index: int = 0) -> str | None:
-        """Watch a node's activations (None: stop watching). Returns a reason when it cannot."""
+        """Watch a node's activations (None: stop watching) and show sample `sample_index` beside them.
+        Returns a reason when it cannot. Only sets the trainer's requests (its thread answers them)."""
         with self._lock:
             self._watch = None if node_id is None else (node_id, sample_index)
+            self._sample = sample_index
             trainer = self.trainer
         if trainer is None:
             return None
+        trainer.show_sample(sample_index)
         return _apply_watch(trainer, self._watch)
 
     # ---- the thread --------------------------------------------------------------------------
@@ -157,11 +192,21 @@ class TrainingWorker(QThread):
         self.timings["imports"] = time.perf_counter() - t0
         if self._stopped_early():
             return EndOfRun("stopped", "stopped before training started")
-        from studio.training import RunWriter, Trainer
+        from studio.training import Trainer
 
         base_dir = self.project.path.parent if self.project.path is not None else None
         trainer = Trainer.from_project(self.project, overrides=self.overrides, base_dir=base_dir)
         self.timings["build"] = time.perf_counter() - t0
+        try:
+            return self._train(trainer, t0)
+        finally:
+            # the run is over: its listeners (the writer and the wording hold the trainer) let go, so
+            # the trainer is freed with the worker, not by a later garbage collection of the cycle
+            trainer.listeners.clear()
+
+    def _train(self, trainer, t0: float) -> EndOfRun:
+        from studio.training import RunWriter
+
         if self.weights:
             from studio.core.weights import load_weights
 
@@ -171,7 +216,7 @@ class TrainingWorker(QThread):
             self._writer = RunWriter(trainer, self.run_dir)  # the same folder lock as the CLI's runs
             trainer.add_listener(self._writer)
             trainer.add_listener(_StepLog(self.run_dir))
-        trainer.add_listener(self.queue)
+        trainer.add_listener(_Wording(trainer, self.queue))
         trainer.prepare()
         from .warmup import warm_up_model
 
@@ -180,15 +225,18 @@ class TrainingWorker(QThread):
         trainer.max_steps = self.max_steps  # --train-steps: the trainer stops after exactly that many steps
         with self._lock:
             self.trainer = trainer
-            stop, pause, watch = self._stop_requested, self._pause_requested, self._watch
+            stop, pause, watch, sample = self._stop_requested, self._pause_requested, self._watch, self._sample
         if stop:
             return EndOfRun("stopped", "stopped before training started")
         if pause:
             trainer.pause()
         _apply_watch(trainer, watch)
+        trainer.show_sample(sample)
         self.phase = "training"
         result = trainer.fit()
-        return EndOfRun(result.status, result.message, result)
+        from studio.training.reporting import Probe
+
+        return EndOfRun(result.status, result.message, result, Probe(trainer))  # the thread is done with it
 
 
 TRAINING_NICE = 5
