@@ -32,9 +32,10 @@ def _graphs(command) -> list[Graph]:
 
 class AddNode(QUndoCommand):
     def __init__(self, graph: Graph, type_name: str, pos, params: dict | None = None,
-                 node_id: str | None = None, connect_from: tuple | None = None) -> None:
+                 node_id: str | None = None, connect_from: tuple | None = None, instance: dict | None = None) -> None:
         super().__init__(f"Add {type_name}")
         self.graph = graph
+        self.instance = dict(instance or {})  # a block instance's block / repeat / first
         self.type_name, self.pos, self.params = type_name, tuple(pos), dict(params or {})
         self.node_id = node_id or graph.unique_id(type_name)
         self.connect_from = connect_from  # (source id, source port) for a wire dropped on empty canvas
@@ -42,7 +43,8 @@ class AddNode(QUndoCommand):
 
     @one_edit
     def redo(self) -> None:
-        self.graph.add_node(self.type_name, copy.deepcopy(self.params), self.pos, node_id=self.node_id)
+        self.graph.add_node(self.type_name, copy.deepcopy(self.params), self.pos, node_id=self.node_id,
+                            **copy.deepcopy(self.instance))
         if self.connect_from:
             src, port = self.connect_from
             self.edge = self.graph.connect(src, self.node_id, port, None)
@@ -74,7 +76,8 @@ class RemoveNodes(QUndoCommand):
     @one_edit
     def undo(self) -> None:
         for node, _ in self.saved:
-            self.graph.add_node(node.type, copy.deepcopy(node.params), node.pos, node_id=node.id)
+            self.graph.add_node(node.type, copy.deepcopy(node.params), node.pos, node_id=node.id,
+                                **node.instance_fields())
         for index, edge in self.edges:
             self.graph.connect(edge.source, edge.target, edge.source_port, edge.target_port, index=index)
 
@@ -197,7 +200,9 @@ class Paste(QUndoCommand):
     @one_edit
     def redo(self) -> None:
         for rec in self.nodes:
-            self.graph.add_node(rec["type"], copy.deepcopy(rec.get("params", {})), rec["pos"], node_id=rec["id"])
+            instance = {k: copy.deepcopy(rec[k]) for k in ("block", "repeat", "first") if k in rec}
+            self.graph.add_node(rec["type"], copy.deepcopy(rec.get("params", {})), rec["pos"], node_id=rec["id"],
+                                **instance)
         for e in self.edges:
             self.graph.connect(e.source, e.target, e.source_port, e.target_port)
 

@@ -15,7 +15,11 @@ from studio.core.spec import ParamError
 from studio.core.summary import human
 
 from .. import icons, stats_service
+from ..block_model import BLOCK_TYPE
+from ..canvas_document import canvas_document
 from ..commands import RenameNode, SetParam, RESET
+from .block_section import BlockSection
+from .expose import expose_menu
 from ..wheel import guard_wheel
 from .editors import ParamEditor, editor_for
 
@@ -31,6 +35,15 @@ def _label(text: str = "", name: str | None = None, wrap: bool = False) -> QLabe
     return label
 
 
+def _form_key(node, document):
+    """What the param form is made for: the type, and for a block instance its definition's params
+    (exposing one more rebuilds the form)."""
+    if node.type != BLOCK_TYPE:
+        return node.type
+    bdef = document.root.graph.blocks.get(node.block)
+    return (node.type, node.block, tuple(p.name for p in bdef.params) if bdef is not None else ())
+
+
 class _FieldRow:
     def __init__(self, editor: ParamEditor, label: QLabel, error: QLabel) -> None:
         self.editor, self.label, self.error = editor, label, error
@@ -41,7 +54,7 @@ class InspectorPanel(QWidget):
     def __init__(self, document, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("inspector")
-        self.document = document
+        self.document = document = canvas_document(document)  # the level the canvas shows
         self.node_id: str | None = None
         self._type: str | None = None
         self.rows: dict[str, _FieldRow] = {}
@@ -84,6 +97,9 @@ class InspectorPanel(QWidget):
         self.node_error = _label("", "fieldError", wrap=True)
         self.node_error.hide()
         v.addWidget(self.node_error)
+        self.block_section = BlockSection(self)
+        self.block_section.hide()
+        v.addWidget(self.block_section)
 
         v.addWidget(_label("SHAPES", "sectionTitle"))
         self.shapes = QGridLayout()
@@ -126,8 +142,9 @@ class InspectorPanel(QWidget):
             self.stack.setCurrentIndex(0)
             return
         node = graph.node(node_id)
-        if node_id != self.node_id or node.type != self._type:
-            self.node_id, self._type = node_id, node.type
+        kind = _form_key(node, self.document)
+        if node_id != self.node_id or kind != self._type:
+            self.node_id, self._type = node_id, kind
             self._build_form()
         self.stack.setCurrentIndex(1)
         self.refresh()
@@ -150,6 +167,9 @@ class InspectorPanel(QWidget):
         self.no_params.setVisible(not spec.params)
         for i, param in enumerate(spec.params):
             label = QLabel(param.name)
+            label.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            label.customContextMenuRequested.connect(
+                lambda pos, n=param.name, w=label: expose_menu(self, self.node_id, n, w, pos))
             label.setToolTip(f"<b>{param.name}</b> ({param.kind}"
                              + (f", {param.describe_range()}" if param.describe_range() else "")
                              + f")<br>{param.doc}")
@@ -175,6 +195,9 @@ class InspectorPanel(QWidget):
             self.show_node(None)
             return
         node = graph.node(self.node_id)
+        if _form_key(node, self.document) != self._type:  # a block whose definition's params changed
+            self._type = _form_key(node, self.document)
+            self._build_form()
         info = analysis.nodes.get(self.node_id)
         spec = info.spec if info else None
         category = spec.category if spec else "shape"
@@ -185,6 +208,7 @@ class InspectorPanel(QWidget):
         self.doc_label.setText(spec.doc if spec else "")
         self.node_error.setText(info.error or "" if info else "")
         self.node_error.setVisible(bool(info and info.error))
+        self.block_section.show_for(node)
         self._show_shapes(info)
         field_problems = {p.field: p.message for p in analysis.problems_for(self.node_id) if p.field}
         for name, row in self.rows.items():
@@ -256,6 +280,8 @@ class InspectorPanel(QWidget):
             return
         spec = info.spec
         param = spec.param(name)
+        if param is None:  # a block param no longer exposed (its field finished editing as it went)
+            return
         try:
             value = param.coerce(value)
             given = {}

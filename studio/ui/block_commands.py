@@ -1,0 +1,202 @@
+"""Undoable block edits: each QUndoCommand wraps one model operation of the core (studio.core's
+blocks editing) and is one undo step that restores exactly what was there.
+
+Commands that edit inside a definition find its graph by the definition's name each time they run
+(`InDefinition`): an undo of the group that made a definition and its redo make a new inner graph,
+and the edits made inside it must land in that one."""
+from __future__ import annotations
+
+import copy
+from contextlib import ExitStack
+
+from PySide6.QtGui import QUndoCommand
+
+from . import block_model
+from .commands import Macro
+
+
+def _held(*graphs):
+    stack = ExitStack()
+    for graph in {id(g): g for g in graphs if g is not None}.values():
+        stack.enter_context(graph.edit())
+    return stack
+
+
+def _rebind(command, graph) -> None:
+    if isinstance(command, Macro):
+        for part in command.commands:
+            _rebind(part, graph)
+    elif hasattr(command, "graph"):
+        command.graph = graph
+
+
+class BlockCommand(QUndoCommand):
+    """A command that finds the graphs it edits itself (CanvasDocument.push leaves it as it is)."""
+
+
+class InDefinition(BlockCommand):
+    """An ordinary canvas command (AddNode, SetParam, ...) made inside the definition `name`."""
+
+    def __init__(self, root, name: str, command: QUndoCommand) -> None:
+        super().__init__(f"{command.text()} in {name}")
+        self.root, self.name, self.command = root, name, command
+
+    def _graph(self):
+        return self.root.blocks[self.name].graph
+
+    def redo(self) -> None:
+        graph = self._graph()
+        _rebind(self.command, graph)
+        with _held(graph):
+            self.command.redo()
+
+    def undo(self) -> None:
+        graph = self._graph()
+        _rebind(self.command, graph)
+        with _held(graph):
+            self.command.undo()
+
+
+class _GraphRef:
+    """The root graph, or a definition's inner graph by its name (see the module doc)."""
+
+    def __init__(self, root, graph) -> None:
+        self.root = root
+        self.name = None if graph is root else next(
+            (d.name for d in root.blocks.definitions() if d.graph is graph), None)
+        if graph is not root and self.name is None:
+            raise ValueError("the graph is neither the root nor a definition's")
+
+    def get(self):
+        return self.root if self.name is None else self.root.blocks[self.name].graph
+
+
+class Group(BlockCommand):
+    """The selection becomes one block instance of a new definition `name`."""
+
+    def __init__(self, root, graph, node_ids, name: str) -> None:
+        super().__init__(f"Group {len(node_ids)} nodes into {name}")
+        self.root, self.where, self.ids, self.name = root, _GraphRef(root, graph), list(node_ids), name
+        self.instance_id: str | None = None
+
+    def redo(self) -> None:
+        graph = self.where.get()
+        with _held(self.root, graph):
+            self.before = block_model.snapshot(graph)
+            self.instance_id = block_model.group(graph, self.ids, self.name)
+
+    def undo(self) -> None:
+        graph = self.where.get()
+        with _held(self.root, graph):
+            block_model.restore(graph, self.before)
+            block_model.remove_definition(self.root, self.name)
+
+
+class Ungroup(BlockCommand):
+    """A block instance becomes its inner nodes again; its definition goes too when nothing else
+    uses it (undo brings both back)."""
+
+    def __init__(self, root, graph, instance_id: str) -> None:
+        super().__init__(f"Ungroup {instance_id}")
+        self.root, self.where, self.instance_id = root, _GraphRef(root, graph), instance_id
+        self.undo_record = None
+
+    def redo(self) -> None:
+        graph = self.where.get()
+        with _held(self.root, graph):
+            self.undo_record = block_model.ungroup_for_undo(self.root, graph, self.instance_id)
+
+    def undo(self) -> None:
+        graph = self.where.get()
+        with _held(self.root, graph):
+            block_model.undo_ungroup(self.root, graph, self.undo_record)
+
+
+class MakeUnique(BlockCommand):
+    """One instance gets its own copy of its definition (named `new_name`)."""
+
+    def __init__(self, root, graph, instance_id: str, new_name: str) -> None:
+        super().__init__(f"Make {instance_id} unique ({new_name})")
+        self.root, self.where, self.instance_id, self.new_name = root, _GraphRef(root, graph), instance_id, new_name
+        self.old_name = graph.node(instance_id).block
+
+    def redo(self) -> None:
+        graph = self.where.get()
+        with _held(self.root, graph):
+            block_model.make_unique(graph, self.instance_id, self.new_name)
+
+    def undo(self) -> None:
+        graph = self.where.get()
+        with _held(self.root, graph):
+            graph.set_instance(self.instance_id, block=self.old_name)
+            block_model.remove_definition(self.root, self.new_name)
+
+
+class RenameDefinition(BlockCommand):
+    def __init__(self, root, old: str, new: str) -> None:
+        super().__init__(f"Rename block {old} → {new}")
+        self.root, self.old, self.new = root, old, new
+
+    def redo(self) -> None:
+        with _held(self.root):
+            self.root.blocks.rename(self.old, self.new)
+
+    def undo(self) -> None:
+        with _held(self.root):
+            self.root.blocks.rename(self.new, self.old)
+
+
+class SetExposedParams(BlockCommand):
+    """Replace a definition's exposed params (expose an inner param, drop one)."""
+
+    def __init__(self, root, name: str, params, text: str | None = None) -> None:
+        super().__init__(text or f"Change the params of {name}")
+        self.root, self.name, self.new = root, name, tuple(params)
+        self.old = None
+
+    def redo(self) -> None:
+        with _held(self.root):
+            self.old = self.root.blocks.set_params(self.name, self.new)
+
+    def undo(self) -> None:
+        with _held(self.root):
+            self.root.blocks.set_params(self.name, self.old)
+
+
+class SetInstance(BlockCommand):
+    """Set a block instance's `repeat` and/or `first` overrides."""
+
+    def __init__(self, root, graph, instance_id: str, text: str | None = None, **fields) -> None:
+        super().__init__(text or f"Set {instance_id}." + "/".join(fields))
+        self.root, self.where, self.instance_id = root, _GraphRef(root, graph), instance_id
+        self.new = copy.deepcopy(fields)
+        self.old: dict | None = None
+
+    def redo(self) -> None:
+        graph = self.where.get()
+        with _held(graph):
+            self.old = graph.set_instance(self.instance_id, **self.new)
+
+    def undo(self) -> None:
+        graph = self.where.get()
+        with _held(graph):
+            graph.set_instance(self.instance_id, **self.old)
+
+
+class AddDefinitions(BlockCommand):
+    """Copy definitions (from the library) into the project: {name: definition record}, in order
+    (a definition after the ones it uses). Undo removes them."""
+
+    def __init__(self, root, records: dict, text: str = "Add block definitions") -> None:
+        super().__init__(text)
+        self.root, self.records = root, dict(records)
+
+    def redo(self) -> None:
+        with _held(self.root):
+            for name, rec in self.records.items():
+                block_model.add_definition(self.root, name, copy.deepcopy(rec))
+
+    def undo(self) -> None:
+        with _held(self.root):
+            for name in reversed(list(self.records)):
+                block_model.remove_definition(self.root, name)
