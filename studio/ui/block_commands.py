@@ -200,3 +200,43 @@ class AddDefinitions(BlockCommand):
         with _held(self.root):
             for name in reversed(list(self.records)):
                 block_model.remove_definition(self.root, name)
+
+
+class RenameInDefinition(BlockCommand):
+    """Rename a node inside definition `name`: the exposed params that target it follow, and when it
+    is one of the block's ports (a BlockInput or BlockOutput), so do the wires into and out of every
+    instance that name that port."""
+
+    def __init__(self, root, name: str, old: str, new: str) -> None:
+        kind = root.blocks[name].graph.node(old).type
+        what = "port" if kind in (block_model.INPUT_TYPE, block_model.OUTPUT_TYPE) else "node"
+        super().__init__(f"Rename {what} {name}.{old} → {new}")
+        self.root, self.name, self.old, self.new = root, name, old, new
+
+    def redo(self) -> None:
+        self._rename(self.old, self.new)
+
+    def undo(self) -> None:
+        self._rename(self.new, self.old)
+
+    def _rename(self, old: str, new: str) -> None:
+        from dataclasses import replace
+
+        bdef = self.root.blocks[self.name]
+        inner = bdef.graph
+        is_input = inner.node(old).type == block_model.INPUT_TYPE
+        is_port = is_input or inner.node(old).type == block_model.OUTPUT_TYPE
+        users = block_model.instances(self.root, self.name) if is_port else []
+        with _held(self.root, inner, *(g for g, _ in users)):
+            for graph, iid in users:
+                for edge in graph.edges:
+                    port = edge.target_port if is_input else edge.source_port
+                    if port == old and (edge.target if is_input else edge.source) == iid:
+                        index = graph.disconnect(edge)
+                        graph.connect(edge.source, edge.target, edge.source_port if is_input else new,
+                                      new if is_input else edge.target_port, index=index)
+            inner.rename_node(old, new)
+            params = tuple(replace(p, targets=tuple(replace(t, node=new) if t.node == old else t for t in p.targets))
+                           for p in bdef.params)
+            if params != bdef.params:
+                self.root.blocks.set_params(self.name, params)

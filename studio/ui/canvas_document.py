@@ -86,6 +86,16 @@ class CanvasDocument(QObject):
         """(instance id, definition name) per level below the root."""
         return [(iid, bdef.name) for iid, bdef in block_model.resolve(self.root.graph, self.trail)]
 
+    def repeat_shown(self) -> int:
+        """How many copies the open block's instance chains (1 at the root)."""
+        if not self.trail:
+            return 1
+        graph = self.root.graph
+        for iid, bdef in block_model.resolve(graph, self.trail[:-1]):
+            graph = bdef.graph
+        node = graph.nodes.get(self.trail[-1])
+        return block_model.repeat_of(node) if node is not None else 1
+
     def open_block(self, instance_id: str) -> bool:
         """Show the inside of the block instance `instance_id` of the graph shown now."""
         node = self.graph.nodes.get(instance_id)
@@ -123,8 +133,10 @@ class CanvasDocument(QObject):
         self.graph_changed.emit(GraphEvent(GraphEventKind.RESET))
         self.analysis_changed.emit(self.analysis)
         self.level_changed.emit()
-        # going up selects the block the view came out of
+        # going up selects the block the view came out of; the views hear the level's selection
+        # even when the document's did not change (it was the block that was opened)
         self.set_selection([came_from] if came_from and came_from in self.graph else [])
+        self.selection_changed.emit(self.selection)
 
     def recheck(self) -> None:
         """Go up to the deepest level of the trail that still exists (after any root change)."""

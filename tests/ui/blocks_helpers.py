@@ -45,3 +45,44 @@ def staged_record() -> dict:
 
 def staged_project():
     return loads_project(json.dumps(staged_record()), "staged")
+
+
+MERGE = {
+    "doc": "The sum of two inputs",
+    "nodes": [
+        {"id": "a", "type": "BlockInput", "pos": [0, 0]},
+        {"id": "b", "type": "BlockInput", "pos": [0, 120]},
+        {"id": "add", "type": "Add", "pos": [230, 60]},
+        {"id": "out", "type": "BlockOutput", "pos": [460, 60]},
+    ],
+    "edges": [{"source": "a", "target": "add"}, {"source": "b", "target": "add"},
+              {"source": "add", "target": "out"}],
+}
+
+
+def merge_project():
+    """input -> fc_a / fc_b -> a two-input block `sum1` (ports a, b) -> output."""
+    rec = {"format": "netstudio", "version": 2, "name": "two ports",
+           "nodes": [{"id": "input", "type": "Input", "params": {"shape": [4]}, "pos": [0, 0]},
+                     {"id": "fc_a", "type": "Linear", "params": {"out_features": 3}, "pos": [230, 0]},
+                     {"id": "fc_b", "type": "Linear", "params": {"out_features": 3}, "pos": [230, 150]},
+                     {"id": "sum1", "type": "Block", "block": "Merge", "pos": [460, 60]},
+                     {"id": "output", "type": "Output", "pos": [690, 60]}],
+           "edges": [{"source": "input", "target": "fc_a"}, {"source": "input", "target": "fc_b"},
+                     {"source": "fc_a", "target": "sum1", "target_port": "a"},
+                     {"source": "fc_b", "target": "sum1", "target_port": "b"},
+                     {"source": "sum1", "target": "output"}],
+           "blocks": {"Merge": copy.deepcopy(MERGE)}}
+    return loads_project(json.dumps(rec), "two ports")
+
+
+def settled_window(qtbot, project=None):
+    """open_window, with the analyzer counts' warm-up done: a short test must not end while that
+    thread is still to report to a window already gone."""
+    from studio.ui import stats_service
+
+    from .window_helpers import open_window
+
+    w = open_window(qtbot, project)
+    stats_service.service().warm_up(wait=True)
+    return w

@@ -116,3 +116,20 @@ def test_expand_in_place_is_a_view_choice_not_an_edit(qtbot):
     assert not frames[0].flags() & frames[0].GraphicsItemFlag.ItemIsSelectable
     view.toggle_expanded("stage1")
     assert not [c for c in card.childItems() if isinstance(c, ExpandedBlock)]
+
+
+def test_renaming_a_node_inside_keeps_the_exposed_params_driving_it(qtbot):
+    from studio.ui.block_commands import RenameInDefinition
+
+    project = staged_project()
+    before = json.loads(json.dumps(project.to_json()))
+    view = make_view(qtbot, project)
+    doc = view.document
+    assert doc.open_block("stage2")
+    assert doc.push(RenameInDefinition(project.graph, "ConvStage", "conv", "conv3x3"))
+    [param] = project.graph.blocks["ConvStage"].params
+    assert [t.node for t in param.targets] == ["conv3x3"]
+    assert str(doc.root.analysis.nodes["stage2"].output) == "[32, 2, 2]"  # still 32 channels
+    assert "conv3x3" in view.canvas_scene.nodes and doc.undo_stack.count() == 1
+    doc.undo_stack.undo()
+    assert json.loads(json.dumps(project.to_json())) == before

@@ -7,12 +7,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QCheckBox, QLineEdit, QSpinBox
 
-from .blocks_helpers import staged_project
-from .window_helpers import dialog_log, isolated, open_window  # noqa: F401  (fixtures)
+from .blocks_helpers import staged_project, settled_window
+from .window_helpers import dialog_log, isolated  # noqa: F401  (fixtures)
 
 
 def _window(qtbot, project=None):
-    w = open_window(qtbot, project or staged_project())
+    w = settled_window(qtbot, project or staged_project())
     return w
 
 
@@ -128,3 +128,43 @@ def test_expose_an_inner_param_as_a_block_param(qtbot, isolated, dialog_log):
     stack.undo()
     assert [p.name for p in graph.blocks["ConvStage"].params] == ["channels"]
     stack.setClean()
+
+
+def test_rename_a_block_port_in_the_inspector(qtbot, isolated, dialog_log):
+    from .blocks_helpers import merge_project
+
+    project = merge_project()
+    w = _window(qtbot, project)
+    graph, doc = w.document.graph, w.canvas.document
+    assert w.canvas.canvas_scene.nodes["sum1"].data.inputs == (("a", False), ("b", False))
+    assert doc.open_block("sum1")
+    _select(qtbot, w, "b")
+    w.inspector.id_edit.setFocus()
+    w.inspector.id_edit.selectAll()
+    QTest.keyClicks(w.inspector.id_edit, "skip")
+    QTest.keyClick(w.inspector.id_edit, Qt.Key_Return)
+    qtbot.waitUntil(lambda: "skip" in graph.blocks["Merge"].graph, timeout=3000)
+    # the instance's wire into that port follows the new name, in its place
+    assert [(e.source, e.target_port) for e in graph.edges if e.target == "sum1"] == [("fc_a", "a"), ("fc_b", "skip")]
+    assert w.document.analysis.ok, [p.message for p in w.document.analysis.problems]
+    doc.go_up()
+    qtbot.waitUntil(lambda: w.canvas.canvas_scene.nodes["sum1"].data.inputs == (("a", False), ("skip", False)),
+                    timeout=3000)
+    wire = next(wi for e, wi in w.canvas.canvas_scene.wires.items() if e.source == "fc_b")
+    assert wire.target_port.name == "skip"  # drawn to the renamed port
+    w.document.undo_stack.undo()
+    assert [(e.source, e.target_port) for e in graph.edges if e.target == "sum1"] == [("fc_a", "a"), ("fc_b", "b")]
+    assert "b" in graph.blocks["Merge"].graph and w.document.undo_stack.count() == 1
+    w.document.undo_stack.setClean()
+
+
+def test_going_into_a_block_and_back_keeps_the_inspector_on_the_selection(qtbot, isolated, dialog_log):
+    w = _window(qtbot)
+    doc = w.canvas.document
+    _select(qtbot, w, "stage2")
+    assert doc.open_block("stage2")
+    qtbot.waitUntil(lambda: w.inspector.node_id is None, timeout=3000)  # nothing selected inside yet
+    assert doc.go_up()
+    qtbot.waitUntil(lambda: w.inspector.node_id == "stage2", timeout=3000)  # the block came out of
+    assert w.inspector.block_section.isVisible()
+    w.document.undo_stack.setClean()

@@ -12,8 +12,9 @@ from PySide6.QtTest import QTest
 from studio.core.project import load_project
 from studio.ui.block_model import to_record
 
+from .blocks_helpers import settled_window
 from .canvas_helpers import card_pos, drag
-from .window_helpers import copied_template, dialog_log, isolated, open_window  # noqa: F401  (fixtures)
+from .window_helpers import copied_template, dialog_log, isolated  # noqa: F401  (fixtures)
 
 STAGE = ["conv1", "relu1", "pool1"]
 
@@ -25,7 +26,7 @@ def _json(project) -> dict:
 
 def _window(qtbot, tmp_path):
     path = copied_template(tmp_path, "cnn_digits")
-    w = open_window(qtbot, load_project(path))
+    w = settled_window(qtbot, load_project(path))
     canvas = w.canvas
     canvas.fit_all()
     qtbot.waitUntil(lambda: all(n in canvas.canvas_scene.nodes for n in STAGE), timeout=3000)
@@ -163,7 +164,7 @@ def test_group_and_ungroup_from_the_context_menu(qtbot, isolated, dialog_log, tm
 def test_make_unique_splits_one_instance_off(qtbot, isolated, dialog_log):
     from .blocks_helpers import staged_project
 
-    w = open_window(qtbot, staged_project())
+    w = settled_window(qtbot, staged_project())
     canvas, doc = w.canvas, w.document
     start = _json(doc.project)
     canvas.fit_all()

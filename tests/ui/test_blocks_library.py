@@ -17,9 +17,9 @@ from studio.ui import block_dialogs, block_library
 from studio.ui.block_model import to_record
 from studio.ui.palette_blocks import BLOCK_ROLE, block_mime_data
 
-from .blocks_helpers import STAGE, staged_project
+from .blocks_helpers import STAGE, staged_project, settled_window
 from .canvas_helpers import make_view
-from .window_helpers import dialog_log, isolated, open_window  # noqa: F401  (fixtures)
+from .window_helpers import dialog_log, isolated  # noqa: F401  (fixtures)
 
 
 def _write(folder, name, text):
@@ -115,7 +115,7 @@ def _drop(view, mime, pos: QPoint) -> bool:
 def test_a_library_block_dropped_on_the_canvas_is_copied_into_the_project(qtbot, isolated, dialog_log, tmp_path):
     folder = block_library.user_dir()
     _write(folder, "Stage.json", _good("Stage"))
-    w = open_window(qtbot)  # a blank project
+    w = settled_window(qtbot)  # a blank project
     assert w.palette.blocks.names("user") == ["Stage"]
     ref = w.palette.blocks.items[("user", "Stage")].data(0, BLOCK_ROLE)
     mime = w.palette.tree.mimeData([w.palette.blocks.items[("user", "Stage")]])
@@ -169,7 +169,7 @@ def test_a_file_broken_after_listing_is_refused_on_drop(qtbot, isolated):
 
 def test_library_problems_reach_the_problems_list(qtbot, isolated, dialog_log):
     _write(block_library.user_dir(), "broken.json", "{")
-    w = open_window(qtbot)
+    w = settled_window(qtbot)
     model = w.problems.model
     lines = [model.data(model.index(r, 0)) for r in range(model.rowCount())]
     assert any("broken.json" in line and "Block library" in line for line in lines), lines

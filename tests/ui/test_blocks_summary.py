@@ -7,8 +7,8 @@ from PySide6.QtTest import QTest
 
 from studio.core.summary import summarize
 
-from .blocks_helpers import staged_project
-from .window_helpers import dialog_log, isolated, open_window  # noqa: F401  (fixtures)
+from .blocks_helpers import staged_project, settled_window
+from .window_helpers import dialog_log, isolated  # noqa: F401  (fixtures)
 
 
 def _labels(model):
@@ -24,7 +24,7 @@ def _click_row(qtbot, w, row):
 def test_block_rows_collapse_and_open_with_totals(qtbot, isolated, dialog_log):
     project = staged_project()
     project.graph.set_instance("stage2", repeat=2)
-    w = open_window(qtbot, project)
+    w = settled_window(qtbot, project)
     model = w.summary.model
     qtbot.waitUntil(lambda: not model.counting, timeout=60_000)
     labels = _labels(model)

@@ -39,6 +39,9 @@ class Breadcrumb(QFrame):
             self.hide()
             return
         names = ["Model"] + [f"{iid} ({name})" for iid, name in crumbs]
+        repeat = self.document.repeat_shown()
+        if repeat > 1:  # a repeated block shows the shapes of its first copy
+            names[-1] += f" · copy 0 of {repeat}"
         for depth, text in enumerate(names):
             if depth:
                 sep = QLabel(SEPARATOR, self)

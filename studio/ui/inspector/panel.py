@@ -15,6 +15,7 @@ from studio.core.spec import ParamError
 from studio.core.summary import human
 
 from .. import icons, stats_service
+from ..block_commands import RenameInDefinition
 from ..block_model import BLOCK_TYPE
 from ..canvas_document import canvas_document
 from ..commands import RenameNode, SetParam, RESET
@@ -328,7 +329,9 @@ class InspectorPanel(QWidget):
             self.id_error.show()
             return
         self.id_error.hide()
-        self.document.push(RenameNode(self.document.graph, self.node_id, new))
+        definition = self.document.definition  # inside a block: its params' targets and ports follow
+        self.document.push(RenameInDefinition(self.document.root.graph, definition.name, self.node_id, new)
+                           if definition is not None else RenameNode(self.document.graph, self.node_id, new))
 
     def _on_graph_event(self, event) -> None:
         if event.kind == GraphEventKind.NODE_RENAMED and event.node_id == self.node_id:
