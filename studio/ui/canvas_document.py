@@ -91,7 +91,7 @@ class CanvasDocument(QObject):
         if not self.trail:
             return 1
         graph = self.root.graph
-        for iid, bdef in block_model.resolve(graph, self.trail[:-1]):
+        for _iid, bdef in block_model.resolve(graph, self.trail[:-1]):
             graph = bdef.graph
         node = graph.nodes.get(self.trail[-1])
         return block_model.repeat_of(node) if node is not None else 1
@@ -103,6 +103,28 @@ class CanvasDocument(QObject):
             return False
         self._go(self.trail + [instance_id])
         return True
+
+    def show_path(self, path: str) -> str | None:
+        """Open the blocks on a dotted path (`stage2.0.conv`, as problems name nodes inside blocks)
+        and select the node it ends at; returns that node's id (None: the path leads nowhere)."""
+        parts = [p for p in path.split(".") if p]
+        trail: list[str] = []
+        graph = self.root.graph
+        while parts:
+            node_id = parts.pop(0)
+            node = graph.nodes.get(node_id)
+            if node is None:
+                return None
+            bdef = block_model.definition_of(self.root.graph, node)
+            if not parts or bdef is None:
+                break
+            if block_model.repeat_of(node) > 1 and parts[0].isdigit():
+                parts.pop(0)  # the copy: every copy shows the same inside
+            trail.append(node_id)
+            graph = bdef.graph
+        self._go(trail)
+        self.set_selection([node_id])
+        return node_id
 
     def go_up(self, levels: int = 1) -> bool:
         if not self.trail:

@@ -233,7 +233,10 @@ class MainWindow(QMainWindow):
         self.canvas.setFocus()
 
     def center_on_node(self, node_id: str) -> None:
-        self.document.set_selection([node_id])
+        if hasattr(self.canvas.document, "show_path"):  # the level it is at (a dotted path: inside a block)
+            node_id = self.canvas.document.show_path(node_id) or node_id
+        else:
+            self.document.set_selection([node_id])
         self.canvas.center_on_node(node_id)
 
     def show_status(self, text: str) -> None:

@@ -127,6 +127,6 @@ class ProblemsPanel(QWidget):
 
     def _activate(self, index: QModelIndex) -> None:
         node_id = index.data(NODE_ROLE)
-        if node_id and node_id in self.document.graph:
+        if node_id and node_id.split(".")[0] in self.document.graph:  # (a dotted path: inside a block)
             self.document.set_selection([node_id])
             self.node_activated.emit(node_id)

@@ -234,6 +234,6 @@ class SummaryPanel(QWidget):
         if index.column() == 0 and self.model.toggle(index.row()):
             return  # a block's row: opened or closed
         node_id = index.sibling(index.row(), 0).data(NODE_ROLE)
-        if node_id and node_id in self.document.graph:
+        if node_id and node_id.split(".")[0] in self.document.graph:  # (a dotted path: inside a block)
             self.document.set_selection([node_id])
             self.node_activated.emit(node_id)

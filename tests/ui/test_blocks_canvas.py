@@ -133,3 +133,21 @@ def test_renaming_a_node_inside_keeps_the_exposed_params_driving_it(qtbot):
     assert "conv3x3" in view.canvas_scene.nodes and doc.undo_stack.count() == 1
     doc.undo_stack.undo()
     assert json.loads(json.dumps(project.to_json())) == before
+
+
+def test_a_problem_inside_a_block_opens_it_at_that_node(qtbot):
+    from studio.ui.commands import SetParam
+
+    project = staged_project()
+    project.graph.set_instance("stage2", repeat=2)
+    view = make_view(qtbot, project)
+    doc = view.document
+    # a 9x9 kernel cannot fit the 2x2 map of stage2's second copy: the problem names its path
+    project.graph.blocks["ConvStage"].graph.set_param("conv", "padding", 0)
+    problems = [p for p in doc.root.analysis.problems if p.is_error]
+    assert problems and problems[0].node_id.startswith("stage")
+    assert doc.show_path("stage2.1.conv") == "conv"
+    assert doc.trail == ["stage2"] and doc.selection == ["conv"]
+    assert doc.show_path("fc1") == "fc1" and doc.at_root and doc.selection == ["fc1"]
+    assert doc.show_path("nowhere.conv") is None
+    assert doc.push(SetParam(doc.graph, "fc1", "out_features", 8))  # (the root is editable again)

@@ -8,9 +8,7 @@ import json
 import os
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPoint, QPointF
 
 from studio.core.project import load_project
 from studio.ui import block_dialogs, block_library
@@ -18,7 +16,7 @@ from studio.ui.block_model import to_record
 from studio.ui.palette_blocks import BLOCK_ROLE, block_mime_data
 
 from .blocks_helpers import STAGE, staged_project, settled_window
-from .canvas_helpers import make_view
+from .canvas_helpers import drop_mime, make_view
 from .window_helpers import dialog_log, isolated  # noqa: F401  (fixtures)
 
 
@@ -99,19 +97,6 @@ def test_no_library_folder_and_no_builtin_folder_show_nothing(tmp_path):
     assert lib.entries == [] and lib.problems == []
 
 
-def _drop(view, mime, pos: QPoint) -> bool:
-    try:  # Qt 6.12 takes a QPointF (as canvas_helpers.drop_node); earlier ones a QPoint
-        enter = QDragEnterEvent(QPointF(pos), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
-    except TypeError:
-        enter = QDragEnterEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
-    QApplication.sendEvent(view.viewport(), enter)
-    if not enter.isAccepted():
-        return False
-    drop = QDropEvent(QPointF(pos), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
-    QApplication.sendEvent(view.viewport(), drop)
-    return drop.isAccepted()
-
-
 def test_a_library_block_dropped_on_the_canvas_is_copied_into_the_project(qtbot, isolated, dialog_log, tmp_path):
     folder = block_library.user_dir()
     _write(folder, "Stage.json", _good("Stage"))
@@ -119,7 +104,7 @@ def test_a_library_block_dropped_on_the_canvas_is_copied_into_the_project(qtbot,
     assert w.palette.blocks.names("user") == ["Stage"]
     ref = w.palette.blocks.items[("user", "Stage")].data(0, BLOCK_ROLE)
     mime = w.palette.tree.mimeData([w.palette.blocks.items[("user", "Stage")]])
-    assert _drop(w.canvas, mime, QPoint(300, 300))
+    assert drop_mime(w.canvas, mime, QPoint(300, 300))
     graph = w.document.graph
     [node] = graph.nodes.values()
     assert node.type == "Block" and node.block == "Stage" and "Stage" in graph.blocks

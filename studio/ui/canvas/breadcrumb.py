@@ -58,8 +58,14 @@ class Breadcrumb(QFrame):
                 button.clicked.connect(lambda _c=False, d=depth: self.document.go_to_level(d))
             else:
                 button.setObjectName("crumbHere")
+                bold = button.font()  # (a font, not the style sheet's weight: the size then fits it)
+                bold.setBold(True)
+                button.setFont(bold)
             self._layout.addWidget(button)
             self.buttons.append(button)
+        for button in self.buttons:
+            button.ensurePolished()
+        self.ensurePolished()
         self.adjustSize()
         self.move(10, 10)
         self.show()
