@@ -198,7 +198,7 @@ class Analyzer:
             if node.id in RESERVED_IDS:
                 fail(node.id, f"{info.label}: the id '{node.id}' is a reserved name in PyTorch modules "
                               f"(it would hide model.{node.id}); rename the node, e.g. '{node.id}_1'")
-            misplaced = check_placement(info, scope)
+            misplaced = check_placement(info, scope) or self.blocks.check(node, info, scope)
             if misplaced:
                 fail(node.id, misplaced)
             frozen[node.id], resolved = self._resolve(node, spec, scope.overrides.get(node.id))

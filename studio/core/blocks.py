@@ -7,6 +7,7 @@ name. Every graph of a project (the root and each definition's inner graph) shar
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any, Iterator, TypeAlias
 
@@ -62,6 +63,12 @@ class ExposedParam(Param):
             kw["choices"] = tuple(kw["choices"])
         targets = tuple(t if isinstance(t, Target) else Target(t["node"], t["param"]) for t in rec.get("targets", ()))
         return cls(**kw, targets=targets)
+
+
+def _retarget(p: ExposedParam, old: str | None, new: str | None) -> ExposedParam:
+    if not any(t.node == old for t in p.targets) or new is None:
+        return p
+    return dataclasses.replace(p, targets=tuple(Target(new, t.param) if t.node == old else t for t in p.targets))
 
 
 def _unbuilt(*_a, **_k):  # an instance is analysed and built by blocks_analysis / blocks_compile
@@ -281,6 +288,10 @@ class BlockLibrary:
                 if node is None or node.type not in (BLOCK_INPUT, BLOCK_OUTPUT):
                     return  # a move inside changes nothing the root computes
                 d.revision += 1  # ports are ordered top first: moving a port node may reorder them
+            if event.kind is GraphEventKind.NODE_RENAMED:  # the exposed params follow a renamed target
+                old, new = event.node_id, event.name
+                d.params = tuple(_retarget(p, old, new) for p in d.params)
+                d.revision += 1
             if event.kind is GraphEventKind.EDIT_DONE:
                 if d.name in self._pending:
                     self._pending.discard(d.name)

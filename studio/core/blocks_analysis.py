@@ -146,13 +146,11 @@ class BlockAnalyzer:
                 f"(its blocks: {names}); add the definition or pick another")
 
     # ---- one node ------------------------------------------------------------------------
-    def infer(self, node: Node, info: NodeInfo, scope: Scope, problems: list[Problem]) -> str | None:
-        """Set info.outputs of a switched-off node or a block instance; returns an error for the node
-        itself (problems inside are appended to `problems`, with their paths)."""
-        if node.id in scope.disabled:
-            return _pass_through(info, scope)
+    def check(self, node: Node, info: NodeInfo, scope: Scope) -> str | None:
+        """What is wrong with a Block node itself (before its wires and shapes are looked at)."""
         d = self.library.get(node.block)
-        assert d is not None and info.spec is not None and info.params is not None  # spec came from it
+        if node.type != BLOCK_TYPE or d is None:
+            return None
         if d.name in scope.stack:
             loop = " -> ".join(scope.stack[scope.stack.index(d.name):] + (d.name,))
             return (f"{info.label} makes block '{d.name}' contain itself ({loop}); a block cannot hold an "
@@ -169,10 +167,20 @@ class BlockAnalyzer:
             return (f"{info.label} repeats block '{d.name}' {repeat} times, but it has {len(ins)} inputs and "
                     f"{len(outs)} outputs; repeated copies are chained in -> out, so the block needs exactly "
                     "one BlockInput and one BlockOutput (or set repeat to 1)")
+        if repeat > 1 and node.first is not None and not isinstance(node.first, dict):
+            return f"{info.label}: 'first' must map exposed params to values, got {node.first!r}"
+        return None
+
+    def infer(self, node: Node, info: NodeInfo, scope: Scope, problems: list[Problem]) -> str | None:
+        """Set info.outputs of a switched-off node or a block instance; returns an error for the node
+        itself (problems inside are appended to `problems`, with their paths)."""
+        if node.id in scope.disabled:
+            return _pass_through(info, scope)
+        d = self.library.get(node.block)
+        assert d is not None and info.spec is not None and info.params is not None  # spec came from it
+        repeat = node.repeat
         values = [info.params] * repeat
         if repeat > 1 and node.first:
-            if not isinstance(node.first, dict):
-                return f"{info.label}: 'first' must map exposed params to values, got {node.first!r}"
             try:
                 values[0] = info.spec.resolve_params({**node.params, **scope.overrides.get(node.id, {}),
                                                       **node.first})

@@ -68,8 +68,13 @@ def walk(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
 
 
 def where(record: dict, path: JsonPath) -> str:
-    """A path as a person reads it: `node 'fc1': params.shape[0]`, `training.epochs`."""
+    """A path as a person reads it: `node 'fc1': params.shape[0]`, `training.epochs`, inside a block
+    definition `block 'Basic': node 'conv1': params.stride`."""
     prefix, rest = "", list(path)
+    blocks = record.get("blocks")
+    if len(rest) >= 2 and rest[0] == "blocks" and isinstance(blocks, dict) and isinstance(blocks.get(rest[1]), dict):
+        inner = where(blocks[rest[1]], tuple(rest[2:])) if len(rest) > 2 else ""
+        return f"block '{rest[1]:.60}'" + (f": {inner}" if inner else "")
     nodes = record.get("nodes")
     if len(rest) >= 2 and rest[0] == "nodes" and isinstance(nodes, list) and isinstance(rest[1], int):
         node = nodes[rest[1]]

@@ -10,7 +10,7 @@ from studio.core.compiler import signature
 from tests.conftest import template_paths
 
 EXPECTED = {"mlp_mnist", "cnn_cifar10", "linear_regression", "mlp_digits", "cnn_digits", "moons_mlp",
-            "lstm_sequence", "transformer_encoder", "resnet_block", "autoencoder_digits"}
+            "lstm_sequence", "transformer_encoder", "resnet_block", "autoencoder_digits", "resnet18"}
 
 
 def test_all_templates_are_there():

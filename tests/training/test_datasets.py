@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import os
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -135,6 +136,17 @@ def test_image_folder(tmp_path):
 def idx_bytes(array: np.ndarray) -> bytes:
     header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
     return header + array.astype(np.uint8).tobytes()
+
+
+def write_images(root, classes=("cats", "dogs"), n=3, size=(10, 12)):
+    """An image folder: one sub-folder of `n` small noisy PNGs per class."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name in classes:
+        (Path(root) / name).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 255, (*size, 3), dtype=np.uint8)).save(Path(root) / name / f"{i}.png")
 
 
 def write_mnist(root, folder="MNIST", n=40, gz=False):

@@ -16,7 +16,7 @@ from studio.training.step import epoch_order
 from studio.training.trainer import Trainer
 
 from .conftest import TEMPLATES, Recorder, template, write_project
-from .test_datasets import write_cifar, write_mnist
+from .test_datasets import write_cifar, write_images, write_mnist
 
 
 def digits_record(optimizer=None, epochs=2, extra_nodes=()) -> dict:
@@ -72,13 +72,16 @@ def _steps_of(record, tmp_path, steps):
         write_mnist(tmp_path / "data", n=300)
     elif name == "cifar10":
         write_cifar(tmp_path / "data", n=60)
+    elif name == "image_folder":  # resnet18: a tiny folder of two classes; fc set to 2, as its description says
+        write_images(tmp_path / record["training"]["dataset"]["path"])
+        next(n for n in record["nodes"] if n["id"] == "fc")["params"]["out_features"] = 2
     record["training"]["report_interval"] = 1e-6
     trainer = Trainer.from_project(load_project(write_project(tmp_path, record)), {"epochs": 1000, "device": "cpu"})
     trainer.max_steps = steps
     return trainer, trainer.fit()
 
 
-SLOW_TEMPLATES = {"transformer_encoder", "resnet_block", "cnn_cifar10"}
+SLOW_TEMPLATES = {"transformer_encoder", "resnet_block", "cnn_cifar10", "resnet18"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(p.stem, marks=[pytest.mark.slow] if p.stem in SLOW_TEMPLATES else [])
