@@ -167,3 +167,25 @@ def test_a_block_from_the_palette_with_block_mime_data():
     assert read_block_mime(mime) == {"source": "project", "name": "X"}
     mime.setData("application/x-netstudio-block", b"\xff not json")
     assert read_block_mime(mime) is None
+
+
+def test_every_built_in_block_is_offered_and_copies_into_a_project(qtbot, isolated, tmp_path):
+    """resources/blocks (written by the blocks export work): each file is offered, none is skipped,
+    and each copies into a project that saves and loads on its own. No folder: nothing is offered."""
+    folder = block_library.BUILTIN_DIR
+    if not folder.is_dir():
+        assert block_library.load(user=tmp_path / "none").entries == []
+        pytest.skip("no resources/blocks in this checkout")
+    lib = block_library.load(user=tmp_path / "none")
+    assert lib.problems == [] and lib.entries and all(e.builtin for e in lib.entries)
+    assert len(lib.entries) == len(list(folder.glob("*.json")))
+    view = make_view(qtbot)
+    graph = view.document.root.graph
+    for i, entry in enumerate(lib.entries):
+        ref = {"source": "library", "name": entry.name, "path": str(entry.path)}
+        node_id = view.add_block_at(ref, QPointF(0, 200 * i))
+        assert node_id is not None and graph.node(node_id).block in graph.blocks, entry.name
+    path = tmp_path / "zoo.json"
+    view.document.save(path)
+    assert set(load_project(path).graph.blocks.names()) == set(graph.blocks.names())
+    view.document.undo_stack.setClean()
