@@ -151,3 +151,25 @@ def test_a_problem_inside_a_block_opens_it_at_that_node(qtbot):
     assert doc.show_path("fc1") == "fc1" and doc.at_root and doc.selection == ["fc1"]
     assert doc.show_path("nowhere.conv") is None
     assert doc.push(SetParam(doc.graph, "fc1", "out_features", 8))  # (the root is editable again)
+
+
+def test_wiring_inside_a_block_with_the_mouse(qtbot):
+    from studio.core.graph import Edge
+    from studio.ui.commands import Disconnect
+
+    from .canvas_helpers import wire
+
+    project = staged_project()
+    view = make_view(qtbot, project)
+    doc = view.document
+    _open_by_double_click(qtbot, view, "stage1")
+    inner = project.graph.blocks["ConvStage"].graph
+    assert doc.push(Disconnect(doc.graph, Edge("relu", "pool")))
+    assert Edge("relu", "pool") not in inner.edges and ("relu", "pool") not in {
+        (e.source, e.target) for e in view.canvas_scene.wires}
+    view.fit_all()
+    wire(view, "relu", "pool")
+    qtbot.waitUntil(lambda: Edge("relu", "pool") in inner.edges, timeout=3000)
+    assert str(doc.root.analysis.nodes["stage2"].output) == "[32, 2, 2]"
+    doc.undo_stack.undo()
+    assert Edge("relu", "pool") not in inner.edges
