@@ -22,7 +22,7 @@ class ExpandedBlock(QGraphicsItem):
     def __init__(self, card, graph, prefix: str, analysis) -> None:
         super().__init__(card)
         self.card, self.graph, self.prefix = card, graph, prefix
-        self.setZValue(-1)
+        self.setZValue(0)
         self.setAcceptedMouseButtons(self.acceptedMouseButtons().NoButton)
         self._layout: tuple = ((), (), 1.0, QRectF())
         self.update_from(analysis)
