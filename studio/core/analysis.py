@@ -27,6 +27,7 @@ RESERVED_IDS = frozenset({
 })
 INPUT_TYPE = "Input"
 OUTPUT_TYPE = "Output"
+PLACED = frozenset({INPUT_TYPE, OUTPUT_TYPE, "BlockInput", "BlockOutput", "Block"})  # checked for where they sit
 
 
 @dataclass
@@ -177,9 +178,10 @@ class Analyzer:
         """Analyse the graph; `scope` (a definition's graph analysed for one instance) gives the
         types arriving at its BlockInputs, the values its exposed params set and what they switch off."""
         scope = scope or ROOT_SCOPE
+        overrides, port_types, disabled = scope.overrides, scope.port_types, scope.disabled
         graph, registry = self.graph, self.registry
         problems: list[Problem] = []
-        infos: dict[str, NodeInfo] = NodeTable()
+        infos: dict[str, NodeInfo] = {}  # a plain dict while it is filled (NodeTable's get is Python)
 
         def fail(node_id: str, message: str, fld: str | None = None, severity: str = ERROR) -> None:
             problems.append(Problem(severity, message, node_id, fld))
@@ -190,7 +192,7 @@ class Analyzer:
         # 1. types and params
         frozen: dict[str, str] = {}
         for node in graph.nodes.values():
-            spec = graph.spec_of(node, registry)
+            spec = registry.get(node.type) if node.type != "Block" else graph.spec_of(node, registry)
             info = infos[node.id] = NodeInfo(node.id, node.type, spec)
             if spec is None:
                 fail(node.id, self.blocks.unknown(node))
@@ -198,10 +200,11 @@ class Analyzer:
             if node.id in RESERVED_IDS:
                 fail(node.id, f"{info.label}: the id '{node.id}' is a reserved name in PyTorch modules "
                               f"(it would hide model.{node.id}); rename the node, e.g. '{node.id}_1'")
-            misplaced = check_placement(info, scope) or self.blocks.check(node, info, scope)
-            if misplaced:
-                fail(node.id, misplaced)
-            frozen[node.id], resolved = self._resolve(node, spec, scope.overrides.get(node.id))
+            if node.type in PLACED:
+                misplaced = check_placement(info, scope) or self.blocks.check(node, info, scope)
+                if misplaced:
+                    fail(node.id, misplaced)
+            frozen[node.id], resolved = self._resolve(node, spec, overrides.get(node.id) if overrides else None)
             if isinstance(resolved, ParamError):
                 fld = next((k for k in node.params if f"'{k}'" in str(resolved)), None)
                 fail(node.id, f"{info.label}: {resolved}", fld)
@@ -267,8 +270,12 @@ class Analyzer:
             info = infos[node_id]
             if info.spec is None or info.params is None or info.error:
                 continue
-            inputs: list[TensorType] = list(scope.port_types.get(node_id, ()))
-            complete = node_id not in scope.port_types or bool(inputs)
+            inputs: list[TensorType] = []
+            if port_types and info.type == "BlockInput":  # inside a definition: what the instance gets
+                if node_id not in port_types:
+                    continue
+                inputs = list(port_types[node_id])
+            complete = True
             for port in info.spec.inputs:
                 for e in wires[node_id].get(port.name, []):
                     src = infos[e.source]
@@ -282,7 +289,7 @@ class Analyzer:
             info.inputs = inputs
             if not complete:
                 continue  # an upstream problem is already reported
-            if node_id in scope.disabled or info.type == "Block":
+            if info.type == "Block" or (disabled and node_id in disabled):
                 err = self.blocks.infer(graph.nodes[node_id], info, scope, problems)
                 if err:
                     fail(node_id, err)
@@ -346,7 +353,7 @@ class Analyzer:
                                                  "result is unused (a dead branch)", n))
 
         problems.sort(key=lambda p: (p.severity != ERROR, position.get((p.node_id or "").split(".")[0], -1)))
-        return Analysis(infos, problems, order, input_ids, outputs, edge_types)
+        return Analysis(NodeTable(infos), problems, order, input_ids, outputs, edge_types)
 
 
 def analyze(graph: Graph, registry: Registry | None = None) -> Analysis:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 from dataclasses import dataclass, fields
 from typing import Any, Iterator, TypeAlias
 
@@ -65,14 +66,23 @@ class ExposedParam(Param):
         return cls(**kw, targets=targets)
 
 
+_SERIALS = itertools.count()
+
+
 def _retarget(p: ExposedParam, old: str | None, new: str | None) -> ExposedParam:
     if not any(t.node == old for t in p.targets) or new is None:
         return p
     return dataclasses.replace(p, targets=tuple(Target(new, t.param) if t.node == old else t for t in p.targets))
 
 
-def _unbuilt(*_a, **_k):  # an instance is analysed and built by blocks_analysis / blocks_compile
-    raise RuntimeError("a Block instance is analysed and built through its definition")
+def _unbuilt(*_a, **_k):  # an instance is analysed by blocks_analysis, not by its spec
+    raise RuntimeError("a Block instance is analysed through its definition")
+
+
+def _no_layer(*_a, **_k):
+    """An instance's module is built from its analysis (blocks_compile), not from its params alone; a
+    caller that asks the spec gets no layer, as for a pure function."""
+    return None
 
 
 class BlockDef:
@@ -87,6 +97,7 @@ class BlockDef:
         self.sequential = bool(sequential)
         self.doc = doc
         self.revision = 0
+        self.serial = next(_SERIALS)  # a definition removed and made again is another one to the caches
         self._spec: tuple[tuple, NodeSpec] | None = None
 
     def param(self, name: str) -> ExposedParam | None:
@@ -108,14 +119,14 @@ class BlockDef:
         if self._spec is None or self._spec[0] != self.revision_key():
             ins, outs = self.ports()
             spec = NodeSpec(type=BLOCK_TYPE, category="block", doc=self.doc or f"Block '{self.name}'",
-                            infer=_unbuilt, build=_unbuilt, params=self.params,
+                            infer=_unbuilt, build=_no_layer, params=self.params,
                             inputs=tuple(Port(p) for p in ins), outputs=tuple(Port(p) for p in outs),
                             key_params=tuple(p.name for p in self.params[:2]))
             self._spec = (self.revision_key(), spec)
         return self._spec[1]
 
     def revision_key(self) -> tuple:
-        return (self.revision, self.graph.revision)
+        return (self.serial, self.revision, self.graph.revision)
 
 
 def check_block_name(name: str, taken=()) -> None:

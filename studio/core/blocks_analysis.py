@@ -246,8 +246,9 @@ class BlockAnalyzer:
                 problems.append(Problem(p.severity, p.message, f"{names.get(head, head)}.{rest}", p.field))
             else:
                 node_id = names.get(p.node_id, p.node_id) if p.node_id else None
-                problems.append(Problem(p.severity, f"{p.message} (in block definition '{d.name}')", node_id,
-                                        p.field))
+                said = f"definition '{d.name}'" in p.message  # a problem of the definition itself names it
+                problems.append(Problem(p.severity, p.message if said else f"{p.message} (in block definition "
+                                        f"'{d.name}')", node_id, p.field))
         ok = not any(p.is_error for p in problems)
         outputs = None
         if ok:

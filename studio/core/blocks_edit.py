@@ -125,12 +125,10 @@ def ungroup(graph: Graph, instance_id: str) -> list[str]:
     if node.repeat != 1:
         raise GraphError(f"Block '{instance_id}' repeats {node.repeat} times; set repeat to 1 to ungroup it")
     overrides, disabled = _values(d, node)
-    if disabled:
-        raise GraphError(f"Block '{instance_id}' switches '{sorted(disabled)[0]}' off (its 'enabled' param); switch "
-                         "it on before ungrouping, or make the block unique and delete that node")
+    inner_edges = _bypass(d.graph.edges, disabled, instance_id)
     ins, outs = d.ports()
     ports = set(ins) | set(outs)
-    layer_ids = [n for n in d.graph.nodes if n not in ports]
+    layer_ids = [n for n in d.graph.nodes if n not in ports and n not in disabled]
     taken = set(graph.nodes) - {instance_id}
     rename: dict[str, str] = {}
     for n in layer_ids:
@@ -148,7 +146,7 @@ def ungroup(graph: Graph, instance_id: str) -> list[str]:
     m = rename.get
     items: list[tuple[int | None, Edge]] = []  # (anchor: the root wire it takes the place of, wire)
     first_from: set[str] = set()
-    for e in d.graph.edges:
+    for e in inner_edges:
         if e.source in ins and e.target in outs:
             for a in into.get(e.source, []):
                 for b in out_of.get(e.target, []):
@@ -184,16 +182,40 @@ def ungroup(graph: Graph, instance_id: str) -> list[str]:
     return [m(n, n) for n in layer_ids]
 
 
+def _bypass(edges: list[Edge], disabled: set[str], instance_id: str) -> list[Edge]:
+    """The definition's wires with each switched-off node taken out: its one input wired straight to
+    where its output went (what the instance computes)."""
+    for n in disabled:
+        into = [e for e in edges if e.target == n]
+        if len(into) != 1:
+            raise GraphError(f"Block '{instance_id}' switches '{n}' off, but it has {len(into)} wires in; "
+                             "fix the block before ungrouping it")
+        src = into[0]
+        edges = [Edge(src.source, e.target, src.source_port, e.target_port) if e.source == n else e
+                 for e in edges if e is not src]
+    return edges
+
+
 def _merge(root_edges: list[Edge], instance_id: str, items: list[tuple[int | None, Edge]]) -> list[Edge]:
     """The root's wires with the instance's replaced: each anchored wire where the instance wire it
-    replaces was, the unanchored ones right after the wire before them in the definition's order."""
+    replaces was, the unanchored ones right after the wire before them in the definition's order,
+    except those after the last anchored one, which go last (where a skip wire drawn after the
+    chain was)."""
     runs: dict[int, list[Edge]] = {}
     head: list[Edge] = []  # unanchored wires before any anchored one
+    tail: list[Edge] = []  # unanchored wires after the last anchored one
     last: int | None = None
     for anchor, e in items:
         if anchor is not None:
+            if last is not None:  # the run between two anchored wires follows the first of them
+                runs[last].extend(tail)
+                tail = []
             last = anchor
-        (runs.setdefault(last, []) if last is not None else head).append(e)
+            runs.setdefault(last, []).append(e)
+        elif last is None:
+            head.append(e)
+        else:
+            tail.append(e)
     out: list[Edge] = []
     for i, e in enumerate(root_edges):
         if not e.touches(instance_id):
@@ -202,6 +224,7 @@ def _merge(root_edges: list[Edge], instance_id: str, items: list[tuple[int | Non
         out += head
         head = []
         out += runs.get(i, [])
+    out += head + tail
     unique: dict[Edge, None] = dict.fromkeys(out)  # a wire made twice (two routes to one port) once
     return list(unique)
 
@@ -238,7 +261,7 @@ def make_unique(graph: Graph, instance_id: str, new_name: str) -> str:
 def add_definition(graph: Graph, name: str, data: dict, index: int | None = None) -> BlockDef:
     """Add a definition from its record (as in a file's `blocks` section, or the user library),
     checked as a file's would be."""
-    from .project import ProjectError, check_graph  # project imports blocks_io, not this module
+    from .project import ProjectError, check_graph, fill_graph  # project imports blocks_io, not this module
 
     where = f"block '{name}'"
     if not isinstance(data, dict):
@@ -250,11 +273,10 @@ def add_definition(graph: Graph, name: str, data: dict, index: int | None = None
         raise GraphError(str(exc)) from None
     inner = _inner_graph(graph)
     with inner.batch():
-        for n in nodes:
-            inner.add_node(n["type"], n["params"], n["pos"], node_id=n["id"],
-                           **{k: n[k] for k in ("block", "repeat", "first") if k in n})
-        for e in edges:
-            inner.connect(e["source"], e["target"], e["source_port"], e["target_port"])
+        try:
+            fill_graph(inner, copy.deepcopy(nodes), edges, where)
+        except ProjectError as exc:
+            raise GraphError(str(exc)) from None
     with graph.edit():
         d = graph.blocks.add(name, inner, params, bool(data.get("sequential", False)), str(data.get("doc", "")),
                              index=index)
@@ -324,30 +346,18 @@ def capture(graph: Graph) -> dict:
 
 def restore(graph: Graph, captured: dict) -> None:
     """Put back what `capture` saw (one RESET event)."""
+    wanted = dict(captured["blocks"])
     with graph.batch():
-        for name in graph.blocks.names():
-            if name not in dict(captured["blocks"]):
-                graph.blocks.remove(name)
-        for name, record in captured["blocks"]:
-            current = graph.blocks.get(name)
-            if current is None or definition_to_json(current) != record:
-                index = list(dict(captured["blocks"])).index(name)
-                if current is not None:
-                    graph.blocks.remove(name)
-                _rebuild(graph, name, record, index)
+        # the definitions that changed go first, then come back at their places: those kept are in
+        # the captured order already (nothing reorders the library), so no mix of old and new is formed
+        for d in graph.blocks.definitions():
+            if wanted.get(d.name) != definition_to_json(d):
+                graph.blocks.remove(d.name)
+        for index, (name, record) in enumerate(captured["blocks"]):
+            if name not in graph.blocks:
+                add_definition(graph, name, record, index)
         graph.clear()
         for n in captured["nodes"]:
             graph.add_node(n.type, copy.deepcopy(n.params), n.pos, node_id=n.id, **n.instance_fields())
         for e in captured["edges"]:
             graph.connect(e.source, e.target, e.source_port, e.target_port)
-
-
-def _rebuild(graph: Graph, name: str, record: dict, index: int) -> None:
-    inner = _inner_graph(graph)
-    for n in record["nodes"]:
-        inner.add_node(n["type"], copy.deepcopy(n.get("params", {})), n["pos"], node_id=n["id"],
-                       **{k: copy.deepcopy(n[k]) for k in ("block", "repeat", "first") if k in n})
-    for e in record["edges"]:
-        inner.connect(e["source"], e["target"], e.get("source_port"), e.get("target_port"))
-    params = [ExposedParam.from_json(p) for p in record.get("params", [])]
-    graph.blocks.add(name, inner, params, record.get("sequential", False), record.get("doc", ""), index=index)

@@ -144,3 +144,45 @@ def test_version_1_files_load_unchanged_and_save_as_version_2():
     project = load(copy.deepcopy(flat))
     assert project.to_json()["version"] == 2 and "blocks" not in project.to_json()
     assert project.to_json()["nodes"] == [{**n, "pos": [0.0, 0.0]} for n in flat["nodes"]]
+
+
+def test_a_definition_made_again_is_not_mistaken_for_the_old_one():
+    from studio.core import blocks_edit as be
+    from studio.core.graph import Graph
+    from studio.core.project import check_graph, fill_graph
+
+    project = studio.load_project(MINI)
+    g = project.graph
+    analyzer = Analyzer(g)
+    assert str(analyzer.analysis().nodes["layer2"].output) == "[16, 8, 8]"
+    snap = be.capture(g)
+    record = json.loads(json.dumps(project.to_json()["blocks"]["Basic"]))
+    record["nodes"][1]["params"]["kernel_size"] = 1  # the same revisions, another content
+    record["nodes"][1]["params"]["padding"] = 0
+    old = g.blocks["Basic"]
+    g.blocks.remove("Basic")
+    inner = Graph(blocks=g.blocks)  # made with the same steps as the file's: the same revision numbers
+    fill_graph(inner, *[check_graph(record["nodes"], record["edges"], "t", "")[i] for i in (0, 1)], "t")
+    g.blocks.add("Basic", inner, old.params)
+    assert analyzer.analysis().nodes["layer2.0.conv1"].params["kernel_size"] == 1
+    be.restore(g, snap)
+    assert analyzer.analysis().nodes["layer2.0.conv1"].params["kernel_size"] == 3
+
+
+def test_summary_rows_fold_under_their_instance_with_totals():
+    from studio.core.summary import summarize
+
+    report = summarize(studio.load_project(MINI).graph)
+    rows = {r.id: r for r in report.rows}
+    assert [r.id for r in report.top] == ["input", "stem", "layer1", "layer2", "pool", "flat", "fc"]
+    assert rows["layer2"].type == "Basic" and rows["layer2"].depth == 0
+    assert (rows["layer2.0"].depth, rows["layer2.0"].parent) == (1, "layer2")
+    assert (rows["layer2.0.downsample.0"].depth, rows["layer2.0.downsample.0"].parent) == (3, "layer2.0.downsample")
+    assert "layer1.0.downsample" not in rows  # switched off: no layer, no row
+    assert rows["layer2"].params == rows["layer2.0"].params + rows["layer2.1"].params
+    inner = [r for r in report.rows if r.parent == "layer2.0"]
+    assert rows["layer2.0"].params == sum(r.params for r in inner)
+    assert report.total_params == sum(r.params for r in report.top)
+    js = report.to_json()["nodes"]
+    assert {"depth": 2, "parent": "layer2.0"}.items() <= next(n for n in js if n["id"] == "layer2.0.conv1").items()
+    assert "depth" not in next(n for n in js if n["id"] == "stem")

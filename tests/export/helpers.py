@@ -10,6 +10,9 @@ import studio
 from tests.conftest import TEMPLATES
 
 TEMPLATE_NAMES = sorted(p.stem for p in TEMPLATES.glob("*.json"))
+# templates built from blocks: the code exporter writes no block classes yet (blocks-export's part of
+# issue 15); until it does, exporting them to code is refused with a message, which these cases expect
+NO_CODE_YET = {"resnet18"}
 FORMATS = ("torchscript", "onnx", "pt2", "code", "state_dict")
 TOL = 1e-4
 

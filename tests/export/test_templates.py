@@ -9,8 +9,9 @@ import studio
 from studio.core.analysis import analyze
 from studio.core.compiler import signature
 from studio.export import SUFFIXES, export
+from studio.export.errors import ExportError
 
-from .helpers import FORMATS, TEMPLATE_NAMES, TOL, batch_for, max_diff, randomized_checkpoint, run_exported, template
+from .helpers import FORMATS, NO_CODE_YET, TEMPLATE_NAMES, TOL, batch_for, max_diff, randomized_checkpoint, run_exported, template
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +24,11 @@ def checkpoints(tmp_path_factory):
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)
 def test_template_roundtrip(name, fmt, tmp_path, checkpoints):
+    if fmt == "code" and name in NO_CODE_YET:  # refused with a message, no file left (until blocks-export)
+        with pytest.raises(ExportError, match="cannot record; export to TorchScript, ONNX or pt2 instead"):
+            export(template(name), fmt, tmp_path / "model.py", checkpoint=checkpoints[name])
+        assert not list(tmp_path.iterdir())
+        return
     project = studio.load_project(template(name))
     reference = studio.build_model(project, checkpoint=checkpoints[name]).eval()
     reference.graph_source = project.graph  # for the state_dict runtime: a fresh model of the same graph
