@@ -1,6 +1,10 @@
 """The analyzer table's block rows: a block instance is one row with its totals (its copies' and
 inner layers' parameters and FLOPs added up by studio.core.stats), collapsed by default; opened, it
-shows a row per copy when repeated and a row per inner node, by dotted path (`layer2.0.conv1`)."""
+shows a row per copy when repeated and a row per inner node, by dotted path (`layer2.0.conv1`).
+
+The rows are those of studio.core.summary.summarize, but made only for the blocks shown open and
+counted later, a slice at a time (summary_panel): summarize counts every layer inside every block
+before it returns, which a window cannot wait for on a ResNet-50."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -66,8 +70,8 @@ def _inner(rows: list[Row], result, prefix: str, depth: int, expanded: set[str])
     analysis = result.analysis
     for node_id in analysis.order or list(analysis.nodes):
         info = analysis.nodes[node_id]
-        if info.type in ("BlockInput", "BlockOutput"):
-            continue  # the block's ports: no layer
+        if info.type in ("BlockInput", "BlockOutput") or info.passthrough:
+            continue  # the block's ports and layers switched off: no modules (as studio.core.summary)
         _add(rows, info, f"{prefix}.{result.module_names.get(node_id, node_id)}", depth, expanded)
 
 
