@@ -173,3 +173,17 @@ def test_wiring_inside_a_block_with_the_mouse(qtbot):
     assert str(doc.root.analysis.nodes["stage2"].output) == "[32, 2, 2]"
     doc.undo_stack.undo()
     assert Edge("relu", "pool") not in inner.edges
+
+
+def test_a_block_inside_a_block_shows_the_values_the_outer_block_sets(qtbot):
+    from studio.core.project import load_project
+
+    from .blocks_helpers import TEMPLATES
+
+    view = make_view(qtbot, load_project(TEMPLATES / "resnet18.json"))
+    layer2 = view.canvas_scene.nodes["layer2"].data
+    assert ("stride", "2, then 1") in layer2.params and ("downsample", "on, then off") in layer2.params
+    assert view.document.open_block("layer2")
+    inner = view.canvas_scene.nodes["downsample"].data  # copy 0: projected, at stride 2
+    assert ("planes", "128") in inner.params and ("stride", "2") in inner.params
+    assert inner.footer == "[128, 28, 28]"

@@ -22,8 +22,11 @@ def card_for(node, info, spec, warning, graph) -> CardData:
                         (info.error if info is not None else None) or missing, warning)
     ins, outs_names = block_model.ports(bdef)
     values = block_model.param_values(node, bdef)
-    params = tuple((name, format_value(values[name])) for name in list(values)[:KEY_PARAMS])
+    if info is not None and info.params:  # inside a block, the outer block's params may set them
+        values.update({k: v for k, v in info.params.items() if k in values})
     repeat = block_model.repeat_of(node)
+    first = block_model.first_of(node) if repeat > 1 else {}
+    params = tuple((name, _value_text(values[name], first, name)) for name in list(values)[:KEY_PARAMS])
     outs = list(info.outputs) if info is not None and info.outputs else []
     out_texts = tuple(str(outs[i]) if i < len(outs) else "" for i in range(len(outs_names)))
     out_kinds = tuple(outs[i].kind if i < len(outs) else None for i in range(len(outs_names)))
@@ -33,3 +36,10 @@ def card_for(node, info, spec, warning, graph) -> CardData:
     return CardData(node.id, bdef.name, CATEGORY, doc, params, tuple((n, False) for n in ins), tuple(outs_names),
                     out_texts, out_kinds, footer, info.error if info is not None else None, warning,
                     badge=f"×{repeat}" if repeat > 1 else "")
+
+
+def _value_text(value, first: dict, name: str) -> str:
+    """A repeated block whose first copy sets its own value shows both: "2, then 1"."""
+    if name in first and first[name] != value:
+        return f"{format_value(first[name])}, then {format_value(value)}"
+    return format_value(value)

@@ -334,3 +334,6 @@ class NodeItem(HoverTooltip, QGraphicsItem):
         painter.setPen(theme.header_text)
         text = fm.elidedText(d.title, Qt.ElideRight, rect.width() - 12)
         painter.drawText(rect.adjusted(6, 0, -6, 0), style.CENTER, text)
+        if d.badge:  # a repeated block says so at every zoom
+            painter.drawText(rect.adjusted(6, 4, -8, -4), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
+                             d.badge)

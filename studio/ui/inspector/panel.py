@@ -205,7 +205,10 @@ class InspectorPanel(QWidget):
         self.icon.setPixmap(icons.category_icon(category).pixmap(22, 22))
         if not self.id_edit.hasFocus() or self.id_edit.text() == self.node_id:
             self.id_edit.setText(self.node_id)
-        self.type_label.setText(f"{node.type}  ·  {category}" if spec else f"{node.type}  ·  unknown type")
+        kind = node.type
+        if node.type == BLOCK_TYPE:  # a block: its definition (and how many copies) is what it is
+            kind = f"{node.block} ×{node.repeat}" if node.repeat > 1 else str(node.block)
+        self.type_label.setText(f"{kind}  ·  {category}" if spec else f"{kind}  ·  unknown type")
         self.doc_label.setText(spec.doc if spec else "")
         self.node_error.setText(info.error or "" if info else "")
         self.node_error.setVisible(bool(info and info.error))
