@@ -11,8 +11,10 @@ from contextlib import ExitStack
 
 from PySide6.QtGui import QUndoCommand
 
+from studio.core.graph import GraphError
+
 from . import block_model
-from .commands import Macro
+from .commands import LOCKED, Macro
 
 
 def _held(*graphs):
@@ -31,7 +33,36 @@ def _rebind(command, graph) -> None:
 
 
 class BlockCommand(QUndoCommand):
-    """A command that finds the graphs it edits itself (CanvasDocument.push leaves it as it is)."""
+    """A command that finds the graphs it edits itself (CanvasDocument.push leaves it as it is).
+
+    The core refuses an edit it cannot make (GraphError: a repeated block to ungroup, a name taken)
+    before it changes anything. A refusal inside QUndoStack.push would be lost in Qt and the
+    command kept; `push_checked` applies the command first and pushes it only when it worked."""
+
+    _applied = False  # applied by push_checked: the stack's first redo has nothing to do
+
+    def redo(self) -> None:
+        if self._applied:
+            self._applied = False
+            return
+        self.apply()
+
+    def apply(self) -> None:
+        raise NotImplementedError
+
+
+def push_checked(document, command: BlockCommand) -> str | None:
+    """Apply `command` and push it onto `document`'s stack; the reason when it is refused (the
+    document locked, or the core's GraphError), with nothing changed and nothing pushed."""
+    if document.locked:
+        return LOCKED
+    try:
+        command.apply()
+    except GraphError as exc:
+        return str(exc)
+    command._applied = True
+    document.push(command)
+    return None
 
 
 class InDefinition(BlockCommand):
@@ -44,7 +75,7 @@ class InDefinition(BlockCommand):
     def _graph(self):
         return self.root.blocks[self.name].graph
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         graph = self._graph()
         _rebind(self.command, graph)
         with _held(graph):
@@ -79,7 +110,7 @@ class Group(BlockCommand):
         self.root, self.where, self.ids, self.name = root, _GraphRef(root, graph), list(node_ids), name
         self.instance_id: str | None = None
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         graph = self.where.get()
         with _held(self.root, graph):
             self.before = block_model.snapshot(graph)
@@ -101,7 +132,7 @@ class Ungroup(BlockCommand):
         self.root, self.where, self.instance_id = root, _GraphRef(root, graph), instance_id
         self.undo_record = None
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         graph = self.where.get()
         with _held(self.root, graph):
             self.undo_record = block_model.ungroup_for_undo(self.root, graph, self.instance_id)
@@ -120,7 +151,7 @@ class MakeUnique(BlockCommand):
         self.root, self.where, self.instance_id, self.new_name = root, _GraphRef(root, graph), instance_id, new_name
         self.old_name = graph.node(instance_id).block
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         graph = self.where.get()
         with _held(self.root, graph):
             block_model.make_unique(graph, self.instance_id, self.new_name)
@@ -137,7 +168,7 @@ class RenameDefinition(BlockCommand):
         super().__init__(f"Rename block {old} → {new}")
         self.root, self.old, self.new = root, old, new
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         with _held(self.root):
             self.root.blocks.rename(self.old, self.new)
 
@@ -154,13 +185,11 @@ class SetExposedParams(BlockCommand):
         self.root, self.name, self.new = root, name, tuple(params)
         self.old = None
 
-    def redo(self) -> None:
-        with _held(self.root):
-            self.old = self.root.blocks.set_params(self.name, self.new)
+    def apply(self) -> None:  # (checked by the core as a file's params are)
+        self.old = block_model.set_exposed_params(self.root, self.name, self.new)
 
     def undo(self) -> None:
-        with _held(self.root):
-            self.root.blocks.set_params(self.name, self.old)
+        block_model.set_exposed_params(self.root, self.name, self.old)
 
 
 class SetInstance(BlockCommand):
@@ -172,7 +201,7 @@ class SetInstance(BlockCommand):
         self.new = copy.deepcopy(fields)
         self.old: dict | None = None
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         graph = self.where.get()
         with _held(graph):
             self.old = graph.set_instance(self.instance_id, **self.new)
@@ -191,7 +220,7 @@ class AddDefinitions(BlockCommand):
         super().__init__(text)
         self.root, self.records = root, dict(records)
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         with _held(self.root):
             for name, rec in self.records.items():
                 block_model.add_definition(self.root, name, copy.deepcopy(rec))
@@ -213,7 +242,7 @@ class RenameInDefinition(BlockCommand):
         super().__init__(f"Rename {what} {name}.{old} → {new}")
         self.root, self.name, self.old, self.new = root, name, old, new
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         self._rename(self.old, self.new)
 
     def undo(self) -> None:

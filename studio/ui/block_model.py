@@ -162,6 +162,11 @@ def add_definition(root, name: str, record: dict) -> None:
     _edit().add_definition(root, name, record)
 
 
+def set_exposed_params(root, name: str, params) -> list:
+    """Replace a definition's exposed params (checked); returns the old ones, for undo."""
+    return _edit().set_exposed_params(root, name, params)
+
+
 def remove_definition(root, name: str) -> None:
     _edit().remove_definition(root, name)
 

@@ -10,6 +10,8 @@ from PySide6.QtGui import QUndoCommand
 
 from studio.core.graph import Edge, Graph
 
+LOCKED = "The graph cannot be edited while a run is training"
+
 
 def one_edit(method):
     """Run a command's redo/undo as one edit of its graph(s) (`Graph.edit`): however many nodes

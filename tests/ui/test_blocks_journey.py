@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -194,3 +195,30 @@ def test_group_refuses_with_a_message_when_nothing_is_selected(qtbot, isolated, 
     w.canvas.setFocus()
     QTest.keyClick(w.canvas, Qt.Key_G, Qt.ControlModifier)
     assert w.document.undo_stack.count() == 0 and "Select the nodes to group" in messages[-1]
+
+
+@pytest.mark.fault("blocks", "ungroup a repeated block, group the model's Input, group while a run holds the graph",
+                   "refused with the reason in the status bar; nothing changes and no undo step is added")
+def test_refused_block_edits_change_nothing_and_add_no_undo_step(qtbot, isolated, dialog_log):
+    from studio.core.project import load_project as load
+
+    from .canvas_helpers import TEMPLATES
+
+    w = settled_window(qtbot, load(TEMPLATES / "resnet18.json"))
+    canvas, doc = w.canvas, w.document
+    start = _json(doc.project)
+    messages = []
+    canvas.status_message.connect(messages.append)
+    canvas.canvas_scene.select_only(["layer2"])
+    canvas.setFocus()
+    QTest.keyClick(canvas, Qt.Key_G, Qt.ControlModifier | Qt.ShiftModifier)
+    assert "repeats 2 times" in messages[-1] and doc.undo_stack.count() == 0
+    canvas.canvas_scene.select_only(["input", "conv1"])
+    QTest.keyClick(canvas, Qt.Key_G, Qt.ControlModifier)
+    assert "Input 'input'" in messages[-1] and doc.undo_stack.count() == 0
+    doc.set_locked(True)
+    canvas.canvas_scene.select_only(["conv1", "bn1"])
+    QTest.keyClick(canvas, Qt.Key_G, Qt.ControlModifier)
+    assert "while a run is training" in messages[-1] and doc.undo_stack.count() == 0
+    doc.set_locked(False)
+    assert _json(doc.project) == start

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF
 
-from studio.core.graph import GraphError
-
 from .. import block_commands, block_model
 from . import style
 
@@ -38,16 +36,19 @@ class BlockActions:
             self.status_message.emit(reason)
             return None
         command = block_commands.Group(self.root_graph, self.graph, ids, name)
-        try:
-            if not self.push(command):
-                return None
-        except GraphError as exc:  # the core refused (the message names the node)
-            self.status_message.emit(str(exc))
+        if not self._push_checked(command):
             return None
         self.canvas_scene.select_only([command.instance_id])
         self.status_message.emit(f"Grouped {len(ids)} nodes into block '{command.instance_id}' ({name}); "
                                  "double-click it to open it")
         return command.instance_id
+
+    def _push_checked(self, command) -> bool:
+        """Apply a block command and push it; a refusal (the core's reason) goes to the status bar."""
+        reason = block_commands.push_checked(self.document, command)
+        if reason:
+            self.status_message.emit(reason)
+        return reason is None
 
     def _one_block(self) -> str | None:
         ids = [n for n in self.canvas_scene.selected_ids() if block_model.is_block(self.graph.nodes.get(n))]
@@ -61,11 +62,7 @@ class BlockActions:
         if iid is None:
             return []
         command = block_commands.Ungroup(self.root_graph, self.graph, iid)
-        try:
-            if not self.push(command):
-                return []
-        except GraphError as exc:
-            self.status_message.emit(str(exc))
+        if not self._push_checked(command):
             return []
         ids = list(command.undo_record.node_ids)
         self.canvas_scene.select_only(ids)
@@ -78,7 +75,7 @@ class BlockActions:
             return None
         old = self.graph.node(iid).block
         new = free_name(self.root_graph.blocks, f"{old}_{iid}")
-        if not self.push(block_commands.MakeUnique(self.root_graph, self.graph, iid, new)):
+        if not self._push_checked(block_commands.MakeUnique(self.root_graph, self.graph, iid, new)):
             return None
         self.status_message.emit(f"'{iid}' now has its own definition {new}; editing it leaves the other "
                                  f"{old} blocks as they are")

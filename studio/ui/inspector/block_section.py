@@ -135,12 +135,14 @@ class BlockSection(QWidget):
         return self.document.graph.nodes.get(self.node_id) if self.node_id else None
 
     def _push(self, command) -> bool:
-        try:
-            return self.document.push(command)
-        except GraphError as exc:
-            self.name_error.setText(str(exc))
+        reason = block_commands.push_checked(self.document, command)
+        if reason:
+            self.name_error.setText(reason)
             self.name_error.show()
-            return False
+            node = self._node()
+            if node is not None:
+                self.show_for(node)  # the fields back to what the block has
+        return reason is None
 
     def _rename(self) -> None:
         node = self._node()

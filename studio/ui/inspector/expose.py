@@ -54,12 +54,12 @@ def expose_menu(panel, node_id: str | None, param_name: str, label, pos) -> QMen
         node = doc.graph.node(node_id)
         value = node.params.get(param_name, (info.params or {}).get(param_name, param.default))
         params, name = expose(bdef, node_id, param, value)
-        menu.addAction("Expose as block param", lambda: doc.push(block_commands.SetExposedParams(
+        menu.addAction("Expose as block param", lambda: block_commands.push_checked(doc, block_commands.SetExposedParams(
             root, bdef.name, params, f"Expose {node_id}.{param_name} as {bdef.name}.{name}")))
     else:
-        menu.addAction(f"Stop exposing (driven by {bdef.name}.{current.name})", lambda: doc.push(
-            block_commands.SetExposedParams(root, bdef.name, unexpose(bdef, node_id, param_name),
-                                            f"Stop exposing {node_id}.{param_name}")))
+        menu.addAction(f"Stop exposing (driven by {bdef.name}.{current.name})", lambda: block_commands.push_checked(
+            doc, block_commands.SetExposedParams(root, bdef.name, unexpose(bdef, node_id, param_name),
+                                                 f"Stop exposing {node_id}.{param_name}")))
     panel.expose_menu = menu  # (tests find it here)
     if pos is not None:
         menu.popup(label.mapToGlobal(pos))
