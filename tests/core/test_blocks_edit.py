@@ -47,7 +47,7 @@ def test_group_then_ungroup_gives_the_original_file(path):
         project = studio.load_project(path)
 
 
-def _compare_outputs(flat: Graph, grouped: Graph, inst: str) -> None:
+def _compare_outputs(flat: Graph, grouped: Graph, inst: str, inputs: int = 1) -> None:
     import torch
 
     torch.manual_seed(0)
@@ -55,8 +55,8 @@ def _compare_outputs(flat: Graph, grouped: Graph, inst: str) -> None:
     b = studio.build_model(grouped).eval()
     state = a.state_dict()
     b.load_state_dict({k: state[k.split(".", 1)[1] if k.startswith(inst + ".") else k] for k in b.state_dict()})
-    x = torch.randn(3, 4)
-    assert torch.allclose(a(x), b(x))
+    x = [torch.randn(3, 4) for _ in range(inputs)]
+    assert torch.allclose(a(*x), b(*x))
 
 
 def test_ports_follow_the_wires_that_cross_the_selection():
@@ -73,6 +73,7 @@ def test_ports_follow_the_wires_that_cross_the_selection():
         g.connect(s, t)
     project = Project("t", g)
     before = project.to_json()
+    flat = g.copy()
     inst = be.group(g, ["a", "b", "mix"], "Mixer")
     d = g.blocks["Mixer"]
     # x crosses twice (into a and mix) but is one source: one BlockInput; y one more; three
@@ -86,6 +87,7 @@ def test_ports_follow_the_wires_that_cross_the_selection():
     assert str(analysis.nodes["cat"].output) == "[12]"
     # the wires into cat keep their order, so the model computes the same
     assert [e.source_port for e in g.in_edges("cat")] == ["a_out", "mix_out", "b_out"]
+    _compare_outputs(flat, g, inst, inputs=2)  # two inputs in, three outputs out of one submodule
     be.ungroup(g, inst)
     assert project.to_json() == before
     assert "Mixer" not in g.blocks
