@@ -191,10 +191,10 @@ class CanvasDocument(QObject):
     def _on_root_event(self, event) -> None:
         if self._graph is None:
             self.graph_changed.emit(event)
-            if event.kind in (GraphEventKind.RESET, block_model.BLOCKS_CHANGED) and self.trail:
-                self.recheck()
-        elif event.kind in (GraphEventKind.RESET, GraphEventKind.NODE_REMOVED, GraphEventKind.NODE_RENAMED,
-                            GraphEventKind.PARAM_CHANGED, block_model.BLOCKS_CHANGED, GraphEventKind.EDIT_DONE):
+        elif event.kind == GraphEventKind.RESET:  # another file (or the whole graph anew): from the top
+            self._go([])
+        elif event.kind in (GraphEventKind.NODE_REMOVED, GraphEventKind.NODE_RENAMED, GraphEventKind.PARAM_CHANGED,
+                            block_model.BLOCKS_CHANGED, GraphEventKind.EDIT_DONE):
             self._follow_rename(event)
             self.recheck()
 

@@ -187,3 +187,11 @@ def test_a_block_inside_a_block_shows_the_values_the_outer_block_sets(qtbot):
     inner = view.canvas_scene.nodes["downsample"].data  # copy 0: projected, at stride 2
     assert ("planes", "128") in inner.params and ("stride", "2") in inner.params
     assert inner.footer == "[128, 28, 28]"
+
+
+def test_opening_another_file_from_inside_a_block_shows_its_top_level(qtbot):
+    view = make_view(qtbot, staged_project())
+    assert view.document.open_block("stage1")
+    view.document.root.set_project(staged_project())  # (File > Open of a project with the same ids)
+    assert view.document.at_root and not view.breadcrumb.isVisible()
+    assert "stage1" in view.canvas_scene.nodes and "conv" not in view.canvas_scene.nodes
