@@ -59,6 +59,10 @@ def build_actions(w) -> SimpleNamespace:
                           "Search for a layer and add it (Tab on the canvas)")
     a.auto_layout = _action(w, "Auto-&layout", lambda: w.canvas.auto_layout(), "Ctrl+L", "layout",
                             "Arrange the graph in layers, left to right")
+    a.group = _action(w, "&Group into Block", lambda: w.canvas.group_selected(), "Ctrl+G", None,
+                      "Make the selected nodes one block")
+    a.ungroup = _action(w, "U&ngroup Block", lambda: w.canvas.ungroup_selected(), "Ctrl+Shift+G", None,
+                        "Put the selected block's nodes back in its place")
     a.fit = _action(w, "&Fit to View", lambda: w.canvas.fit_all(), "F", "fit", "Show the whole graph")
     a.zoom_in = _action(w, "Zoom &In", lambda: w.canvas.zoom_in(), SK.ZoomIn, "zoom_in", "Zoom in")
     a.zoom_out = _action(w, "Zoom &Out", lambda: w.canvas.zoom_out(), SK.ZoomOut, "zoom_out", "Zoom out")
@@ -105,6 +109,8 @@ def build_menus(w, a) -> None:
     v.addActions([a.theme_dark, a.theme_light])
     g = mb.addMenu("&Graph")
     g.addActions([a.quick_add, a.auto_layout])
+    g.addSeparator()
+    g.addActions([a.group, a.ungroup])
     g.addSeparator()
     g.addAction(a.show_problems)
     h = mb.addMenu("&Help")

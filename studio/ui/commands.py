@@ -10,6 +10,8 @@ from PySide6.QtGui import QUndoCommand
 
 from studio.core.graph import Edge, Graph
 
+LOCKED = "The graph cannot be edited while a run is training"
+
 
 def one_edit(method):
     """Run a command's redo/undo as one edit of its graph(s) (`Graph.edit`): however many nodes
@@ -32,9 +34,10 @@ def _graphs(command) -> list[Graph]:
 
 class AddNode(QUndoCommand):
     def __init__(self, graph: Graph, type_name: str, pos, params: dict | None = None,
-                 node_id: str | None = None, connect_from: tuple | None = None) -> None:
+                 node_id: str | None = None, connect_from: tuple | None = None, instance: dict | None = None) -> None:
         super().__init__(f"Add {type_name}")
         self.graph = graph
+        self.instance = dict(instance or {})  # a block instance's block / repeat / first
         self.type_name, self.pos, self.params = type_name, tuple(pos), dict(params or {})
         self.node_id = node_id or graph.unique_id(type_name)
         self.connect_from = connect_from  # (source id, source port) for a wire dropped on empty canvas
@@ -42,7 +45,8 @@ class AddNode(QUndoCommand):
 
     @one_edit
     def redo(self) -> None:
-        self.graph.add_node(self.type_name, copy.deepcopy(self.params), self.pos, node_id=self.node_id)
+        self.graph.add_node(self.type_name, copy.deepcopy(self.params), self.pos, node_id=self.node_id,
+                            **copy.deepcopy(self.instance))
         if self.connect_from:
             src, port = self.connect_from
             self.edge = self.graph.connect(src, self.node_id, port, None)
@@ -74,7 +78,8 @@ class RemoveNodes(QUndoCommand):
     @one_edit
     def undo(self) -> None:
         for node, _ in self.saved:
-            self.graph.add_node(node.type, copy.deepcopy(node.params), node.pos, node_id=node.id)
+            self.graph.add_node(node.type, copy.deepcopy(node.params), node.pos, node_id=node.id,
+                                **node.instance_fields())
         for index, edge in self.edges:
             self.graph.connect(edge.source, edge.target, edge.source_port, edge.target_port, index=index)
 
@@ -197,7 +202,9 @@ class Paste(QUndoCommand):
     @one_edit
     def redo(self) -> None:
         for rec in self.nodes:
-            self.graph.add_node(rec["type"], copy.deepcopy(rec.get("params", {})), rec["pos"], node_id=rec["id"])
+            instance = {k: copy.deepcopy(rec[k]) for k in ("block", "repeat", "first") if k in rec}
+            self.graph.add_node(rec["type"], copy.deepcopy(rec.get("params", {})), rec["pos"], node_id=rec["id"],
+                                **instance)
             if rec.get("shares"):  # a pasted node shares a pasted copy, else the node it shared
                 self.graph.set_shares(rec["id"], self.mapping.get(rec["shares"], rec["shares"]))
         for e in self.edges:

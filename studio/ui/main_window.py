@@ -179,6 +179,10 @@ class MainWindow(QMainWindow):
         self._layout_settled = True  # (laid out in __init__; the toolbar is where reset puts it too)
 
         self.palette.add_requested.connect(self.add_node_at_center)
+        if hasattr(self.canvas, "add_block_at_center"):  # (bench editor's bare canvas has no blocks)
+            self.palette.block_requested.connect(self.canvas.add_block_at_center)
+            self.canvas.library_changed.connect(lambda: self.refresh_blocks(reload_library=True))
+        self.refresh_blocks(reload_library=True)
         self.palette.status_message.connect(self.show_status)
         self.problems.node_activated.connect(self.center_on_node)
         self.summary.node_activated.connect(self.center_on_node)
@@ -229,7 +233,10 @@ class MainWindow(QMainWindow):
         self.canvas.setFocus()
 
     def center_on_node(self, node_id: str) -> None:
-        self.document.set_selection([node_id])
+        if hasattr(self.canvas.document, "show_path"):  # the level it is at (a dotted path: inside a block)
+            node_id = self.canvas.document.show_path(node_id) or node_id
+        else:
+            self.document.set_selection([node_id])
         self.canvas.center_on_node(node_id)
 
     def show_status(self, text: str) -> None:
@@ -268,9 +275,17 @@ class MainWindow(QMainWindow):
     def _on_graph_event(self, event) -> None:
         if event.kind in (GraphEventKind.NODE_ADDED, GraphEventKind.NODE_REMOVED, GraphEventKind.RESET):
             self._show_size()
+        if event.kind in (GraphEventKind.RESET, GraphEventKind.BLOCKS_CHANGED) and (
+                event.kind is GraphEventKind.RESET or event.value is None):  # a definition came, went, was renamed
+            self.refresh_blocks()
+
+    def refresh_blocks(self, reload_library: bool = False) -> None:
+        """The palette's Blocks category (the project's definitions; the library re-read when asked),
+        and the library files it skipped in the problems list."""
+        self.problems.set_library_problems(self.palette.refresh_blocks(self.document.graph, reload_library))
 
     def _on_locked(self, locked: bool) -> None:
-        for name in ("cut", "paste", "duplicate", "delete", "quick_add", "auto_layout"):
+        for name in ("cut", "paste", "duplicate", "delete", "quick_add", "auto_layout", "group", "ungroup"):
             getattr(self.actions_, name).setEnabled(not locked)
         self.palette.setEnabled(not locked)
 
@@ -376,7 +391,8 @@ class MainWindow(QMainWindow):
         rows = [(names.get(id(act)) or act.text().replace("&", "").rstrip("…"),
                  act.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
                 for act in (a.new, a.open, a.save, a.save_as, a.undo, a.redo, a.cut, a.copy, a.paste,
-                            a.duplicate, a.delete, a.select_all, a.auto_layout, a.fit, a.zoom_in, a.zoom_out)]
+                            a.duplicate, a.delete, a.select_all, a.auto_layout, a.group, a.ungroup, a.fit, a.zoom_in,
+                            a.zoom_out)]
         rows.insert(0, ("Quick add a layer (on the canvas)", "Tab"))
         return dialogs.show_shortcuts(self, rows)
 

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (QLineEdit, QStyle, QStyledItemDelegate, QStyleOpt
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget, QAbstractItemView)
 
 from . import icons
+from .palette_blocks import BLOCK_MIME, BLOCK_ROLE, BlocksCategory, block_mime_data
 from .theme import CATEGORY_LABELS
 
 NODE_MIME = "application/x-netstudio-node"
@@ -78,15 +79,19 @@ class _TwoLineDelegate(QStyledItemDelegate):
 
 class _LibraryTree(QTreeWidget):
     def mimeTypes(self) -> list[str]:
-        return [NODE_MIME]
+        return [NODE_MIME, BLOCK_MIME]
 
     def mimeData(self, items) -> QMimeData:
+        blocks = [it.data(0, BLOCK_ROLE) for it in items if it.data(0, BLOCK_ROLE)]
+        if blocks:
+            return block_mime_data(blocks[0])
         types = [it.data(0, TYPE_ROLE) for it in items if it.data(0, TYPE_ROLE)]
         return node_mime_data(types[0]) if types else QMimeData()
 
 
 class PaletteWidget(QWidget):
     add_requested = Signal(str)  # a node type, to add at the view's centre
+    block_requested = Signal(dict)  # a block definition (palette_blocks reference), to add likewise
     status_message = Signal(str)
 
     def __init__(self, registry, parent=None) -> None:
@@ -115,6 +120,7 @@ class PaletteWidget(QWidget):
         layout.addWidget(self.tree)
         self._items: dict[str, QTreeWidgetItem] = {}
         self._populate(registry)
+        self.blocks = BlocksCategory(self.tree, TYPE_ROLE, DOC_ROLE)
         self.search.textChanged.connect(self.set_filter)
         self.tree.itemDoubleClicked.connect(self._on_double_click)
         self.tree.itemEntered.connect(self._on_hover)
@@ -177,11 +183,24 @@ class PaletteWidget(QWidget):
         if self.search.text().strip() and visible:
             self.add_requested.emit(visible[0])
 
+    def refresh_blocks(self, root_graph, reload_library: bool = False) -> list[str]:
+        """Refill the Blocks category; returns the block library files skipped, with why."""
+        problems = self.blocks.refresh(root_graph, reload_library)
+        if self.search.text():
+            self.set_filter(self.search.text())
+        return problems
+
     def _on_double_click(self, item: QTreeWidgetItem, _column: int) -> None:
+        ref = item.data(0, BLOCK_ROLE)
+        if ref:
+            self.block_requested.emit(dict(ref))
+            return
         type_name = item.data(0, TYPE_ROLE)
         if type_name:
             self.add_requested.emit(type_name)
 
     def _on_hover(self, item) -> None:
-        if item is not None and item.data(0, TYPE_ROLE):
+        if item is not None and item.data(0, BLOCK_ROLE):
+            self.status_message.emit(f"Block {item.text(0)}: {first_sentence(item.data(0, DOC_ROLE) or '')}")
+        elif item is not None and item.data(0, TYPE_ROLE):
             self.status_message.emit(f"{item.data(0, TYPE_ROLE)}: {first_sentence(item.data(0, DOC_ROLE))}")

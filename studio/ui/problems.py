@@ -6,7 +6,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QListView, QVBoxLayout, QWidget
 
-from studio.core.problems import ERROR, Problem
+from studio.core.problems import ERROR, WARNING, Problem
 
 from . import icons
 from .theme import color
@@ -86,6 +86,7 @@ class ProblemsPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self._training: list[Problem] = []  # what stops a run besides the graph (set by the training panel)
+        self._library: list[Problem] = []  # block library files that were skipped (set by the palette)
         self.view.clicked.connect(self._activate)
         self.view.activated.connect(self._activate)
         document.analysis_changed.connect(self.set_analysis)
@@ -95,7 +96,7 @@ class ProblemsPanel(QWidget):
         if analysis is self._shown:  # asked again for the same analysis (a theme change): repaint all
             self.model.dataChanged.emit(self.model.index(0, 0), self.model.index(self.model.rowCount() - 1, 0))
         self._shown = analysis
-        problems = list(analysis.problems) + self._training
+        problems = list(analysis.problems) + self._training + self._library
         self.model.set_problems(problems)
         errors = sum(1 for p in problems if p.is_error)
         self.counts_changed.emit(errors, len(problems) - errors)
@@ -111,11 +112,21 @@ class ProblemsPanel(QWidget):
                 self._shown, shown = None, self._shown
                 self.set_analysis(shown)
 
+    def set_library_problems(self, lines: list[str]) -> None:
+        """Block library files the palette skipped (broken, hostile, too new): warnings that name
+        the file, so a person learns why a block they saved is not offered."""
+        library = [Problem(WARNING, line) for line in lines]
+        if library != self._library:
+            self._library = library
+            if self._shown is not None:
+                self._shown, shown = None, self._shown
+                self.set_analysis(shown)
+
     def row_of(self, node_id: str) -> int:
         return next((i for i, p in enumerate(self.model.problems) if p.node_id == node_id), -1)
 
     def _activate(self, index: QModelIndex) -> None:
         node_id = index.data(NODE_ROLE)
-        if node_id and node_id in self.document.graph:
+        if node_id and node_id.split(".")[0] in self.document.graph:  # (a dotted path: inside a block)
             self.document.set_selection([node_id])
             self.node_activated.emit(node_id)

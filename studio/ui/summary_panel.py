@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxL
 from studio.core.summary import human
 
 from . import stats_service
+from .summary_blocks import Row, count, rows_for
 from .theme import color
 
 COLUMNS = ("Node", "Type", "Output shape", "Parameters", "FLOPs")
@@ -28,7 +29,10 @@ class SummaryModel(QAbstractTableModel):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.rows: list[tuple[str, str, str, str | None]] = []  # id, type, output, error
+        self.rows: list[tuple[str, str, str, str | None]] = []  # id (or path inside a block), type, output, error
+        self.entries: list[Row] = []  # the same rows, with their depth and what counts them
+        self.expanded: set[str] = set()  # the block rows shown open
+        self._analysis = None
         self.infos: list = []
         self.stats: list = []  # NodeStats | None (no count) | False (not counted yet)
         self._next = 0
@@ -46,23 +50,23 @@ class SummaryModel(QAbstractTableModel):
         """Show a new analysis. When the same nodes come in the same order (a param edit), only the
         rows whose shape or error changed are announced (dataChanged), not a model reset: the view
         keeps its selection and scroll position, and a 1,000-row reset costs milliseconds."""
-        order = analysis.order or list(analysis.nodes)
-        nodes = analysis.nodes
-        infos = [nodes[n] for n in order]
-        old_rows, old_infos = self.rows, self.infos
+        self._analysis = analysis
+        entries = rows_for(analysis, self.expanded)
+        old_rows, old_entries = self.rows, self.entries
         rows = []
-        for i, info in enumerate(infos):
-            outs = info.outputs
-            if i < len(old_infos) and old_infos[i].outputs is outs and outs and old_rows[i][3] == info.error \
-                    and old_rows[i][0] == info.id:
+        for i, e in enumerate(entries):
+            old = old_entries[i] if i < len(old_entries) else None
+            if old is not None and old.counted is e.counted and old.path == e.path and old.label == e.label:
                 rows.append(old_rows[i])  # the very same inference result: the same text
             else:
-                rows.append((info.id, info.type, " ".join(str(t) for t in outs if t is not None) if outs else "?", info.error))
-        same_nodes = len(rows) == len(old_rows) and all(a[0] == b[0] for a, b in zip(rows, old_rows))
+                rows.append((e.path, e.type, e.output, e.error))
+        same_nodes = len(rows) == len(old_rows) and all(a[0] == b[0] for a, b in zip(rows, old_rows)) and all(
+            a.label == b.label for a, b in zip(entries, old_entries))
         if not same_nodes:
             self.beginResetModel()
-        self.infos, self.rows = infos, rows
-        self.stats = [False] * len(infos)
+        self.entries, self.rows = entries, rows
+        self.infos = [e.counted for e in entries]
+        self.stats = [False] * len(entries)
         self.total_params = self.total_flops = 0
         self._next = 0
         if same_nodes:
@@ -74,6 +78,16 @@ class SummaryModel(QAbstractTableModel):
         else:
             self.endResetModel()
         self._timer.start()
+
+    def toggle(self, row: int) -> bool:
+        """Open or close a block's row (and recount); False when the row is not a block."""
+        if not 0 <= row < len(self.entries) or not self.entries[row].expandable:
+            return False
+        path = self.entries[row].path
+        self.expanded.symmetric_difference_update({path})
+        if self._analysis is not None:
+            self.set_analysis(self._analysis)
+        return True
 
     def _resume(self) -> None:
         if self.counting:
@@ -98,9 +112,9 @@ class SummaryModel(QAbstractTableModel):
         start = self._next
         deadline = time.perf_counter() + budget
         while self._next < len(self.infos):
-            s = stats_service.stats_for(self.infos[self._next])
+            s = count(self.entries[self._next])
             self.stats[self._next] = s
-            if s is not None:
+            if s is not None and self.entries[self._next].depth == 0:  # a block's total holds its inside
                 self.total_params += s.params
                 self.total_flops += s.flops
             self._next += 1
@@ -138,7 +152,8 @@ class SummaryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if total:
                 if c == 0:
-                    return f"Total ({len(self.rows)} layers)"
+                    top = sum(1 for e in self.entries if e.depth == 0)
+                    return f"Total ({top} layers)"
                 if c == 3:
                     return "…" if self.counting else f"{self.total_params:,}"
                 if c == 4:
@@ -146,7 +161,7 @@ class SummaryModel(QAbstractTableModel):
                 return ""
             node_id, type_name, output, error = self.rows[r]
             if c == 0:
-                return node_id
+                return self.entries[r].label
             if c == 1:
                 return type_name
             if c == 2:
@@ -167,6 +182,8 @@ class SummaryModel(QAbstractTableModel):
                 mono = QFont("DejaVu Sans Mono")
                 mono.setStyleHint(QFont.StyleHint.Monospace)
                 return mono
+        if role == Qt.ItemDataRole.ToolTipRole and not total and c == 0 and self.entries[r].expandable:
+            return f"{self.rows[r][0]}: click to {'close' if self.rows[r][0] in self.expanded else 'open'} this block's rows"
         if role == Qt.ItemDataRole.ForegroundRole:
             if not total and self.rows[r][3] and c in (0, 2):
                 return QColor(color("error"))
@@ -214,7 +231,9 @@ class SummaryPanel(QWidget):
         self.model.set_analysis(document.analysis)
 
     def _activate(self, index) -> None:
+        if index.column() == 0 and self.model.toggle(index.row()):
+            return  # a block's row: opened or closed
         node_id = index.sibling(index.row(), 0).data(NODE_ROLE)
-        if node_id and node_id in self.document.graph:
+        if node_id and node_id.split(".")[0] in self.document.graph:  # (a dotted path: inside a block)
             self.document.set_selection([node_id])
             self.node_activated.emit(node_id)

@@ -99,6 +99,11 @@ def drop_node(view: CanvasView, type_name: str, pos: QPoint) -> bool:
     """A palette drag arriving on the canvas: drag-enter, then drop, with our MIME data."""
     mime = QMimeData()
     mime.setData(NODE_MIME, type_name.encode("utf-8"))
+    return drop_mime(view, mime, pos)
+
+
+def drop_mime(view: CanvasView, mime: QMimeData, pos: QPoint) -> bool:
+    """A drag of `mime` arriving on the canvas at `pos`: drag-enter, then drop (False: refused)."""
     try:  # Qt 6.12 takes a QPointF (the QPoint form is deprecated there); earlier ones a QPoint
         enter = QDragEnterEvent(QPointF(pos), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     except TypeError:

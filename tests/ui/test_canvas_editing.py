@@ -202,7 +202,7 @@ def test_context_menu_offers_what_fits_where_it_was_opened(qtbot):
     view = template_view(qtbot, "cnn_digits")
     menu = canvas_menu(view, card_pos(view, "relu1"))
     texts = [a.text() for a in menu.actions() if a.text()]
-    assert texts == ["Copy 'relu1'", "Cut 'relu1'", "Duplicate 'relu1'", "Delete 'relu1'"]
+    assert texts == ["Copy 'relu1'", "Cut 'relu1'", "Duplicate 'relu1'", "Group 'relu1' into a block", "Delete 'relu1'"]
     assert view.document.selection == ["relu1"]
     next(a for a in menu.actions() if a.text() == "Delete 'relu1'").trigger()
     assert "relu1" not in view.document.graph

@@ -23,6 +23,7 @@ class CardData:
     footer: str  # the output shape ("[16, 8, 8]"), or what an Output node receives
     error: str | None = None
     warning: str | None = None
+    badge: str = ""  # a block's repeat count ("×4"), drawn in the header
 
     @property
     def port_rows(self) -> int:

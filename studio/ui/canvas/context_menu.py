@@ -32,6 +32,8 @@ def canvas_menu(view, view_pos) -> QMenu | None:
         add(f"Cut {what}", view.cut, QKeySequence.Cut, editable)
         add(f"Duplicate {what}", view.duplicate, "Ctrl+D", editable)
         menu.addSeparator()
+        block_items(menu, add, view, item.node_id, n, what, editable)
+        menu.addSeparator()
         add(f"Delete {what}", view.delete_selected, QKeySequence.Delete, editable)
     elif isinstance(item, WireItem):
         view.canvas_scene.select_only([])
@@ -39,6 +41,8 @@ def canvas_menu(view, view_pos) -> QMenu | None:
         add(f"Delete wire {item.edge.source} → {item.edge.target}", view.delete_selected, QKeySequence.Delete,
             editable)
     else:
+        if not view.document.at_root:
+            add("Back up (out of this block)", view.document.go_up, "Esc")
         add("Add node here…", lambda: view.open_quick_add(scene_pos), "Tab", editable)
         add("Paste", view.paste, QKeySequence.Paste, editable)
         menu.addSeparator()
@@ -46,3 +50,24 @@ def canvas_menu(view, view_pos) -> QMenu | None:
         add("Auto-layout", view.auto_layout, None, editable and bool(view.graph.nodes))
         add("Fit to view", view.fit_all, "F")
     return menu
+
+
+def block_items(menu, add, view, node_id: str, n: int, what: str, editable: bool) -> None:
+    """Group, and for one block: open, expand in place, ungroup, make unique, save to the library."""
+    from .. import block_model
+
+    add(f"Group {what} into a block", view.group_selected, "Ctrl+G", editable)
+    node = view.graph.nodes.get(node_id)
+    if n != 1 or not block_model.is_block(node):
+        return
+    bdef = block_model.definition_of(view.document.root.graph, node)
+    add(f"Open block '{node_id}'", view.open_selected, None, bdef is not None)
+    expand = add(f"Expand '{node_id}' in place (view only)", lambda: view.toggle_expanded(node_id), None,
+                 bdef is not None)
+    expand.setCheckable(True)
+    expand.setChecked(view.is_expanded(node_id))
+    add(f"Ungroup '{node_id}'", view.ungroup_selected, "Ctrl+Shift+G", editable and bdef is not None)
+    others = len(block_model.instances(view.document.root.graph, node.block)) > 1
+    add(f"Make '{node_id}' unique", view.make_unique_selected, None, editable and bdef is not None and others)
+    add(f"Save block {node.block} to my library…", lambda: view.save_block_to_library(node.block), None,
+        bdef is not None)

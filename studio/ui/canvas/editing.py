@@ -7,12 +7,12 @@ from PySide6.QtCore import QPointF, Qt
 
 from studio.core.graph import Edge
 from studio.ui import commands
-from studio.ui.commands import AddNode, Connect, Disconnect, Macro, Paste, RemoveNodes
+from studio.ui.commands import LOCKED, AddNode, Connect, Disconnect, Macro, Paste, RemoveNodes
 
 from . import clipboard, style
 from .quick_add import QuickAddPopup
 
-LOCKED = "The graph cannot be edited while a run is training"
+__all__ = ["LOCKED", "EditActions"]
 
 
 class EditActions:

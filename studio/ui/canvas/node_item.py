@@ -151,7 +151,8 @@ class NodeItem(HoverTooltip, QGraphicsItem):
     def _elide_texts(self) -> dict:
         d, elide, width = self._data, style.elide, style.text_width
         inner = style.NODE_WIDTH - 2 * style.PAD_X
-        t = {"title": elide("title", d.title, inner - (12 if d.warning else 0)),
+        badge = width("port", d.badge) + 12 if d.badge else 0
+        t = {"title": elide("title", d.title, inner - (12 if d.warning else 0) - badge),
              "type": elide("type", d.type, inner), "type_font": "type"}
         if t["type"] != d.type:  # a long type name (TransformerEncoderLayer) in a narrower face
             t["type"], t["type_font"] = elide("type_narrow", d.type, inner), "type_narrow"
@@ -184,7 +185,8 @@ class NodeItem(HoverTooltip, QGraphicsItem):
 
     def boundingRect(self) -> QRectF:
         m = 4.0  # room for the selection outline
-        return QRectF(-m, -m, style.NODE_WIDTH + 2 * m, self._height + 2 * m)
+        top = 7.0 if self._data is not None and self._data.category == "block" else m  # a block's stack
+        return QRectF(-m, -top, style.NODE_WIDTH + m + top, self._height + m + top)
 
     def ports(self) -> list[PortItem]:
         return self.inputs + self.outputs
@@ -219,6 +221,8 @@ class NodeItem(HoverTooltip, QGraphicsItem):
         if lod < style.LOD_SIMPLE:
             self._paint_simple(painter, theme, rect, head, lod, selected)
             return
+        if d.category == "block":
+            self._paint_stack(painter, theme, rect)
         # selection halo, card, header
         if selected:
             painter.setPen(QPen(theme.accent, 2.5))
@@ -241,10 +245,14 @@ class NodeItem(HoverTooltip, QGraphicsItem):
         painter.setPen(theme.header_text)
         painter.setFont(style.Fonts.get("title"))
         painter.drawText(QRectF(px, 0, w, style.HEADER_H), style.LEFT, t["title"])
+        right = rect.width() - px
         if d.warning:
             painter.setBrush(theme.warning)
             painter.setPen(style.NO_PEN)
-            painter.drawEllipse(QPointF(rect.width() - px - 4, style.HEADER_H / 2), 4, 4)
+            painter.drawEllipse(QPointF(right - 4, style.HEADER_H / 2), 4, 4)
+            right -= 12
+        if d.badge:
+            self._paint_badge(painter, theme, d.badge, right)
         y = style.HEADER_H
         painter.setPen(theme.text_muted)
         painter.setFont(style.Fonts.get(t["type_font"]))
@@ -275,6 +283,23 @@ class NodeItem(HoverTooltip, QGraphicsItem):
             y += style.PORT_ROW_H
         if not d.multi_output or d.error:
             self._paint_footer(painter, rect, theme, t["footer"], bool(d.error))
+
+    def _paint_stack(self, painter, theme, rect: QRectF) -> None:
+        """A block card sits on the edges of two more: it holds layers (and, with ×N, copies)."""
+        painter.setBrush(QBrush(theme.card))
+        painter.setPen(QPen(theme.card_border, 1.0))
+        for step in (6.0, 3.0):
+            painter.drawRoundedRect(rect.translated(step, -step), style.CORNER, style.CORNER)
+
+    def _paint_badge(self, painter, theme, text: str, right: float) -> None:
+        w = style.text_width("port", text) + 10
+        pill = QRectF(right - w, (style.HEADER_H - 16) / 2, w, 16)
+        painter.setPen(style.NO_PEN)
+        painter.setBrush(QColor(0, 0, 0, 90))
+        painter.drawRoundedRect(pill, 8, 8)
+        painter.setPen(theme.header_text)
+        painter.setFont(style.Fonts.get("port"))
+        painter.drawText(pill, style.CENTER, text)
 
     def _paint_footer(self, painter, rect: QRectF, theme, text: str, error: bool) -> None:
         top = rect.bottom() - style.FOOTER_H - 2
@@ -309,3 +334,6 @@ class NodeItem(HoverTooltip, QGraphicsItem):
         painter.setPen(theme.header_text)
         text = fm.elidedText(d.title, Qt.ElideRight, rect.width() - 12)
         painter.drawText(rect.adjusted(6, 0, -6, 0), style.CENTER, text)
+        if d.badge:  # a repeated block says so at every zoom
+            painter.drawText(rect.adjusted(6, 4, -8, -4), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
+                             d.badge)

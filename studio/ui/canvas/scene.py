@@ -24,13 +24,14 @@ from PySide6.QtWidgets import QGraphicsScene
 
 from studio.core.graph import Edge, GraphEvent, GraphEventKind
 
+from ..block_model import BLOCK_TYPE, BLOCKS_CHANGED
+
 from ..theme import current_theme
 from . import style
-from .card import card_data
+from .block_card import card_for
+from .block_expand import sync_expanded
 from .node_item import NodeItem
 from .wire_item import WireItem
-
-
 
 RECT_MARGIN = 3000.0
 
@@ -48,6 +49,7 @@ class CanvasScene(QGraphicsScene):
         self._selected_wires: set = set()
         self.stale_pills: set[WireItem] = set()  # wires whose pill must be placed before it is seen
         self.show_ports = True  # False when zoomed out: ports are neither drawn nor targets
+        self.expanded: set[str] = set()  # blocks drawn expanded in place (a view choice: block_expand)
         # The scene's rect is fixed around the cards (see _fit_rect): its index divides that rect,
         # so a huge rect would leave hundreds of items per index cell, and an automatic one that
         # grows with every wire rebuilds the whole index on the next query. The view pans further.
@@ -89,10 +91,11 @@ class CanvasScene(QGraphicsScene):
                 wire.route_later()
         finally:
             self._syncing = False
+        self.expanded.clear()  # another level or file: nothing is expanded there yet
         self._on_document_selection(self.document.selection)
 
     def _add_node(self, node, info=None, warning=None, grow_rect: bool = True) -> NodeItem:
-        item = NodeItem(node.id, card_data(node, info, self.registry.get(node.type), warning))
+        item = NodeItem(node.id, self.card(node, info, warning))
         if info is not None:
             item.shown_outputs, item.shown_key = info.outputs, (info.error, warning)
         item.setPos(QPointF(*node.pos))
@@ -175,6 +178,26 @@ class CanvasScene(QGraphicsScene):
                 self._ensure_in_rect(item)
         elif kind == GraphEventKind.NODE_RENAMED:
             self._rename(event.node_id, event.name)
+        elif kind == BLOCKS_CHANGED:  # a definition changed: its instances' cards show it anew
+            self._dirty.update(n for n, node in self.graph.nodes.items() if node.type == BLOCK_TYPE)
+
+    def card(self, node, info, warning=None):
+        """What the card of `node` shows (a block's card reads its definition)."""
+        return card_for(node, info, self.registry.get(node.type), warning, self.graph)
+
+    def _show_card(self, item: NodeItem, data) -> None:
+        """Show new card data; a block whose ports changed (its definition gained or renamed one)
+        has its wires taken off and put back on the new ports."""
+        old = item.data
+        if old is None or (old.inputs, old.outputs) == (data.inputs, data.outputs):
+            item.set_data(data)
+            return
+        edges = [e for e in self.wires if e.touches(item.node_id)]
+        for edge in edges:
+            self._remove_wire(edge)
+        item.set_data(data)
+        for edge in edges:
+            self._add_wire(edge)
 
     def _rename(self, old: str, new: str) -> None:
         item = self.nodes.pop(old, None)
@@ -205,7 +228,7 @@ class CanvasScene(QGraphicsScene):
         recognised by identity without recomputing what it shows. A card whose only change is its
         shapes gets its new data on its next detailed paint (or read)."""
         warnings = self._warnings(analysis)
-        graph_nodes, registry, infos = self.graph.nodes, self.registry, analysis.nodes
+        graph_nodes, infos = self.graph.nodes, analysis.nodes
         dirty, self._dirty = self._dirty, set()
         repaint = self.shows_detail()
         for node_id, item in self.nodes.items():
@@ -219,15 +242,17 @@ class CanvasScene(QGraphicsScene):
                 if outs is item.shown_outputs:
                     continue  # the same inference result, so the same inputs: nothing to show anew
                 # only the shapes changed: the card's height and zoomed-out face stay the same
-                item.defer(partial(card_data, node, info, registry.get(node.type), key[1]), repaint)
+                item.defer(partial(self.card, node, info, key[1]), repaint)
                 item.shown_outputs = outs
                 continue
-            item.set_data(card_data(node, info, registry.get(node.type), key[1]))
+            self._show_card(item, self.card(node, info, key[1]))
             item.shown_outputs, item.shown_key = outs, key
         edge_types = analysis.edge_types
         for edge, wire in self.wires.items():
             info = infos.get(edge.target)
             wire.set_type(edge_types.get(edge), bool(info is not None and info.error))
+        if self.expanded:
+            sync_expanded(self)
 
     def shows_detail(self) -> bool:
         """Whether some view shows this scene in detail (or none shows it at all: offscreen use)."""

@@ -30,7 +30,7 @@ LOD_MINIMAL = 0.18  # below this, plain blocks
 
 CATEGORY_HUES = {  # HSV hue per category; io is neutral
     "io": None, "dense": 218, "conv": 158, "pooling": 95, "norm": 48, "activation": 22,
-    "shape": 262, "sequence": 330, "attention": 292, "merge": 190,
+    "shape": 262, "sequence": 330, "attention": 292, "merge": 190, "block": 128,
 }
 
 WIRE_KINDS = ("vector", "sequence", "image", "tokens", "tensor")

@@ -10,6 +10,10 @@ from PySide6.QtWidgets import QFrame, QGraphicsView
 from studio.core.graph import GraphEventKind
 
 from . import style
+from ..canvas_document import canvas_document
+from ..palette_blocks import read_block_mime
+from .block_actions import BlockActions
+from .breadcrumb import Breadcrumb
 from .editing import LOCKED, EditActions
 from .interactions import PRESS_ORDER, PaletteDrop
 from .interactions.edge_scroll import EdgeScroll
@@ -22,13 +26,14 @@ from .wire_item import WireItem
 PAN_LIMIT = 200_000.0
 
 
-class CanvasView(EditActions, QGraphicsView):
+class CanvasView(BlockActions, EditActions, QGraphicsView):
     status_message = Signal(str)
+    library_changed = Signal()  # a block was saved to the user library (the palette re-reads it)
     MIN_ZOOM, MAX_ZOOM = 0.06, 3.0
 
     def __init__(self, document, parent=None) -> None:
         super().__init__(parent)
-        self.document = document
+        self.document = document = canvas_document(document)  # the level shown (the root, or a block)
         self.canvas_scene = CanvasScene(document, self)
         self.setScene(self.canvas_scene)
         self.setSceneRect(QRectF(-PAN_LIMIT, -PAN_LIMIT, 2 * PAN_LIMIT, 2 * PAN_LIMIT))  # pan freely
@@ -52,12 +57,19 @@ class CanvasView(EditActions, QGraphicsView):
         self._paste_count = 0
         self.centerOn(0, 0)
         document.graph_changed.connect(self._on_graph_event)
+        self.breadcrumb = Breadcrumb(self)
+        document.level_changed.connect(self._on_level)
 
     def _on_graph_event(self, event) -> None:
         if event.kind.changes_wiring:
             self.cancel_gesture()  # the graph changed under a drag (undo, a file opened): drop it
         if event.kind == GraphEventKind.RESET:
             QTimer.singleShot(0, self.fit_all)
+
+    def _on_level(self) -> None:
+        crumbs = self.document.crumbs()
+        where = " › ".join(f"{iid} ({name})" for iid, name in crumbs)
+        self.status_message.emit(f"Inside {where}: Esc goes back up" if crumbs else "Back at the model")
 
     # ---- helpers for interactions -------------------------------------------------------------
     @property
@@ -206,10 +218,15 @@ class CanvasView(EditActions, QGraphicsView):
         super().mouseReleaseEvent(event)
 
     def mouseDoubleClickEvent(self, event) -> None:
-        if event.button() == Qt.LeftButton and self.item_at(event.position()) is None:
-            self.open_quick_add(self.mapToScene(event.position().toPoint()))
-            event.accept()
-            return
+        if event.button() == Qt.LeftButton:
+            item = self.item_at(event.position())
+            if item is None:
+                self.open_quick_add(self.mapToScene(event.position().toPoint()))
+                event.accept()
+                return
+            if isinstance(item, NodeItem) and self.document.open_block(item.node_id):
+                event.accept()
+                return
         super().mouseDoubleClickEvent(event)
 
     def wheelEvent(self, event) -> None:
@@ -261,10 +278,12 @@ class CanvasView(EditActions, QGraphicsView):
             self.fit_all()
         elif key == Qt.Key_Tab and plain:
             self.open_quick_add()
+        elif key == Qt.Key_G and mods & Qt.ControlModifier:
+            (self.ungroup_selected if mods & Qt.ShiftModifier else self.group_selected)()
         elif key == Qt.Key_Escape:
             if self._active is not None:
                 self.cancel_gesture()
-            else:
+            elif not self.document.go_up():
                 self.canvas_scene.select_only([])
         elif key == Qt.Key_Space and plain:
             if not event.isAutoRepeat():
@@ -291,14 +310,16 @@ class CanvasView(EditActions, QGraphicsView):
 
     # ---- palette drops ------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
-        if self._drop.accepts(event):
+        if read_block_mime(event.mimeData()) is not None and not self.document.locked:
+            event.acceptProposedAction()  # a block from the palette (no wire splicing for blocks)
+        elif self._drop.accepts(event):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event) -> None:
         self.dragEnterEvent(event)
-        if event.isAccepted():
+        if event.isAccepted() and read_block_mime(event.mimeData()) is None:
             self._drop.hover(event)
 
     def dragLeaveEvent(self, event) -> None:
@@ -306,7 +327,16 @@ class CanvasView(EditActions, QGraphicsView):
         super().dragLeaveEvent(event)
 
     def dropEvent(self, event) -> None:
-        if self._drop.drop(event) is not None:
+        ref = read_block_mime(event.mimeData())
+        if ref is not None:
+            at = self.mapToScene(event.position().toPoint())
+            corner = QPointF(at.x() - style.NODE_WIDTH / 2, at.y() - style.HEADER_H / 2)
+            if self.add_block_at(ref, corner) is not None:
+                event.acceptProposedAction()
+                self.setFocus(Qt.OtherFocusReason)
+            else:
+                event.ignore()
+        elif self._drop.drop(event) is not None:
             event.acceptProposedAction()
             self.setFocus(Qt.OtherFocusReason)
         else:

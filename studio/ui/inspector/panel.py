@@ -15,7 +15,12 @@ from studio.core.spec import ParamError
 from studio.core.summary import human
 
 from .. import icons, stats_service
+from ..block_commands import RenameInDefinition
+from ..block_model import BLOCK_TYPE
+from ..canvas_document import canvas_document
 from ..commands import RenameNode, SetParam, RESET
+from .block_section import BlockSection
+from .expose import expose_menu
 from ..wheel import guard_wheel
 from .editors import ParamEditor, editor_for
 from .shares import SharesField
@@ -32,6 +37,15 @@ def _label(text: str = "", name: str | None = None, wrap: bool = False) -> QLabe
     return label
 
 
+def _form_key(node, document):
+    """What the param form is made for: the type, and for a block instance its definition's params
+    (exposing one more rebuilds the form)."""
+    if node.type != BLOCK_TYPE:
+        return node.type
+    bdef = document.root.graph.blocks.get(node.block)
+    return (node.type, node.block, tuple(p.name for p in bdef.params) if bdef is not None else ())
+
+
 class _FieldRow:
     def __init__(self, editor: ParamEditor, label: QLabel, error: QLabel) -> None:
         self.editor, self.label, self.error = editor, label, error
@@ -42,7 +56,7 @@ class InspectorPanel(QWidget):
     def __init__(self, document, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("inspector")
-        self.document = document
+        self.document = document = canvas_document(document)  # the level the canvas shows
         self.node_id: str | None = None
         self._type: str | None = None
         self.rows: dict[str, _FieldRow] = {}
@@ -85,6 +99,9 @@ class InspectorPanel(QWidget):
         self.node_error = _label("", "fieldError", wrap=True)
         self.node_error.hide()
         v.addWidget(self.node_error)
+        self.block_section = BlockSection(self)
+        self.block_section.hide()
+        v.addWidget(self.block_section)
 
         v.addWidget(_label("SHAPES", "sectionTitle"))
         self.shapes = QGridLayout()
@@ -129,8 +146,9 @@ class InspectorPanel(QWidget):
             self.stack.setCurrentIndex(0)
             return
         node = graph.node(node_id)
-        if node_id != self.node_id or node.type != self._type:
-            self.node_id, self._type = node_id, node.type
+        kind = _form_key(node, self.document)
+        if node_id != self.node_id or kind != self._type:
+            self.node_id, self._type = node_id, kind
             self._build_form()
         self.stack.setCurrentIndex(1)
         self.refresh()
@@ -153,6 +171,9 @@ class InspectorPanel(QWidget):
         self.no_params.setVisible(not spec.params)
         for i, param in enumerate(spec.params):
             label = QLabel(param.name)
+            label.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            label.customContextMenuRequested.connect(
+                lambda pos, n=param.name, w=label: expose_menu(self, self.node_id, n, w, pos))
             label.setToolTip(f"<b>{param.name}</b> ({param.kind}"
                              + (f", {param.describe_range()}" if param.describe_range() else "")
                              + f")<br>{param.doc}")
@@ -178,16 +199,23 @@ class InspectorPanel(QWidget):
             self.show_node(None)
             return
         node = graph.node(self.node_id)
+        if _form_key(node, self.document) != self._type:  # a block whose definition's params changed
+            self._type = _form_key(node, self.document)
+            self._build_form()
         info = analysis.nodes.get(self.node_id)
         spec = info.spec if info else None
         category = spec.category if spec else "shape"
         self.icon.setPixmap(icons.category_icon(category).pixmap(22, 22))
         if not self.id_edit.hasFocus() or self.id_edit.text() == self.node_id:
             self.id_edit.setText(self.node_id)
-        self.type_label.setText(f"{node.type}  ·  {category}" if spec else f"{node.type}  ·  unknown type")
+        kind = node.type
+        if node.type == BLOCK_TYPE:  # a block: its definition (and how many copies) is what it is
+            kind = f"{node.block} ×{node.repeat}" if node.repeat > 1 else str(node.block)
+        self.type_label.setText(f"{kind}  ·  {category}" if spec else f"{kind}  ·  unknown type")
         self.doc_label.setText(spec.doc if spec else "")
         self.node_error.setText(info.error or "" if info else "")
         self.node_error.setVisible(bool(info and info.error))
+        self.block_section.show_for(node)
         self._show_shapes(info)
         self.shares.show_for(self.node_id)
         field_problems = {p.field: p.message for p in analysis.problems_for(self.node_id) if p.field}
@@ -261,6 +289,8 @@ class InspectorPanel(QWidget):
             return
         spec = info.spec
         param = spec.param(name)
+        if param is None:  # a block param no longer exposed (its field finished editing as it went)
+            return
         try:
             value = param.coerce(value)
             given = {}
@@ -307,7 +337,9 @@ class InspectorPanel(QWidget):
             self.id_error.show()
             return
         self.id_error.hide()
-        self.document.push(RenameNode(self.document.graph, self.node_id, new))
+        definition = self.document.definition  # inside a block: its params' targets and ports follow
+        self.document.push(RenameInDefinition(self.document.root.graph, definition.name, self.node_id, new)
+                           if definition is not None else RenameNode(self.document.graph, self.node_id, new))
 
     def _on_graph_event(self, event) -> None:
         if event.kind == GraphEventKind.NODE_RENAMED and event.node_id == self.node_id:
