@@ -68,7 +68,8 @@ class BlocksCategory:
                 ref["path"] = path
             item.setData(0, BLOCK_ROLE, ref)
             item.setData(0, self.type_role, f"block:{source}:{name}")
-            item.setData(0, self.doc_role, f"{doc} ({labels[source].lower()})" if doc else labels[source])
+            # where it comes from first: the row cuts a long doc, and two rows may share a name
+            item.setData(0, self.doc_role, f"{labels[source]} · {doc}" if doc else labels[source])
             item.setData(0, Qt.ItemDataRole.ToolTipRole,
                          f"<b>{name}</b> <span style='opacity:0.7'>({labels[source].lower()})</span><br>{doc}"
                          "<br><i>Drag onto the canvas, or double-click to add.</i>")
