@@ -52,7 +52,7 @@ def _stop_on_interrupt(trainer):
 
 def run_train(args) -> int:
     from ..core.project import load_project
-    from .distributed import init_from_env, shutdown, world_size_from_env
+    from .distributed import barrier, init_from_env, shutdown, world_size_from_env
     from .progress import ProgressBar, fmt_metrics
     from .rundir import RunWriter, claim_run_dir, release_run_dir
     from .trainer import Trainer
@@ -84,6 +84,8 @@ def run_train(args) -> int:
             result = trainer.fit()
         if result.status == "failed":
             raise TrainingError(result.message)
+        if dist is not None:  # no rank tears the group down while another still talks to it
+            barrier()
         if main:
             best = ""
             if result.best_epoch:
