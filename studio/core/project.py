@@ -47,6 +47,7 @@ class Project:
     training: dict = field(default_factory=dict)
     path: Path | None = None
     extra: dict = field(default_factory=dict)  # unknown top-level keys, kept on save
+    weights: str | None = None  # the model's weights, a file beside the project (safetensors); see weights.py
     _training_listeners: list = field(default_factory=list, init=False, repr=False, compare=False)
 
     # ---- the training section: changed through here, so whoever reads it hears of a change ----
@@ -68,6 +69,8 @@ class Project:
         if len(self.graph.blocks):
             rec["blocks"] = {d.name: definition_to_json(d) for d in self.graph.blocks.definitions()}
         rec["training"] = self.training
+        if self.weights is not None:
+            rec["weights"] = self.weights
         rec.update({k: v for k, v in self.extra.items() if k not in rec})
         return rec
 
@@ -88,6 +91,10 @@ class Project:
         if p.is_absolute() or self.path is None:
             return p
         return (self.path.parent / p).resolve()
+
+    def weights_path(self) -> Path | None:
+        """The project's weights file, if it names one (relative to the project's folder)."""
+        return None if self.weights is None else self.resolve_path(self.weights)
 
 
 # ---- loading ------------------------------------------------------------------------------------
@@ -184,10 +191,28 @@ def _check(record: dict, source: str) -> dict:
         raise ProjectError(f"{source}: has {len(nodes)} nodes, more than the {MAX_NODES} allowed")
     out_nodes, out_edges = check_graph(nodes, edges, source, "")
     blocks = check_blocks(record.get("blocks", {}), source, check_graph, MAX_NODES - len(nodes), MAX_NODES)
-    known = {"format", "version", "name", "nodes", "edges", "training", "blocks"}
+    weights = _check_weights(record.get("weights"), source)
+    known = {"format", "version", "name", "nodes", "edges", "training", "blocks", "weights"}
     extra = {k: v for k, v in record.items() if k not in known}
     return {"name": name, "nodes": out_nodes, "edges": out_edges, "training": training, "extra": extra,
-            "blocks": blocks}
+            "blocks": blocks, "weights": weights}
+
+
+def _check_weights(value: Any, source: str) -> str | None:
+    """`"weights"`: a file in the project's folder (or below it) holding the model's weights, read
+    without pickle (safetensors, or a state dict torch.load(weights_only=True) accepts)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or "\0" in value:
+        raise ProjectError(f"{source}: \"weights\" must name a weights file beside the project, e.g. "
+                           f"\"model.safetensors\", got {_short(value)}")
+    p = Path(value)
+    if p.is_absolute() or ".." in p.parts:
+        raise ProjectError(f"{source}: \"weights\" {value!r} must be a path inside the project's folder (the "
+                           "two travel together); move the file beside the project and name it alone")
+    if p.suffix.lower() not in (".safetensors", ".pt", ".pth"):
+        raise ProjectError(f"{source}: \"weights\" {value!r} must be a .safetensors file (or a .pt state dict)")
+    return value
 
 
 def check_graph(nodes: list, edges: list, source: str, inside: str) -> tuple[list, list]:
@@ -260,7 +285,7 @@ def _build(rec: dict, source: str) -> Project:
     with graph.batch():
         fill_graph(graph, rec["nodes"], rec["edges"], source)
         build_blocks(graph, rec["blocks"], source, fill_graph)
-    return Project(rec["name"], graph, rec["training"], None, rec["extra"])
+    return Project(rec["name"], graph, rec["training"], None, rec["extra"], rec["weights"])
 
 
 def fill_graph(graph: Graph, nodes: list, edges: list, source: str) -> None:
