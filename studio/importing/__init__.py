@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .sources import ImportRefused
 
-__all__ = ["ImportRefused", "ImportResult", "import_model", "parse_shape"]
+__all__ = ["ImportRefused", "ImportResult", "import_model", "import_module", "parse_shape"]
 
 DEFAULT_IMAGE = [3, 224, 224]  # torchvision's classification models' training size
 TOLERANCE = 1e-4  # the check before writing; the tests ask 1e-5 of the models they import
@@ -38,7 +38,32 @@ def parse_shape(text: str) -> list[int]:
 
 def import_model(source: str, output, input_shape: list[int] | None = None, weights: str | None = None,
                  args: dict | None = None, overwrite: bool = False) -> ImportResult:
-    """Import SOURCE into the project file `output` and its weights beside it (`<stem>.safetensors`)."""
+    """Import SOURCE into the project file `output` and its weights beside it (`<stem>.safetensors`).
+    The targets are checked before SOURCE's code runs."""
+    from .sources import load_source
+
+    _check_targets(Path(output), overwrite)
+    if input_shape is None:
+        if not source.startswith("torchvision:"):
+            raise ImportRefused("give the size of one input sample with --input-shape, e.g. --input-shape 1,28,28")
+        input_shape = DEFAULT_IMAGE
+    model, name = load_source(source, args or {}, weights)
+    return import_module(model, output, input_shape, name, overwrite)
+
+
+def _check_targets(out: Path, overwrite: bool) -> Path:
+    if out.suffix.lower() != ".json":
+        raise ImportRefused(f"{out}: a project file ends in .json")
+    weights_file = out.with_suffix(".safetensors")
+    for path in (out, weights_file):
+        if path.exists() and not overwrite:
+            raise ImportRefused(f"{path}: exists; pass --overwrite to replace it, or choose another -o")
+    return weights_file
+
+
+def import_module(model, output, input_shape: list[int], name: str = "imported",
+                  overwrite: bool = False) -> ImportResult:
+    """Import an nn.Module (its weights as they are) into the project file `output`."""
     import torch
 
     from ..core.analysis import analyze
@@ -46,21 +71,10 @@ def import_model(source: str, output, input_shape: list[int] | None = None, weig
     from ..core.project import Project
     from .hierarchy import make_blocks
     from .layout import layout
-    from .sources import load_source
     from .trace import flatten, trace
 
     out = Path(output)
-    weights_file = out.with_suffix(".safetensors")
-    if out.suffix.lower() != ".json":
-        raise ImportRefused(f"{out}: a project file ends in .json")
-    for path in (out, weights_file):
-        if path.exists() and not overwrite:
-            raise ImportRefused(f"{path}: exists; pass --overwrite to replace it, or choose another -o")
-    if input_shape is None:
-        if not source.startswith("torchvision:"):
-            raise ImportRefused("give the size of one input sample with --input-shape, e.g. --input-shape 1,28,28")
-        input_shape = DEFAULT_IMAGE
-    model, name = load_source(source, args or {}, weights)
+    weights_file = _check_targets(out, overwrite)
     model.eval()
     flat = flatten(model, trace(model), list(input_shape))
     paths = make_blocks(flat)

@@ -61,8 +61,8 @@ def _strip_prefix(graph, name: str, prefix: str, instance: str) -> dict[str, str
     inner = graph.blocks[name].graph
     rename: dict[str, str] = {}
     for old in list(inner.nodes):
-        new = old[len(prefix):] if old.startswith(prefix) else old
-        if new != old and new not in inner.nodes:
+        new = suggest_id(old[len(prefix):], inner.nodes) if old.startswith(prefix) else old
+        if new != old:
             try:
                 inner.rename_node(old, new)
             except GraphError:
