@@ -40,8 +40,9 @@ def import_model(source: str, output, input_shape: list[int] | None = None, weig
                  args: dict | None = None, overwrite: bool = False) -> ImportResult:
     """Import SOURCE into the project file `output` and its weights beside it (`<stem>.safetensors`).
     The targets are checked before SOURCE's code runs."""
-    from .sources import load_source
+    from .sources import load_source, split_source
 
+    split_source(source)
     _check_targets(Path(output), overwrite)
     if input_shape is None:
         if not source.startswith("torchvision:"):

@@ -217,7 +217,9 @@ def describe_target(node) -> str:
         return f"Tensor.{target}" if node.op == "call_method" else target
     module = getattr(target, "__module__", None) or ""
     name = getattr(target, "__qualname__", None) or getattr(target, "__name__", repr(target))
-    if module in ("torch._C._fft", "torch._C._linalg", "torch._C._nn", "torch._C._special"):
+    if module == "torch._C._nn":
+        module = "torch.nn.functional"
+    elif module in ("torch._C._fft", "torch._C._linalg", "torch._C._special"):
         module = "torch." + module.rsplit("_", 1)[-1]  # torch.fft.rfft is torch._C._fft.fft_rfft
         name = name.removeprefix(module.rsplit(".", 1)[-1] + "_")
     elif module.startswith("torch._C") or module == "":

@@ -31,12 +31,18 @@ def parse_args_json(text: str | None) -> dict:
     return value
 
 
-def load_source(source: str, args: dict, weights: str | None):
-    """The nn.Module that SOURCE names, built with `args`, and a short name for the project."""
-    kind, sep, name = source.partition(":")
-    if not sep or not name:
+def split_source(source: str) -> tuple[str, str]:
+    """(where, name) of SOURCE; refused when it has not the form WHERE:NAME."""
+    kind, sep, name = source.rpartition(":")
+    if not sep or not name or not kind:
         raise ImportRefused(f"SOURCE {source!r} must be torchvision:NAME, path/to/file.py:ClassName or "
                             "package.module:ClassName")
+    return kind, name
+
+
+def load_source(source: str, args: dict, weights: str | None):
+    """The nn.Module that SOURCE names, built with `args`, and a short name for the project."""
+    kind, name = split_source(source)
     if kind == "torchvision":
         return _torchvision(name, args, weights), name
     if weights is not None:
