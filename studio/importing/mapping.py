@@ -84,29 +84,32 @@ def _const(value: Any, what: str) -> Any:
     return _plain(value)
 
 
+def _window(node, kind: str, ceil_at: int) -> tuple[str, dict]:
+    """The params pooling functions share; `ceil_at`: where ceil_mode stands in the signature."""
+    stride = _arg(node, 2, "stride", None)
+    return kind, {"kernel_size": _const(_arg(node, 1, "kernel_size"), "kernel_size"),
+                  "stride": _const(stride, "stride") if stride not in ((), []) else None,
+                  "padding": _const(_arg(node, 3, "padding", 0), "padding"),
+                  "ceil_mode": _const(_arg(node, ceil_at, "ceil_mode", False), "ceil_mode")}
+
+
 def _pool(kind: str, dims: int):
+    """F.max_pool*(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)."""
     def rule(node):
         if _arg(node, 4, "dilation", 1) not in (1, (1,) * dims, [1] * dims):
             raise Unmapped(f"{kind} with a dilation (no node param for it)")
         if _arg(node, 6, "return_indices", False):
             raise Unmapped(f"{kind} returning indices (no node for it)")
-        stride = _arg(node, 2, "stride", None)
-        return kind, {"kernel_size": _const(_arg(node, 1, "kernel_size"), "kernel_size"),
-                      "stride": _const(stride, "stride") if stride not in ((), []) else None,
-                      "padding": _const(_arg(node, 3, "padding", 0), "padding"),
-                      "ceil_mode": _const(_arg(node, 5, "ceil_mode", False), "ceil_mode")}
+        return _window(node, kind, 5)
     return rule
 
 
 def _avgpool(kind: str):
+    """F.avg_pool*(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)."""
     def rule(node):
         if not _arg(node, 5, "count_include_pad", True) or _arg(node, 6, "divisor_override", None) is not None:
             raise Unmapped(f"{kind} with count_include_pad=False or a divisor_override (no node param for it)")
-        stride = _arg(node, 2, "stride", None)
-        return kind, {"kernel_size": _const(_arg(node, 1, "kernel_size"), "kernel_size"),
-                      "stride": _const(stride, "stride") if stride not in ((), []) else None,
-                      "padding": _const(_arg(node, 3, "padding", 0), "padding"),
-                      "ceil_mode": _const(_arg(node, 4, "ceil_mode", False), "ceil_mode")}
+        return _window(node, kind, 4)
     return rule
 
 
@@ -212,7 +215,11 @@ def function_rules() -> dict:
 
 def describe_target(node) -> str:
     """A person's name for what a call does: `torch.fft.rfft`, `Tensor.view`, `operator.add`."""
+    import builtins
+
     target = node.target
+    if target is builtins.getattr and len(node.args) > 1:
+        return f"Tensor.{node.args[1]}"
     if isinstance(target, str):
         return f"Tensor.{target}" if node.op == "call_method" else target
     module = getattr(target, "__module__", None) or ""

@@ -132,10 +132,12 @@ def flatten(model, fx_graph, input_shape: list[int]) -> Flat:
             else:  # get_attr: a parameter or buffer used directly, outside a layer
                 raise Unmapped("a parameter or buffer used outside a layer has no node type")
         except Unmapped as exc:
-            stack = _stack(node)
             what = (f"{type(model.get_submodule(node.target)).__name__} module {node.target!r}"
                     if node.op == "call_module" else describe_target(node))
-            misses.append(Miss(stack[-1][0] if stack else "", what, str(exc), _user_line(node)))
+            # fx keeps no stack for some calls (an attribute read like `.real`): the input's place tells
+            near = next((a for a in node.args if isinstance(a, torch.fx.Node) and a.op != "placeholder"), node)
+            stack = _stack(node) or _stack(near)
+            misses.append(Miss(stack[-1][0] if stack else "", what, str(exc), _user_line(node) or _user_line(near)))
     if misses:
         raise UnmappedCalls(misses)
     for node_id, inputs in wires:
