@@ -11,11 +11,12 @@ import copy
 import json
 import math
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .atomic import atomic_write_text
+from .atomic import atomic_write_text, atomic_write_with
 from .graph import Graph, GraphError, check_node_id, edge_to_json, node_to_json
 from .limits import FileRefused, read_regular_file
 from .plain import Duplicates, Numbers, check_duplicates, check_numbers
@@ -81,9 +82,25 @@ class Project:
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ProjectError("this project has no file yet; choose where to save it")
+        self._carry_weights(target)
         atomic_write_text(target, self.dumps())
         self.path = target
         return target
+
+    def _carry_weights(self, target: Path) -> None:
+        """Saved into another folder, the project takes its weights file along (the field is relative)."""
+        src = self.weights_path()
+        if src is None or self.path is None or not src.is_file():
+            return
+        dst = (target.parent / self.weights).resolve() if self.weights else None
+        if dst is None or dst == src.resolve():
+            return
+        if dst.exists():
+            if dst.read_bytes() == src.read_bytes():
+                return
+            raise ProjectError(f"{dst}: a different weights file is already there; the project's weights "
+                               f"({src.name}) would replace it. Save into another folder, or move that file away")
+        atomic_write_with(dst, lambda tmp: shutil.copyfile(src, tmp))
 
     def resolve_path(self, relative: str) -> Path:
         """A path named in the project (a dataset file), relative to the project's folder."""
