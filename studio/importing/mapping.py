@@ -141,6 +141,8 @@ def _binary(kind: str):
 
 def _cat(node):
     tensors = _arg(node, 0, "tensors")
+    if len(tensors) == 1:  # a cat of one tensor (DenseNet's first layer) is that tensor
+        return "Identity", {}, [tensors[0]]
     return "Concat", {"dim": _const(_arg(node, 1, "dim", 0), "dim")}, list(tensors)
 
 
