@@ -100,7 +100,10 @@ class Project:
                 return
             raise ProjectError(f"{dst}: a different weights file is already there; the project's weights "
                                f"({src.name}) would replace it. Save into another folder, or move that file away")
-        atomic_write_with(dst, lambda tmp: shutil.copyfile(src, tmp))
+        def copy_to(tmp: Path) -> None:
+            shutil.copyfile(src, tmp)
+
+        atomic_write_with(dst, copy_to)
 
     def resolve_path(self, relative: str) -> Path:
         """A path named in the project (a dataset file), relative to the project's folder."""
