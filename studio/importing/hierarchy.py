@@ -68,6 +68,13 @@ def _strip_prefix(graph, name: str, prefix: str, instance: str) -> dict[str, str
             except GraphError:
                 continue
             rename[old] = new
+    # a lone port reads as the templates' do: `x` in, `out` out
+    for kind, name in (("BlockInput", "x"), ("BlockOutput", "out")):
+        ports = [n for n, node in inner.nodes.items() if node.type == kind]
+        if len(ports) == 1 and name not in inner.nodes:
+            original = next((o for o, n in rename.items() if n == ports[0]), ports[0])
+            inner.rename_node(ports[0], name)
+            rename[original] = name
     # the instance's wires name its ports: follow the port nodes' new ids
     for e in [e for e in graph.edges if instance in (e.source, e.target)]:
         sp = rename.get(e.source_port, e.source_port) if e.source == instance else e.source_port
