@@ -72,11 +72,11 @@ def import_module(model, output, input_shape: list[int], name: str = "imported",
     from ..core.project import Project
     from .hierarchy import make_blocks
     from .layout import layout
-    from .trace import flatten, trace
+    from .trace import as_traceable, flatten, trace
 
     out = Path(output)
     weights_file = _check_targets(out, overwrite)
-    model.eval()
+    model = as_traceable(model).eval()
     flat = flatten(model, trace(model), list(input_shape))
     paths = make_blocks(flat)
     graph = flat.graph

@@ -40,6 +40,17 @@ class UnmappedCalls(ImportRefused):
         super().__init__(f"{len(misses)} part(s) of the model have no node type, so nothing was written:\n{lines}")
 
 
+def as_traceable(model):
+    """A model that is itself one torch.nn layer (`torch.nn:Linear`) is traced as a container holding
+    it, so it maps to its node rather than to the functions inside its forward."""
+    import torch.fx
+    from collections import OrderedDict
+
+    if not torch.fx.Tracer().is_leaf_module(model, ""):
+        return model
+    return torch.nn.Sequential(OrderedDict([(suggest_id(type(model).__name__.lower()), model)]))
+
+
 def trace(model):
     import torch.fx
 
@@ -98,7 +109,7 @@ def flatten(model, fx_graph, input_shape: list[int]) -> Flat:
     for node in fx_graph.nodes:
         try:
             if node.op == "placeholder":
-                add(node, "Input", {"shape": input_shape}, [], node.name)
+                add(node, "Input", {"shape": input_shape}, [], str(node.target))  # the forward argument's name
             elif node.op == "output":
                 outs = node.args[0] if isinstance(node.args[0], (list, tuple)) else [node.args[0]]
                 for i, out in enumerate(outs):

@@ -47,3 +47,15 @@ def test_functions_and_methods_map_to_nodes(tmp_path):
     x = torch.randn(4, 3, 8, 8)
     with torch.no_grad():
         assert torch.allclose(model(x), source(x), atol=1e-6)
+
+
+def test_a_model_that_is_one_torch_layer_becomes_that_node(tmp_path, capsys):
+    from studio.cli import main
+
+    rc = main(["import", "torch.nn:Conv2d", "-o", str(tmp_path / "c.json"), "--input-shape", "2,5,5",
+               "--args", '{"in_channels": 2, "out_channels": 3, "kernel_size": 3}'])
+    assert rc == 0, capsys.readouterr().err
+    project = studio.load_project(tmp_path / "c.json")
+    assert [(n.id, n.type) for n in project.graph.nodes.values()] == [("input", "Input"), ("conv2d", "Conv2d"),
+                                                                     ("output", "Output")]
+    assert project.graph.node("conv2d").params == {"out_channels": 3}
