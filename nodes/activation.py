@@ -38,6 +38,7 @@ _DIM = Param("dim", "int", -1, "Dimension of the batched tensor to normalize ove
 
 SPECS = [
     _act("ReLU", "max(0, x): the default activation."),
+    _act("ReLU6", "min(max(0, x), 6): ReLU capped at 6, as in MobileNetV2."),
     _act("LeakyReLU", "Like ReLU, with a small slope for negative inputs.",
          [Param("negative_slope", "float", 0.01, "Slope for x < 0.", min=0.0, max=1.0)], key=("negative_slope",)),
     _act("PReLU", "Leaky ReLU whose negative slope is learned.",

@@ -19,15 +19,17 @@ def load_project(path):
 def build_model(project_or_graph, checkpoint=None):
     """Compile a project's (or a graph's) network into a torch.nn.Module (a torch.fx.GraphModule
     whose submodules are named after the node ids). `checkpoint`: a training checkpoint or a plain
-    state dict file, loaded with weights_only=True."""
+    state dict file, loaded with weights_only=True; without it, a project's own "weights" file
+    (an imported model's) is loaded."""
     from .core.compiler import compile_graph
+    from .core.weights import load_project_weights, load_weights
 
     graph = getattr(project_or_graph, "graph", project_or_graph)
     model = compile_graph(graph)
     if checkpoint is not None:
-        from .core.weights import load_weights
-
         load_weights(model, checkpoint)
+    else:
+        load_project_weights(model, project_or_graph)
     return model
 
 

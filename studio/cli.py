@@ -65,6 +65,26 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--overwrite", action="store_true",
                    help="replace OUT if it exists (without it, an existing OUT is refused)")
 
+    i = sub.add_parser("import", help="import a PyTorch model (torchvision or your own class) as a project",
+                       description="Import a PyTorch model as an editable project: torch.fx traces it, each "
+                                   "layer and operation becomes a node, repeated module classes become blocks, "
+                                   "and the weights go into PROJECT.safetensors beside the project. A part "
+                                   "with no node type stops the import (exit 2) with its module path and "
+                                   "source line. WARNING: importing a .py file or a module RUNS ITS CODE, as "
+                                   "`python file.py` would; import only code you trust.")
+    i.add_argument("source", metavar="SOURCE",
+                   help="torchvision:NAME (any builder in torchvision.models), path/to/file.py:ClassName or "
+                        "package.module:ClassName (runs that code)")
+    i.add_argument("-o", "--output", required=True, metavar="PROJECT.json", help="the project file to write")
+    i.add_argument("--input-shape", metavar="C,H,W",
+                   help="the size of one input sample (default for torchvision: 3,224,224)")
+    i.add_argument("--weights", metavar="W",
+                   help="torchvision only: DEFAULT or a weights enum name (e.g. IMAGENET1K_V1), from torch's "
+                        "cache or downloaded; without it, random weights")
+    i.add_argument("--args", metavar="JSON", help="constructor arguments as a JSON object, e.g. '{\"num_classes\": 10}'")
+    i.add_argument("--overwrite", action="store_true",
+                   help="replace PROJECT.json and its weights file if they exist (without it, they are refused)")
+
     b = sub.add_parser("bench", help="benchmarks that print ratios measured in one run",
                        description="Benchmarks: train (trainer vs hand-written loops), ui (event-loop "
                                    "stalls while training), editor (large graphs), startup (time to a "
@@ -155,6 +175,22 @@ def cmd_export(args) -> int:
     return run_export(args)
 
 
+def cmd_import(args) -> int:
+    from .importing import ImportRefused, import_model, parse_shape
+    from .importing.sources import parse_args_json
+
+    try:
+        shape = parse_shape(args.input_shape) if args.input_shape else None
+        result = import_model(args.source, args.output, shape, args.weights, parse_args_json(args.args),
+                              args.overwrite)
+    except ImportRefused as exc:
+        raise UserError(str(exc)) from None
+    blocks = f", blocks: {', '.join(result.blocks)}" if result.blocks else ""
+    print(f"{result.project}: {result.nodes} nodes{blocks}; weights in {result.weights.name} "
+          f"(outputs agree with the source to {result.largest_difference:.1e})")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from .bench import run_bench
 
@@ -162,7 +198,7 @@ def cmd_bench(args) -> int:
 
 
 COMMANDS = {"validate": cmd_validate, "summary": cmd_summary, "train": cmd_train, "export": cmd_export,
-            "bench": cmd_bench}
+            "import": cmd_import, "bench": cmd_bench}
 
 
 def main(argv: list[str] | None = None) -> int:

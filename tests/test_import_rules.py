@@ -30,7 +30,7 @@ def test_headless_layers_and_cli_run_without_pyside6():
     code = BLOCK_QT + """
 import importlib, pkgutil
 import studio, nodes
-for pkg in ('studio.core', 'studio.training', 'studio.export', 'nodes'):
+for pkg in ('studio.core', 'studio.training', 'studio.export', 'studio.importing', 'nodes'):
     mod = importlib.import_module(pkg)
     for info in pkgutil.walk_packages(mod.__path__, pkg + '.'):
         importlib.import_module(info.name)

@@ -11,11 +11,12 @@ import copy
 import json
 import math
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .atomic import atomic_write_text
+from .atomic import atomic_write_text, atomic_write_with
 from .graph import Graph, GraphError, check_node_id, edge_to_json, node_to_json
 from .limits import FileRefused, read_regular_file
 from .plain import Duplicates, Numbers, check_duplicates, check_numbers
@@ -47,6 +48,7 @@ class Project:
     training: dict = field(default_factory=dict)
     path: Path | None = None
     extra: dict = field(default_factory=dict)  # unknown top-level keys, kept on save
+    weights: str | None = None  # the model's weights, a file beside the project (safetensors); see weights.py
     _training_listeners: list = field(default_factory=list, init=False, repr=False, compare=False)
 
     # ---- the training section: changed through here, so whoever reads it hears of a change ----
@@ -68,6 +70,8 @@ class Project:
         if len(self.graph.blocks):
             rec["blocks"] = {d.name: definition_to_json(d) for d in self.graph.blocks.definitions()}
         rec["training"] = self.training
+        if self.weights is not None:
+            rec["weights"] = self.weights
         rec.update({k: v for k, v in self.extra.items() if k not in rec})
         return rec
 
@@ -78,9 +82,28 @@ class Project:
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ProjectError("this project has no file yet; choose where to save it")
+        self._carry_weights(target)
         atomic_write_text(target, self.dumps())
         self.path = target
         return target
+
+    def _carry_weights(self, target: Path) -> None:
+        """Saved into another folder, the project takes its weights file along (the field is relative)."""
+        src = self.weights_path()
+        if src is None or self.path is None or not src.is_file():
+            return
+        dst = (target.parent / self.weights).resolve() if self.weights else None
+        if dst is None or dst == src.resolve():
+            return
+        if dst.exists():
+            if dst.read_bytes() == src.read_bytes():
+                return
+            raise ProjectError(f"{dst}: a different weights file is already there; the project's weights "
+                               f"({src.name}) would replace it. Save into another folder, or move that file away")
+        def copy_to(tmp: Path) -> None:
+            shutil.copyfile(src, tmp)
+
+        atomic_write_with(dst, copy_to)
 
     def resolve_path(self, relative: str) -> Path:
         """A path named in the project (a dataset file), relative to the project's folder."""
@@ -88,6 +111,10 @@ class Project:
         if p.is_absolute() or self.path is None:
             return p
         return (self.path.parent / p).resolve()
+
+    def weights_path(self) -> Path | None:
+        """The project's weights file, if it names one (relative to the project's folder)."""
+        return None if self.weights is None else self.resolve_path(self.weights)
 
 
 # ---- loading ------------------------------------------------------------------------------------
@@ -184,10 +211,28 @@ def _check(record: dict, source: str) -> dict:
         raise ProjectError(f"{source}: has {len(nodes)} nodes, more than the {MAX_NODES} allowed")
     out_nodes, out_edges = check_graph(nodes, edges, source, "")
     blocks = check_blocks(record.get("blocks", {}), source, check_graph, MAX_NODES - len(nodes), MAX_NODES)
-    known = {"format", "version", "name", "nodes", "edges", "training", "blocks"}
+    weights = _check_weights(record.get("weights"), source)
+    known = {"format", "version", "name", "nodes", "edges", "training", "blocks", "weights"}
     extra = {k: v for k, v in record.items() if k not in known}
     return {"name": name, "nodes": out_nodes, "edges": out_edges, "training": training, "extra": extra,
-            "blocks": blocks}
+            "blocks": blocks, "weights": weights}
+
+
+def _check_weights(value: Any, source: str) -> str | None:
+    """`"weights"`: a file in the project's folder (or below it) holding the model's weights, read
+    without pickle (safetensors, or a state dict torch.load(weights_only=True) accepts)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or "\0" in value:
+        raise ProjectError(f"{source}: \"weights\" must name a weights file beside the project, e.g. "
+                           f"\"model.safetensors\", got {_short(value)}")
+    p = Path(value)
+    if p.is_absolute() or ".." in p.parts:
+        raise ProjectError(f"{source}: \"weights\" {value!r} must be a path inside the project's folder (the "
+                           "two travel together); move the file beside the project and name it alone")
+    if p.suffix.lower() not in (".safetensors", ".pt", ".pth"):
+        raise ProjectError(f"{source}: \"weights\" {value!r} must be a .safetensors file (or a .pt state dict)")
+    return value
 
 
 def check_graph(nodes: list, edges: list, source: str, inside: str) -> tuple[list, list]:
@@ -260,7 +305,7 @@ def _build(rec: dict, source: str) -> Project:
     with graph.batch():
         fill_graph(graph, rec["nodes"], rec["edges"], source)
         build_blocks(graph, rec["blocks"], source, fill_graph)
-    return Project(rec["name"], graph, rec["training"], None, rec["extra"])
+    return Project(rec["name"], graph, rec["training"], None, rec["extra"], rec["weights"])
 
 
 def fill_graph(graph: Graph, nodes: list, edges: list, source: str) -> None:

@@ -13,7 +13,10 @@ class WeightsError(ValueError):
 
 
 def read_state_dict(path: str | os.PathLike) -> dict:
-    """The model weights in a file: a training checkpoint (its "model" entry) or a plain state dict."""
+    """The model weights in a file: a training checkpoint (its "model" entry), a plain state dict,
+    or a safetensors file (a project's weights, e.g. after an import)."""
+    if str(path).lower().endswith(".safetensors"):
+        return _read_safetensors(path)
     try:
         data = load_torch_file(path, "weights file")
     except FileRefused as exc:
@@ -23,6 +26,34 @@ def read_state_dict(path: str | os.PathLike) -> dict:
     if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
         raise WeightsError(f"{path}: holds no state dict (expected a mapping of parameter names to tensors)")
     return data
+
+
+def _read_safetensors(path) -> dict:
+    """safetensors holds tensors only (no pickle, nothing runs); the file is still checked first."""
+    from pathlib import Path
+
+    from safetensors.torch import load_file
+
+    from .limits import check_regular_file, memory_bytes
+
+    if not Path(path).exists():
+        raise WeightsError(f"{path}: no such weights file; it should sit beside the project (import the model "
+                           "again, or remove \"weights\" from the project to start from random weights)")
+    try:
+        check_regular_file(Path(path), memory_bytes(), "weights file")
+        return load_file(str(path), device="cpu")
+    except FileRefused as exc:
+        raise WeightsError(str(exc)) from None
+    except Exception as exc:  # safetensors raises its own SafetensorError / OSError for broken files
+        raise WeightsError(f"{path}: is not a readable safetensors file ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0] if str(exc) else 'truncated or corrupt'})") from None
+
+
+def load_project_weights(model, project) -> None:
+    """Load the weights the project names (its "weights" file), if it names one."""
+    path = project.weights_path() if hasattr(project, "weights_path") else None
+    if path is not None:
+        load_weights(model, path)
 
 
 def check_state_dict(model, state: dict) -> None:

@@ -104,6 +104,7 @@ class Trainer(EpochLoop):
     def from_project(cls, project, overrides: dict | None = None, dist=None, base_dir=None) -> "Trainer":
         from ..core.analysis import analyze
         from ..core.compiler import CompileError, compile_graph, signature
+        from ..core.weights import load_project_weights
         from .datasets import load_dataset
         from .losses import check_fit
 
@@ -122,6 +123,7 @@ class Trainer(EpochLoop):
         plan = check_fit(sig, dataset.info, config.loss, project.graph)
         seed_everything(config.seed, config.deterministic)
         model = compile_graph(project.graph, analysis=analysis)
+        load_project_weights(model, project)  # an imported model trains on from its weights
         check_trainable(model, project.graph)  # before the data loads, naming the graph's layers
         return cls(model, dataset, config, plan=plan, input_names=[n for n, _ in sig.inputs],
                    fingerprint=ckpt.graph_fingerprint(project.graph), dist=dist)

@@ -38,6 +38,8 @@ def build_actions(w) -> SimpleNamespace:
     a = SimpleNamespace()
     a.new = _action(w, "&New…", w.new_project, SK.New, "new", "Start a new project from a template")
     a.open = _action(w, "&Open…", w.open_project, SK.Open, "open", "Open a project file")
+    a.import_model = _action(w, "&Import Model…", w.import_model, None, None,
+                             "Import a PyTorch model (torchvision or your own class) as a project")
     a.save = _action(w, "&Save", w.save_project, SK.Save, "save", "Save the project")
     a.save_as = _action(w, "Save &As…", w.save_project_as, SK.SaveAs, None, "Save the project to a new file")
     a.quit = _action(w, "&Quit", w.close, SK.Quit, None, "Close NetStudio")
@@ -90,6 +92,7 @@ def build_menus(w, a) -> None:
     f.addActions([a.new, a.open])
     w.recent_menu = f.addMenu("Open &Recent")
     w.recent_menu.aboutToShow.connect(w.fill_recent_menu)
+    f.addAction(a.import_model)
     f.addSeparator()
     f.addActions([a.save, a.save_as])
     f.addSeparator()

@@ -303,6 +303,11 @@ class MainWindow(QMainWindow):
     def open_project(self) -> bool:
         return self.files.open_dialog()
 
+    def import_model(self) -> bool:
+        from .import_dialog import import_model_dialog
+
+        return import_model_dialog(self)
+
     def save_project(self) -> bool:
         return self.files.save()
 

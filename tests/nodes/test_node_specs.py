@@ -38,6 +38,7 @@ CASES = [
     ("Dropout", {"p": 0.3}, [(10,)], nn.Dropout(0.3), None),
     ("Dropout2d", {}, [(3, 4, 4)], nn.Dropout2d(), None),
     ("ReLU", {}, [(5,)], nn.ReLU(), None),
+    ("ReLU6", {}, [(5,)], nn.ReLU6(), None),
     ("LeakyReLU", {"negative_slope": 0.2}, [(5,)], nn.LeakyReLU(0.2), None),
     ("PReLU", {"num_parameters": 3}, [(3, 4, 4)], nn.PReLU(3), None),
     ("ELU", {}, [(5,)], nn.ELU(), None),

@@ -1,0 +1,178 @@
+"""A model traced with torch.fx, turned into a flat NetStudio graph (one node per call), with each
+node's source module path, the module it calls and the module stack it was called in."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..core.graph import Graph
+from ..core.node_ids import suggest_id
+from ..core.registry import default_registry
+from ..core.spec import ParamError
+from .mapping import Unmapped, describe_target, function_rules, module_params, tidy
+from .sources import ImportRefused
+
+
+@dataclass
+class Miss:
+    """A call with no node type: where it is and why."""
+
+    path: str  # the module path it was called in ("" for the top-level forward)
+    what: str
+    reason: str
+    line: str  # "file.py:42" of the person's code, or "" when fx kept none
+
+    def text(self) -> str:
+        where = f"{self.path or '(the model itself)'}: {self.what}"
+        return f"{where}: {self.reason}" + (f" (at {self.line})" if self.line else "")
+
+
+@dataclass
+class Flat:
+    graph: Graph
+    source_module: dict[str, str] = field(default_factory=dict)  # node id -> module path whose weights it has
+    stack: dict[str, list[tuple[str, type]]] = field(default_factory=dict)  # node id -> enclosing modules
+
+
+class UnmappedCalls(ImportRefused):
+    def __init__(self, misses: list[Miss]) -> None:
+        self.misses = misses
+        lines = "\n".join("  " + m.text() for m in misses)
+        super().__init__(f"{len(misses)} part(s) of the model have no node type, so nothing was written:\n{lines}")
+
+
+def as_traceable(model):
+    """A model that is itself one torch.nn layer (`torch.nn:Linear`) is traced as a container holding
+    it, so it maps to its node rather than to the functions inside its forward."""
+    import torch.fx
+    from collections import OrderedDict
+
+    if not torch.fx.Tracer().is_leaf_module(model, ""):
+        return model
+    return torch.nn.Sequential(OrderedDict([(suggest_id(type(model).__name__.lower()), model)]))
+
+
+def trace(model):
+    import torch.fx
+
+    tracer = torch.fx.Tracer()
+    tracer.record_stack_traces = True
+    try:
+        return tracer.trace(model)
+    except Exception as exc:  # control flow on values, unsupported Python: fx says what
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ImportRefused(f"torch.fx could not trace the model ({type(exc).__name__}: {first}); a forward "
+                            "whose steps depend on the data (if/for on tensor values) cannot become a graph") from None
+
+
+def _user_line(node) -> str:
+    """The innermost frame of the stack trace that is not torch's own code: the person's line."""
+    import re
+
+    frames = re.findall(r'File "([^"]+)", line (\d+)', node.stack_trace or "")
+    mine = [(f, n) for f, n in frames if "/torch/" not in f.replace("\\", "/")]
+    return f"{mine[-1][0]}:{mine[-1][1]}" if mine else ""
+
+
+def _stack(node) -> list[tuple[str, type]]:
+    """(module path, class) of the modules the call sits in, outermost first, leaving out the called leaf."""
+    entries = [(path, cls) for path, cls in node.meta.get("nn_module_stack", {}).values()]
+    if node.op == "call_module" and entries and entries[-1][0] == node.target:
+        entries = entries[:-1]
+    return entries
+
+
+def flatten(model, fx_graph, input_shape: list[int]) -> Flat:
+    import torch.fx
+
+    registry = default_registry()
+    rules = function_rules()
+    flat = Flat(Graph())
+    g = flat.graph
+    ids: dict[torch.fx.Node, str] = {}
+    wires: list[tuple[str, list]] = []
+    misses: list[Miss] = []
+    first_call: dict[str, str] = {}
+    placeholders = [n for n in fx_graph.nodes if n.op == "placeholder"]
+    if len(placeholders) != 1:
+        raise ImportRefused(f"the model's forward takes {len(placeholders)} tensors; import handles one input for now")
+
+    def add(node, type_name, params, inputs, base, **extra):
+        stack = _stack(node)
+        prefix = stack[-1][0].replace(".", "_") + "_" if stack else ""
+        node_id = suggest_id(prefix + base, g.nodes)
+        g.add_node(type_name, params, (0, 0), node_id=node_id, **extra)
+        ids[node] = node_id
+        flat.stack[node_id] = stack
+        wires.append((node_id, inputs))
+        return node_id
+
+    for node in fx_graph.nodes:
+        try:
+            if node.op == "placeholder":
+                add(node, "Input", {"shape": input_shape}, [], str(node.target))  # the forward argument's name
+            elif node.op == "output":
+                outs = node.args[0] if isinstance(node.args[0], (list, tuple)) else [node.args[0]]
+                for i, out in enumerate(outs):
+                    if not isinstance(out, torch.fx.Node):
+                        raise Unmapped("the model returns a value that is not a tensor")
+                    add(node, "Output", {}, [out], "output" if len(outs) == 1 else f"output_{i}")
+            elif node.op == "call_module":
+                module = model.get_submodule(node.target)
+                spec = registry.get(type(module).__name__)
+                if spec is None:
+                    raise Unmapped(f"{type(module).__module__}.{type(module).__name__} has no node type")
+                params = _check_params(spec, module_params(module, spec))
+                shares = first_call.get(node.target) if any(True for _ in module.parameters()) else None
+                node_id = add(node, spec.type, params, [a for a in node.args if isinstance(a, torch.fx.Node)],
+                              node.target.rsplit(".", 1)[-1], shares=shares)
+                first_call.setdefault(node.target, node_id)
+                flat.source_module[node_id] = node.target
+            elif node.op in ("call_function", "call_method"):
+                if node.op == "call_method" and node.target == "size":
+                    continue  # a shape read: only the view(x.size(0), -1) pattern uses it (checked there)
+                rule = rules.get(node.target)
+                if rule is None:
+                    raise Unmapped("has no node type")
+                result = rule(node)
+                type_name, params = result[0], result[1]
+                inputs = result[2] if len(result) > 2 else (
+                    list(node.args) if type_name in _BINARY else [node.args[0]])
+                params = _check_params(registry[type_name], {k: v for k, v in params.items() if v is not None})
+                base = getattr(node.target, "__name__", None) or str(node.target)
+                add(node, type_name, params, inputs, base.strip("_"))
+            else:  # get_attr: a parameter or buffer used directly, outside a layer
+                raise Unmapped("a parameter or buffer used outside a layer has no node type")
+        except Unmapped as exc:
+            what = (f"{type(model.get_submodule(node.target)).__name__} module {node.target!r}"
+                    if node.op == "call_module" else describe_target(node))
+            # fx keeps no stack for some calls (an attribute read like `.real`): the input's place tells
+            near = next((a for a in node.args if isinstance(a, torch.fx.Node) and a.op != "placeholder"), node)
+            stack = _stack(node) or _stack(near)
+            misses.append(Miss(stack[-1][0] if stack else "", what, str(exc), _user_line(node) or _user_line(near)))
+    if misses:
+        raise UnmappedCalls(misses)
+    for node_id, inputs in wires:
+        _wire(g, registry, node_id, inputs, ids)
+    return flat
+
+
+_BINARY = {"Add", "Subtract", "Multiply", "Divide", "MatMul", "Maximum", "Minimum"}
+
+
+def _check_params(spec, params: dict) -> dict:
+    try:
+        return tidy(spec, params)
+    except ParamError as exc:
+        raise Unmapped(f"its settings do not fit the {spec.type} node ({exc})") from None
+
+
+def _wire(g: Graph, registry, node_id: str, inputs: list, ids: dict) -> None:
+    import torch.fx
+
+    spec = g.spec_of(g.node(node_id), registry)
+    ports = spec.inputs
+    for i, source in enumerate(inputs):
+        if not isinstance(source, torch.fx.Node) or source not in ids:
+            raise UnmappedCalls([Miss("", node_id, f"takes an input that is not a layer's output ({source!r})", "")])
+        port = None if len(ports) == 1 else ports[min(i, len(ports) - 1)].name
+        g.connect(ids[source], node_id, None, port)
