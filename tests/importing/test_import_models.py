@@ -87,10 +87,14 @@ def test_resnet18_imports_with_blocks_and_its_outputs(tmp_path):
     assert [n.params["out_channels"] for n in instances] == [64, 64, 128, 128, 256, 256, 512, 512]
     inner = graph.blocks["BasicBlock"].graph
     assert {"conv1", "bn1", "conv2", "bn2", "add"} <= set(inner.nodes)
-    # ids follow the module paths; the layout runs left to right
+    # ids follow the module paths; the layout runs left to right in bands, one under the other, so
+    # the chain reads like text and stays a few cards wide
     assert {"conv1", "bn1", "maxpool", "avgpool", "fc"} <= set(graph.nodes)
-    xs = [graph.node(i).pos[0] for i in ("conv1", "layer1_0", "layer4_1", "fc")]
-    assert xs == sorted(xs) and len(set(xs)) == 4
+    chain = ("x", "conv1", "bn1", "relu", "maxpool", "layer1_0", "layer1_1", "layer2_0", "layer4_1", "avgpool", "fc")
+    reading = [(graph.node(i).pos[1], graph.node(i).pos[0]) for i in chain]
+    assert reading == sorted(reading) and len(set(reading)) == len(chain)
+    columns, bands = {n.pos[0] for n in graph.nodes.values()}, {n.pos[1] for n in graph.nodes.values()}
+    assert len(columns) == 5 and len(bands) == 4  # 17 layers in one chain: bands of five
 
 
 @pytest.mark.slow
