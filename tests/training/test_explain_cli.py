@@ -1,0 +1,85 @@
+"""`python -m studio explain`: a PNG of one sample's attribution; a person's mistakes are one error line, exit 2."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import studio
+from tests.conftest import ROOT, TEMPLATES
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def run(*args):
+    proc = subprocess.run([sys.executable, "-m", "studio", "explain", *map(str, args)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=180)
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def digits_weights(tmp_path_factory):
+    torch.manual_seed(1)
+    path = tmp_path_factory.mktemp("w") / "digits.pt"
+    torch.save(studio.build_model(studio.load_project(TEMPLATES / "cnn_digits.json")).state_dict(), path)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["saliency", "integrated_gradients", "gradcam", "occlusion"])
+def test_explain_writes_a_png_for_each_method(tmp_path, digits_weights, method):
+    out = tmp_path / "why.png"
+    proc = run(TEMPLATES / "cnn_digits.json", "--checkpoint", digits_weights, "--sample", 3, "--method", method,
+               "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes()[:8] == PNG and out.stat().st_size > 5000
+    assert "for class" in proc.stdout and proc.stderr.strip()  # the note on how to read it
+    assert [p.name for p in tmp_path.iterdir()] == ["why.png"]  # no temporary file left
+
+
+def test_explain_tabular_bars(tmp_path):
+    out = tmp_path / "moons.png"
+    proc = run(TEMPLATES / "moons_mlp.json", "--method", "integrated_gradients", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes()[:8] == PNG
+
+
+@pytest.mark.fault("explain", "the output exists", "refused without --overwrite, kept")
+def test_existing_output_is_kept_without_overwrite(tmp_path):
+    out = tmp_path / "keep.png"
+    out.write_bytes(b"mine")
+    proc = run(TEMPLATES / "moons_mlp.json", "--method", "saliency", "-o", out)
+    assert proc.returncode == 2 and "--overwrite" in proc.stderr and out.read_bytes() == b"mine"
+    assert run(TEMPLATES / "moons_mlp.json", "--method", "saliency", "-o", out, "--overwrite").returncode == 0
+    assert out.read_bytes()[:8] == PNG
+
+
+def _case(case, args, words):
+    return pytest.param(args, words, id=case, marks=pytest.mark.fault("explain", case, "one error line, exit 2"))
+
+
+@pytest.mark.parametrize("args,words", [
+    _case("sample index out of range", ["--sample", "100000", "--method", "saliency"], "sample 100000 does not exist"),
+    _case("no such node", ["--method", "gradcam", "--node", "nope"], "no node 'nope'"),
+    _case("gradcam on a node that is not a conv", ["--method", "gradcam", "--node", "pool1"], "not a convolution"),
+])
+def test_person_mistakes_are_one_error_line(tmp_path, args, words):
+    out = tmp_path / "x.png"
+    proc = run(TEMPLATES / "cnn_digits.json", *args, "-o", out)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and words in lines[0], proc.stderr
+    assert not out.exists()
+
+
+@pytest.mark.fault("explain", "a checkpoint of another graph", "one error line, exit 2")
+def test_checkpoint_that_does_not_fit(tmp_path):
+    wrong = tmp_path / "moons.pt"
+    torch.save(studio.build_model(studio.load_project(TEMPLATES / "moons_mlp.json")).state_dict(), wrong)
+    proc = run(TEMPLATES / "cnn_digits.json", "--checkpoint", wrong, "--method", "saliency", "-o", tmp_path / "x.png")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
