@@ -57,14 +57,13 @@ def test_existing_output_is_kept_without_overwrite(tmp_path):
     assert out.read_bytes()[:8] == PNG
 
 
-def _case(case, args, words):
-    return pytest.param(args, words, id=case, marks=pytest.mark.fault("explain", case, "one error line, exit 2"))
-
-
 @pytest.mark.parametrize("args,words", [
-    _case("sample index out of range", ["--sample", "100000", "--method", "saliency"], "sample 100000 does not exist"),
-    _case("no such node", ["--method", "gradcam", "--node", "nope"], "no node 'nope'"),
-    _case("gradcam on a node that is not a conv", ["--method", "gradcam", "--node", "pool1"], "not a convolution"),
+    pytest.param(["--sample", "100000", "--method", "saliency"], "sample 100000 does not exist", id="sample",
+                 marks=pytest.mark.fault("explain", "sample index out of range", "one error line, exit 2")),
+    pytest.param(["--method", "gradcam", "--node", "nope"], "no node 'nope'", id="node",
+                 marks=pytest.mark.fault("explain", "no such node", "one error line, exit 2")),
+    pytest.param(["--method", "gradcam", "--node", "pool1"], "not a convolution", id="not-conv",
+                 marks=pytest.mark.fault("explain", "gradcam on a node that is not a conv", "one error line, exit 2")),
 ])
 def test_person_mistakes_are_one_error_line(tmp_path, args, words):
     out = tmp_path / "x.png"
