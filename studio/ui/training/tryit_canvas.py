@@ -19,7 +19,7 @@ class DrawCanvas(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("tryitCanvas")
-        self.setMinimumSize(160, 160)
+        self.setMinimumSize(140, 140)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.input_size = (8, 8)  # (H, W) of the model's input
@@ -76,7 +76,7 @@ class DrawCanvas(QWidget):
             rgba[..., 0] = (255 * pos).astype(np.uint8)
             rgba[..., 1] = (200 * pos ** 2).astype(np.uint8)
             rgba[..., 2] = (255 * neg).astype(np.uint8)
-            rgba[..., 3] = (200 * np.maximum(pos, neg)).astype(np.uint8)
+            rgba[..., 3] = (230 * np.sqrt(np.maximum(pos, neg))).astype(np.uint8)  # weak parts still show
             rgba = np.ascontiguousarray(rgba)
             self.overlay = QImage(rgba.data, heat.shape[1], heat.shape[0], heat.shape[1] * 4,
                                   QImage.Format.Format_RGBA8888).copy()  # owns its pixels
