@@ -3,13 +3,17 @@ and their probabilities: draw (or open a picture) for image data sets, edit the 
 tabular data. "Why" draws the attribution of the current input over it (studio.training.explain).
 
 The model is the last finished run's (the Probe the training thread handed over as it ended, never the
-trainer during a run) or a chosen checkpoint's. A tiny model answers in milliseconds, so prediction
-and attribution run on the GUI thread; the time each took is shown (and kept in `last_ms`)."""
+trainer during a run) or a chosen checkpoint's. Prediction and attribution run on one helper thread
+(an attribution takes tens to hundreds of ms on a CPU, Captum's first import a second): the newest
+input wins, inputs that came while one was computed are skipped, and `answered` fires when the screen
+shows the newest; the time each took is shown (and kept in `last_ms`)."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
                                QProgressBar, QPushButton, QStackedWidget, QVBoxLayout, QWidget)
@@ -22,10 +26,41 @@ WHY = (("Off", None), ("Saliency", "saliency"), ("Integrated gradients", "integr
        ("Grad-CAM", "gradcam"), ("Occlusion", "occlusion"))
 
 
+class _Relay(QObject):
+    done = Signal(int, object)  # (request number, result dict) from the helper thread
+
+
+def _answer(model, x, method, node) -> dict:
+    """On the helper thread: the probabilities and (if asked) the attribution of `x`, with their times."""
+    from studio.errors import is_user_error
+    from studio.training.explain import explain, predict
+
+    t0 = time.perf_counter()
+    out: dict = {"probs": predict(model, x)}
+    t1 = time.perf_counter()
+    out["ms"] = {"predict": (t1 - t0) * 1000}
+    if method is not None:
+        try:
+            out["attribution"] = explain(model, x, method, node=node)
+            out["ms"]["why"] = (time.perf_counter() - t1) * 1000
+        except Exception as exc:  # noqa: BLE001 - a choice that does not apply is said; a bug is re-raised
+            out["problem" if is_user_error(exc) else "bug"] = exc
+    return out
+
+
 class TryItView(QWidget):
+    answered = Signal()  # the screen shows the answer for the newest input
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("tryit")
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="tryit")
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._on_answer)
+        self._seq = 0  # the newest request's number
+        self._busy = False
+        self._pending: tuple | None = None  # the newest request that came while one was computed
+        self.destroyed.connect(lambda *_: self._pool.shutdown(wait=False, cancel_futures=True))
         self.subject = None  # studio.training.explain.Subject
         self.source = ""
         self.last_probs: np.ndarray | None = None
@@ -205,42 +240,47 @@ class TryItView(QWidget):
 
     # ---- prediction and why -----------------------------------------------------------------------------
     def refresh(self) -> None:
-        from studio.errors import is_user_error
-        from studio.training.explain import explain, predict
-
+        """Ask for the current input's answer (the helper thread computes it; `answered` when shown)."""
         if self.subject is None:
             return
-        t0 = time.perf_counter()
-        x = self.current_input()
-        probs = predict(self.subject.model, x)
-        t1 = time.perf_counter()
-        self.last_ms = {"predict": (t1 - t0) * 1000}
-        self.last_probs = probs
-        self._show_probs(probs)
-        method = self.why.currentData()
-        self.last_attribution = None
-        note = ""
-        if method is not None:
-            try:
-                a = explain(self.subject.model, x, method, node=self.node.currentText() or None)
-            except Exception as exc:  # noqa: BLE001 - a person's choice that does not apply is said, not raised
-                if not is_user_error(exc):
-                    raise
-                note = str(exc)
-                self.canvas.set_overlay(None)
-            else:
-                self.last_ms["why"] = (time.perf_counter() - t1) * 1000
-                self.last_attribution = a
-                note = a.note
-                if self.stack.currentWidget() is self.canvas:
-                    v = a.values
-                    self.canvas.set_overlay(v if v.ndim == 2 else v.sum(0))
-                else:
-                    note = "  ".join(f"f{i}: {v:+.3g}" for i, v in enumerate(a.values.reshape(-1))) + "\n" + note
+        self._seq += 1
+        request = (self._seq, self.subject.model, self.current_input(), self.why.currentData(),
+                   self.node.currentText() or None)
+        if self._busy:
+            self._pending = request  # the newest wins: older waiting inputs are skipped
         else:
+            self._submit(request)
+
+    def _submit(self, request) -> None:
+        seq, *work = request
+        self._busy = True
+        relay = self._relay
+        self._pool.submit(lambda: relay.done.emit(seq, _answer(*work)))
+
+    def _on_answer(self, seq: int, out: dict) -> None:
+        self._busy = False
+        if self._pending is not None:
+            request, self._pending = self._pending, None
+            self._submit(request)
+        if "bug" in out:
+            raise out["bug"]
+        if seq != self._seq or self.subject is None:
+            return  # a newer input is on its way (or nothing is tried any more)
+        self.last_ms, self.last_probs = out["ms"], out["probs"]
+        self._show_probs(out["probs"])
+        a = self.last_attribution = out.get("attribution")
+        note = str(out.get("problem", ""))
+        if a is None:
             self.canvas.set_overlay(None)
+        else:
+            note = a.note
+            if self.stack.currentWidget() is self.canvas:
+                self.canvas.set_overlay(a.values if a.values.ndim == 2 else a.values.sum(0))
+            else:
+                note = "  ".join(f"f{i}: {v:+.3g}" for i, v in enumerate(a.values.reshape(-1))) + "\n" + note
         timing = ", ".join(f"{k} {v:.0f} ms" for k, v in self.last_ms.items())
         self.note.setText(f"{note}\n({timing}; weights: {self.source})".strip())
+        self.answered.emit()
 
     def _show_probs(self, probs: np.ndarray) -> None:
         if probs.size == 1:  # regression: the value
