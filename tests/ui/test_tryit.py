@@ -137,3 +137,21 @@ def test_tabular_features_predict_as_they_change(qtbot, isolated, dialog_log, tm
         view.why.setCurrentIndex(view.why.findData("saliency"))
     assert view.last_attribution.values.shape == (2,) and "f0:" in view.note.text()
     w.document.undo_stack.setClean()
+
+
+def test_the_newest_input_wins(qtbot, isolated, dialog_log, tmp_path):  # noqa: F811
+    """Inputs faster than the helper thread: the screen ends on the newest one's answer."""
+    from studio.training.explain import Subject, predict
+
+    w = open_window(qtbot, load_project(copied_template(tmp_path, "moons_mlp")), size=(1400, 900))
+    view = w.training.tryit
+    subject = Subject.from_project(w.document.project)
+    with qtbot.waitSignal(view.answered, timeout=10_000):
+        view.set_subject(subject, "untrained")
+    spin = view.spins[1]
+    for k in range(20):
+        spin.setValue(spin.minimum() + k * (spin.maximum() - spin.minimum()) / 19)
+    qtbot.waitUntil(lambda: view._pending is None and not view._busy, timeout=10_000)
+    expected = predict(subject.model, view.current_input())
+    np.testing.assert_allclose(view.last_probs, expected, rtol=1e-6)
+    w.document.undo_stack.setClean()

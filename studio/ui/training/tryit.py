@@ -9,6 +9,7 @@ input wins, inputs that came while one was computed are skipped, and `answered` 
 shows the newest; the time each took is shown (and kept in `last_ms`)."""
 from __future__ import annotations
 
+import copy
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -320,7 +321,11 @@ def install_tryit(ui) -> TryItView:
 
     def on_ended(end) -> None:
         if end.probe is not None:
-            view.set_subject(Subject.from_probe(end.probe), f"run at epoch {end.probe.epochs_done}")
+            subject = Subject.from_probe(end.probe)
+            # its own copy: the feature maps' forward hooks on the probe's model (GUI thread) and
+            # Captum's (the helper thread) never meet on one module
+            subject.model = copy.deepcopy(subject.model)
+            view.set_subject(subject, f"run at epoch {end.probe.epochs_done}")
 
     def choose_checkpoint() -> None:
         from studio.errors import is_user_error
