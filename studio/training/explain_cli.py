@@ -24,6 +24,10 @@ def run_explain(args) -> int:
         raise ExplainError(f"{out.parent}: no such folder for the output")
     if args.checkpoint is not None and not Path(args.checkpoint).is_file():
         raise ExplainError(f"{args.checkpoint}: no such checkpoint file")
+    if args.node is not None and args.method != "gradcam":
+        raise ExplainError(f"--node chooses Grad-CAM's conv layer; {args.method} looks at the input (drop --node)")
+    if args.checkpoint is None:
+        print("note: no --checkpoint: the model has its untrained, initial weights", file=sys.stderr)
     project = load_project(args.file)
     subject = Subject.from_project(project, args.checkpoint)
     x, label = subject.sample(args.sample)

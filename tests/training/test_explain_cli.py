@@ -44,6 +44,7 @@ def test_explain_tabular_bars(tmp_path):
     out = tmp_path / "moons.png"
     proc = run(TEMPLATES / "moons_mlp.json", "--method", "integrated_gradients", "-o", out)
     assert proc.returncode == 0, proc.stderr
+    assert "untrained" in proc.stderr  # no --checkpoint: said
     assert out.read_bytes()[:8] == PNG
 
 
@@ -64,12 +65,14 @@ def test_existing_output_is_kept_without_overwrite(tmp_path):
                  marks=pytest.mark.fault("explain", "no such node", "one error line, exit 2")),
     pytest.param(["--method", "gradcam", "--node", "pool1"], "not a convolution", id="not-conv",
                  marks=pytest.mark.fault("explain", "gradcam on a node that is not a conv", "one error line, exit 2")),
+    pytest.param(["--method", "saliency", "--node", "conv1"], "drop --node", id="node-not-gradcam",
+                 marks=pytest.mark.fault("explain", "--node with a method other than gradcam", "one error line, exit 2")),
 ])
 def test_person_mistakes_are_one_error_line(tmp_path, args, words):
     out = tmp_path / "x.png"
     proc = run(TEMPLATES / "cnn_digits.json", *args, "-o", out)
     assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
+    lines = [x for x in proc.stderr.strip().splitlines() if not x.startswith("note:")]
     assert len(lines) == 1 and lines[0].startswith("error:") and words in lines[0], proc.stderr
     assert not out.exists()
 
