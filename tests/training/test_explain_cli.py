@@ -48,7 +48,7 @@ def test_explain_tabular_bars(tmp_path):
     assert out.read_bytes()[:8] == PNG
 
 
-@pytest.mark.fault("explain", "the output exists", "refused without --overwrite, kept")
+@pytest.mark.fault("explain CLI", "the output exists", "refused without --overwrite, kept")
 def test_existing_output_is_kept_without_overwrite(tmp_path):
     out = tmp_path / "keep.png"
     out.write_bytes(b"mine")
@@ -60,13 +60,13 @@ def test_existing_output_is_kept_without_overwrite(tmp_path):
 
 @pytest.mark.parametrize("args,words", [
     pytest.param(["--sample", "100000", "--method", "saliency"], "sample 100000 does not exist", id="sample",
-                 marks=pytest.mark.fault("explain", "sample index out of range", "one error line, exit 2")),
+                 marks=pytest.mark.fault("explain CLI", "sample index out of range", "one error line, exit 2")),
     pytest.param(["--method", "gradcam", "--node", "nope"], "no node 'nope'", id="node",
-                 marks=pytest.mark.fault("explain", "no such node", "one error line, exit 2")),
+                 marks=pytest.mark.fault("explain CLI", "no such node", "one error line, exit 2")),
     pytest.param(["--method", "gradcam", "--node", "pool1"], "not a convolution", id="not-conv",
-                 marks=pytest.mark.fault("explain", "gradcam on a node that is not a conv", "one error line, exit 2")),
+                 marks=pytest.mark.fault("explain CLI", "gradcam on a node that is not a conv", "one error line, exit 2")),
     pytest.param(["--method", "saliency", "--node", "conv1"], "drop --node", id="node-not-gradcam",
-                 marks=pytest.mark.fault("explain", "--node with a method other than gradcam", "one error line, exit 2")),
+                 marks=pytest.mark.fault("explain CLI", "--node with a method other than gradcam", "one error line, exit 2")),
 ])
 def test_person_mistakes_are_one_error_line(tmp_path, args, words):
     out = tmp_path / "x.png"
@@ -77,7 +77,7 @@ def test_person_mistakes_are_one_error_line(tmp_path, args, words):
     assert not out.exists()
 
 
-@pytest.mark.fault("explain", "a checkpoint of another graph", "one error line, exit 2")
+@pytest.mark.fault("explain CLI", "a checkpoint of another graph", "one error line, exit 2")
 def test_checkpoint_that_does_not_fit(tmp_path):
     wrong = tmp_path / "moons.pt"
     torch.save(studio.build_model(studio.load_project(TEMPLATES / "moons_mlp.json")).state_dict(), wrong)
