@@ -155,3 +155,35 @@ def test_the_newest_input_wins(qtbot, isolated, dialog_log, tmp_path):  # noqa: 
     expected = predict(subject.model, view.current_input())
     np.testing.assert_allclose(view.last_probs, expected, rtol=1e-6)
     w.document.undo_stack.setClean()
+
+
+@pytest.mark.fault("try it", "a dropped file that is not a picture", "said under the canvas")
+def test_drop_a_picture_on_the_canvas(win, qtbot, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QColor, QDropEvent, QImage
+    from studio.training.explain import Subject
+
+    view = win.training.tryit
+    with qtbot.waitSignal(view.answered, timeout=10_000):
+        view.set_subject(Subject.from_project(win.document.project), "untrained")
+
+    def drop(path) -> None:
+        data = QMimeData()
+        data.setUrls([QUrl.fromLocalFile(str(path))])
+        event = QDropEvent(QPointF(view.canvas.rect().center()), Qt.DropAction.CopyAction, data,
+                           Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        view.canvas.dropEvent(event)  # Qt delivers no synthetic drop outside a drag: the handler directly
+
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello")
+    drop(bad)
+    assert "not a picture" in view.note.text()
+    good = tmp_path / "white.png"
+    img = QImage(16, 16, QImage.Format.Format_RGB32)
+    img.fill(QColor(30, 30, 30))  # dark: kept as it is (light ink on black already)
+    img.setPixelColor(8, 8, QColor("white"))
+    img.save(str(good))
+    with qtbot.waitSignal(view.answered, timeout=10_000):
+        drop(good)
+    x = view.current_input()
+    assert float(x.max()) > float(x.min())  # the bright dot arrived

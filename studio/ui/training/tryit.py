@@ -133,6 +133,7 @@ class TryItView(QWidget):
         layout.addLayout(body, 1)
 
         self.canvas.stroke_done.connect(self.refresh)
+        self.canvas.file_dropped.connect(self.load_picture)
         self.clear_button.clicked.connect(self._clear)
         self.open_button.clicked.connect(self.open_image)
         self.why.currentIndexChanged.connect(self._why_changed)
@@ -219,8 +220,11 @@ class TryItView(QWidget):
 
     def open_image(self) -> None:
         path = file_dialogs.open_path(self, "Open an image", "", "Images (*.png *.jpg *.jpeg *.bmp *.gif)")
-        if not path:
-            return
+        if path:
+            self.load_picture(path)
+
+    def load_picture(self, path: str) -> None:
+        """Put the picture file `path` on the canvas (opened or dropped); a file that is not one is said."""
         picture = QImage(path)
         if picture.isNull():
             self.note.setText(f"{path}: not a picture this program can read (PNG, JPEG, BMP or GIF).")

@@ -15,6 +15,7 @@ STROKE = 1.3  # the pen's width in model pixels (a digit's line is about one cel
 
 class DrawCanvas(QWidget):
     stroke_done = Signal()  # after each mouse release (and after a picture or a clear)
+    file_dropped = Signal(str)  # a local file dropped on the canvas (the dock reads it as a picture)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -22,6 +23,7 @@ class DrawCanvas(QWidget):
         self.setMinimumSize(140, 140)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setAcceptDrops(True)
         self.input_size = (8, 8)  # (H, W) of the model's input
         self.image = QImage(SIDE, SIDE, QImage.Format.Format_RGB32)
         self.overlay: QImage | None = None
@@ -121,6 +123,16 @@ class DrawCanvas(QWidget):
             self._last = None
             self.strokes += 1
             self.stroke_done.emit()
+
+    def dragEnterEvent(self, event) -> None:
+        if self.isEnabled() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.file_dropped.emit(files[0])
 
     def paintEvent(self, _event) -> None:
         p = QPainter(self)
