@@ -1,4 +1,4 @@
-"""`python -m studio <command>`: validate, summary, train, export, bench.
+"""`python -m studio <command>`: validate, summary, train, export, bench, explain.
 
 Errors a person can cause end in a clear message on stderr and exit code 2, never a traceback.
 Each command's work lives in its own package; this module only parses arguments and reports.
@@ -94,7 +94,25 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true", help="print the figures as one JSON object on stdout")
     b.add_argument("--quick", action="store_true", help="fewer cases and repeats (for tests)")
     b.add_argument("--verbose", action="store_true", help="also print each variant's warm-up and notes")
+    _explain_parser(sub, project)
     return p
+
+
+def _explain_parser(sub, project: str) -> None:
+    from .training.explain_notes import METHODS  # no torch: the help stays fast
+
+    x = sub.add_parser("explain", help="why the model decided: an attribution of one sample drawn into a PNG",
+                       description="Attribute one sample's prediction to its input with Captum and draw it: "
+                                   "an overlay on the image, or one bar per feature for tabular data.")
+    x.add_argument("file", metavar="FILE", help=project)
+    x.add_argument("--checkpoint", metavar="CKPT", help="a training checkpoint or a state dict with the trained weights")
+    x.add_argument("--sample", type=int, default=0, metavar="N",
+                   help="which sample of the validation split (else the training split), from 0 (default 0)")
+    x.add_argument("--method", required=True, choices=METHODS, help="saliency, integrated_gradients, gradcam "
+                   "(on a conv node) or occlusion")
+    x.add_argument("--node", metavar="CONV", help="gradcam: the conv node to look at (default: the last conv)")
+    x.add_argument("-o", "--output", required=True, metavar="OUT.png", help="the PNG to write")
+    x.add_argument("--overwrite", action="store_true", help="replace OUT.png if it exists (without it, it is refused)")
 
 
 def overview() -> str:
@@ -197,8 +215,14 @@ def cmd_bench(args) -> int:
     return run_bench(args)
 
 
+def cmd_explain(args) -> int:
+    from .training.explain_cli import run_explain
+
+    return run_explain(args)
+
+
 COMMANDS = {"validate": cmd_validate, "summary": cmd_summary, "train": cmd_train, "export": cmd_export,
-            "import": cmd_import, "bench": cmd_bench}
+            "import": cmd_import, "bench": cmd_bench, "explain": cmd_explain}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,8 @@ TRAINING_DOCKS = (("training", "Training", "properties"),  # a tab beside the In
                   ("norms", "Gradients", "plots"),
                   ("features", "Feature maps", "plots"),
                   ("report", "Epoch report", "plots"),
-                  ("samples", "Samples", "plots"))  # what a language model writes (text_samples.py)
+                  ("samples", "Samples", "plots"),  # what a language model writes (text_samples.py)
+                  ("tryit", "Try it", "plots"))  # the trained model on a drawn or typed input (tryit.py)
 
 
 def add_training_docks(window) -> dict:

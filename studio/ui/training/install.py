@@ -26,6 +26,7 @@ from .panel import TrainingPanel
 from .report_view import ReportView
 from .session import IDLE, TrainingSession, snapshot
 from .text_samples import install_text_samples
+from .tryit import install_tryit
 
 PREFLIGHT_DELAY_MS = 150
 CURVES_LEAST_HEIGHT = 300  # px: the loss plot above metrics and learning rate, each with readable axes
@@ -59,6 +60,7 @@ class TrainingUI(QObject):
         self._build_docks()
         self.project_runs = ProjectRuns(self)
         self.text_samples = install_text_samples(self)
+        self.tryit = install_tryit(self)
 
         s, p = self.session, self.panel
         s.state_changed.connect(self._on_state)

@@ -1,0 +1,351 @@
+"""The Try it dock: give the trained model an input and see its prediction at once, with the top classes
+and their probabilities: draw (or open a picture) for image data sets, edit the feature values for
+tabular data. "Why" draws the attribution of the current input over it (studio.training.explain).
+
+The model is the last finished run's (the Probe the training thread handed over as it ended, never the
+trainer during a run) or a chosen checkpoint's. Prediction and attribution run on one helper thread
+(an attribution takes tens to hundreds of ms on a CPU, Captum's first import a second): the newest
+input wins, inputs that came while one was computed are skipped, and `answered` fires when the screen
+shows the newest; the time each took is shown (and kept in `last_ms`)."""
+from __future__ import annotations
+
+import copy
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
+                               QProgressBar, QPushButton, QStackedWidget, QVBoxLayout, QWidget)
+
+from . import file_dialogs
+from .tryit_canvas import DrawCanvas
+
+TOP = 5  # classes shown
+WHY = (("Off", None), ("Saliency", "saliency"), ("Integrated gradients", "integrated_gradients"),
+       ("Grad-CAM", "gradcam"), ("Occlusion", "occlusion"))
+
+
+class _Relay(QObject):
+    done = Signal(int, object)  # (request number, result dict) from the helper thread
+
+
+def _answer(model, x, method, node) -> dict:
+    """On the helper thread: the probabilities and (if asked) the attribution of `x`, with their times."""
+    from studio.errors import is_user_error
+    from studio.training.explain import explain, predict
+
+    t0 = time.perf_counter()
+    out: dict = {"probs": predict(model, x)}
+    t1 = time.perf_counter()
+    out["ms"] = {"predict": (t1 - t0) * 1000}
+    if method is not None:
+        try:
+            out["attribution"] = explain(model, x, method, node=node)
+            out["ms"]["why"] = (time.perf_counter() - t1) * 1000
+        except Exception as exc:  # noqa: BLE001 - a choice that does not apply is said; a bug is re-raised
+            out["problem" if is_user_error(exc) else "bug"] = exc
+    return out
+
+
+class TryItView(QWidget):
+    answered = Signal()  # the screen shows the answer for the newest input
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tryit")
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="tryit")
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._on_answer)
+        self._seq = 0  # the newest request's number
+        self._busy = False
+        self._pending: tuple | None = None  # the newest request that came while one was computed
+        self.destroyed.connect(lambda *_: self._pool.shutdown(wait=False, cancel_futures=True))
+        self.subject = None  # studio.training.explain.Subject
+        self.source = ""
+        self.last_probs: np.ndarray | None = None
+        self.last_attribution = None
+        self.last_ms: dict[str, float] = {}
+        self._range = (0.0, 1.0)  # the stored samples' value range (what a drawn 0..1 maps to)
+        self._bright_on_dark = True
+
+        self.caption = QLabel("Train the model (or choose a checkpoint), then draw or type an input here.")
+        self.caption.setObjectName("subtle")
+        self.caption.setWordWrap(True)
+        self.checkpoint_button = QPushButton("Checkpoint…")
+        self.checkpoint_button.setToolTip("Try the weights of a checkpoint file instead of the last run's")
+        self.open_button = QPushButton("Open image…")
+        self.clear_button = QPushButton("Clear")
+        self.why = QComboBox()
+        self.why.setObjectName("tryitWhy")
+        for text, method in WHY:
+            self.why.addItem(text, method)
+        self.why.setToolTip("Why: draw an attribution of the current input over it")
+        self.node = QComboBox()
+        self.node.setToolTip("The conv layer Grad-CAM looks at")
+        self.node.setVisible(False)
+        tools = QHBoxLayout()
+        for w in (self.checkpoint_button, self.open_button, self.clear_button, QLabel("Why:"), self.why, self.node):
+            tools.addWidget(w)
+        tools.addStretch(1)
+
+        self.canvas = DrawCanvas()
+        self.features = QWidget()
+        self.feature_form = QFormLayout(self.features)
+        self.spins: list[QDoubleSpinBox] = []
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.canvas)
+        self.stack.addWidget(self.features)
+
+        self.prediction = QLabel("")
+        self.prediction.setObjectName("tryitPrediction")
+        font = self.prediction.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setBold(True)
+        self.prediction.setFont(font)
+        grid = QGridLayout()
+        self.class_labels, self.bars = [], []
+        for i in range(TOP):
+            label, bar = QLabel(""), QProgressBar()
+            bar.setRange(0, 1000)
+            bar.setTextVisible(True)
+            bar.setFormat("")
+            grid.addWidget(label, i, 0)
+            grid.addWidget(bar, i, 1)
+            self.class_labels.append(label)
+            self.bars.append(bar)
+        self.note = QLabel("")
+        self.note.setObjectName("subtle")
+        self.note.setWordWrap(True)
+        side = QVBoxLayout()
+        side.addWidget(self.prediction)
+        side.addLayout(grid)
+        side.addWidget(self.note)
+        side.addStretch(1)
+        body = QHBoxLayout()
+        body.addWidget(self.stack, 3)
+        body.addLayout(side, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 8)
+        layout.addWidget(self.caption)
+        layout.addLayout(tools)
+        layout.addLayout(body, 1)
+
+        self.canvas.stroke_done.connect(self.refresh)
+        self.canvas.file_dropped.connect(self.load_picture)
+        self.clear_button.clicked.connect(self._clear)
+        self.open_button.clicked.connect(self.open_image)
+        self.why.currentIndexChanged.connect(self._why_changed)
+        self.node.currentIndexChanged.connect(self.refresh)
+        self._enable(False)
+
+    # ---- the model --------------------------------------------------------------------------------
+    def set_subject(self, subject, source: str) -> None:
+        """Try `subject` (a Subject: model and shown split) from now on; `source` says whose weights."""
+        from studio.training.explain import conv_nodes
+
+        self.subject, self.source = subject, source
+        shape = tuple(subject.info.input.shape)
+        x = subject.part.x
+        self._range = (float(x.min()), float(x.max()))
+        lo, hi = self._range
+        self._bright_on_dark = float(x.float().mean()) < (lo + hi) / 2  # the digits: white ink on black
+        image = len(shape) == 3 and shape[0] in (1, 3)  # [C, H, W] grey or colour
+        self.node.blockSignals(True)
+        self.node.clear()
+        self.node.addItems(conv_nodes(subject.model))
+        self.node.setCurrentIndex(self.node.count() - 1)
+        self.node.blockSignals(False)
+        if image:
+            self.canvas.set_input_size(shape[1], shape[2])
+            self.stack.setCurrentWidget(self.canvas)
+        elif len(shape) == 1 and x.is_floating_point():
+            self._build_features(shape[0])
+            self.stack.setCurrentWidget(self.features)
+        else:
+            self.subject = None
+            self.caption.setText(f"Try it takes images or feature values; this model's input is {list(shape)} "
+                                 f"{subject.info.input.dtype}.")
+            self._enable(False)
+            return
+        kind = "Draw a digit with the mouse (or open a picture)" if image else "Change the feature values"
+        self.caption.setText(f"{kind}: the model ({source}) predicts at once. Dataset: {subject.info.name}, "
+                             f"input {list(shape)}.")
+        self._enable(True, image)
+        self.refresh()
+
+    def _enable(self, on: bool, image: bool = True) -> None:
+        self.why.setEnabled(on)
+        self.open_button.setEnabled(on and image)
+        self.clear_button.setEnabled(on and image)
+        self.canvas.setEnabled(on)
+
+    def _build_features(self, n: int) -> None:
+        while self.feature_form.rowCount():
+            self.feature_form.removeRow(0)
+        x = self.subject.part.x.float()
+        lo, hi, start = x.min(0).values, x.max(0).values, x[0]
+        self.spins = []
+        for i in range(n):
+            span = float(hi[i] - lo[i]) or 1.0
+            spin = QDoubleSpinBox()
+            spin.setDecimals(3)
+            spin.setRange(float(lo[i]) - span, float(hi[i]) + span)  # the data's range, with room either side
+            spin.setSingleStep(span / 20)
+            spin.setValue(float(start[i]))
+            spin.valueChanged.connect(self.refresh)
+            self.feature_form.addRow(f"feature {i}", spin)
+            self.spins.append(spin)
+
+    # ---- the input ----------------------------------------------------------------------------------
+    def current_input(self):
+        """The tried input as the one-sample batch the model takes."""
+        import torch
+
+        subject = self.subject
+        if self.stack.currentWidget() is self.features:
+            raw = torch.tensor([[s.value() for s in self.spins]], dtype=subject.part.x.dtype)
+            return subject.prepare(raw)
+        ink = self.canvas.pixels()  # [3, H, W] in 0..1
+        channels = subject.part.x.shape[1]  # as stored (before the transform)
+        ink = ink.mean(0, keepdims=True) if channels == 1 else ink
+        if not self._bright_on_dark and channels == 1:
+            ink = 1.0 - ink
+        lo, hi = self._range
+        raw = torch.from_numpy(lo + ink * (hi - lo))[None]
+        if not subject.part.x.is_floating_point():
+            raw = raw.round().to(subject.part.x.dtype)
+        return subject.prepare(raw)
+
+    def open_image(self) -> None:
+        path = file_dialogs.open_path(self, "Open an image", "", "Images (*.png *.jpg *.jpeg *.bmp *.gif)")
+        if path:
+            self.load_picture(path)
+
+    def load_picture(self, path: str) -> None:
+        """Put the picture file `path` on the canvas (opened or dropped); a file that is not one is said."""
+        picture = QImage(path)
+        if picture.isNull():
+            self.note.setText(f"{path}: not a picture this program can read (PNG, JPEG, BMP or GIF).")
+            return
+        if self._bright_on_dark and self.subject is not None and self.subject.part.x.shape[1] == 1:
+            grey = picture.convertToFormat(QImage.Format.Format_Grayscale8)
+            if _mean(grey) > 127:  # dark ink on paper: turn it into the data set's light ink on black
+                grey.invertPixels()
+            picture = grey
+        self.canvas.set_picture(picture)
+
+    def _clear(self) -> None:
+        self.canvas.clear()
+
+    def _why_changed(self) -> None:
+        self.node.setVisible(self.why.currentData() == "gradcam" and self.node.count() > 0)
+        self.refresh()
+
+    # ---- prediction and why -----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Ask for the current input's answer (the helper thread computes it; `answered` when shown)."""
+        if self.subject is None:
+            return
+        self._seq += 1
+        request = (self._seq, self.subject.model, self.current_input(), self.why.currentData(),
+                   self.node.currentText() or None)
+        if self._busy:
+            self._pending = request  # the newest wins: older waiting inputs are skipped
+        else:
+            self._submit(request)
+
+    def _submit(self, request) -> None:
+        seq, *work = request
+        self._busy = True
+        relay = self._relay
+        self._pool.submit(lambda: relay.done.emit(seq, _answer(*work)))
+
+    def _on_answer(self, seq: int, out: dict) -> None:
+        self._busy = False
+        if self._pending is not None:
+            request, self._pending = self._pending, None
+            self._submit(request)
+        if "bug" in out:
+            raise out["bug"]
+        if seq != self._seq or self.subject is None:
+            return  # a newer input is on its way (or nothing is tried any more)
+        self.last_ms, self.last_probs = out["ms"], out["probs"]
+        self._show_probs(out["probs"])
+        a = self.last_attribution = out.get("attribution")
+        note = str(out.get("problem", ""))
+        if a is None:
+            self.canvas.set_overlay(None)
+        else:
+            note = a.note
+            if self.stack.currentWidget() is self.canvas:
+                self.canvas.set_overlay(a.values if a.values.ndim == 2 else a.values.sum(0))
+            else:
+                note = "  ".join(f"f{i}: {v:+.3g}" for i, v in enumerate(a.values.reshape(-1))) + "\n" + note
+        timing = ", ".join(f"{k} {v:.0f} ms" for k, v in self.last_ms.items())
+        self.note.setText(f"{note}\n({timing}; weights: {self.source})".strip())
+        self.answered.emit()
+
+    def _show_probs(self, probs: np.ndarray) -> None:
+        if probs.size == 1:  # regression: the value
+            self.prediction.setText(f"{float(probs[0]):.4g}")
+            for label, bar in zip(self.class_labels, self.bars):
+                label.setText("")
+                bar.setVisible(False)
+            return
+        top = np.argsort(probs)[::-1][:TOP]
+        self.prediction.setText(f"{self.subject.class_name(int(top[0]))}  ({float(probs[top[0]]):.0%})")
+        for i, (label, bar) in enumerate(zip(self.class_labels, self.bars)):
+            bar.setVisible(i < len(top))
+            if i < len(top):
+                k = int(top[i])
+                label.setText(self.subject.class_name(k))
+                bar.setValue(round(float(probs[k]) * 1000))
+                bar.setFormat(f"{float(probs[k]):.1%}")
+
+    def shown_top(self) -> list[tuple[str, float]]:
+        """The classes and probabilities on screen, best first (for tests and people alike)."""
+        return [(lab.text(), bar.value() / 1000) for lab, bar in zip(self.class_labels, self.bars)
+                if bar.isVisible() and lab.text()]
+
+
+def _mean(grey: QImage) -> float:
+    w, h, stride = grey.width(), grey.height(), grey.bytesPerLine()
+    return float(np.frombuffer(grey.constBits(), np.uint8, count=stride * h).reshape(h, stride)[:, :w].mean())
+
+
+def install_tryit(ui) -> TryItView:
+    """Fill the Try it dock of the training UI `ui`: the last finished run's model is tried as each run
+    ends; the Checkpoint… button tries a checkpoint's weights on the open project instead."""
+    from studio.training.explain import Subject
+
+    view = TryItView()
+    ui.window.add_dock("tryit", ui.docks["tryit"].windowTitle(), view)
+
+    def on_ended(end) -> None:
+        if end.probe is not None:
+            subject = Subject.from_probe(end.probe)
+            # its own copy: the feature maps' forward hooks on the probe's model (GUI thread) and
+            # Captum's (the helper thread) never meet on one module
+            subject.model = copy.deepcopy(subject.model)
+            view.set_subject(subject, f"run at epoch {end.probe.epochs_done}")
+
+    def choose_checkpoint() -> None:
+        from studio.errors import is_user_error
+
+        path = file_dialogs.open_path(view, "Try a checkpoint", "", "Checkpoints (*.pt *.pth);;All files (*)")
+        if not path:
+            return
+        try:
+            subject = Subject.from_project(ui.document.project, path)
+        except Exception as exc:  # noqa: BLE001 - a file that does not fit is said, not raised
+            if not is_user_error(exc):
+                raise
+            view.caption.setText(f"{path}: {exc}")
+            return
+        view.set_subject(subject, f"checkpoint {path}")
+
+    ui.session.ended.connect(on_ended)
+    view.checkpoint_button.clicked.connect(choose_checkpoint)
+    return view
