@@ -8,7 +8,9 @@ TRAINING_DOCKS = (("training", "Training", "properties"),  # a tab beside the In
                   ("norms", "Gradients", "plots"),
                   ("features", "Feature maps", "plots"),
                   ("report", "Epoch report", "plots"),
-                  ("samples", "Samples", "plots"))  # what a language model writes (text_samples.py)
+                  ("samples", "Samples", "plots"),
+                  ("errors", "Where it errs", "plots"),  # errors_view.py
+                  ("classes", "Classes", "plots"))  # projection_view.py: how the classes separate  # what a language model writes (text_samples.py)
 
 
 def add_training_docks(window) -> dict:

@@ -26,6 +26,7 @@ from .panel import TrainingPanel
 from .report_view import ReportView
 from .session import IDLE, TrainingSession, snapshot
 from .text_samples import install_text_samples
+from .errors_docks import install_where_errs
 
 PREFLIGHT_DELAY_MS = 150
 CURVES_LEAST_HEIGHT = 300  # px: the loss plot above metrics and learning rate, each with readable axes
@@ -59,6 +60,7 @@ class TrainingUI(QObject):
         self._build_docks()
         self.project_runs = ProjectRuns(self)
         self.text_samples = install_text_samples(self)
+        self.where_errs = install_where_errs(self)  # errors_docks.py: Where it errs, Classes
 
         s, p = self.session, self.panel
         s.state_changed.connect(self._on_state)
@@ -129,6 +131,7 @@ class TrainingUI(QObject):
         for view in (self.panel, self.curves, self.norms, self.features, self.report):
             for w in [view] + view.findChildren(QWidget):
                 w.update()
+        self.where_errs.set_theme()
         if self.preflight is not None:  # its colours are set with the text
             self.panel.set_problems(self.preflight.problems, self.preflight.notes)
 
