@@ -58,15 +58,17 @@ def test_gallery_shows_wrong_samples_and_a_click_chooses_one(digits, qtbot):
     conf, pred = probs.max(1)
     first = e.wrong[0]
     assert pred[first["index"]] != labels[first["index"]]
-    item = view.gallery.item(0)
     classes = e.classes
-    assert item.text().startswith(f"{classes[first['true']]} → {classes[first['pred']]}")
-    assert not item.icon().isNull()  # a thumbnail of the digit
+    assert view.gallery.captions[0].startswith(f"{classes[first['true']]} → {classes[first['pred']]}")
+    assert f"{first['confidence']:.0%}" in view.gallery.captions[0]
+    assert view.gallery.has_picture(0)  # a thumbnail of the digit
     assert str(e.wrong_count) in view.gallery_title.text()
-    view.gallery.scrollToItem(view.gallery.item(1))
-    rect = view.gallery.visualItemRect(view.gallery.item(1))
+    ui.docks["errors"].raise_()
+    qtbot.waitUntil(lambda: view.gallery.isVisible() and view.gallery.width() > 0, timeout=5000)
+    rect = view.gallery.cell_rect(1)
+    view.gallery_scroll.ensureVisible(rect.center().x(), rect.center().y())
     with qtbot.waitSignal(ui.where_errs.sample_chosen, timeout=5000) as chosen:
-        qtbot.mouseClick(view.gallery.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseClick(view.gallery, Qt.MouseButton.LeftButton, pos=rect.center())
     assert chosen.args == ["val", e.wrong[1]["index"]]
 
 
@@ -93,7 +95,8 @@ def test_classes_view_steps_through_epochs(digits, qtbot):
     view.slider.setFocus()
     qtbot.keyClick(view.slider, Qt.Key.Key_Home)
     assert view.slider.value() == 0 and view.epoch_label.text().startswith("epoch 1")
-    assert len(view.scatter.data) == len(view.frames[0].points)
+    assert sum(len(s.data) for s in view.scatters) == len(view.frames[0].points)
+    assert len(view.scatters) == 10
     assert "fc2" in view.plot.titleLabel.text
 
 
@@ -125,5 +128,6 @@ def test_two_classes_show_roc_and_pr_with_auc(qtbot, isolated, dialog_log, tmp_p
     assert "AUC" in view.pr_plot.titleLabel.text
     xs, ys = view.roc_curve.getData()
     assert xs[0] == 0 and xs[-1] == 1 and ys[-1] == 1
-    assert view.gallery.count() == len(view.last.wrong)  # 2-D points: captions with values, no thumbnails
+    assert view.gallery.count() == len(view.last.wrong)
+    assert view.gallery.count() == 0 or not view.gallery.has_picture(0)  # 2-D points: their values, no thumbnail
     w.document.undo_stack.setClean()

@@ -8,17 +8,16 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListView, QListWidget,
-                               QListWidgetItem, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QScrollArea, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..theme import color
-from . import images
 from .confusion import ConfusionMatrixView
+from .gallery import CELL, Gallery
 from .plot_style import new_plot_widget, series_color, style_plot
 from .view_export import ExportButtons
 
-THUMB = 56  # px: a gallery thumbnail
 COLUMNS = ("class", "precision", "recall", "F1", "support")
 
 
@@ -64,8 +63,8 @@ class ErrorsView(QWidget):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # stretched columns: sizing them to their contents re-measured every cell at each of the 50 edits
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumWidth(260)
         self.table_buttons = ExportButtons(self, "per_class", self.table_rows, grab=self.classes_part)
         side = QHBoxLayout()
@@ -79,21 +78,18 @@ class ErrorsView(QWidget):
         # the misclassified gallery
         self.gallery_part = QWidget()
         self.gallery_title = _title()
-        self.gallery = QListWidget()
+        self.gallery = Gallery()
         self.gallery.setObjectName("errorsGallery")
-        self.gallery.setViewMode(QListView.ViewMode.IconMode)
-        self.gallery.setIconSize(QSize(THUMB, THUMB))
-        self.gallery.setResizeMode(QListView.ResizeMode.Adjust)
-        self.gallery.setMovement(QListView.Movement.Static)
-        self.gallery.setGridSize(QSize(THUMB + 34, THUMB + 40))
-        self.gallery.setMinimumHeight(THUMB + 56)
-        self.gallery.setWordWrap(True)
-        self.gallery.itemClicked.connect(self._on_item)
+        self.gallery.clicked.connect(self._on_item)
+        self.gallery_scroll = QScrollArea()
+        self.gallery_scroll.setWidgetResizable(True)
+        self.gallery_scroll.setWidget(self.gallery)
+        self.gallery_scroll.setMinimumHeight(CELL.height() + 8)
         self.gallery_buttons = ExportButtons(self, "misclassified", self.gallery_rows, grab=self.gallery_part)
         gl = QVBoxLayout(self.gallery_part)
         gl.setContentsMargins(0, 0, 0, 0)
         gl.addLayout(_header(self.gallery_title, self.gallery_buttons))
-        gl.addWidget(self.gallery, 1)
+        gl.addWidget(self.gallery_scroll, 1)
 
         # ROC and precision-recall, two classes only
         self.curves_part = QWidget()
@@ -131,7 +127,7 @@ class ErrorsView(QWidget):
         self.last = self.confusion_event = None
         self.confusion.set_matrix(None, [])
         self.table.setRowCount(0)
-        self.gallery.clear()
+        self.gallery.set_samples([], [], [])
         self.gallery_title.setText("")
         self.curves_part.setVisible(False)
 
@@ -172,23 +168,10 @@ class ErrorsView(QWidget):
         self.table.setUpdatesEnabled(True)
 
     def _fill_gallery(self, e, split: str) -> None:
-        self.gallery.setUpdatesEnabled(False)
-        self.gallery.clear()
-        for s in e.wrong:
-            item = QListWidgetItem(sample_caption(s, e.classes))
-            picture = images.sample_image(s["x"])
-            if picture is not None:
-                item.setIcon(QIcon(QPixmap.fromImage(picture).scaled(
-                    THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)))
-            else:  # a feature vector: its first values
-                values = np.asarray(s["x"]).reshape(-1)[:3]
-                item.setText(item.text() + "\n" + ", ".join(f"{v:.2g}" for v in values))
-            item.setToolTip(f"{split} sample {s['index']}: true {class_name(e.classes, s['true'])}, predicted "
-                            f"{class_name(e.classes, s['pred'])} with {s['confidence']:.1%} confidence. "
-                            "Click to choose it.")
-            item.setData(Qt.ItemDataRole.UserRole, (e.split, int(s["index"])))
-            self.gallery.addItem(item)
-        self.gallery.setUpdatesEnabled(True)
+        tips = [f"{split} sample {s['index']}: true {class_name(e.classes, s['true'])}, predicted "
+                f"{class_name(e.classes, s['pred'])} with {s['confidence']:.1%} confidence. Click to choose it."
+                for s in e.wrong]
+        self.gallery.set_samples(e.wrong, [sample_caption(s, e.classes) for s in e.wrong], tips)
         shown = len(e.wrong)
         more = f" (the {shown} most confident shown)" if shown < e.wrong_count else ""
         self.gallery_title.setText(f"{e.wrong_count} of {e.size} {split} samples wrong{more}, most confident "
@@ -204,9 +187,10 @@ class ErrorsView(QWidget):
         self.roc_plot.setTitle(f"ROC · AUC {c['roc']['auc']:.3f}", color=color("text"), size="9pt")
         self.pr_plot.setTitle(f"Precision-recall · AUC {c['pr']['auc']:.3f}", color=color("text"), size="9pt")
 
-    def _on_item(self, item: QListWidgetItem) -> None:
-        split, index = item.data(Qt.ItemDataRole.UserRole)
-        self.sample_chosen.emit(split, index)
+    def _on_item(self, i: int) -> None:
+        e = self.last
+        if e is not None and 0 <= i < len(e.wrong):
+            self.sample_chosen.emit(e.split, int(e.wrong[i]["index"]))
 
     # ---- the data, for CSV --------------------------------------------------------------------
     def table_rows(self):

@@ -35,8 +35,7 @@ class ProjectionView(QWidget):
         self.plots = new_plot_widget()
         self.plots.setMinimumHeight(220)
         self.plot = style_plot(self.plots.addPlot(), "", left="PC 2", bottom="PC 1")
-        self.scatter = pg.ScatterPlotItem(size=5, pen=None)
-        self.plot.addItem(self.scatter)
+        self.scatters: list = []  # one per class
         self.buttons.grab_widget = self.plots
 
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -71,14 +70,25 @@ class ProjectionView(QWidget):
         self._timer.stop()
         self.play_button.setText("Play")
         self.frames, self.follow = [], True
-        self.scatter.clear()
+        for item in self.scatters:
+            item.setData(pos=np.zeros((0, 2)))
         self.slider.setRange(0, 0)
         self.slider.setEnabled(False)
         self.play_button.setEnabled(False)
         self.epoch_label.setText("")
 
     def add_projections(self, events: list) -> None:
+        self.keep(events)
+        self.show_newest()
+
+    def keep(self, events: list) -> None:
+        """Keep each epoch's points (drawn by `show_newest`)."""
         self.frames = (self.frames + list(events))[-KEEP:]
+
+    def show_newest(self) -> None:
+        """The slider spans the kept epochs and, unless the person moved it, shows the newest."""
+        if not self.frames:
+            return
         n = len(self.frames)
         self.slider.blockSignals(True)
         self.slider.setRange(0, n - 1)
@@ -96,12 +106,19 @@ class ProjectionView(QWidget):
             return
         e = self.frames[i]
         labels = np.asarray(e.labels).astype(int)
-        palette = [pg.mkBrush(QColor(series_color(k))) for k in range(max(len(e.classes), 1))]
-        brushes = [palette[k % len(palette)] for k in labels]
-        self.scatter.setData(pos=np.asarray(e.points, dtype=np.float64), brush=brushes)
+        points = np.asarray(e.points, dtype=np.float64)
+        k_max = max(len(e.classes), int(labels.max()) + 1 if len(labels) else 0)
+        # one scatter per class, each of one brush: pyqtgraph draws a uniform scatter from one cached
+        # symbol, where a brush per point costs a lookup per point (5-10 ms for a few hundred)
+        while len(self.scatters) < k_max:
+            item = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(QColor(series_color(len(self.scatters)))))
+            self.plot.addItem(item)
+            self.scatters.append(item)
+        for k, item in enumerate(self.scatters):
+            item.setData(pos=points[labels == k] if k < k_max else np.zeros((0, 2)))
         ex = e.explained
         share = f" · PC 1 {ex[0]:.0%}, PC 2 {ex[1]:.0%} of the variance" if len(ex) == 2 else ""
-        entries = [("●", series_color(k), c) for k, c in enumerate(e.classes[:len(palette)])]
+        entries = [("●", series_color(k), c) for k, c in enumerate(e.classes)]
         set_title(self.plot, legend_title(f"Input of {e.node_id}, epoch {e.epoch}{share}", entries))
         self.epoch_label.setText(f"epoch {e.epoch} of {self.frames[-1].epoch}")
 
