@@ -63,8 +63,12 @@ class ErrorsView(QWidget):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        # stretched columns: sizing them to their contents re-measured every cell at each of the 50 edits
+        # stretched columns (sizing them to their contents re-measured every cell at each of the 50
+        # edits); the table's least width is measured once per run, when its rows appear
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.horizontalHeader().setMinimumSectionSize(self.fontMetrics().horizontalAdvance("precision") + 14)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.table.setMinimumWidth(260)
         self.table_buttons = ExportButtons(self, "per_class", self.table_rows, grab=self.classes_part)
         side = QHBoxLayout()
@@ -153,6 +157,7 @@ class ErrorsView(QWidget):
         t = e.table
         n = len(t.get("support", []))
         self.table.setUpdatesEnabled(False)
+        new_rows = n != self.table.rowCount()
         self.table.setRowCount(n)
         for k in range(n):
             cells = (class_name(e.classes, k), f"{t['precision'][k]:.3f}", f"{t['recall'][k]:.3f}",
@@ -165,6 +170,10 @@ class ErrorsView(QWidget):
                         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                     self.table.setItem(k, c, item)
                 item.setText(text)
+        if new_rows:
+            header = self.table.horizontalHeader()
+            width = sum(max(self.table.sizeHintForColumn(i), header.sectionSizeHint(i)) for i in range(len(COLUMNS)))
+            self.table.setMinimumWidth(width + self.table.verticalScrollBar().sizeHint().width() + 6)
         self.table.setUpdatesEnabled(True)
 
     def _fill_gallery(self, e, split: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPixmap
+from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ..theme import color
@@ -101,7 +101,7 @@ class Gallery(QWidget):
         p.end()
 
     def _draw(self, p: QPainter) -> None:
-        text, border = QColor(color("text")), QColor(color("border"))
+        text, border = self.palette().color(QPalette.ColorRole.WindowText), QColor(color("border"))
         for i, caption in enumerate(self.captions):
             cell = self.cell_rect(i)
             box = QRect(cell.x() + (CELL.width() - THUMB) // 2, cell.y() + 2, THUMB, THUMB)
