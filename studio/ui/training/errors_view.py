@@ -41,6 +41,7 @@ def _title() -> QLabel:
     label = QLabel("")
     label.setObjectName("dim")
     label.setWordWrap(True)
+    label.setMinimumWidth(160)  # wraps onto a few lines, not one word a line
     return label
 
 
@@ -73,7 +74,7 @@ class ErrorsView(QWidget):
         self.table_buttons = ExportButtons(self, "per_class", self.table_rows, grab=self.classes_part)
         side = QHBoxLayout()
         side.addWidget(self.confusion, 3)
-        side.addWidget(self.table, 2)
+        side.addWidget(self.table, 2, Qt.AlignmentFlag.AlignTop)
         cl = QVBoxLayout(self.classes_part)
         cl.setContentsMargins(0, 0, 0, 0)
         cl.addLayout(_header(self.classes_title, self.table_buttons))
@@ -100,7 +101,7 @@ class ErrorsView(QWidget):
         self.curves_title = _title()
         self.curves_title.setText("Two classes: the ROC and precision-recall curves of class 1's probability.")
         self.plots = new_plot_widget()
-        self.plots.setMinimumHeight(200)
+        self.plots.setMinimumHeight(180)
         self.roc_plot = style_plot(self.plots.addPlot(), "ROC", left="true positive rate", bottom="false positive rate")
         self.pr_plot = style_plot(self.plots.addPlot(), "Precision-recall", left="precision", bottom="recall")
         for plot in (self.roc_plot, self.pr_plot):
@@ -121,7 +122,7 @@ class ErrorsView(QWidget):
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(self.classes_part, 3)
         layout.addWidget(self.gallery_part, 2)
-        layout.addWidget(self.curves_part, 2)
+        layout.addWidget(self.curves_part, 3)
 
     def sizeHint(self) -> QSize:
         return QSize(640, 520)
@@ -174,6 +175,8 @@ class ErrorsView(QWidget):
             header = self.table.horizontalHeader()
             width = sum(max(self.table.sizeHintForColumn(i), header.sectionSizeHint(i)) for i in range(len(COLUMNS)))
             self.table.setMinimumWidth(width + self.table.verticalScrollBar().sizeHint().width() + 6)
+            rows_height = self.table.verticalHeader().length() + self.table.horizontalHeader().height() + 4
+            self.table.setMaximumHeight(max(rows_height, 80))  # no empty box below a few classes
         self.table.setUpdatesEnabled(True)
 
     def _fill_gallery(self, e, split: str) -> None:

@@ -17,6 +17,11 @@ PLAY_MS = 600  # per epoch when animating
 KEEP = 200  # epochs kept (a long run keeps its last ones)
 
 
+def class_color(k: int, n: int) -> QColor:
+    """The app's series colours up to eight classes; evenly spaced hues beyond (ten digits)."""
+    return QColor(series_color(k)) if n <= 8 else pg.intColor(k, hues=n, values=1, maxValue=230, minValue=150)
+
+
 class ProjectionView(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -111,14 +116,15 @@ class ProjectionView(QWidget):
         # one scatter per class, each of one brush: pyqtgraph draws a uniform scatter from one cached
         # symbol, where a brush per point costs a lookup per point (5-10 ms for a few hundred)
         while len(self.scatters) < k_max:
-            item = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(QColor(series_color(len(self.scatters)))))
+            item = pg.ScatterPlotItem(size=5, pen=None)
             self.plot.addItem(item)
             self.scatters.append(item)
         for k, item in enumerate(self.scatters):
-            item.setData(pos=points[labels == k] if k < k_max else np.zeros((0, 2)))
+            item.setData(pos=points[labels == k] if k < k_max else np.zeros((0, 2)),
+                         brush=pg.mkBrush(class_color(k, k_max)))
         ex = e.explained
         share = f" · PC 1 {ex[0]:.0%}, PC 2 {ex[1]:.0%} of the variance" if len(ex) == 2 else ""
-        entries = [("●", series_color(k), c) for k, c in enumerate(e.classes)]
+        entries = [("●", class_color(k, k_max).name(), c) for k, c in enumerate(e.classes)]
         set_title(self.plot, legend_title(f"Input of {e.node_id}, epoch {e.epoch}{share}", entries))
         self.epoch_label.setText(f"epoch {e.epoch} of {self.frames[-1].epoch}")
 
