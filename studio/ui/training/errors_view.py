@@ -64,17 +64,17 @@ class ErrorsView(QWidget):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        # stretched columns (sizing them to their contents re-measured every cell at each of the 50
-        # edits); the table's least width is measured once per run, when its rows appear
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # the number columns sized once per run, when the rows appear (sizing them to their contents
+        # re-measured every cell at each of the 50 edits); the class names take the rest
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.table.horizontalHeader().setMinimumSectionSize(self.fontMetrics().horizontalAdvance("precision") + 14)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.table.setMinimumWidth(260)
         self.table_buttons = ExportButtons(self, "per_class", self.table_rows, grab=self.classes_part)
         side = QHBoxLayout()
         side.addWidget(self.confusion, 3)
-        side.addWidget(self.table, 2, Qt.AlignmentFlag.AlignTop)
+        side.addWidget(self.table, 2)
         cl = QVBoxLayout(self.classes_part)
         cl.setContentsMargins(0, 0, 0, 0)
         cl.addLayout(_header(self.classes_title, self.table_buttons))
@@ -173,10 +173,11 @@ class ErrorsView(QWidget):
                 item.setText(text)
         if new_rows:
             header = self.table.horizontalHeader()
-            width = sum(max(self.table.sizeHintForColumn(i), header.sectionSizeHint(i)) for i in range(len(COLUMNS)))
+            widths = [max(self.table.sizeHintForColumn(i), header.sectionSizeHint(i)) + 4 for i in range(len(COLUMNS))]
+            for i, w in enumerate(widths[1:], 1):
+                header.resizeSection(i, w)
+            width = sum(widths)
             self.table.setMinimumWidth(width + self.table.verticalScrollBar().sizeHint().width() + 6)
-            rows_height = self.table.verticalHeader().length() + self.table.horizontalHeader().height() + 4
-            self.table.setMaximumHeight(max(rows_height, 80))  # no empty box below a few classes
         self.table.setUpdatesEnabled(True)
 
     def _fill_gallery(self, e, split: str) -> None:
