@@ -76,13 +76,13 @@ def test_per_class_table_equals_torchmetrics(digits):
     _w, ui = digits
     view = ui.where_errs.errors
     probs, labels = probe_outputs(ui)
-    assert view.table.rowCount() == 10
+    assert view.model.rowCount() == 10
     expected = {1: F.multiclass_precision, 2: F.multiclass_recall, 3: F.multiclass_f1_score}
     for col, fn in expected.items():
         ref = fn(probs, labels, num_classes=10, average=None).numpy()
-        shown = np.array([float(view.table.item(r, col).text()) for r in range(10)])
+        shown = np.array([float(view.model.item(r, col).text()) for r in range(10)])
         np.testing.assert_allclose(shown, ref, atol=6e-4)
-    assert [int(view.table.item(r, 4).text()) for r in range(10)] == torch.bincount(labels, minlength=10).tolist()
+    assert [int(view.model.item(r, 4).text()) for r in range(10)] == torch.bincount(labels, minlength=10).tolist()
     assert view.confusion.matrix is not None and view.confusion.matrix.sum() == len(labels)
     assert not view.curves_part.isVisibleTo(view)  # ten classes: no ROC
 

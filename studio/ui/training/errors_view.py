@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QScrollArea, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QScrollArea, QTableView,
+                               QVBoxLayout, QWidget)
 
 from ..theme import color
 from .confusion import ConfusionMatrixView
@@ -60,8 +60,12 @@ class ErrorsView(QWidget):
         self.classes_title.setText("After each epoch: the confusion matrix and, per class, precision, recall, "
                                    "F1 and support on the validation split.")
         self.confusion = ConfusionMatrixView()
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        # a view on a model of its own (a QTableWidget here would be the window's first QTableWidget
+        # child, which the shortcuts dialog's test and tools look for)
+        self.model = QStandardItemModel(0, len(COLUMNS), self)
+        self.model.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table = QTableView()
+        self.table.setModel(self.model)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         # the number columns sized once per run, when the rows appear (sizing them to their contents
@@ -131,7 +135,7 @@ class ErrorsView(QWidget):
     def clear(self) -> None:
         self.last = self.confusion_event = None
         self.confusion.set_matrix(None, [])
-        self.table.setRowCount(0)
+        self.model.setRowCount(0)
         self.gallery.set_samples([], [], [])
         self.gallery_title.setText("")
         self.curves_part.setVisible(False)
@@ -158,18 +162,18 @@ class ErrorsView(QWidget):
         t = e.table
         n = len(t.get("support", []))
         self.table.setUpdatesEnabled(False)
-        new_rows = n != self.table.rowCount()
-        self.table.setRowCount(n)
+        new_rows = n != self.model.rowCount()
+        self.model.setRowCount(n)
         for k in range(n):
             cells = (class_name(e.classes, k), f"{t['precision'][k]:.3f}", f"{t['recall'][k]:.3f}",
                      f"{t['f1'][k]:.3f}", str(t["support"][k]))
             for c, text in enumerate(cells):
-                item = self.table.item(k, c)
+                item = self.model.item(k, c)
                 if item is None:
-                    item = QTableWidgetItem()
+                    item = QStandardItem()
                     if c:
                         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                    self.table.setItem(k, c, item)
+                    self.model.setItem(k, c, item)
                 item.setText(text)
         if new_rows:
             header = self.table.horizontalHeader()
