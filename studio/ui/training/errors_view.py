@@ -9,8 +9,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QScrollArea, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QScrollArea, QSizePolicy,
+                               QTableView, QVBoxLayout, QWidget)
 
 from ..theme import color
 from .confusion import ConfusionMatrixView
@@ -106,6 +106,7 @@ class ErrorsView(QWidget):
         self.curves_title.setText("Two classes: the ROC and precision-recall curves of class 1's probability.")
         self.plots = new_plot_widget()
         self.plots.setMinimumHeight(180)
+        self.plots.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)  # takes the room left
         self.roc_plot = style_plot(self.plots.addPlot(), "ROC", left="true positive rate", bottom="false positive rate")
         self.pr_plot = style_plot(self.plots.addPlot(), "Precision-recall", left="precision", bottom="recall")
         for plot in (self.roc_plot, self.pr_plot):

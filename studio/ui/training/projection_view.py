@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
 from .plot_style import new_plot_widget, series_color, set_title, legend_title, style_plot
 from .view_export import ExportButtons
@@ -39,6 +39,8 @@ class ProjectionView(QWidget):
 
         self.plots = new_plot_widget()
         self.plots.setMinimumHeight(220)
+        # the plot takes the room there is (its own size hint made the dock scroll its slider away)
+        self.plots.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.plot = style_plot(self.plots.addPlot(), "", left="PC 2", bottom="PC 1")
         self.scatters: list = []  # one per class
         self.buttons.grab_widget = self.plots
