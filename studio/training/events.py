@@ -127,6 +127,40 @@ class ReportEvent(Event):
 
 
 @dataclass(frozen=True)
+class ErrorsEvent(Event):
+    """After an epoch of a classifier, when `trainer.epoch_reports` is on: where it errs on the
+    validation split (studio/training/where_errs.py). Only the newest matters."""
+
+    kind = "errors"
+    lane = "errors"
+    newest_only = True
+    epoch: int
+    split: str
+    classes: list[str]
+    size: int  # samples scored
+    wrong_count: int  # of them, misclassified (the gallery holds the most confident `wrong`)
+    wrong: list = field(default_factory=list)  # [{"index", "x": ndarray, "true", "pred", "confidence"}]
+    table: dict = field(default_factory=dict)  # {"precision"|"recall"|"f1": [C] floats, "support": [C] ints}
+    curves: dict | None = None  # two classes: {"roc": {"x","y","auc"}, "pr": {"x","y","auc"}}
+
+
+@dataclass(frozen=True)
+class ProjectionEvent(Event):
+    """After an epoch: the penultimate layer's features of (up to a cap of) the validation samples,
+    projected to 2-D by PCA. Every epoch's is kept, so a view can step through them."""
+
+    kind = "projection"
+    lane = "projection"
+    epoch: int
+    split: str
+    node_id: str  # the layer whose input the features are (the last Linear)
+    classes: list[str]
+    points: Any  # numpy [N, 2]
+    labels: Any  # numpy [N] true classes
+    explained: tuple = ()  # the share of the variance along each of the two axes
+
+
+@dataclass(frozen=True)
 class TextSampleEvent(Event):
     """After an epoch of a character (token) language model: what the model writes on its own from
     the prompt the person sees (studio/training/sampling.py)."""
@@ -214,7 +248,7 @@ class FailedEvent(Event):
 
 class TrainerListener:
     """Override `on_<kind>` (on_started, on_step, on_epoch, on_norms, on_activation, on_report,
-    on_sample, on_text_sample, on_test, on_paused, on_resumed, on_notice, on_finished, on_stopped, on_failed), or `on_event`."""
+    on_sample, on_text_sample, on_errors, on_projection, on_test, on_paused, on_resumed, on_notice, on_finished, on_stopped, on_failed), or `on_event`."""
 
     def on_event(self, event: Event) -> None:
         handler = getattr(self, f"on_{event.kind}", None)

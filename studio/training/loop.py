@@ -216,6 +216,19 @@ class EpochLoop:
             confusion = self.metric_set.confusion_matrix() if self.val_data is not None else None
             self._emit(epoch_report(self.model, part.to(self.device), self.info, self.config.loss.type,
                                     self.dataset.transform, confusion, epoch, split, self.train_data.x))
+            self._emit_where_errs(epoch)
+
+    def _emit_where_errs(self, epoch: int) -> None:
+        """Where it errs and how the classes separate, on the validation split (one forward pass)."""
+        from . import where_errs
+
+        if self.val_data is None or self.rank != 0 or not where_errs.applies(self.info):
+            return
+        errors, projection = where_errs.epoch_views(self.model, self.val_data, self.info, self.config.loss.type,
+                                                    self.dataset.transform, epoch, "val", self.config.eval_batch)
+        self._emit(errors)
+        if projection is not None:
+            self._emit(projection)
 
     # ---- evaluation --------------------------------------------------------------------------------
     @torch.no_grad()

@@ -10,7 +10,8 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
-from studio.training.events import ActivationEvent, EpochEvent, NormsEvent, ReportEvent, StepEvent
+from studio.training.events import (ActivationEvent, EpochEvent, ErrorsEvent, NormsEvent, ProjectionEvent, ReportEvent,
+                                    StepEvent)
 from studio.ui.training.curves import CurvesView
 from studio.ui.training.events_queue import EventQueue
 from studio.ui.training.feature_maps import FeatureMapView
@@ -141,7 +142,9 @@ def test_each_frame_draws_one_lane_and_epochs_follow_their_steps(qtbot):
     q.put(NormsEvent(1, 5, {}))
     q.put(ActivationEvent("conv1", 1, 5, 0, np.zeros((2, 4, 4))))
     q.put(ReportEvent(1, "val", "classification", ["a", "b"]))
-    for _ in range(8):
+    q.put(ErrorsEvent(1, "val", ["a", "b"], 10, 0))
+    q.put(ProjectionEvent(1, "val", "fc", ["a", "b"], np.zeros((2, 2)), np.zeros(2)))
+    for _ in range(10):
         session.drain()
     drawn = [lanes for lanes in rec.frames if lanes]
     assert all(len(lanes) == 1 for lanes in drawn), drawn

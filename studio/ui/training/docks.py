@@ -9,7 +9,9 @@ TRAINING_DOCKS = (("training", "Training", "properties"),  # a tab beside the In
                   ("features", "Feature maps", "plots"),
                   ("report", "Epoch report", "plots"),
                   ("samples", "Samples", "plots"),  # what a language model writes (text_samples.py)
-                  ("tryit", "Try it", "plots"))  # the trained model on a drawn or typed input (tryit.py)
+                  ("tryit", "Try it", "plots"),  # the trained model on a drawn or typed input (tryit.py)
+                  ("errors", "Where it errs", "plots"),  # errors_view.py
+                  ("classes", "Classes", "plots"))  # projection_view.py: how the classes separate
 
 
 def add_training_docks(window) -> dict:

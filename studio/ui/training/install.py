@@ -27,6 +27,7 @@ from .report_view import ReportView
 from .session import IDLE, TrainingSession, snapshot
 from .text_samples import install_text_samples
 from .tryit import install_tryit
+from .errors_docks import install_where_errs
 
 PREFLIGHT_DELAY_MS = 150
 CURVES_LEAST_HEIGHT = 300  # px: the loss plot above metrics and learning rate, each with readable axes
@@ -61,6 +62,7 @@ class TrainingUI(QObject):
         self.project_runs = ProjectRuns(self)
         self.text_samples = install_text_samples(self)
         self.tryit = install_tryit(self)
+        self.where_errs = install_where_errs(self)  # errors_docks.py: Where it errs, Classes
 
         s, p = self.session, self.panel
         s.state_changed.connect(self._on_state)
@@ -131,6 +133,7 @@ class TrainingUI(QObject):
         for view in (self.panel, self.curves, self.norms, self.features, self.report):
             for w in [view] + view.findChildren(QWidget):
                 w.update()
+        self.where_errs.set_theme()
         if self.preflight is not None:  # its colours are set with the text
             self.panel.set_problems(self.preflight.problems, self.preflight.notes)
 

@@ -26,8 +26,8 @@ from .worker import EndOfRun, TrainingWorker
 FRAME_MS = 33  # ~30 redraws a second at most
 THREAD_END_MS = 5000  # after its `finished` signal a thread ends at once; a bound, not a wait
 # what a frame draws, in turn (one lane per frame; see TrainingSession.drain): the events' own lanes
-LANES = ("steps", "activation", "epochs", "norms", "report")
-BATCHED = ("steps", "norms")  # lanes whose signal carries the frame's whole list
+LANES = ("steps", "activation", "epochs", "norms", "report", "errors", "projection")
+BATCHED = ("steps", "norms", "projection")  # lanes whose signal carries the frame's whole list
 
 IDLE, PREPARING, RUNNING, PAUSED, STOPPING = "idle", "preparing", "running", "paused", "stopping"
 
@@ -50,6 +50,8 @@ class TrainingSession(QObject):
     activation = Signal(object)  # ActivationEvent (the newest)
     sample = Signal(object)  # SampleEvent: the input shown beside the feature maps (the newest)
     report = Signal(object)  # ReportEvent (the newest)
+    errors = Signal(object)  # ErrorsEvent: where it errs on the validation split (the newest)
+    projection = Signal(list)  # [ProjectionEvent]: the classes in 2-D, every epoch's
     test = Signal(object)
     text_sample = Signal(object)  # TextSampleEvent: what a language model wrote after an epoch
     notice = Signal(str)  # the trainer's line of a NoticeEvent or FailedEvent
@@ -202,7 +204,8 @@ class TrainingSession(QObject):
     def _next_lanes(self, held) -> tuple:
         """The one lane this frame draws: the next, in turn, that has something (steps before epochs)."""
         ready = {"steps": held.has("steps"), "epochs": held.has("epochs") and not held.has("steps"),
-                 "norms": held.has("norms"), "report": held.has("report"),
+                 "norms": held.has("norms"), "report": held.has("report"), "errors": held.has("errors"),
+                 "projection": held.has("projection"),
                  "activation": held.has("activation") or held.has("sample")}
         for k in range(len(LANES)):
             lane = LANES[(self._turn + k) % len(LANES)]

@@ -1,0 +1,162 @@
+"""The 'Classes' dock: how the classes separate. Each epoch's ProjectionEvent (the penultimate
+layer's features of the validation samples, PCA to 2-D, computed on the training thread) is kept;
+a slider steps through the epochs (Play animates them) and the newest is shown as it comes.
+Saves as PNG, and the shown epoch's points as CSV."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QVBoxLayout, QWidget
+
+from .plot_style import new_plot_widget, series_color, set_title, legend_title, style_plot
+from .view_export import ExportButtons
+
+PLAY_MS = 600  # per epoch when animating
+KEEP = 200  # epochs kept (a long run keeps its last ones)
+
+
+def class_color(k: int, n: int) -> QColor:
+    """The app's series colours up to eight classes; evenly spaced hues beyond (ten digits)."""
+    return QColor(series_color(k)) if n <= 8 else pg.intColor(k, hues=n, values=1, maxValue=230, minValue=150)
+
+
+class ProjectionView(QWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("projectionView")
+        self.frames: list = []  # ProjectionEvents, one per epoch
+        self.follow = True  # the slider follows the newest epoch until the person moves it
+        self.title = QLabel("After each epoch: the validation samples as the last layer sees them (the input of "
+                            "its last Linear), projected to 2-D with PCA and coloured by their true class.")
+        self.title.setObjectName("dim")
+        self.title.setWordWrap(True)
+        self.buttons = ExportButtons(self, "classes_pca", self.rows)
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(self.buttons)
+
+        self.plots = new_plot_widget()
+        self.plots.setMinimumHeight(220)
+        # the plot takes the room there is (its own size hint made the dock scroll its slider away)
+        self.plots.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.plot = style_plot(self.plots.addPlot(), "", left="PC 2", bottom="PC 1")
+        self.scatters: list = []  # one per class
+        self.buttons.grab_widget = self.plots
+
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setObjectName("epochSlider")
+        self.slider.setRange(0, 0)
+        self.slider.setEnabled(False)
+        self.slider.valueChanged.connect(self._on_slider)
+        self.slider.sliderPressed.connect(lambda: setattr(self, "follow", False))
+        self.play_button = QPushButton("Play")
+        self.play_button.setEnabled(False)
+        self.play_button.clicked.connect(self.toggle_play)
+        self.epoch_label = QLabel("")
+        self.epoch_label.setObjectName("dim")
+        row = QHBoxLayout()
+        row.addWidget(self.play_button)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.epoch_label)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addLayout(head)
+        layout.addWidget(self.plots, 1)
+        layout.addLayout(row)
+        self._timer = QTimer(self)
+        self._timer.setInterval(PLAY_MS)
+        self._timer.timeout.connect(self._advance)
+
+    def sizeHint(self) -> QSize:
+        return QSize(480, 420)
+
+    def clear(self) -> None:
+        self._timer.stop()
+        self.play_button.setText("Play")
+        self.frames, self.follow = [], True
+        for item in self.scatters:
+            item.setData(pos=np.zeros((0, 2)))
+        self.slider.setRange(0, 0)
+        self.slider.setEnabled(False)
+        self.play_button.setEnabled(False)
+        self.epoch_label.setText("")
+
+    def add_projections(self, events: list) -> None:
+        self.keep(events)
+        self.show_newest()
+
+    def keep(self, events: list) -> None:
+        """Keep each epoch's points (drawn by `show_newest`)."""
+        self.frames = (self.frames + list(events))[-KEEP:]
+
+    def show_newest(self) -> None:
+        """The slider spans the kept epochs and, unless the person moved it, shows the newest."""
+        if not self.frames:
+            return
+        n = len(self.frames)
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, n - 1)
+        self.slider.blockSignals(False)
+        self.slider.setEnabled(n > 1)
+        self.play_button.setEnabled(n > 1)
+        if self.follow:
+            self.slider.blockSignals(True)
+            self.slider.setValue(n - 1)
+            self.slider.blockSignals(False)
+        self.show_frame(self.slider.value())
+
+    def show_frame(self, i: int) -> None:
+        if not 0 <= i < len(self.frames):
+            return
+        e = self.frames[i]
+        labels = np.asarray(e.labels).astype(int)
+        points = np.asarray(e.points, dtype=np.float64)
+        k_max = max(len(e.classes), int(labels.max()) + 1 if len(labels) else 0)
+        # one scatter per class, each of one brush: pyqtgraph draws a uniform scatter from one cached
+        # symbol, where a brush per point costs a lookup per point (5-10 ms for a few hundred)
+        while len(self.scatters) < k_max:
+            item = pg.ScatterPlotItem(size=5, pen=None)
+            self.plot.addItem(item)
+            self.scatters.append(item)
+        for k, item in enumerate(self.scatters):
+            item.setData(pos=points[labels == k] if k < k_max else np.zeros((0, 2)),
+                         brush=pg.mkBrush(class_color(k, k_max)))
+        ex = e.explained
+        share = f" · PC 1 {ex[0]:.0%}, PC 2 {ex[1]:.0%} of the variance" if len(ex) == 2 else ""
+        entries = [("●", class_color(k, k_max).name(), c) for k, c in enumerate(e.classes)]
+        set_title(self.plot, legend_title(f"Input of {e.node_id}, epoch {e.epoch}{share}", entries))
+        self.epoch_label.setText(f"epoch {e.epoch} of {self.frames[-1].epoch}")
+
+    def _on_slider(self, value: int) -> None:
+        self.follow = value == len(self.frames) - 1
+        self.show_frame(value)
+
+    def toggle_play(self) -> None:
+        if self._timer.isActive():
+            self._timer.stop()
+            self.play_button.setText("Play")
+            return
+        self.follow = False
+        if self.slider.value() >= len(self.frames) - 1:
+            self.slider.setValue(0)
+        self.play_button.setText("Pause")
+        self._timer.start()
+
+    def _advance(self) -> None:
+        nxt = self.slider.value() + 1
+        if nxt >= len(self.frames):
+            self.toggle_play()
+            self.follow = True
+            return
+        self.slider.setValue(nxt)
+
+    def rows(self):
+        if not self.frames:
+            return None
+        e = self.frames[self.slider.value()]
+        return (["epoch", "index", "class", "pc1", "pc2"],
+                [[e.epoch, i, e.classes[int(k)] if int(k) < len(e.classes) else int(k), float(p[0]), float(p[1])]
+                 for i, (p, k) in enumerate(zip(np.asarray(e.points), np.asarray(e.labels)))])

@@ -1,0 +1,133 @@
+"""Issue 18 items 4-5 in the window: train briefly, then the 'Where it errs' dock shows the wrong
+validation samples with their labels (a click emits sample_chosen), a per-class table equal to
+torchmetrics', ROC/PR with AUC for two classes, and the 'Classes' dock's PCA steps through epochs.
+Real clicks; waits on signals and conditions."""
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+import torch
+import torchmetrics.functional.classification as F
+from PySide6.QtCore import Qt
+
+from studio.core.project import load_project
+from studio.ui.training import file_dialogs
+
+from .window_helpers import copied_template, dialog_log, isolated, open_window  # noqa: F401
+
+RUN_TIMEOUT = 60_000
+
+
+def trained_window(qtbot, tmp_path, name: str, epochs: int):
+    w = open_window(qtbot, load_project(copied_template(tmp_path, name)), size=(1600, 1000))
+    ui = w.training
+    qtbot.waitUntil(lambda: ui.preflight is not None and ui.can_train, timeout=RUN_TIMEOUT)
+    ui.docks["errors"].raise_()
+    with qtbot.waitSignal(ui.session.ended, timeout=RUN_TIMEOUT) as ended:
+        assert ui.train(overrides={"epochs": epochs})
+    assert ended.args[0].status == "finished", ended.args[0].message
+    return w, ui
+
+
+@pytest.fixture
+def digits(qtbot, isolated, dialog_log, tmp_path):  # noqa: F811
+    w, ui = trained_window(qtbot, tmp_path, "cnn_digits", 3)
+    yield w, ui
+    w.document.undo_stack.setClean()
+
+
+def probe_outputs(ui):
+    """The trained model's probabilities on the validation split, from the probe handed over at the end."""
+    probe = ui.session.last_probe
+    x = probe.part.x.to(probe.device)
+    x = probe.transform(x) if probe.transform is not None else x
+    probe.model.eval()
+    with torch.no_grad():
+        out = probe.model(x).float()
+    return torch.softmax(out, 1).cpu(), probe.part.y.long().cpu()
+
+
+def test_gallery_shows_wrong_samples_and_a_click_chooses_one(digits, qtbot):
+    w, ui = digits
+    view = ui.where_errs.errors
+    e = view.last
+    assert e is not None and e.epoch == 3 and view.gallery.count() == len(e.wrong) > 0
+    probs, labels = probe_outputs(ui)
+    conf, pred = probs.max(1)
+    first = e.wrong[0]
+    assert pred[first["index"]] != labels[first["index"]]
+    classes = e.classes
+    assert view.gallery.captions[0].startswith(f"{classes[first['true']]} → {classes[first['pred']]}")
+    assert f"{first['confidence']:.0%}" in view.gallery.captions[0]
+    assert view.gallery.has_picture(0)  # a thumbnail of the digit
+    assert str(e.wrong_count) in view.gallery_title.text()
+    ui.docks["errors"].raise_()
+    qtbot.waitUntil(lambda: view.gallery.isVisible() and view.gallery.width() > 0, timeout=5000)
+    rect = view.gallery.cell_rect(1)
+    view.gallery_scroll.ensureVisible(rect.center().x(), rect.center().y())
+    with qtbot.waitSignal(ui.where_errs.sample_chosen, timeout=5000) as chosen:
+        qtbot.mouseClick(view.gallery, Qt.MouseButton.LeftButton, pos=rect.center())
+    assert chosen.args == ["val", e.wrong[1]["index"]]
+
+
+def test_per_class_table_equals_torchmetrics(digits):
+    _w, ui = digits
+    view = ui.where_errs.errors
+    probs, labels = probe_outputs(ui)
+    assert view.model.rowCount() == 10
+    expected = {1: F.multiclass_precision, 2: F.multiclass_recall, 3: F.multiclass_f1_score}
+    for col, fn in expected.items():
+        ref = fn(probs, labels, num_classes=10, average=None).numpy()
+        shown = np.array([float(view.model.item(r, col).text()) for r in range(10)])
+        np.testing.assert_allclose(shown, ref, atol=6e-4)
+    assert [int(view.model.item(r, 4).text()) for r in range(10)] == torch.bincount(labels, minlength=10).tolist()
+    assert view.confusion.matrix is not None and view.confusion.matrix.sum() == len(labels)
+    assert not view.curves_part.isVisibleTo(view)  # ten classes: no ROC
+
+
+def test_classes_view_steps_through_epochs(digits, qtbot):
+    _w, ui = digits
+    view = ui.where_errs.classes
+    assert [f.epoch for f in view.frames] == [1, 2, 3]
+    assert view.slider.value() == 2 and "epoch 3" in view.epoch_label.text()
+    view.slider.setFocus()
+    qtbot.keyClick(view.slider, Qt.Key.Key_Home)
+    assert view.slider.value() == 0 and view.epoch_label.text().startswith("epoch 1")
+    assert sum(len(s.data) for s in view.scatters) == len(view.frames[0].points)
+    assert len(view.scatters) == 10
+    assert "fc2" in view.plot.titleLabel.text
+
+
+@pytest.mark.fault("export", "saving a view's PNG and CSV (the save dialog asks before replacing)",
+                   "both files written whole; a cancelled dialog writes nothing")
+def test_views_save_png_and_csv(digits, tmp_path, monkeypatch):
+    _w, ui = digits
+    view = ui.where_errs.errors
+    answers = iter([str(tmp_path / "table.csv"), str(tmp_path / "gallery.png"), ""])
+    monkeypatch.setattr(file_dialogs, "save_path", lambda *a: next(answers))
+    assert view.table_buttons.save_csv() and view.gallery_buttons.save_png()
+    assert view.curves_buttons.save_png() == ""  # cancelled
+    rows = list(csv.reader((tmp_path / "table.csv").open()))
+    assert rows[0] == ["class", "precision", "recall", "F1", "support"] and len(rows) == 11
+    assert (tmp_path / "gallery.png").stat().st_size > 1000
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".csv", ".png", ".part")) == \
+        ["gallery.png", "table.csv"]
+
+
+def test_two_classes_show_roc_and_pr_with_auc(qtbot, isolated, dialog_log, tmp_path):  # noqa: F811
+    from sklearn.metrics import roc_auc_score
+
+    w, ui = trained_window(qtbot, tmp_path, "moons_mlp", 2)
+    view = ui.where_errs.errors
+    qtbot.waitUntil(lambda: view.curves_part.isVisibleTo(view), timeout=5000)
+    probs, labels = probe_outputs(ui)
+    auc = roc_auc_score(labels.numpy(), probs[:, 1].numpy())
+    assert f"AUC {auc:.3f}" in view.roc_plot.titleLabel.text
+    assert "AUC" in view.pr_plot.titleLabel.text
+    xs, ys = view.roc_curve.getData()
+    assert xs[0] == 0 and xs[-1] == 1 and ys[-1] == 1
+    assert view.gallery.count() == len(view.last.wrong)
+    assert view.gallery.count() == 0 or not view.gallery.has_picture(0)  # 2-D points: their values, no thumbnail
+    w.document.undo_stack.setClean()
