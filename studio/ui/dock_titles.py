@@ -1,10 +1,12 @@
 """Docks that share a tab bar need no title bar of their own: the tab already names them, and a
 title bar under the tabs repeats it. A dock shows its title bar again when it is floating or stands
-alone in its area (where it is the only handle to drag it by)."""
+alone in its area (where it is the only handle to drag it by). The tab bars the window makes for
+docks keep every name whole and scroll when they run out of room (a 1024 px window's bottom row holds
+ten tabs: elided, they read "Cu…", "T…")."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar, QWidget
 
 
 class _NoTitle(QWidget):
@@ -33,6 +35,10 @@ class _DockTitles(QObject):
 
     def refresh(self) -> None:
         window = self.window
+        for bar in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            if bar.elideMode() != Qt.TextElideMode.ElideNone:  # the window's own dock tab bars
+                bar.setElideMode(Qt.TextElideMode.ElideNone)
+                bar.setUsesScrollButtons(True)
         for dock in window.findChildren(QDockWidget):
             if id(dock) not in self._hooked:
                 self._hooked.add(id(dock))

@@ -44,7 +44,7 @@ class BlocksCategory:
         self.top = QTreeWidgetItem(["Blocks"])
         self.top.setIcon(0, icons.category_icon("block"))
         self.top.setFlags(Qt.ItemFlag.ItemIsEnabled)
-        tree.insertTopLevelItem(0, self.top)
+        tree.addTopLevelItem(self.top)  # after the layers: a first project is drawn from layers
         self.items: dict[tuple[str, str], QTreeWidgetItem] = {}  # (source, name) -> row
         self.library = block_library.Library([], [])
         self.top.setHidden(True)
@@ -77,7 +77,9 @@ class BlocksCategory:
             self.top.addChild(item)
             self.items[(source, name)] = item
         self.top.setHidden(not rows)
-        self.top.setExpanded(True)
+        if any(source == "project" for source, *_ in rows):
+            self.top.setExpanded(True)  # the project's own blocks are in use: show them (the built-in
+            # ones alone stay folded until asked for, below the layers)
         self.top.setData(0, Qt.ItemDataRole.ToolTipRole, f"{len(rows)} blocks")
         return list(self.library.problems)
 

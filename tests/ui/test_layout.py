@@ -99,8 +99,15 @@ def clipped(window: MainWindow) -> list[str]:
                         out.append(f"{name}: plot title {item.titleLabel.text[:40]!r} {text_w:.0f} px in a "
                                    f"{item.size().width():.0f} px plot")
     for bar in window.findChildren(QTabBar):
-        if bar.isVisible() and sum(bar.tabRect(i).width() for i in range(bar.count())) > bar.width():
+        if not bar.isVisible():
+            continue
+        if sum(bar.tabRect(i).width() for i in range(bar.count())) > bar.width() and not bar.usesScrollButtons():
             out.append(f"tab bar {[bar.tabText(i) for i in range(bar.count())]}: tabs wider than the bar")
+        for i in range(bar.count()):  # a tab is as wide as its name needs (a bar out of room scrolls):
+            # squeezed, Qt cuts the name ("Cu…" for Curves in a real 1024 px window)
+            if bar.tabRect(i).width() < bar.tabSizeHint(i).width():
+                out.append(f"tab {bar.tabText(i)!r}: {bar.tabRect(i).width()} px of the "
+                           f"{bar.tabSizeHint(i).width()} its name needs")
     return out
 
 
