@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import re
 import signal
+import os
 import sys
 import threading
 import time
@@ -51,6 +52,21 @@ def _stop_on_interrupt(trainer):
 
 
 def run_train(args) -> int:
+    from .distributed import world_size_from_env
+
+    if world_size_from_env() <= 1:
+        return _train(args)
+    code = _train(args)  # a person's mistake raises, and exits the usual way with its message
+    # A torchrun worker whose files are closed and whose process group is destroyed ends here: the
+    # interpreter's own teardown aborted now and then in one rank ("terminate called without an
+    # active exception": a C++ thread still joinable at exit), which torchrun reports as the whole
+    # run failing and answers by killing the other rank.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _train(args) -> int:
     from ..core.project import load_project
     from .distributed import barrier, init_from_env, shutdown, world_size_from_env
     from .progress import ProgressBar, fmt_metrics
