@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy
 
 from ..theme import color
+from .cached_paint import CachedPaintWidget
 
 
-class ConfusionMatrixView(QWidget):
+class ConfusionMatrixView(CachedPaintWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.matrix: np.ndarray | None = None
@@ -29,8 +30,7 @@ class ConfusionMatrixView(QWidget):
         while len(self.classes) < k:
             self.classes.append(str(len(self.classes)))
         self.title = title
-        self._pixmap = None
-        self.update()
+        self.invalidate()
 
     @property
     def accuracy(self) -> float:
@@ -48,30 +48,8 @@ class ConfusionMatrixView(QWidget):
         return QColor(*self.cell_rgb(share).tolist())
 
     # The matrix is drawn once into a pixmap (about a hundred cells with their counts: 5-15 ms in
-    # software) and the pixmap is what a repaint shows until the matrix, the size or the theme changes.
-    _pixmap = None
-
-    def resizeEvent(self, event) -> None:
-        self._pixmap = None
-        super().resizeEvent(event)
-
-    def changeEvent(self, event) -> None:
-        self._pixmap = None
-        super().changeEvent(event)
-
-    def paintEvent(self, _event) -> None:
-        ratio = self.devicePixelRatioF()
-        if self._pixmap is None or self._pixmap.size() != self.size() * ratio:
-            pixmap = QPixmap(self.size() * ratio)
-            pixmap.setDevicePixelRatio(ratio)
-            pixmap.fill(Qt.GlobalColor.transparent)
-            painter = QPainter(pixmap)
-            painter.setFont(self.font())
-            self._draw(painter)
-            self._pixmap = pixmap
-        p = QPainter(self)
-        p.drawPixmap(0, 0, self._pixmap)
-        p.end()
+    # software) and the pixmap is what a repaint shows until the matrix, the size or the theme changes
+    # (CachedPaintWidget).
 
     def _draw(self, p: QPainter) -> None:
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)

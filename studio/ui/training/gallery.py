@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtWidgets import QSizePolicy
 
 from ..theme import color
+from .cached_paint import CachedPaintWidget
 from . import images
 
 THUMB = 56  # px: a thumbnail
 CELL = QSize(THUMB + 34, THUMB + 36)  # the thumbnail and two lines of caption
 
 
-class Gallery(QWidget):
+class Gallery(CachedPaintWidget):
     clicked = Signal(int)
 
     def __init__(self, parent=None) -> None:
@@ -25,7 +26,6 @@ class Gallery(QWidget):
         self.tips: list[str] = []
         self.samples: list = []
         self._pictures: list = []
-        self._pixmap = None
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setMinimumHeight(CELL.height())
@@ -39,9 +39,8 @@ class Gallery(QWidget):
     def set_samples(self, samples: list, captions: list[str], tips: list[str]) -> None:
         self.samples, self.captions, self.tips = samples, captions, tips
         self._pictures = [None] * len(samples)  # made when painted
-        self._pixmap = None
         self._fit_height()
-        self.update()
+        self.invalidate()
 
     def has_picture(self, i: int) -> bool:
         return images.sample_image(self.samples[i]["x"]) is not None
@@ -65,13 +64,8 @@ class Gallery(QWidget):
             self.setMinimumHeight(h)
 
     def resizeEvent(self, event) -> None:
-        self._pixmap = None
         self._fit_height()
-        super().resizeEvent(event)
-
-    def changeEvent(self, event) -> None:
-        self._pixmap = None
-        super().changeEvent(event)
+        super().resizeEvent(event)  # (and drops the drawn pixmap)
 
     def mousePressEvent(self, event) -> None:
         i = self.index_at(event.position().toPoint())
@@ -84,21 +78,6 @@ class Gallery(QWidget):
         self.setToolTip(self.tips[i] if 0 <= i < len(self.tips) else "")
         self.setCursor(Qt.CursorShape.PointingHandCursor if i >= 0 else Qt.CursorShape.ArrowCursor)
         super().mouseMoveEvent(event)
-
-    def paintEvent(self, _event) -> None:
-        ratio = self.devicePixelRatioF()
-        if self._pixmap is None or self._pixmap.size() != self.size() * ratio:
-            pixmap = QPixmap(self.size() * ratio)
-            pixmap.setDevicePixelRatio(ratio)
-            pixmap.fill(Qt.GlobalColor.transparent)
-            painter = QPainter(pixmap)
-            painter.setFont(self.font())
-            self._draw(painter)
-            painter.end()
-            self._pixmap = pixmap
-        p = QPainter(self)
-        p.drawPixmap(0, 0, self._pixmap)
-        p.end()
 
     def _draw(self, p: QPainter) -> None:
         text, border = self.palette().color(QPalette.ColorRole.WindowText), QColor(color("border"))
