@@ -15,6 +15,7 @@ from studio.core.analysis import analyze
 from studio.core.compiler import CompileError, compile_graph
 from studio.core.project import ProjectError, loads_project
 from studio.core.summary import summarize
+from tests.word_language_model import RNNModel
 
 
 def errors_of(graph: Graph) -> list[str]:
@@ -127,35 +128,6 @@ def test_shares_that_cannot_be_made_are_named_with_both_nodes():
 
 
 # ---- a Linear tied to an Embedding: pytorch/examples' word_language_model RNNModel --------------------
-class RNNModel(nn.Module):
-    """The published word-language-model's structure (pytorch/examples, word_language_model/model.py),
-    LSTM with tied weights, written again here: dropout on the embedding and on the LSTM's output, a
-    decoder whose weight *is* the embedding table, log-probabilities out; sequence-first, as there."""
-
-    def __init__(self, ntoken: int, ninp: int, nhid: int, nlayers: int, dropout: float = 0.5):
-        super().__init__()
-        self.ntoken = ntoken
-        self.drop = nn.Dropout(dropout)
-        self.encoder = nn.Embedding(ntoken, ninp)
-        self.rnn = nn.LSTM(ninp, nhid, nlayers, dropout=dropout)
-        self.decoder = nn.Linear(nhid, ntoken)
-        assert nhid == ninp, "tying needs the hidden size to equal the embedding size"
-        self.decoder.weight = self.encoder.weight
-        nn.init.uniform_(self.encoder.weight, -0.1, 0.1)
-        nn.init.zeros_(self.decoder.bias)
-
-    def forward(self, tokens, hidden):
-        emb = self.drop(self.encoder(tokens))
-        output, hidden = self.rnn(emb, hidden)
-        decoded = self.decoder(self.drop(output)).view(-1, self.ntoken)
-        return F.log_softmax(decoded, dim=1), hidden
-
-    def init_hidden(self, batch: int):
-        weight = next(self.parameters())
-        shape = (self.rnn.num_layers, batch, self.rnn.hidden_size)
-        return weight.new_zeros(shape), weight.new_zeros(shape)
-
-
 def word_language_model(ntoken=50, width=24, layers=2, bptt=12, state=False) -> Graph:
     """The RNNModel as a graph; `state`: its hidden state in (h0, c0) and out (h_n, c_n), as its
     training loop carries it from one chunk of text to the next."""
@@ -182,7 +154,7 @@ def word_language_model(ntoken=50, width=24, layers=2, bptt=12, state=False) -> 
 
 def test_word_language_model_rnn_tied_matches_the_published_structure_with_the_same_weights():
     model = compile_graph(word_language_model()).eval()
-    ref = RNNModel(50, 24, 24, 2).eval()
+    ref = RNNModel(50, 24, 24, 2, tie_weights=True).eval()
     assert model.decoder.weight is model.encoder.weight
     assert set(model.state_dict()) == set(ref.state_dict())
     model.load_state_dict(ref.state_dict())
@@ -199,7 +171,7 @@ def test_word_language_model_rnn_tied_matches_the_published_structure_with_the_s
 
 def test_the_tied_model_carries_its_state_from_chunk_to_chunk_as_the_published_loop_does():
     model = compile_graph(word_language_model(state=True)).eval()
-    ref = RNNModel(50, 24, 24, 2).eval()
+    ref = RNNModel(50, 24, 24, 2, tie_weights=True).eval()
     model.load_state_dict(ref.state_dict())
     hidden = ref.init_hidden(3)
     with torch.no_grad():
@@ -214,7 +186,7 @@ def test_the_tied_model_carries_its_state_from_chunk_to_chunk_as_the_published_l
 
 def test_a_tied_weight_trains_as_one_tensor_as_in_the_hand_written_model():
     model = compile_graph(word_language_model()).eval()  # eval: no dropout, whose masks follow the layout
-    ref = RNNModel(50, 24, 24, 2).eval()
+    ref = RNNModel(50, 24, 24, 2, tie_weights=True).eval()
     model.load_state_dict(ref.state_dict())
     tokens, target = torch.randint(0, 50, (3, 12)), torch.randint(0, 50, (3, 12))
     for net in (ref, model):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from tests.nodes.graph_builder import compiled, errors, graph, through_a_project_file
+from tests.word_language_model import RNNModel
 
 B, T, FEAT, H, LAYERS = 3, 7, 5, 6, 2
 
@@ -102,31 +102,6 @@ def test_a_gru_state_feeds_a_gru_of_the_same_sizes():
 
 
 # ---- pytorch/examples word_language_model: RNNModel (LSTM, untied) ------------------------------
-class RNNModel(nn.Module):
-    """The published RNNModel, LSTM flavour, untied: embedding, dropout, a stacked LSTM over
-    [time, batch] (sequence first), dropout, a linear decoder and log-softmax over the vocabulary;
-    forward(input, hidden) returns the log-probabilities and the new (h, c)."""
-
-    def __init__(self, ntoken, ninp, nhid, nlayers, dropout=0.5):
-        super().__init__()
-        self.ntoken = ntoken
-        self.drop = nn.Dropout(dropout)
-        self.encoder = nn.Embedding(ntoken, ninp)
-        self.rnn = nn.LSTM(ninp, nhid, nlayers, dropout=dropout)
-        self.decoder = nn.Linear(nhid, ntoken)
-        self.nlayers, self.nhid = nlayers, nhid
-
-    def forward(self, input, hidden):
-        emb = self.drop(self.encoder(input))
-        output, hidden = self.rnn(emb, hidden)
-        decoded = self.decoder(self.drop(output)).view(-1, self.ntoken)
-        return F.log_softmax(decoded, dim=1), hidden
-
-    def init_hidden(self, bsz):
-        weight = next(self.parameters())
-        return (weight.new_zeros(self.nlayers, bsz, self.nhid), weight.new_zeros(self.nlayers, bsz, self.nhid))
-
-
 def _word_lm_graph(ntoken, ninp, nhid, nlayers, dropout, time):
     return graph({"tokens": ((time,), "int64"), "h0": (nlayers, nhid), "c0": (nlayers, nhid)},
                  {"encoder": ("Embedding", {"num_embeddings": ntoken, "embedding_dim": ninp}),
