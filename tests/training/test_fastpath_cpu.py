@@ -200,3 +200,35 @@ def test_on_the_cpu_eager_is_timed_again_before_a_candidate_wins():
     for i in range(12):
         step(*batch(i))
     assert step.chosen == "channels_last"
+
+
+def test_the_pick_is_never_more_than_5_percent_below_the_fastest_float32_candidate():
+    # issue 19, acceptance line 3, through FastStep's own selection with fake timings: random costs per
+    # candidate, eager's second look (A/B/A) at another speed, with and without a bf16 candidate
+    import random
+
+    rng = random.Random(19)
+    for trial in range(300):
+        costs = {"eager": rng.uniform(0.5, 1.5), "channels_last": rng.uniform(0.5, 1.5),
+                 "compile": rng.uniform(0.5, 1.5)}
+        if trial % 3 == 0:
+            costs["bf16_channels_last"] = rng.uniform(0.3, 1.5)
+        clock = Clock()
+        step, eager, _ = fast_step(costs, clock, per_step=trial % 2 == 0)
+        second_look = rng.uniform(0.5, 1.5)
+        for i in range(60):
+            if i == 6:
+                eager.cost = second_look  # the machine got faster or slower after eager's first trial
+            step(*batch(i))
+        assert step.chosen is not None, costs
+        f32 = [v for k, v in step.times.items() if not k.startswith("bf16")]
+        # rates: the pick's steps/s against the fastest float32 candidate's, as the bench compares them
+        assert (1 / step.times[step.chosen]) >= 0.95 * (1 / min(f32)), (costs, second_look, step.times, step.chosen)
+        if step.chosen != "eager":  # a candidate wins only by beating eager's (best) time in the same trial
+            assert step.times[step.chosen] < step.times["eager"]
+
+
+@pytest.mark.parametrize("margin", [-0.01, 0.05, 0.2])
+def test_a_noise_margin_that_could_break_the_5_percent_bar_is_refused(margin):
+    with pytest.raises(ValueError, match="margin"):
+        fast_step({"eager": 1.0, "channels_last": 0.9}, Clock(), margin=margin)

@@ -27,6 +27,10 @@ import torch
 
 from .candidates import CandidateFailed
 
+# issue 19's bar: the pick's rate (steps/s) is never more than 5% below the fastest float32 candidate
+# timed in the same trial; keeping eager when a candidate's time is within `margin` of eager's costs at
+# most that (eager's rate >= (1 - margin) x the candidate's)
+MAX_BELOW_BEST = 0.05
 COLLAPSE = 3.0  # a step this many times slower than its best means the cores got busy
 WATCH_S = 2.0  # seconds of step time per throughput check
 
@@ -37,6 +41,9 @@ class FastStep:
                  total_steps: int = 0, compile_min_run_s: float = 0.0, timer=time.perf_counter,
                  sync=None, notify=None, threads: int | None = None, threads_why: str = "",
                  describe=None, per_step: bool = False) -> None:
+        if not 0.0 <= margin < MAX_BELOW_BEST:
+            raise ValueError(f"margin {margin} must be in [0, {MAX_BELOW_BEST}): keeping eager within it must "
+                             f"stay within {MAX_BELOW_BEST:.0%} of the fastest candidate")
         self.eager = eager
         self._cache: dict = {}
         self.factories = cached(factories, self._cache)  # name -> fn() -> step (built when its trial starts)
