@@ -64,6 +64,13 @@ CASES = {
                 ("fc", "Linear", {"out_features": 10}), ("output", "Output", {})], 256),
 }
 QUICK_CASES = ("mlp", "lenet", "transformer")
+ACCEPTANCE = ("trainer", "trainer_bf16")  # the ratios whose spread decides whether more rounds help
+TIGHT_IQR = 0.08  # an interquartile range of the per-round ratios this narrow: more rounds move the median little
+
+
+def _iqr_width(values) -> float:
+    lo, hi = _quartiles(values)
+    return hi - lo
 
 
 def build_graph(nodes):
@@ -140,15 +147,20 @@ def _variants(name: str, model0, dataset, batch: int, device: str, quick: bool, 
 
 
 def bench_case(name: str, device: str, quick: bool, progress=None) -> dict:
-    """progress(text): where the case is (warm-ups, rounds), for the person waiting."""
+    """progress(text): where the case is (warm-ups, rounds, about how long is left), for the person
+    waiting."""
+    import time
+
     import torch
 
     progress = progress or (lambda text: None)
     target_s = 0.15 if quick else 0.25  # seconds per timed plain run
-    rounds = 6 if quick else 7  # a median and IQR that move by a few % between runs; --quick under a minute
-    # the CPU's full suite keeps to about 5 minutes: 8 Transformer steps (about 2 s) a run
+    # rounds: at least `fewest` (a median and an IQR), then more only while the acceptance ratios'
+    # IQR is wider than TIGHT_IQR (past that, more rounds move the median little; --quick under a minute)
+    fewest, most = (4, 6) if quick else (5, 7)
+    # the CPU's full suite keeps under 5 minutes: 4 Transformer steps (about 1 s at one thread) a run
     samples = {"mlp": 4096, "lenet": 512, "transformer": 128}.get(name, 512) if quick else \
-        {"transformer": 2048 if device != "cpu" else 512, "cnn_bn": 2048 if device != "cpu" else 1024}.get(name, 4096)
+        {"transformer": 2048 if device != "cpu" else 256, "cnn_bn": 2048 if device != "cpu" else 1024}.get(name, 4096)
     model0, dataset, batch = make_case(name, device, samples)
     runners, notes, extra = _variants(name, model0, dataset, batch, device, quick, progress)
     progress(f"{name}: calibrating")
@@ -160,8 +172,14 @@ def bench_case(name: str, device: str, quick: bool, progress=None) -> dict:
     rates = {v: [] for v in names}
     ratios = {v: [] for v in names if v != "plain"}
     paths = []
-    for r in range(rounds):  # the order rotates each round: drift and position effects cancel
-        progress(f"{name}: round {r + 1}/{rounds} ({len(names)} variants, {epochs} epochs each)")
+    # before the first round the estimate is every variant running as long as the plain loop
+    per_round = len(names) * epochs * len(dataset) / rate
+    t_rounds = time.perf_counter()
+    for r in range(most):  # the order rotates each round: drift and position effects cancel
+        if r:
+            per_round = (time.perf_counter() - t_rounds) / r
+        progress(f"{name}: round {r + 1}/{most} ({len(names)} variants, {epochs} epochs each; "
+                 f"about {per_round * (most - r):.0f} s left in this case)")
         order = names[r % len(names):] + names[:r % len(names)]
         if r % 2:
             order.reverse()
@@ -178,6 +196,9 @@ def bench_case(name: str, device: str, quick: bool, progress=None) -> dict:
             rates[v].append(got[v])
             if v != "plain":
                 ratios[v].append(got[v] / got["plain"])
+        if r + 1 >= fewest and all(_iqr_width(ratios[v]) <= TIGHT_IQR for v in ACCEPTANCE if v in ratios):
+            break
+    rounds = len(rates["plain"])
     variants = {}
     for v in names:
         entry = {"rate": statistics.median(rates[v]), "spread": _spread(rates[v])}
@@ -235,6 +256,7 @@ def _fmt(entry) -> str:
 
 def run(args) -> int:
     import os
+    import time
 
     import torch
 
@@ -271,9 +293,12 @@ def run(args) -> int:
 
     progress = Progress("train")
     cases = []
+    t_suite = time.perf_counter()
     for i, name in enumerate(names, 1):
+        t_case = time.perf_counter()
         case = bench_case(name, device, args.quick, lambda text, i=i: progress(f"case {i}/{len(names)} {text}"))
         cases.append(case)
+        case["seconds"] = round(time.perf_counter() - t_case, 1)
         # progress, also with --json (stdout stays one JSON object)
         extra = (f"; fast path {case['fast_path']} x{case['fast_ratio']:.3f}" if case["fast_ratio"] else "")
         b16 = case["variants"].get("trainer_bf16", {})
@@ -281,6 +306,10 @@ def run(args) -> int:
             extra += f"; bf16 [{b16['path']}] x{b16['ratio']:.3f}"
         progress.result(f"{name:12s} trainer x{case['ratio']:.3f} plain (IQR {case['ratio_iqr'][0]:.3f}-"
                         f"{case['ratio_iqr'][1]:.3f}) [{case['trainer_path']}]{extra}")
+        if i < len(names):  # cases differ in cost (the Transformer's is the largest): a rough figure
+            spent = time.perf_counter() - t_suite
+            progress(f"{i} of {len(names)} cases in {spent:.0f} s; about {spent / i * (len(names) - i):.0f} s left")
+    machine["seconds"] = round(time.perf_counter() - t_suite, 1)
     machine["load_end"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     if args.json:
         print(json.dumps({**machine, "cases": cases}, indent=2))
