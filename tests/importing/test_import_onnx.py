@@ -1,0 +1,156 @@
+"""Issue 17: an `.onnx` file imports as a project whose compiled model computes what onnxruntime
+computes from the file (1e-4), with blocks where the exported model repeated a class, and what does
+not map is named with its ONNX node."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import torchvision
+
+import studio
+from studio.cli import main
+
+from .onnx_helpers import agree, export_onnx, mnist_net, onnxruntime_of, repeated
+from .test_import_models import _busy_statistics
+
+
+def _import(capsys, *argv):
+    rc = main(["import", *argv])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return rc, captured.err
+
+
+@pytest.fixture(scope="module")
+def mnist_onnx(tmp_path_factory):
+    """One export of the MNIST Net, weights inside the file, for the tests of this file (an export takes
+    seconds); the others keep torch.onnx's default, weights in a .data file beside it."""
+    return export_onnx(mnist_net(), [1, 28, 28], tmp_path_factory.mktemp("mnist") / "mnist.onnx",
+                       external_data=False)
+
+
+def _copy(mnist_onnx, folder):
+    import shutil
+
+    folder.mkdir(exist_ok=True)
+    return Path(shutil.copy(mnist_onnx, folder / "m.onnx"))
+
+
+def test_mnist_net_from_its_onnx_export_through_the_cli(tmp_path, capsys, mnist_onnx):
+    source, path = mnist_net(), mnist_onnx
+    rc, err = _import(capsys, str(path), "-o", str(tmp_path / "mnist.json"))  # the input size is the file's
+    assert rc == 0, err
+    project = studio.load_project(tmp_path / "mnist.json")
+    # torch.onnx writes no Dropout for a model in eval mode; the rest is the published Net
+    assert [n.type for n in project.graph.nodes.values()] == [
+        "Input", "Conv2d", "ReLU", "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear", "ReLU", "Linear",
+        "LogSoftmax", "Output"]
+    assert {"conv1", "conv2", "fc1", "fc2"} <= set(project.graph.nodes)  # ids from the weights' names
+    agree(tmp_path / "mnist.json", onnxruntime_of(path), [1, 28, 28])
+    agree(tmp_path / "mnist.json", source, [1, 28, 28], batch=3)  # a fixed-batch export, any batch after
+
+
+def test_a_repeated_class_becomes_one_block_definition(tmp_path):
+    from studio.importing import import_model
+
+    source = repeated()
+    path = export_onnx(source, [3, 8, 8], tmp_path / "rep.onnx")
+    result = import_model(str(path), tmp_path / "rep.json")
+    assert result.blocks == ["Block"]
+    graph = studio.load_project(tmp_path / "rep.json").graph
+    assert [n.id for n in graph.nodes.values() if n.type == "Block"] == ["blocks_0", "blocks_1", "blocks_2"]
+    # the exporter folds each BatchNorm into its conv: the block holds the conv, the add and the relu
+    assert [n.type for n in graph.blocks["Block"].graph.nodes.values()] == [
+        "Conv2d", "Add", "ReLU", "BlockInput", "BlockOutput"]
+    agree(tmp_path / "rep.json", onnxruntime_of(path), [3, 8, 8])
+    agree(tmp_path / "rep.json", source, [3, 8, 8])
+
+
+@pytest.fixture(scope="module")
+def torchvision_exports(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tv")
+    made = {}
+    for name, shape in (("resnet18", [3, 64, 64]), ("mobilenet_v2", [3, 64, 64]), ("vgg11_bn", [3, 224, 224])):
+        torch.manual_seed(0)
+        model = _busy_statistics(torchvision.models.get_model(name))
+        made[name] = (model, export_onnx(model, shape, folder / f"{name}.onnx"), shape)
+    return made
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, blocks", [
+    ("resnet18", ["BasicBlock", "BasicBlock_2"]),
+    ("mobilenet_v2", ["Conv2dNormActivation", "InvertedResidual", "InvertedResidual_2", "InvertedResidual_3"]),
+    ("vgg11_bn", []),
+])
+def test_torchvision_models_from_their_onnx_export(tmp_path, torchvision_exports, name, blocks):
+    from studio.importing import import_model
+
+    source, path, shape = torchvision_exports[name]
+    result = import_model(str(path), tmp_path / f"{name}.json")
+    assert sorted(result.blocks) == blocks
+    agree(tmp_path / f"{name}.json", onnxruntime_of(path), shape)
+    agree(tmp_path / f"{name}.json", source, shape)
+
+
+class Cumulative(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(6, 6)
+
+    def forward(self, x):
+        return torch.cumsum(self.fc(x), dim=1)
+
+
+@pytest.mark.fault("import", "an .onnx file with an op that has no node type (CumSum)",
+                   "refused (exit 2) naming the ONNX node and its op type; nothing written")
+def test_an_onnx_op_without_a_node_type_is_named(tmp_path, capsys):
+    path = export_onnx(Cumulative().eval(), [6], tmp_path / "cum.onnx")
+    rc, err = _import(capsys, str(path), "-o", str(tmp_path / "cum.json"))
+    assert rc == 2
+    assert "ONNX CumSum node 'node_cumsum': has no node type" in err
+    assert not list(tmp_path.glob("*.json")) and not list(tmp_path.glob("*.safetensors"))
+
+
+@pytest.mark.fault("import", "a corrupt or truncated .onnx file", "refused (exit 2) in one line; nothing written")
+def test_a_corrupt_onnx_file_is_one_line(tmp_path, capsys, mnist_onnx):
+    path = _copy(mnist_onnx, tmp_path)
+    path.write_bytes(path.read_bytes()[:5000])
+    rc, err = _import(capsys, str(path), "-o", str(tmp_path / "m.json"))
+    assert rc == 2 and ("is not a readable ONNX file" in err or "is not a valid ONNX model" in err), err
+    assert len(err.strip().splitlines()) == 1
+    (tmp_path / "junk.onnx").write_bytes(b"\x00not a protobuf" * 10)
+    rc, err = _import(capsys, str(tmp_path / "junk.onnx"), "-o", str(tmp_path / "m.json"))
+    assert rc == 2 and "junk.onnx" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "m.json").exists()
+
+
+@pytest.mark.fault("import", "an .onnx file whose external data names a path outside its folder",
+                   "refused (exit 2) naming the tensor and the path; the file is never opened")
+def test_external_data_outside_the_models_folder_is_refused(tmp_path, capsys, mnist_onnx):
+    import onnx
+
+    path = _copy(mnist_onnx, tmp_path / "evil")
+    model = onnx.load(str(path))
+    secret = tmp_path / "secret.bin"  # a file beside the model's folder, not in it
+    secret.write_bytes(bytes(200_000))
+    weight = model.graph.initializer[0]
+    weight.ClearField("raw_data")
+    weight.data_location = onnx.TensorProto.EXTERNAL
+    for key, value in (("location", "../secret.bin"), ("offset", "0"), ("length", str(4 * 32 * 9))):
+        entry = weight.external_data.add()
+        entry.key, entry.value = key, value
+    path.write_bytes(model.SerializeToString())
+    rc, err = _import(capsys, str(path), "-o", str(tmp_path / "m.json"))
+    assert rc == 2 and f"tensor {weight.name!r} names external data '../secret.bin' outside the model's folder" in err
+    assert not (tmp_path / "m.json").exists()
+
+
+@pytest.mark.fault("import", "--input-shape that contradicts an .onnx file's fixed input size",
+                   "refused (exit 2) saying to leave it out")
+def test_an_input_shape_that_contradicts_the_file_is_refused(tmp_path, capsys, mnist_onnx):
+    path = mnist_onnx
+    rc, err = _import(capsys, str(path), "-o", str(tmp_path / "m.json"), "--input-shape", "1,32,32")
+    assert rc == 2 and "differs from the file's input size [1, 28, 28]" in err
