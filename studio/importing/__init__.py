@@ -44,9 +44,12 @@ def import_model(source: str, output, input_shape: list[int] | None = None, weig
 
     kind = file_kind(source)
     if kind is not None:  # a model file (.onnx, .pt2): its weights and graph are data, no code runs
-        from .model_files import import_file
+        from .model_files import read_file
 
-        return import_file(kind, source, output, input_shape, overwrite)
+        _check_targets(Path(output), overwrite)
+        loaded = read_file(kind, source, input_shape)
+        return import_graph(loaded.root, loaded.root.graph, output, loaded.input_shape, loaded.name, overwrite,
+                            reference=loaded.reference)
     split_source(source)
     _check_targets(Path(output), overwrite)
     if input_shape is None:

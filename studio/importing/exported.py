@@ -137,13 +137,11 @@ def load_pt2(path: Path):
     return program
 
 
-def import_pt2(source: str, output, input_shape: list[int] | None, overwrite: bool):
-    from . import _check_targets, import_graph
+def read_pt2(source: str, input_shape: list[int] | None):
     from .aten_mapping import rebuild
-    from .rebuild import Batched
+    from .rebuild import Batched, Loaded
 
     path = Path(source).expanduser()
-    _check_targets(Path(output), overwrite)
     program = load_pt2(path)
     try:
         gm = rebuild(program)
@@ -162,4 +160,4 @@ def import_pt2(source: str, output, input_shape: list[int] | None, overwrite: bo
         raise ImportRefused(f"{path}: --input-shape {list(input_shape)} differs from the program's input size "
                             f"{fixed}; leave --input-shape out")
     reference = Batched(program.module(), dims[0] if dims else None)
-    return import_graph(gm, gm.graph, output, list(input_shape), path.stem, overwrite, reference=reference)
+    return Loaded(gm, reference, list(input_shape), path.stem)

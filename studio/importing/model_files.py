@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 
-def import_file(kind: str, source: str, output, input_shape, overwrite: bool):
+def read_file(kind: str, source: str, input_shape):
+    """The file rebuilt as a torch graph (rebuild.Loaded), refused with a message when it cannot be."""
     if kind == "onnx":
-        from .onnx_source import import_onnx
+        from .onnx_source import read_onnx
 
-        return import_onnx(source, output, input_shape, overwrite)
-    from .exported import import_pt2
+        return read_onnx(source, input_shape)
+    from .exported import read_pt2
 
-    return import_pt2(source, output, input_shape, overwrite)
+    return read_pt2(source, input_shape)

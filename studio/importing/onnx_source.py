@@ -119,12 +119,11 @@ def ort_reference(model, input_name: str, batch: int | None):
     return Batched(run, batch)
 
 
-def import_onnx(source: str, output, input_shape: list[int] | None, overwrite: bool):
-    from . import _check_targets, import_graph
+def read_onnx(source: str, input_shape: list[int] | None):
     from .onnx_mapping import rebuild
+    from .rebuild import Loaded
 
     path = Path(source).expanduser()
-    _check_targets(Path(output), overwrite)
     model = load_onnx(path)
     inp, dims = _input(model, path)
     fixed = [d for d in dims[1:]]
@@ -139,4 +138,4 @@ def import_onnx(source: str, output, input_shape: list[int] | None, overwrite: b
     inferred = _shapes(model, dims, list(input_shape), inp.name, path)
     gm = rebuild(inferred, inp.name)
     reference = ort_reference(model, inp.name, dims[0] if dims and dims[0] else None)
-    return import_graph(gm, gm.graph, output, list(input_shape), path.stem, overwrite, reference=reference)
+    return Loaded(gm, reference, list(input_shape), path.stem)

@@ -114,6 +114,16 @@ class Rebuilder:
         return torch.fx.GraphModule(self.root, self.graph)
 
 
+@dataclass
+class Loaded:
+    """A model file read and rebuilt: the GraphModule to import, what it must compute, at what size."""
+
+    root: object
+    reference: object
+    input_shape: list[int]
+    name: str
+
+
 class Batched:
     """A reference model run on any batch size: one exported for a fixed batch runs in chunks of that
     batch (the last one padded by repeating its rows), so the check before writing can use its own."""

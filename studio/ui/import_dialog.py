@@ -1,6 +1,6 @@
-"""File > Import: a PyTorch model (torchvision or a class in a .py file / module) becomes a project
-through studio.importing, then opens. Importing a file or module runs its code, so the dialog says so
-and Import stays off until the person ticks that they trust it."""
+"""File > Import: a model (torchvision, a class in a .py file / module, an .onnx or .pt2 file) becomes
+a project through studio.importing, then opens. Importing a .py file or module runs its code, so the
+dialog says so and Import stays off until the person ticks that they trust it; a model file is data."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,15 +9,25 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QApplication, QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
+from studio.importing.sources import file_kind
+
 from . import dialogs
 
 
 class ImportDialog(QDialog):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Import a PyTorch Model")
+        self.setWindowTitle("Import a Model")
         self.source = QLineEdit()
-        self.source.setPlaceholderText("torchvision:resnet18  or  path/to/model.py:Net  or  package.module:Net")
+        self.source.setPlaceholderText("torchvision:resnet18  or  path/to/model.py:Net  or  model.onnx / model.pt2")
+        choose = QPushButton("Model File…")
+        choose.setToolTip("Choose an .onnx file or a torch.export .pt2 file")
+        choose.clicked.connect(self._choose_file)
+        source_row = QWidget()
+        srow = QHBoxLayout(source_row)
+        srow.setContentsMargins(0, 0, 0, 0)
+        srow.addWidget(self.source, 1)
+        srow.addWidget(choose)
         self.shape = QLineEdit()
         self.shape.setPlaceholderText("C,H,W of one sample (torchvision: 3,224,224)")
         self.args = QLineEdit()
@@ -35,7 +45,7 @@ class ImportDialog(QDialog):
         self.warning.setWordWrap(True)
         self.trust = QCheckBox("I trust this code: run it to import the model")
         form = QFormLayout()
-        form.addRow("Model:", self.source)
+        form.addRow("Model:", source_row)
         form.addRow("Input shape:", self.shape)
         form.addRow("Arguments:", self.args)
         form.addRow("Project file:", out_row)
@@ -55,7 +65,7 @@ class ImportDialog(QDialog):
 
     def runs_code(self) -> bool:
         text = self.source.text().strip()
-        return ":" in text and not text.startswith("torchvision:")
+        return ":" in text and not text.startswith("torchvision:") and file_kind(text) is None
 
     def _update(self) -> None:
         runs = self.runs_code()
@@ -66,8 +76,14 @@ class ImportDialog(QDialog):
         self.trust.setVisible(runs)
         if not runs:
             self.trust.setChecked(False)
-        ready = ":" in self.source.text() and bool(self.output.text().strip())
+        text = self.source.text().strip()
+        ready = (":" in text or file_kind(text) is not None) and bool(self.output.text().strip())
         self.import_button.setEnabled(ready and (not runs or self.trust.isChecked()))
+
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a model file", "", "Model files (*.onnx *.pt2)")
+        if path:
+            self.source.setText(path)
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Import into", "", "NetStudio project (*.json)")
