@@ -9,7 +9,8 @@ from __future__ import annotations
 import operator
 
 from .mapping import Unmapped
-from .rebuild import Rebuilder, Scope, is_leaf_class, valid_path
+from .rebuild import Rebuilder, Scope, is_leaf_class, load_weights, valid_path
+from .trace import _user_line
 
 # calls on weights alone (a transposed Linear weight): computed once, kept as a constant
 _ON_WEIGHTS = {"permute", "t", "transpose", "view", "reshape", "_unsafe_view", "clone", "detach", "alias",
@@ -44,14 +45,6 @@ def scope_of(node) -> Scope:
     stack = [(p, c if isinstance(c, str) else f"{c.__module__}.{c.__qualname__}") for p, c in stack]
     kept = [(p, c) for p, c in stack if p and valid_path(p) and not is_leaf_class(c)]
     return Scope(kept, _user_line(node))
-
-
-def _user_line(node) -> str:
-    import re
-
-    frames = re.findall(r'File "([^"]+)", line (\d+)', node.meta.get("stack_trace") or "")
-    mine = [(f, n) for f, n in frames if "/torch/" not in f.replace("\\", "/")]
-    return f"{mine[-1][0]}:{mine[-1][1]}" if mine else ""
 
 
 class AtenGraph:
@@ -103,18 +96,6 @@ def _path(name: str, fallback: str) -> str:
     return ""
 
 
-def _load(module, **tensors) -> None:
-    import torch
-
-    with torch.no_grad():
-        for name, value in tensors.items():
-            if value is not None:
-                target = getattr(module, name)
-                if tuple(target.shape) != tuple(value.shape):
-                    raise Unmapped(f"its {name} has shape {list(value.shape)} where the layer needs {list(target.shape)}")
-                target.copy_(value.detach().to(target.dtype))
-
-
 def _conv(g: AtenGraph, node, scope, a: dict):
     import torch
 
@@ -135,7 +116,7 @@ def _conv(g: AtenGraph, node, scope, a: dict):
     module = cls(weight.shape[1] * groups, weight.shape[0], list(weight.shape[2:]), stride=list(a.get("stride", [1])),
                  padding=list(padding) if isinstance(padding, (list, tuple)) else padding,
                  dilation=list(a.get("dilation", [1])), groups=groups, bias=bias is not None)
-    _load(module, weight=weight, bias=bias)
+    load_weights(module, weight=weight, bias=bias)
     return g.rb.module(_path(name, "conv"), module, [g.tensor(a["input"], "its input")], scope, "conv")
 
 
@@ -143,7 +124,7 @@ def _linear_module(g: AtenGraph, x, weight, name, bias, scope):
     import torch
 
     module = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None)
-    _load(module, weight=weight, bias=bias)
+    load_weights(module, weight=weight, bias=bias)
     return g.rb.module(_path(name, "linear"), module, [g.tensor(x, "its input")], scope, "linear")
 
 
@@ -176,7 +157,7 @@ def _batchnorm(g: AtenGraph, node, scope, a: dict):
     if cls is None:
         raise Unmapped(f"batch_norm of a {rank}-D tensor (no node type for it)")
     module = cls(mean.shape[0], eps=float(a["eps"]), momentum=float(a["momentum"]), affine=weight is not None)
-    _load(module, weight=weight, bias=bias, running_mean=mean, running_var=var)
+    load_weights(module, weight=weight, bias=bias, running_mean=mean, running_var=var)
     return g.rb.module(_path(name or mean_name, "batchnorm"), module, [g.tensor(a["input"], "its input")], scope,
                        "batchnorm")
 
@@ -236,17 +217,7 @@ def _mean(g: AtenGraph, node, scope, a: dict):
 
 
 def _view(g: AtenGraph, node, scope, a: dict):
-    import torch
-
-    x = a["self"]
-    before, after = g.shape(x), g.shape(node)
-    if not before or not after or before[0] != after[0] or before[0] is None or \
-            not all(isinstance(d, int) and d > 0 for d in after[1:]):
-        raise Unmapped(f"a reshape from {before} to {after} (only one that keeps the batch and gives a fixed "
-                       "shape per sample maps to a node)")
-    if len(after) == 2:
-        return g.rb.call(torch.flatten, (g.tensor(x, "its input"), 1), scope)
-    return g.rb.method("reshape", (g.tensor(x, "its input"), [-1, *after[1:]]), scope)
+    return g.rb.reshape(g.tensor(a["self"], "its input"), g.shape(a["self"]), g.shape(node), scope)
 
 
 def _cat(g: AtenGraph, node, scope, a: dict):

@@ -10,7 +10,7 @@ import ast
 import operator
 
 from .mapping import Unmapped
-from .rebuild import Rebuilder, Scope, is_leaf_class, valid_path
+from .rebuild import Rebuilder, Scope, is_leaf_class, load_weights, valid_path
 
 # inputs that only say how (a shape, bounds, axes, a ratio): the nodes that compute them alone are skipped
 _SETTING_INPUTS = {"Reshape": (1,), "Clip": (1, 2), "ReduceMean": (1,), "Dropout": (1, 2)}
@@ -64,7 +64,7 @@ def attrs(node) -> dict:
     return {a.name: helper.get_attribute_value(a) for a in node.attribute}
 
 
-def scope_of(node) -> Scope:
+def scope_of(node, parents: set[str] = frozenset()) -> Scope:
     """The enclosing modules from torch.onnx's metadata (`pkg.torch.onnx.name_scopes` and
     `class_hierarchy`), leaving out the root, torch.nn layers and the op itself."""
     meta = {p.key: p.value for p in node.metadata_props}
@@ -75,7 +75,24 @@ def scope_of(node) -> Scope:
         paths, classes = [], []
     stack = [(p, c) for p, c in zip(paths, classes) if isinstance(p, str) and isinstance(c, str) and p
              and valid_path(p) and "." in c and not c.startswith("aten.") and not is_leaf_class(c)]
+    if not paths:  # the TorchScript exporter keeps only paths, in the node name: one class per path, no
+        # blocks; a path with no paths below it is a layer (relu), not a level of the hierarchy
+        stack = [(p, f"onnx.path.{p}") for p in legacy_paths(node) if p in parents]
     return Scope(stack)
+
+
+def legacy_paths(node) -> list[str]:
+    """The module paths in a TorchScript-exported node name: `/layer1/layer1.0/conv1/Conv` ->
+    layer1, layer1.0, layer1.0.conv1 (each segment is an attribute, or the full path again)."""
+    if not node.name.startswith("/"):
+        return []
+    paths, path = [], ""
+    for seg in node.name.strip("/").split("/")[:-1]:
+        path = seg if not path or seg.startswith(path + ".") else f"{path}.{seg}"
+        if not valid_path(path):
+            return paths
+        paths.append(path)
+    return paths
 
 
 def leaf_path(node, weight_name: str, fallback: str) -> tuple[str, str]:
@@ -88,7 +105,7 @@ def leaf_path(node, weight_name: str, fallback: str) -> tuple[str, str]:
         paths = ast.literal_eval(meta.get("pkg.torch.onnx.name_scopes", "[]"))
     except (ValueError, SyntaxError):
         paths = []
-    modules = [p for p in paths[:-1] if isinstance(p, str) and valid_path(p)]
+    modules = [p for p in paths[:-1] if isinstance(p, str) and valid_path(p)] or legacy_paths(node)
     return (modules[-1] if modules else ""), fallback
 
 
@@ -135,7 +152,7 @@ def _conv(g: OnnxGraph, node, scope):
     module = cls(weight.shape[1] * groups, weight.shape[0], list(weight.shape[2:]), stride=list(a.get("strides", [1] * dims)),
                  padding=_pads(a, dims), dilation=list(a.get("dilations", [1] * dims)), groups=groups,
                  bias=bias is not None)
-    _load(module, weight=weight, bias=bias)
+    load_weights(module, weight=weight, bias=bias)
     path, fallback = leaf_path(node, node.input[1], "conv")
     return g.rb.module(path, module, [g.tensor(node.input[0], "its input")], scope, fallback)
 
@@ -148,7 +165,7 @@ def _linear(g: OnnxGraph, node, scope, weight, bias, weight_name: str):
         if bias.size != weight.shape[0]:
             raise Unmapped(f"a bias of {bias.size} values for {weight.shape[0]} outputs (no node for a broadcast bias)")
         bias = bias.reshape(-1)
-    _load(module, weight=weight, bias=bias)
+    load_weights(module, weight=weight, bias=bias)
     path, fallback = leaf_path(node, weight_name, "linear")
     return g.rb.module(path, module, [g.tensor(node.input[0], "its input")], scope, fallback)
 
@@ -197,21 +214,9 @@ def _batchnorm(g: OnnxGraph, node, scope):
         raise Unmapped(f"BatchNormalization of a {rank}-D tensor (no node type for it)")
     module = cls(scale.shape[0], eps=float(a.get("epsilon", 1e-5)),
                  momentum=round(1.0 - float(a.get("momentum", 0.9)), 6))
-    _load(module, weight=scale, bias=bias, running_mean=mean, running_var=var)
+    load_weights(module, weight=scale, bias=bias, running_mean=mean, running_var=var)
     path, fallback = leaf_path(node, node.input[1], "batchnorm")
     return g.rb.module(path, module, [g.tensor(node.input[0], "its input")], scope, fallback)
-
-
-def _load(module, **tensors) -> None:
-    import torch
-
-    with torch.no_grad():
-        for name, value in tensors.items():
-            if value is not None:
-                target = getattr(module, name)
-                if tuple(target.shape) != tuple(value.shape):
-                    raise Unmapped(f"its {name} has shape {list(value.shape)} where the layer needs {list(target.shape)}")
-                target.copy_(torch.from_numpy(value.copy()).to(target.dtype))
 
 
 def _pool(kind: str):
@@ -267,18 +272,8 @@ def _reduce_mean(g: OnnxGraph, node, scope):
 
 
 def _reshape(g: OnnxGraph, node, scope):
-    """A reshape that keeps the batch: Flatten to one dim per sample, else Reshape to a fixed shape."""
-    import torch
-
     x = g.tensor(node.input[0], "its input")
-    before, after = g.shapes.get(node.input[0]), g.shapes.get(node.output[0])
-    if not before or not after or before[0] != after[0] or before[0] is None or \
-            not all(isinstance(d, int) and d > 0 for d in after[1:]):
-        raise Unmapped(f"a reshape from {before} to {after} (only one that keeps the batch and gives a fixed "
-                       "shape per sample maps to a node)")
-    if len(after) == 2:
-        return g.rb.call(torch.flatten, (x, 1), scope)
-    return g.rb.method("reshape", (x, [-1, *after[1:]]), scope)
+    return g.rb.reshape(x, g.shapes.get(node.input[0]), g.shapes.get(node.output[0]), scope)
 
 
 def _flatten(g: OnnxGraph, node, scope):
@@ -382,8 +377,10 @@ def rebuild(model, input_name: str):
     g.values[input_name] = rb.input(input_name)
     table = rules()
     skipped = skipped_settings(model)
+    named = {p for node in model.graph.node for p in legacy_paths(node)}
+    parents = {a for a in named for b in named if b.startswith(a + ".")}
     for node in model.graph.node:
-        scope = scope_of(node)
+        scope = scope_of(node, parents)
         if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
             try:
                 g.consts[node.output[0]] = _constant(node)
@@ -391,6 +388,9 @@ def rebuild(model, input_name: str):
                 rb.miss(scope, f"ONNX Constant node {node.name!r}", str(exc))
             continue
         if (node.name or id(node)) in skipped or (node.name and node.name in g.absorbed):
+            continue
+        if node.op_type == "Identity" and node.input[0] in g.consts:  # a weight passed on (old exporters)
+            g.consts[node.output[0]] = g.consts[node.input[0]]
             continue
         what = f"ONNX {node.op_type} node {node.name!r}"
         rule = table.get(node.op_type) if node.domain in ("", "ai.onnx") else None

@@ -46,6 +46,23 @@ class Scope:
         return self.stack[-1][0] if self.stack else ""
 
 
+def load_weights(module, **tensors) -> None:
+    """Copy the file's tensors (numpy arrays or torch tensors) into a new layer, shape by shape."""
+    import torch
+
+    from .mapping import Unmapped
+
+    with torch.no_grad():
+        for name, value in tensors.items():
+            if value is None:
+                continue
+            value = torch.from_numpy(value.copy()) if not isinstance(value, torch.Tensor) else value.detach()
+            target = getattr(module, name)
+            if tuple(target.shape) != tuple(value.shape):
+                raise Unmapped(f"its {name} has shape {list(value.shape)} where the layer needs {list(target.shape)}")
+            target.copy_(value.to(target.dtype))
+
+
 class Rebuilder:
     def __init__(self) -> None:
         import torch
@@ -102,6 +119,21 @@ class Rebuilder:
         node = self.graph.call_method(name, args)
         self._meta(node, scope)
         return node
+
+    def reshape(self, x, before: list | None, after: list | None, scope: Scope):
+        """A reshape that keeps the batch: Flatten to one dim per sample, else Reshape to a fixed shape.
+        (Exporters write the batch as a number or a symbol; either way it must stay where it is.)"""
+        import torch
+
+        from .mapping import Unmapped
+
+        if not before or not after or before[0] != after[0] or before[0] is None or \
+                not all(isinstance(d, int) and d > 0 for d in after[1:]):
+            raise Unmapped(f"a reshape from {before} to {after} (only one that keeps the batch and gives a fixed "
+                           "shape per sample maps to a node)")
+        if len(after) == 2:
+            return self.call(torch.flatten, (x, 1), scope)
+        return self.method("reshape", (x, [-1, *after[1:]]), scope)
 
     def finish(self, outputs: list):
         """The rebuilt model as a GraphModule; every part with no node type listed, or nothing."""

@@ -23,11 +23,7 @@ class ImportDialog(QDialog):
         choose = QPushButton("Model File…")
         choose.setToolTip("Choose an .onnx file or a torch.export .pt2 file")
         choose.clicked.connect(self._choose_file)
-        source_row = QWidget()
-        srow = QHBoxLayout(source_row)
-        srow.setContentsMargins(0, 0, 0, 0)
-        srow.addWidget(self.source, 1)
-        srow.addWidget(choose)
+        source_row = _row(self.source, choose)
         self.shape = QLineEdit()
         self.shape.setPlaceholderText("C,H,W of one sample (torchvision: 3,224,224)")
         self.args = QLineEdit()
@@ -36,11 +32,7 @@ class ImportDialog(QDialog):
         self.output.setPlaceholderText("where to write the project (*.json); its weights go beside it")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
-        out_row = QWidget()
-        row = QHBoxLayout(out_row)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.output, 1)
-        row.addWidget(browse)
+        out_row = _row(self.output, browse)
         self.warning = QLabel()
         self.warning.setWordWrap(True)
         self.trust = QCheckBox("I trust this code: run it to import the model")
@@ -93,6 +85,16 @@ class ImportDialog(QDialog):
     def request(self) -> dict:
         return {"source": self.source.text().strip(), "output": self.output.text().strip(),
                 "shape": self.shape.text().strip() or None, "args": self.args.text().strip() or None}
+
+
+def _row(field: QLineEdit, button: QPushButton) -> QWidget:
+    """A text field with its button beside it, as one form row."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(field, 1)
+    layout.addWidget(button)
+    return row
 
 
 def run_import(window, request: dict) -> bool:

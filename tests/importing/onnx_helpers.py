@@ -72,3 +72,10 @@ def onnxruntime_of(path):
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
     return lambda x: torch.from_numpy(session.run(None, {name: x.numpy()})[0])
+
+
+def repeated_blocks(project_file):
+    """(the Block instances' ids, the node types inside the one Block definition) of an imported Repeated."""
+    graph = studio.load_project(project_file).graph
+    ids = [n.id for n in graph.nodes.values() if n.type == "Block"]
+    return ids, [n.type for n in graph.blocks["Block"].graph.nodes.values()]

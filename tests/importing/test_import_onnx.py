@@ -10,17 +10,10 @@ import torch
 import torchvision
 
 import studio
-from studio.cli import main
 
-from .onnx_helpers import agree, export_onnx, mnist_net, onnxruntime_of, repeated
+from .test_import_refusals import _run
+from .onnx_helpers import agree, export_onnx, mnist_net, onnxruntime_of, repeated, repeated_blocks
 from .test_import_models import _busy_statistics
-
-
-def _import(capsys, *argv):
-    rc = main(["import", *argv])
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    return rc, captured.err
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +33,7 @@ def _copy(mnist_onnx, folder):
 
 def test_mnist_net_from_its_onnx_export_through_the_cli(tmp_path, capsys, mnist_onnx):
     source, path = mnist_net(), mnist_onnx
-    rc, err = _import(capsys, str(path), "-o", str(tmp_path / "mnist.json"))  # the input size is the file's
+    rc, err = _run(capsys, str(path), "-o", str(tmp_path / "mnist.json"))  # the input size is the file's
     assert rc == 0, err
     project = studio.load_project(tmp_path / "mnist.json")
     # torch.onnx writes no Dropout for a model in eval mode; the rest is the published Net
@@ -59,13 +52,24 @@ def test_a_repeated_class_becomes_one_block_definition(tmp_path):
     path = export_onnx(source, [3, 8, 8], tmp_path / "rep.onnx")
     result = import_model(str(path), tmp_path / "rep.json")
     assert result.blocks == ["Block"]
-    graph = studio.load_project(tmp_path / "rep.json").graph
-    assert [n.id for n in graph.nodes.values() if n.type == "Block"] == ["blocks_0", "blocks_1", "blocks_2"]
     # the exporter folds each BatchNorm into its conv: the block holds the conv, the add and the relu
-    assert [n.type for n in graph.blocks["Block"].graph.nodes.values()] == [
-        "Conv2d", "Add", "ReLU", "BlockInput", "BlockOutput"]
+    assert repeated_blocks(tmp_path / "rep.json") == (["blocks_0", "blocks_1", "blocks_2"],
+                                                      ["Conv2d", "Add", "ReLU", "BlockInput", "BlockOutput"])
     agree(tmp_path / "rep.json", onnxruntime_of(path), [3, 8, 8])
     agree(tmp_path / "rep.json", source, [3, 8, 8])
+
+
+def test_a_torchscript_export_imports_flat_with_ids_from_its_paths(tmp_path):
+    """torch.onnx's older exporter (dynamo=False) keeps module paths in node names but no classes: the
+    graph is flat (docs/import.md says so), its ids the paths, its outputs onnxruntime's."""
+    from studio.importing import import_model
+
+    source = repeated()
+    path = export_onnx(source, [3, 8, 8], tmp_path / "old.onnx", dynamo=False)
+    assert import_model(str(path), tmp_path / "old.json").blocks == []
+    ids = set(studio.load_project(tmp_path / "old.json").graph.nodes)
+    assert {"stem", "blocks_0_conv", "blocks_0_add", "blocks_2_relu", "head"} <= ids, ids
+    agree(tmp_path / "old.json", onnxruntime_of(path), [3, 8, 8])
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +122,7 @@ class Cumulative(torch.nn.Module):
                    "refused (exit 2) naming the ONNX node and its op type; nothing written")
 def test_an_onnx_op_without_a_node_type_is_named(tmp_path, capsys):
     path = export_onnx(Cumulative().eval(), [6], tmp_path / "cum.onnx")
-    rc, err = _import(capsys, str(path), "-o", str(tmp_path / "cum.json"))
+    rc, err = _run(capsys, str(path), "-o", str(tmp_path / "cum.json"))
     assert rc == 2
     assert "ONNX CumSum node 'node_cumsum': has no node type" in err
     assert not list(tmp_path.glob("*.json")) and not list(tmp_path.glob("*.safetensors"))
@@ -128,11 +132,11 @@ def test_an_onnx_op_without_a_node_type_is_named(tmp_path, capsys):
 def test_a_corrupt_onnx_file_is_one_line(tmp_path, capsys, mnist_onnx):
     path = _copy(mnist_onnx, tmp_path)
     path.write_bytes(path.read_bytes()[:5000])
-    rc, err = _import(capsys, str(path), "-o", str(tmp_path / "m.json"))
+    rc, err = _run(capsys, str(path), "-o", str(tmp_path / "m.json"))
     assert rc == 2 and ("is not a readable ONNX file" in err or "is not a valid ONNX model" in err), err
     assert len(err.strip().splitlines()) == 1
     (tmp_path / "junk.onnx").write_bytes(b"\x00not a protobuf" * 10)
-    rc, err = _import(capsys, str(tmp_path / "junk.onnx"), "-o", str(tmp_path / "m.json"))
+    rc, err = _run(capsys, str(tmp_path / "junk.onnx"), "-o", str(tmp_path / "m.json"))
     assert rc == 2 and "junk.onnx" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "m.json").exists()
 
@@ -153,7 +157,7 @@ def test_external_data_outside_the_models_folder_is_refused(tmp_path, capsys, mn
         entry = weight.external_data.add()
         entry.key, entry.value = key, value
     path.write_bytes(model.SerializeToString())
-    rc, err = _import(capsys, str(path), "-o", str(tmp_path / "m.json"))
+    rc, err = _run(capsys, str(path), "-o", str(tmp_path / "m.json"))
     assert rc == 2 and f"tensor {weight.name!r} names external data '../secret.bin' outside the model's folder" in err
     assert not (tmp_path / "m.json").exists()
 
@@ -162,5 +166,5 @@ def test_external_data_outside_the_models_folder_is_refused(tmp_path, capsys, mn
                    "refused (exit 2) saying to leave it out")
 def test_an_input_shape_that_contradicts_the_file_is_refused(tmp_path, capsys, mnist_onnx):
     path = mnist_onnx
-    rc, err = _import(capsys, str(path), "-o", str(tmp_path / "m.json"), "--input-shape", "1,32,32")
+    rc, err = _run(capsys, str(path), "-o", str(tmp_path / "m.json"), "--input-shape", "1,32,32")
     assert rc == 2 and "differs from the file's input size [1, 28, 28]" in err

@@ -11,23 +11,16 @@ import torch
 from torch import nn
 
 import studio
-from studio.cli import main
 from studio.importing import import_module, import_model
 
-from .onnx_helpers import Block, agree, mnist_net, repeated
+from .test_import_refusals import _run
+from .onnx_helpers import Block, agree, mnist_net, repeated, repeated_blocks
 
 
 def _save(model, shape, path):
     program = torch.export.export(model, (torch.randn(1, *shape),))
     torch.export.save(program, str(path))
     return path
-
-
-def _import(capsys, *argv):
-    rc = main(["import", *argv])
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    return rc, captured.err
 
 
 def _rewrite(path, change):
@@ -45,7 +38,7 @@ def mnist_pt2(tmp_path_factory):
 
 
 def test_mnist_net_from_its_exported_program(tmp_path, capsys, mnist_pt2):
-    rc, err = _import(capsys, str(mnist_pt2), "-o", str(tmp_path / "mnist.json"))
+    rc, err = _run(capsys, str(mnist_pt2), "-o", str(tmp_path / "mnist.json"))
     assert rc == 0, err
     project = studio.load_project(tmp_path / "mnist.json")
     assert [n.type for n in project.graph.nodes.values()] == [
@@ -60,10 +53,8 @@ def test_a_repeated_class_in_a_pt2_becomes_one_block(tmp_path):
     path = _save(source, [3, 8, 8], tmp_path / "rep.pt2")
     result = import_model(str(path), tmp_path / "rep.json")
     assert result.blocks == ["Block"]
-    graph = studio.load_project(tmp_path / "rep.json").graph
-    assert [n.id for n in graph.nodes.values() if n.type == "Block"] == ["blocks_0", "blocks_1", "blocks_2"]
-    assert [n.type for n in graph.blocks["Block"].graph.nodes.values()] == [
-        "Conv2d", "BatchNorm2d", "Add", "ReLU", "BlockInput", "BlockOutput"]
+    assert repeated_blocks(tmp_path / "rep.json") == (
+        ["blocks_0", "blocks_1", "blocks_2"], ["Conv2d", "BatchNorm2d", "Add", "ReLU", "BlockInput", "BlockOutput"])
     agree(tmp_path / "rep.json", source, [3, 8, 8], tolerance=1e-5)
 
 
@@ -137,7 +128,7 @@ def test_a_pickled_weight_in_a_pt2_is_refused_unread(tmp_path, capsys, mnist_pt2
             return pickle.dumps(Marker(str(marker)))
         return data
     _rewrite(path, change)
-    rc, err = _import(capsys, str(path), "-o", str(tmp_path / "e.json"))
+    rc, err = _run(capsys, str(path), "-o", str(tmp_path / "e.json"))
     assert rc == 2 and "'conv1.weight' is a pickled object" in err, err
     assert not marker.exists() and not (tmp_path / "e.json").exists()
 
@@ -158,7 +149,7 @@ def test_code_in_a_pt2_program_never_runs(tmp_path, capsys, mnist_pt2):
             return json.dumps(program).encode()
         return data
     _rewrite(guarded, guards)
-    rc, err = _import(capsys, str(guarded), "-o", str(tmp_path / "g.json"))
+    rc, err = _run(capsys, str(guarded), "-o", str(tmp_path / "g.json"))
     assert rc == 0, err
     assert not marker.exists()
     shaped = shutil.copy(mnist_pt2, tmp_path / "shape.pt2")
@@ -170,7 +161,7 @@ def test_code_in_a_pt2_program_never_runs(tmp_path, capsys, mnist_pt2):
             return json.dumps(program).encode()
         return data
     _rewrite(shaped, expression)
-    rc, err = _import(capsys, str(shaped), "-o", str(tmp_path / "s.json"))
+    rc, err = _run(capsys, str(shaped), "-o", str(tmp_path / "s.json"))
     assert rc == 2 and "a shape expression is not plain arithmetic" in err
     assert not marker.exists() and not (tmp_path / "s.json").exists()
 
@@ -184,9 +175,9 @@ class Cumulative(nn.Module):
                    "refused (exit 2) in one line naming the op or the file; nothing written")
 def test_an_unmapped_op_or_a_corrupt_pt2_is_refused(tmp_path, capsys, mnist_pt2):
     path = _save(Cumulative(), [5], tmp_path / "cum.pt2")
-    rc, err = _import(capsys, str(path), "-o", str(tmp_path / "c.json"))
+    rc, err = _run(capsys, str(path), "-o", str(tmp_path / "c.json"))
     assert rc == 2 and "calls torch.ops.aten.cumsum.default, which has no node type" in err
     (tmp_path / "junk.pt2").write_bytes(mnist_pt2.read_bytes()[:3000])
-    rc, err = _import(capsys, str(tmp_path / "junk.pt2"), "-o", str(tmp_path / "c.json"))
+    rc, err = _run(capsys, str(tmp_path / "junk.pt2"), "-o", str(tmp_path / "c.json"))
     assert rc == 2 and "junk.pt2: is not a readable .pt2 file" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "c.json").exists()
