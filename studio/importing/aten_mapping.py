@@ -283,6 +283,8 @@ RULES = {
     "flatten": _flatten, "view": _view, "reshape": _view, "_unsafe_view": _view, "cat": _cat,
     "add": _binary(operator.add), "sub": _binary(operator.sub), "mul": _binary(operator.mul),
     "div": _binary(operator.truediv), "matmul": _matmul,
+    # in place (`out += identity`): the check before writing catches a value read again after it changed
+    "add_": _binary(operator.add), "sub_": _binary(operator.sub), "mul_": _binary(operator.mul),
     "relu": _fn("relu"), "relu_": _fn("relu"), "sigmoid": _fn("sigmoid"), "tanh": _fn("tanh"),
     "silu": _fn("silu"), "silu_": _fn("silu"), "hardswish": _fn("hardswish"), "hardswish_": _fn("hardswish"),
     "mish": _fn("mish"), "hardtanh": _hardtanh, "hardtanh_": _hardtanh,
@@ -324,7 +326,7 @@ def rebuild(program):
             source, index = node.args
             if source in g.values and index == 0:
                 g.values[node] = g.values[source]
-            elif source in g.values:
+            elif source in g.values and node.users:  # batch statistics, pooling indices: unused is fine
                 rb.miss(scope, f"item {index} of {source.name}", "a second result (indices, statistics) has no node")
             continue
         name = op_name(node.target)

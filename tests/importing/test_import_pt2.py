@@ -181,3 +181,22 @@ def test_an_unmapped_op_or_a_corrupt_pt2_is_refused(tmp_path, capsys, mnist_pt2)
     rc, err = _run(capsys, str(tmp_path / "junk.pt2"), "-o", str(tmp_path / "c.json"))
     assert rc == 2 and "junk.pt2: is not a readable .pt2 file" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "c.json").exists()
+
+
+@pytest.mark.slow
+def test_resnet18_from_a_decomposed_pt2_keeps_its_blocks(tmp_path):
+    """Core-aten calls (convolution, _native_batch_norm_legit_no_training, max_pool2d_with_indices,
+    addmm on a transposed weight, in-place add_) map as their training-IR forms do."""
+    import torchvision
+
+    from .test_import_models import _busy_statistics
+
+    torch.manual_seed(0)
+    source = _busy_statistics(torchvision.models.resnet18())
+    program = torch.export.export(source, (torch.randn(1, 3, 64, 64),)).run_decompositions()
+    torch.export.save(program, str(tmp_path / "r18.pt2"))
+    result = import_model(str(tmp_path / "r18.pt2"), tmp_path / "r18.json")
+    assert sorted(result.blocks) == ["BasicBlock", "BasicBlock_2"]
+    graph = studio.load_project(tmp_path / "r18.json").graph
+    assert {"conv1", "bn1", "fc"} <= set(graph.nodes)  # ids from the weights' state-dict names
+    agree(tmp_path / "r18.json", source, [3, 64, 64], batch=2, tolerance=1e-5)
