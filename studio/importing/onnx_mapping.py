@@ -33,10 +33,10 @@ class OnnxGraph:
             self.shapes[v.name] = [d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in dims]
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
         self.users: dict[str, list] = {}
-        for node in model.graph.node:
+        for k, node in enumerate(model.graph.node):
             for i, name in enumerate(node.input):
-                self.users.setdefault(name, []).append((node, i))
-        self.absorbed: set[str] = set()  # node names folded into an earlier layer (MatMul + Add -> Linear)
+                self.users.setdefault(name, []).append((node, i, k))
+        self.absorbed: set[int] = set()  # nodes (by position) folded into an earlier layer (MatMul + Add -> Linear)
 
     def tensor(self, name: str, what: str):
         if name in self.values:
@@ -109,21 +109,22 @@ def leaf_path(node, weight_name: str, fallback: str) -> tuple[str, str]:
     return (modules[-1] if modules else ""), fallback
 
 
-def skipped_settings(model) -> set[str]:
-    """Nodes whose outputs only feed settings (Reshape's shape, Clip's bounds): the shape arithmetic
-    an exporter writes (Shape, Gather, Concat...). The settings are read as constants or shapes."""
+def skipped_settings(model) -> set[int]:
+    """Nodes (by position) whose outputs only feed settings (Reshape's shape, Clip's bounds): the shape
+    arithmetic an exporter writes (Shape, Gather, Concat...). The settings are read as constants or shapes."""
+    nodes = list(model.graph.node)
     users: dict[str, list] = {}
-    for node in model.graph.node:
+    for k, node in enumerate(nodes):
         for i, name in enumerate(node.input):
-            users.setdefault(name, []).append((node, i))
+            users.setdefault(name, []).append((k, i))
     outputs = {o.name for o in model.graph.output}
-    skipped: set[str] = set()
-    for node in reversed(model.graph.node):
+    skipped: set[int] = set()
+    for k in reversed(range(len(nodes))):
         def only_settings(name):
             return name not in outputs and all(
-                i in _SETTING_INPUTS.get(u.op_type, ()) or (u.name or id(u)) in skipped for u, i in users.get(name, []))
-        if node.output and all(only_settings(o) for o in node.output):
-            skipped.add(node.name or id(node))
+                i in _SETTING_INPUTS.get(nodes[u].op_type, ()) or u in skipped for u, i in users.get(name, []))
+        if nodes[k].output and all(only_settings(o) for o in nodes[k].output):
+            skipped.add(k)
     return skipped
 
 
@@ -194,7 +195,7 @@ def _matmul(g: OnnxGraph, node, scope):
         other = add.input[1 - users[0][1]]
         if other in g.consts and g.consts[other].size == weight.shape[1]:
             bias = g.consts[other]
-            g.absorbed.add(add.name)
+            g.absorbed.add(users[0][2])
     out = _linear(g, node, scope, weight.T, bias, node.input[1])
     if bias is not None:
         g.values[users[0][0].output[0]] = out
@@ -379,7 +380,7 @@ def rebuild(model, input_name: str):
     skipped = skipped_settings(model)
     named = {p for node in model.graph.node for p in legacy_paths(node)}
     parents = {a for a in named for b in named if b.startswith(a + ".")}
-    for node in model.graph.node:
+    for k, node in enumerate(model.graph.node):
         scope = scope_of(node, parents)
         if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
             try:
@@ -387,7 +388,7 @@ def rebuild(model, input_name: str):
             except Unmapped as exc:
                 rb.miss(scope, f"ONNX Constant node {node.name!r}", str(exc))
             continue
-        if (node.name or id(node)) in skipped or (node.name and node.name in g.absorbed):
+        if k in skipped or k in g.absorbed:
             continue
         if node.op_type == "Identity" and node.input[0] in g.consts:  # a weight passed on (old exporters)
             g.consts[node.output[0]] = g.consts[node.input[0]]

@@ -59,6 +59,23 @@ def test_a_repeated_class_becomes_one_block_definition(tmp_path):
     agree(tmp_path / "rep.json", source, [3, 8, 8])
 
 
+def test_a_linear_on_a_sequence_is_matmul_and_add_in_onnx_and_one_linear_again(tmp_path):
+    """torch.onnx writes a Linear on a 3-D input as MatMul + Add: the pair becomes one Linear with its bias."""
+    from studio.importing import import_model
+
+    torch.manual_seed(6)
+    source = torch.nn.Sequential(torch.nn.Linear(6, 3), torch.nn.GELU(), torch.nn.Flatten(), torch.nn.Linear(12, 2),
+                                 torch.nn.Softmax(dim=1)).eval()
+    path = export_onnx(source, [4, 6], tmp_path / "seq.onnx")
+    import_model(str(path), tmp_path / "seq.json")
+    graph = studio.load_project(tmp_path / "seq.json").graph
+    assert [(n.type, n.params) for n in graph.nodes.values()] == [
+        ("Input", {"shape": [4, 6]}), ("Linear", {"out_features": 3}), ("GELU", {}), ("Flatten", {}),
+        ("Linear", {"out_features": 2}), ("Softmax", {"dim": 1}), ("Output", {})]
+    agree(tmp_path / "seq.json", onnxruntime_of(path), [4, 6])
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the older exporter says it is older
 def test_a_torchscript_export_imports_flat_with_ids_from_its_paths(tmp_path):
     """torch.onnx's older exporter (dynamo=False) keeps module paths in node names but no classes: the
     graph is flat (docs/import.md says so), its ids the paths, its outputs onnxruntime's."""
