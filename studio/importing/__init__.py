@@ -46,6 +46,9 @@ def import_model(source: str, output, input_shape: list[int] | None = None, weig
     if kind is not None:  # a model file (.onnx, .pt2): its weights and graph are data, no code runs
         from .model_files import read_file
 
+        if weights is not None or args:
+            raise ImportRefused(f"{source}: a model file brings its own weights and sizes; --weights and --args "
+                                "are for torchvision and class sources")
         _check_targets(Path(output), overwrite)
         loaded = read_file(kind, source, input_shape)
         return import_graph(loaded.root, loaded.root.graph, output, loaded.input_shape, loaded.name, overwrite,

@@ -20,8 +20,10 @@ def scope_class(qualname: str) -> type:
     one per name, so instances of one class are recognised as such when blocks are made."""
     if qualname not in _classes:
         module, _, name = qualname.rpartition(".")
-        _classes[qualname] = type(name or qualname, (), {"__module__": module or "imported",
-                                                         "__qualname__": name or qualname})
+        # the name becomes a block definition's: from a file, so kept to a short identifier
+        name = re.sub(r"\W", "_", name, flags=re.ASCII)[:64].strip("_") or "Module"
+        name = "M_" + name if name[0].isdigit() else name
+        _classes[qualname] = type(name, (), {"__module__": module[:200] or "imported", "__qualname__": name})
     return _classes[qualname]
 
 

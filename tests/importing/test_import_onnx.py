@@ -179,9 +179,14 @@ def test_external_data_outside_the_models_folder_is_refused(tmp_path, capsys, mn
     assert not (tmp_path / "m.json").exists()
 
 
-@pytest.mark.fault("import", "--input-shape that contradicts an .onnx file's fixed input size",
-                   "refused (exit 2) saying to leave it out")
-def test_an_input_shape_that_contradicts_the_file_is_refused(tmp_path, capsys, mnist_onnx):
-    path = mnist_onnx
-    rc, err = _run(capsys, str(path), "-o", str(tmp_path / "m.json"), "--input-shape", "1,32,32")
-    assert rc == 2 and "differs from the file's input size [1, 28, 28]" in err
+@pytest.mark.parametrize("argv, says", [
+    (["--input-shape", "1,32,32"], "differs from the file's input size [1, 28, 28]; leave --input-shape out"),
+    (["--weights", "DEFAULT"], "--weights and --args are for torchvision and class sources"),
+    (["--args", '{"num_classes": 3}'], "--weights and --args are for torchvision and class sources"),
+])
+@pytest.mark.fault("import", "--input-shape that contradicts an .onnx file's input size, or --weights / --args "
+                   "with a model file", "refused (exit 2) saying what to leave out; nothing written")
+def test_options_that_do_not_fit_a_model_file_are_refused(tmp_path, capsys, mnist_onnx, argv, says):
+    rc, err = _run(capsys, str(mnist_onnx), "-o", str(tmp_path / "m.json"), *argv)
+    assert rc == 2 and says in err, err
+    assert list(tmp_path.iterdir()) == []
