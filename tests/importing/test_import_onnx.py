@@ -59,6 +59,24 @@ def test_a_repeated_class_becomes_one_block_definition(tmp_path):
     agree(tmp_path / "rep.json", source, [3, 8, 8])
 
 
+@pytest.mark.fault("import", "an .onnx file whose metadata names a module class with odd characters",
+                   "the block definition gets a short identifier made from it")
+def test_a_class_name_from_the_file_is_made_an_identifier(tmp_path):
+    import onnx
+
+    from studio.importing import import_model
+
+    path = export_onnx(repeated(), [3, 8, 8], tmp_path / "rep.onnx", external_data=False)
+    model = onnx.load(str(path))
+    for node in model.graph.node:
+        for prop in node.metadata_props:
+            if prop.key == "pkg.torch.onnx.class_hierarchy":
+                prop.value = prop.value.replace("onnx_helpers.Block", "x.Bad name/" + "é" * 300)
+    path.write_bytes(model.SerializeToString())
+    (name,) = import_model(str(path), tmp_path / "odd.json").blocks
+    assert name == "Bad_name"  # the odd characters made underscores, cut to 64 and trimmed
+
+
 def test_a_linear_on_a_sequence_is_matmul_and_add_in_onnx_and_one_linear_again(tmp_path):
     """torch.onnx writes a Linear on a 3-D input as MatMul + Add: the pair becomes one Linear with its bias."""
     from studio.importing import import_model
