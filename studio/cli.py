@@ -65,19 +65,22 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--overwrite", action="store_true",
                    help="replace OUT if it exists (without it, an existing OUT is refused)")
 
-    i = sub.add_parser("import", help="import a PyTorch model (torchvision or your own class) as a project",
-                       description="Import a PyTorch model as an editable project: torch.fx traces it, each "
-                                   "layer and operation becomes a node, repeated module classes become blocks, "
-                                   "and the weights go into PROJECT.safetensors beside the project. A part "
-                                   "with no node type stops the import (exit 2) with its module path and "
-                                   "source line. WARNING: importing a .py file or a module RUNS ITS CODE, as "
-                                   "`python file.py` would; import only code you trust.")
+    i = sub.add_parser("import", help="import a model (torchvision, your own class, .onnx, .pt2) as a project",
+                       description="Import a model as an editable project: torch.fx traces it (torch.export "
+                                   "where fx cannot), each layer and operation becomes a node, repeated module "
+                                   "classes become blocks, and the weights go into PROJECT.safetensors beside "
+                                   "the project. A part with no node type stops the import (exit 2) with its "
+                                   "module path and source line (an ONNX node's name and op type). WARNING: "
+                                   "importing a .py file or a module RUNS ITS CODE, as `python file.py` would; "
+                                   "import only code you trust. An .onnx or .pt2 file is read as data.")
     i.add_argument("source", metavar="SOURCE",
                    help="torchvision:NAME (any builder in torchvision.models), path/to/file.py:ClassName or "
-                        "package.module:ClassName (runs that code)")
+                        "package.module:ClassName (runs that code), model.onnx, or model.pt2 "
+                        "(torch.export.save)")
     i.add_argument("-o", "--output", required=True, metavar="PROJECT.json", help="the project file to write")
     i.add_argument("--input-shape", metavar="C,H,W",
-                   help="the size of one input sample (default for torchvision: 3,224,224)")
+                   help="the size of one input sample (default for torchvision: 3,224,224; for .onnx and .pt2: "
+                        "the file's own, when it fixes one)")
     i.add_argument("--weights", metavar="W",
                    help="torchvision only: DEFAULT or a weights enum name (e.g. IMAGENET1K_V1), from torch's "
                         "cache or downloaded; without it, random weights")

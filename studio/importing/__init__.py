@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .sources import ImportRefused
 
-__all__ = ["ImportRefused", "ImportResult", "import_model", "import_module", "parse_shape"]
+__all__ = ["ImportRefused", "ImportResult", "import_graph", "import_model", "import_module", "parse_shape"]
 
 DEFAULT_IMAGE = [3, 224, 224]  # torchvision's classification models' training size
 TOLERANCE = 1e-4  # the check before writing; the tests ask 1e-5 of the models they import
@@ -40,8 +40,19 @@ def import_model(source: str, output, input_shape: list[int] | None = None, weig
                  args: dict | None = None, overwrite: bool = False) -> ImportResult:
     """Import SOURCE into the project file `output` and its weights beside it (`<stem>.safetensors`).
     The targets are checked before SOURCE's code runs."""
-    from .sources import load_source, split_source
+    from .sources import file_kind, load_source, split_source
 
+    kind = file_kind(source)
+    if kind is not None:  # a model file (.onnx, .pt2): its weights and graph are data, no code runs
+        from .model_files import read_file
+
+        if weights is not None or args:
+            raise ImportRefused(f"{source}: a model file brings its own weights and sizes; --weights and --args "
+                                "are for torchvision and class sources")
+        _check_targets(Path(output), overwrite)
+        loaded = read_file(kind, source, input_shape)
+        return import_graph(loaded.root, loaded.root.graph, output, loaded.input_shape, loaded.name, overwrite,
+                            reference=loaded.reference)
     split_source(source)
     _check_targets(Path(output), overwrite)
     if input_shape is None:
@@ -64,7 +75,21 @@ def _check_targets(out: Path, overwrite: bool) -> Path:
 
 def import_module(model, output, input_shape: list[int], name: str = "imported",
                   overwrite: bool = False) -> ImportResult:
-    """Import an nn.Module (its weights as they are) into the project file `output`."""
+    """Import an nn.Module (its weights as they are) into the project file `output`. torch.fx traces
+    it; where fx cannot, torch.export does (exported.py)."""
+    from .exported import trace_or_export
+    from .trace import as_traceable
+
+    _check_targets(Path(output), overwrite)
+    model = as_traceable(model).eval()
+    root, fx_graph = trace_or_export(model, list(input_shape))
+    return import_graph(root, fx_graph, output, input_shape, name, overwrite, reference=model)
+
+
+def import_graph(root, fx_graph, output, input_shape: list[int], name: str = "imported", overwrite: bool = False,
+                 reference=None) -> ImportResult:
+    """Import a torch-level fx graph whose call_module targets are `root`'s layers (holding the weights);
+    the compiled project must compute what `reference` (default: `root`) does."""
     import torch
 
     from ..core.analysis import analyze
@@ -72,12 +97,12 @@ def import_module(model, output, input_shape: list[int], name: str = "imported",
     from ..core.project import Project
     from .hierarchy import make_blocks
     from .layout import layout
-    from .trace import as_traceable, flatten, trace
+    from .trace import flatten
 
     out = Path(output)
     weights_file = _check_targets(out, overwrite)
-    model = as_traceable(model).eval()
-    flat = flatten(model, trace(model), list(input_shape))
+    model = root
+    flat = flatten(model, fx_graph, list(input_shape))
     paths = make_blocks(flat)
     graph = flat.graph
     layout(graph)
@@ -94,7 +119,7 @@ def import_module(model, output, input_shape: list[int], name: str = "imported",
             target = compiled.get_submodule(".".join(paths[node_id]))
             target.load_state_dict(model.get_submodule(module_path).state_dict())
     compiled.eval()
-    difference = _compare(model, compiled, input_shape)
+    difference = _compare(model if reference is None else reference, compiled, input_shape)
     state = {k: v.detach().clone().contiguous() for k, v in compiled.state_dict().items()}
     project = Project(name=name, graph=graph, weights=weights_file.name)
     _write(project, out, weights_file, state)

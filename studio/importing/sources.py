@@ -31,12 +31,20 @@ def parse_args_json(text: str | None) -> dict:
     return value
 
 
+MODEL_FILES = {".onnx": "onnx", ".pt2": "pt2"}  # files that hold a graph and weights, no code to run
+
+
+def file_kind(source: str) -> str | None:
+    """"onnx" or "pt2" when SOURCE names such a file (by its ending), else None."""
+    return MODEL_FILES.get(Path(source).suffix.lower())
+
+
 def split_source(source: str) -> tuple[str, str]:
     """(where, name) of SOURCE; refused when it has not the form WHERE:NAME."""
     kind, sep, name = source.rpartition(":")
     if not sep or not name or not kind:
-        raise ImportRefused(f"SOURCE {source!r} must be torchvision:NAME, path/to/file.py:ClassName or "
-                            "package.module:ClassName")
+        raise ImportRefused(f"SOURCE {source!r} must be torchvision:NAME, path/to/file.py:ClassName, "
+                            "package.module:ClassName, model.onnx or model.pt2")
     return kind, name
 
 

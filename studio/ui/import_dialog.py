@@ -1,6 +1,6 @@
-"""File > Import: a PyTorch model (torchvision or a class in a .py file / module) becomes a project
-through studio.importing, then opens. Importing a file or module runs its code, so the dialog says so
-and Import stays off until the person ticks that they trust it."""
+"""File > Import: a model (torchvision, a class in a .py file / module, an .onnx or .pt2 file) becomes
+a project through studio.importing, then opens. Importing a .py file or module runs its code, so the
+dialog says so and Import stays off until the person ticks that they trust it; a model file is data."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,33 +9,37 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QApplication, QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
+from studio.importing.sources import file_kind
+
 from . import dialogs
 
 
 class ImportDialog(QDialog):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Import a PyTorch Model")
+        self.setWindowTitle("Import a Model")
         self.source = QLineEdit()
-        self.source.setPlaceholderText("torchvision:resnet18  or  path/to/model.py:Net  or  package.module:Net")
+        self.source.setPlaceholderText("torchvision:resnet18  or  path/to/model.py:Net  or  model.onnx / model.pt2")
+        # wide enough to read the hint whole (and a typical path)
+        self.source.setMinimumWidth(self.source.fontMetrics().horizontalAdvance(self.source.placeholderText()) + 24)
+        choose = QPushButton("Model File…")
+        choose.setToolTip("Choose an .onnx file or a torch.export .pt2 file")
+        choose.clicked.connect(self._choose_file)
+        source_row = _row(self.source, choose)
         self.shape = QLineEdit()
-        self.shape.setPlaceholderText("C,H,W of one sample (torchvision: 3,224,224)")
+        self.shape.setPlaceholderText("C,H,W of one sample (torchvision: 3,224,224; a model file: its own)")
         self.args = QLineEdit()
         self.args.setPlaceholderText('constructor arguments as JSON, e.g. {"num_classes": 10}')
         self.output = QLineEdit()
         self.output.setPlaceholderText("where to write the project (*.json); its weights go beside it")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
-        out_row = QWidget()
-        row = QHBoxLayout(out_row)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.output, 1)
-        row.addWidget(browse)
+        out_row = _row(self.output, browse)
         self.warning = QLabel()
         self.warning.setWordWrap(True)
         self.trust = QCheckBox("I trust this code: run it to import the model")
         form = QFormLayout()
-        form.addRow("Model:", self.source)
+        form.addRow("Model:", source_row)
         form.addRow("Input shape:", self.shape)
         form.addRow("Arguments:", self.args)
         form.addRow("Project file:", out_row)
@@ -55,7 +59,7 @@ class ImportDialog(QDialog):
 
     def runs_code(self) -> bool:
         text = self.source.text().strip()
-        return ":" in text and not text.startswith("torchvision:")
+        return ":" in text and not text.startswith("torchvision:") and file_kind(text) is None
 
     def _update(self) -> None:
         runs = self.runs_code()
@@ -66,8 +70,14 @@ class ImportDialog(QDialog):
         self.trust.setVisible(runs)
         if not runs:
             self.trust.setChecked(False)
-        ready = ":" in self.source.text() and bool(self.output.text().strip())
+        text = self.source.text().strip()
+        ready = (":" in text or file_kind(text) is not None) and bool(self.output.text().strip())
         self.import_button.setEnabled(ready and (not runs or self.trust.isChecked()))
+
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a model file", "", "Model files (*.onnx *.pt2)")
+        if path:
+            self.source.setText(path)
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Import into", "", "NetStudio project (*.json)")
@@ -77,6 +87,16 @@ class ImportDialog(QDialog):
     def request(self) -> dict:
         return {"source": self.source.text().strip(), "output": self.output.text().strip(),
                 "shape": self.shape.text().strip() or None, "args": self.args.text().strip() or None}
+
+
+def _row(field: QLineEdit, button: QPushButton) -> QWidget:
+    """A text field with its button beside it, as one form row."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(field, 1)
+    layout.addWidget(button)
+    return row
 
 
 def run_import(window, request: dict) -> bool:

@@ -84,3 +84,32 @@ def test_an_existing_project_is_replaced_only_when_the_person_agrees(qtbot, wind
                "args": None}
     assert not run_import(window, request)
     assert asked and (tmp_path / "r.json").read_text() == "mine"
+
+
+def test_a_model_file_needs_no_consent_and_opens(qtbot, window, tmp_path, monkeypatch):
+    import torch
+    from torch import nn
+
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 3)).eval()
+    torch.export.save(torch.export.export(model, (torch.randn(1, 1, 8, 8),)), str(tmp_path / "net.pt2"))
+    chosen = tmp_path / "net.pt2"
+    monkeypatch.setattr(import_dialog.QFileDialog, "getOpenFileName",
+                        lambda *a, **k: (str(chosen), "Model files (*.onnx *.pt2)"))
+    dlg = ImportDialog(window)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    choose = next(b for b in dlg.findChildren(import_dialog.QPushButton) if b.text() == "Model File…")
+    qtbot.mouseClick(choose, Qt.MouseButton.LeftButton)
+    assert dlg.source.text() == str(chosen)
+    qtbot.keyClicks(dlg.output, str(tmp_path / "net.json"))
+    assert not dlg.warning.isVisible() and not dlg.trust.isVisible()  # a model file is data: no code runs
+    assert dlg.import_button.isEnabled()
+    with qtbot.waitSignal(dlg.accepted, timeout=2000):
+        qtbot.mouseClick(dlg.import_button, Qt.MouseButton.LeftButton)
+    assert run_import(window, dlg.request())  # no input shape: the program's own
+    assert [n.type for n in window.document.graph.nodes.values()] == ["Input", "Conv2d", "ReLU", "Flatten",
+                                                                     "Linear", "Output"]
+    assert window.document.project.weights == "net.safetensors"
+    dlg.source.setText(str(tmp_path / "other.onnx"))
+    assert not dlg.trust.isVisible() and dlg.import_button.isEnabled()
