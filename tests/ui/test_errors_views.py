@@ -72,6 +72,42 @@ def test_gallery_shows_wrong_samples_and_a_click_chooses_one(digits, qtbot):
     assert chosen.args == ["val", e.wrong[1]["index"]]
 
 
+def test_a_clicked_sample_is_tried_with_its_grad_cam(digits, qtbot):
+    """Issue 18's acceptance: open the misclassified gallery, click a sample, see its Grad-CAM in Try
+    it; the attribution equals Captum's LayerGradCam called directly on the same model and input."""
+    from captum.attr import LayerAttribution, LayerGradCam
+
+    w, ui = digits
+    view, tryit = ui.where_errs.errors, ui.tryit
+    e = view.last
+    qtbot.waitUntil(lambda: tryit.subject is not None, timeout=5000)  # the run's model, at its end
+    ui.docks["errors"].raise_()
+    qtbot.waitUntil(lambda: view.gallery.isVisible() and view.gallery.width() > 0, timeout=5000)
+    rect = view.gallery.cell_rect(0)
+    with qtbot.waitSignal(tryit.answered, timeout=10_000):
+        qtbot.mouseClick(view.gallery, Qt.MouseButton.LeftButton, pos=rect.center())
+    index = e.wrong[0]["index"]
+    assert tryit.isVisible() and tryit.sample_index == index and f"Sample {index}" in tryit.caption.text()
+    a = tryit.last_attribution
+    assert a is not None and a.method == "gradcam" and a.node == "conv2"  # the last conv, by default
+    assert tryit.canvas.overlay is not None and "conv layer" in tryit.note.text()
+    model = tryit.subject.model
+    x, _label = tryit.subject.sample(index)
+    np.testing.assert_array_equal(tryit.current_input().numpy(), x.numpy())  # the sample as stored
+    assert a.target == e.wrong[0]["pred"] and tryit.shown_top()[0][0] == e.classes[e.wrong[0]["pred"]]
+    model.eval()
+    cam = LayerGradCam(model, model.conv2).attribute(x.clone().requires_grad_(True), target=a.target,
+                                                   relu_attributions=True)
+    ref = LayerAttribution.interpolate(cam, (8, 8), interpolate_mode="bilinear")[0].detach().numpy()
+    np.testing.assert_allclose(a.values, ref, rtol=1e-5, atol=1e-7)
+    assert float(np.abs(ref).sum()) > 0  # not an all-zero map compared with itself
+    # a stroke on it: the input is the person's drawing again
+    with qtbot.waitSignal(tryit.answered, timeout=10_000):
+        c = tryit.canvas.rect().center()
+        qtbot.mouseClick(tryit.canvas, Qt.MouseButton.LeftButton, pos=c)
+    assert tryit.sample_index is None
+
+
 def test_per_class_table_equals_torchmetrics(digits):
     _w, ui = digits
     view = ui.where_errs.errors

@@ -1,7 +1,7 @@
 """Fills the 'Where it errs' and 'Classes' docks of the training UI and feeds them from the session
 (the trainer's ErrorsEvent, ReportEvent and ProjectionEvent, nothing else). A click on a
-misclassified sample comes out as `WhereErrs.sample_chosen(split, index)` for whoever shows a
-chosen sample (Try it, Why)."""
+misclassified sample comes out as `WhereErrs.sample_chosen(split, index)`, which the Try it dock
+shows (with its Why) when it is there."""
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -97,4 +97,13 @@ class WhereErrs(QObject):
 
 
 def install_where_errs(ui) -> WhereErrs:
-    return WhereErrs(ui)
+    """The docks, with a click on a misclassified sample trying it in the Try it dock (its Why at once)."""
+    where = WhereErrs(ui)
+    tryit = getattr(ui, "tryit", None)
+    if tryit is not None:
+        def chosen(split: str, index: int) -> None:
+            ui.docks["tryit"].raise_()
+            tryit.show_sample(split, index)
+
+        where.sample_chosen.connect(chosen)
+    return where
