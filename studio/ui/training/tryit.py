@@ -302,6 +302,11 @@ class TryItView(QWidget):
         """Put the picture file `path` on the canvas (opened or dropped); a file that is not one (or is
         cut short, or would unpack past Qt's allocation limit) is said with the reader's reason."""
         reader = QImageReader(path)
+        size, limit = reader.size(), QImageReader.allocationLimit()  # limit: MB, Qt's guard against bombs
+        if size.isValid() and limit and size.width() * size.height() * 4 > limit * 2 ** 20:
+            self.note.setText(f"{path}: a picture of {size.width()} x {size.height()} pixels, more than the "
+                              f"{limit} MB Qt unpacks; open a smaller one.")
+            return
         picture = reader.read()
         if picture.isNull():
             self.note.setText(f"{path}: not a picture this program can read ({reader.errorString()}); "
@@ -432,7 +437,9 @@ def install_tryit(ui) -> TryItView:
     def choose_checkpoint() -> None:
         from studio.errors import is_user_error
 
-        path = file_dialogs.open_path(view, "Try a checkpoint", "", "Checkpoints (*.pt *.pth);;All files (*)")
+        root = ui.runs_root()  # the project's runs: each holds its best.pt and checkpoint.pt
+        path = file_dialogs.open_path(view, "Try a checkpoint", str(root) if root.is_dir() else "",
+                                      "Checkpoints (*.pt *.pth);;All files (*)")
         if not path:
             return
         try:
