@@ -127,6 +127,8 @@ def test_classes_view_steps_through_epochs(digits, qtbot):
     _w, ui = digits
     view = ui.where_errs.classes
     assert [f.epoch for f in view.frames] == [1, 2, 3]
+    ui.docks["classes"].raise_()
+    qtbot.waitUntil(lambda: sum(len(s.data) for s in view.scatters) == len(view.frames[-1].points), timeout=5000)
     assert view.slider.value() == 2 and "epoch 3" in view.epoch_label.text()
     view.slider.setFocus()
     qtbot.keyClick(view.slider, Qt.Key.Key_Home)
@@ -134,6 +136,24 @@ def test_classes_view_steps_through_epochs(digits, qtbot):
     assert sum(len(s.data) for s in view.scatters) == len(view.frames[0].points)
     assert len(view.scatters) == 10
     assert "fc2" in view.plot.titleLabel.text
+
+
+def test_classes_view_draws_nothing_while_hidden(qtbot):
+    """Behind another tab the points wait (5-20 ms of GUI time a frame, for nobody); shown, the newest is drawn."""
+    from studio.training.events import ProjectionEvent
+    from studio.ui.training.projection_view import ProjectionView
+
+    view = ProjectionView()
+    qtbot.addWidget(view)
+    rng = np.random.default_rng(0)
+    events = [ProjectionEvent(k, "val", "fc2", ["a", "b", "c"], rng.normal(size=(30, 2)), np.arange(30) % 3, (0.6, 0.3))
+              for k in (1, 2)]
+    view.add_projections(events)
+    assert view.epoch_label.text() == "epoch 2 of 2" and sum(len(s.data) for s in view.scatters) == 0
+    view.show()
+    qtbot.waitUntil(lambda: sum(len(s.data) for s in view.scatters) == 30, timeout=5000)
+    np.testing.assert_allclose(np.sort(np.concatenate([s.getData()[0] for s in view.scatters])),
+                               np.sort(events[1].points[:, 0]))
 
 
 @pytest.mark.fault("export", "saving a view's PNG and CSV (the save dialog asks before replacing)",

@@ -28,6 +28,7 @@ class ProjectionView(QWidget):
         self.setObjectName("projectionView")
         self.frames: list = []  # ProjectionEvents, one per epoch
         self.follow = True  # the slider follows the newest epoch until the person moves it
+        self._stale = False  # a frame came while hidden: drawn when shown
         self.title = QLabel("After each epoch: the validation samples as the last layer sees them (the input of "
                             "its last Linear), projected to 2-D with PCA and coloured by their true class.")
         self.title.setObjectName("dim")
@@ -108,10 +109,21 @@ class ProjectionView(QWidget):
             self.slider.blockSignals(False)
         self.show_frame(self.slider.value())
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.show_frame(self.slider.value())
+
     def show_frame(self, i: int) -> None:
+        """Draw epoch `i`'s points, or only its label while the dock is hidden (behind another tab): the
+        scatter's setData and its repaint cost 5-20 ms of GUI time a frame, for nobody to see."""
         if not 0 <= i < len(self.frames):
             return
         e = self.frames[i]
+        self.epoch_label.setText(f"epoch {e.epoch} of {self.frames[-1].epoch}")
+        self._stale = not self.isVisible()
+        if self._stale:
+            return
         labels = np.asarray(e.labels).astype(int)
         points = np.asarray(e.points, dtype=np.float64)
         k_max = max(len(e.classes), int(labels.max()) + 1 if len(labels) else 0)
@@ -128,7 +140,6 @@ class ProjectionView(QWidget):
         share = f" · PC 1 {ex[0]:.0%}, PC 2 {ex[1]:.0%} of the variance" if len(ex) == 2 else ""
         entries = [("●", class_color(k, k_max).name(), c) for k, c in enumerate(e.classes)]
         set_title(self.plot, legend_title(f"Input of {e.node_id}, epoch {e.epoch}{share}", entries))
-        self.epoch_label.setText(f"epoch {e.epoch} of {self.frames[-1].epoch}")
 
     def _on_slider(self, value: int) -> None:
         self.follow = value == len(self.frames) - 1
