@@ -16,18 +16,19 @@ import copy
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QImage, QImageReader
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QProgressBar, QPushButton, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGridLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QProgressBar, QPushButton, QScrollArea, QStackedWidget, QVBoxLayout,
+                               QWidget)
 
 from . import file_dialogs, images
 from .tryit_answer import Request, answer
 from .tryit_canvas import DrawCanvas, PictureBox
 
 TOP = 5  # classes shown
-WHY = (("Off", None), ("Saliency", "saliency"), ("Integrated gradients", "integrated_gradients"),
-       ("Grad-CAM", "gradcam"), ("Occlusion", "occlusion"))
+WHY = (("Why: off", None), ("Why: saliency", "saliency"), ("Why: integrated gradients", "integrated_gradients"),
+       ("Why: Grad-CAM", "gradcam"), ("Why: occlusion", "occlusion"))
 
 
 class _Relay(QObject):
@@ -69,11 +70,22 @@ class TryItView(QWidget):
         for text, method in WHY:
             self.why.addItem(text, method)
         self.why.setToolTip("Why: draw an attribution of the current input over it")
+        self.why.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.why.setMinimumContentsLength(13)  # "Why: Grad-CAM"; the list shows the long names whole
         self.node = QComboBox()
         self.node.setToolTip("The conv layer Grad-CAM looks at")
         self.node.setVisible(False)
-        tools = QHBoxLayout()
-        for w in (self.checkpoint_button, self.open_button, self.clear_button, QLabel("Why:"), self.why, self.node):
+        # the tools in a column between the input and the answer: the bottom docks are ~250 px high in
+        # a 1440x900 window, where a row of tools above the canvas left it 130 px, cut off in a scroll
+        tools = QVBoxLayout()
+        tools.setSpacing(2)
+        pair = QHBoxLayout()
+        pair.setSpacing(2)
+        pair.addWidget(self.open_button)
+        pair.addWidget(self.clear_button)
+        tools.addWidget(self.checkpoint_button)
+        tools.addLayout(pair)
+        for w in (self.why, self.node):
             tools.addWidget(w)
         tools.addStretch(1)
 
@@ -96,6 +108,7 @@ class TryItView(QWidget):
         self.continuation = QLabel("")
         self.continuation.setObjectName("tryitContinuation")
         self.continuation.setWordWrap(True)
+        self.continuation.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.continuation.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         tl = QVBoxLayout(self.text_page)
         tl.setContentsMargins(0, 0, 0, 0)
@@ -118,6 +131,7 @@ class TryItView(QWidget):
             bar.setRange(0, 1000)
             bar.setTextVisible(True)
             bar.setFormat("")
+            bar.setMaximumHeight(self.fontMetrics().height() + 6)  # five rows that fit a low dock
             grid.addWidget(label, i, 0)
             grid.addWidget(bar, i, 1)
             self.class_labels.append(label)
@@ -125,18 +139,27 @@ class TryItView(QWidget):
         self.note = QLabel("")
         self.note.setObjectName("subtle")
         self.note.setWordWrap(True)
-        side = QVBoxLayout()
+        answer = QWidget()
+        side = QVBoxLayout(answer)
+        side.setContentsMargins(0, 0, 0, 0)
         side.addWidget(self.prediction)
         side.addLayout(grid)
         side.addWidget(self.note)
         side.addStretch(1)
+        # the answer scrolls on its own in a low dock (the note wraps onto several lines), so the
+        # canvas keeps the dock's height
+        self.answer_scroll = QScrollArea()
+        self.answer_scroll.setWidget(answer)
+        self.answer_scroll.setWidgetResizable(True)
+        self.answer_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.answer_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QHBoxLayout()
         body.addWidget(self.stack, 3)
-        body.addLayout(side, 2)
+        body.addLayout(tools, 0)
+        body.addWidget(self.answer_scroll, 3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 8)
         layout.addWidget(self.caption)
-        layout.addLayout(tools)
         layout.addLayout(body, 1)
 
         self.canvas.stroke_done.connect(self._edited)

@@ -20,7 +20,7 @@ class DrawCanvas(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("tryitCanvas")
-        self.setMinimumSize(140, 140)
+        self.setMinimumSize(120, 120)  # fits the ~190 px bottom docks of a 1024x700 window
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setAcceptDrops(True)
