@@ -153,6 +153,7 @@ class TryItView(QWidget):
         self.answer_scroll.setWidgetResizable(True)
         self.answer_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.answer_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.answer_scroll.setMinimumWidth(self.fontMetrics().horizontalAdvance("reconstruction MSE 0.0000"))
         body = QHBoxLayout()
         body.addWidget(self.stack, 3)
         body.addLayout(tools, 0)
