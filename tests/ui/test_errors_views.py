@@ -186,4 +186,7 @@ def test_two_classes_show_roc_and_pr_with_auc(qtbot, isolated, dialog_log, tmp_p
     assert xs[0] == 0 and xs[-1] == 1 and ys[-1] == 1
     assert view.gallery.count() == len(view.last.wrong)
     assert view.gallery.count() == 0 or not view.gallery.has_picture(0)  # 2-D points: their values, no thumbnail
+    fm = view.gallery.fontMetrics()  # "upper → lower" fits its cell (it overran into the next one at 90 px)
+    assert all(fm.horizontalAdvance(line) < view.gallery.cell_rect(0).width()
+               for c in view.gallery.captions for line in c.split("\n"))
     w.document.undo_stack.setClean()

@@ -109,7 +109,7 @@ def test_an_autoencoder_shows_its_reconstruction_beside_the_drawing(qtbot, isola
     pic = view.reconstruction.picture
     assert pic is not None and (pic.width(), pic.height()) == (8, 8)
     mse = float(((ref - inp[0].numpy()) ** 2).mean())
-    assert view.prediction.text() == f"reconstruction MSE {mse:.4g}"
+    assert view.prediction.text() == f"MSE {mse:.4g}"
     w.document.undo_stack.setClean()
 
 
