@@ -187,7 +187,7 @@ class ErrorsView(QWidget):
             # gallery under it scrolled out of a 45%-high dock
             rows = header.height() + n * self.table.verticalHeader().defaultSectionSize() + 2 * self.table.frameWidth() + 2
             self.table.setFixedHeight(rows)
-            self.classes_part.setMaximumHeight(max(rows, self.confusion.sizeHint().height())
+            self.classes_part.setMaximumHeight(max(rows, self.confusion.minimumHeight())
                                                + self.classes_title.sizeHint().height() + 8)
         self.table.setUpdatesEnabled(True)
 
