@@ -190,3 +190,24 @@ def test_two_classes_show_roc_and_pr_with_auc(qtbot, isolated, dialog_log, tmp_p
     assert all(fm.horizontalAdvance(line) < view.gallery.cell_rect(0).width()
                for c in view.gallery.captions for line in c.split("\n"))
     w.document.undo_stack.setClean()
+
+
+def test_throttle_delays_replaces_and_flushes(qtbot):
+    """The views' redraw throttle: a delayed one draws later (its own frame), values that wait are
+    replaced by the newest, at most one call an interval, and flush applies what waits."""
+    from studio.ui.training.errors_docks import Throttle
+
+    calls = []
+    t = Throttle(calls.append, 200, delay_ms=60)
+    t(1)
+    t(2)
+    assert calls == []  # not in the frame that brought it
+    qtbot.waitUntil(lambda: calls == [2], timeout=2000)
+    t(3)
+    t(4)
+    assert calls == [2]  # within the interval: waits, replaced
+    t.flush()
+    assert calls == [2, 4]
+    now = Throttle(calls.append, 200)
+    now(5)
+    assert calls == [2, 4, 5]  # no delay: at once
