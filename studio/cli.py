@@ -97,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true", help="print the figures as one JSON object on stdout")
     b.add_argument("--quick", action="store_true", help="fewer cases and repeats (for tests)")
     b.add_argument("--verbose", action="store_true", help="also print each variant's warm-up and notes")
+    b.add_argument("--views", action="store_true", help="ui: train with Try it (drawn on, Grad-CAM), Where it "
+                   "errs and Classes all shown, against them in their tabs (A/B, interleaved)")
     _explain_parser(sub, project)
     return p
 

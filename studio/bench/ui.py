@@ -90,8 +90,9 @@ class _GilProbe(threading.Thread):
             s0 = s1
 
 
-def measure(device: str = "cpu", epochs: int = 4, gil_probe: bool = True, progress=None) -> dict:
-    """progress(text): where the run is (reported between epochs, never inside a timed tick)."""
+def measure(device: str = "cpu", epochs: int = 4, gil_probe: bool = True, progress=None, views: bool = False) -> dict:
+    """progress(text): where the run is (reported between epochs, never inside a timed tick). `views`:
+    Try it (drawn on during the run, with Grad-CAM), Where it errs and Classes all shown (ui_views.py)."""
     progress = progress or (lambda text: None)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QEventLoop, Qt, QTimer
@@ -126,6 +127,12 @@ def measure(device: str = "cpu", epochs: int = 4, gil_probe: bool = True, progre
                       and warmup._done, 120)
         window.document.set_selection(["conv1"])
         ui.show_training_layout()
+        shown = None
+        if views:
+            from .ui_views import ShownViews
+
+            shown = ShownViews(window, ui)
+            _wait(app, lambda: not ui.tryit._busy, 30)  # Captum's first import, before the clock
         settle = time.perf_counter() + 0.5  # the dock layout and first paints land before the clock starts
         _wait(app, lambda: time.perf_counter() > settle, 5)
 
@@ -142,7 +149,7 @@ def measure(device: str = "cpu", epochs: int = 4, gil_probe: bool = True, progre
         loop = QEventLoop()
         ui.session.ended.connect(loop.quit)
         probe = _GilProbe()
-        cpu0 = time.process_time()
+        cpu0, gui0 = time.process_time(), time.thread_time()
         timer.start()
         if gil_probe:
             probe.start()
@@ -150,11 +157,14 @@ def measure(device: str = "cpu", epochs: int = 4, gil_probe: bool = True, progre
         progress(f"training cnn_digits for {epochs} epochs on {device} while timing the event loop")
         started = ui.train(overrides={"epochs": epochs, "device": device})
         if started:
+            if shown is not None:
+                shown.start()
             loop.exec()
         t1 = time.perf_counter()
         timer.stop()
+        shown_figures = shown.stop() if shown is not None else None
         probe.halt.set()
-        cpu1 = time.process_time()
+        cpu1, gui1 = time.process_time(), time.thread_time()
         end = ui.session.last_end
         frames = ui.session.frames
         window.close()
@@ -210,9 +220,12 @@ def measure(device: str = "cpu", epochs: int = 4, gil_probe: bool = True, progre
         "worst": worst,
         "big_stalls": where,  # stalls over 30 ms, summed: GUI work vs waiting for a core vs blocked (GIL)
         "gil_probe": gil,
-        "process_cpu_s": round(cpu1 - cpu0, 2), "cores": os.cpu_count(), "load_avg": load,
+        "process_cpu_s": round(cpu1 - cpu0, 2),
+        "gui_cpu_s": round(gui1 - gui0, 2),  # the GUI thread's own CPU time in the run (load-independent-ish)
+        "cores": os.cpu_count(), "load_avg": load,
         "samples_per_s": round(statistics.median(samples_per_s), 1) if samples_per_s else None,
         "targets": {"p99_ms": P99_TARGET_MS, "max_ms": MAX_TARGET_MS},
+        "views": shown_figures,  # with --views: what the shown views did during the run
         "ok": bool(p99 < P99_TARGET_MS and mx < MAX_TARGET_MS),
     }
 
@@ -221,12 +234,45 @@ def run(args) -> int:
     from .progress import Progress
 
     progress = Progress("ui")
-    result = measure(getattr(args, "device", "cpu") or "cpu", 8 if getattr(args, "quick", False) else 30,
-                     progress=progress)
+    device, epochs = getattr(args, "device", "cpu") or "cpu", 8 if getattr(args, "quick", False) else 30
+    if getattr(args, "views", False):
+        return _run_views(args, device, epochs, progress)
+    result = measure(device, epochs, progress=progress)
     progress.result(f"bench ui: done ({result['run_s']} s of training)")
     if getattr(args, "json", False):
         print(json.dumps(result, indent=2))
         return 0
+    _print(result)
+    return 0
+
+
+def _run_views(args, device: str, epochs: int, progress) -> int:
+    """A/B in one process, interleaved: the new views in their tabs (A), then all shown (B), twice
+    (once with --quick)."""
+    pairs = 1 if getattr(args, "quick", False) else 2
+    runs: dict[str, list[dict]] = {"hidden": [], "shown": []}
+    for k in range(pairs):
+        for name, views in (("hidden", False), ("shown", True)):
+            progress(f"pair {k + 1}/{pairs}: the new views {name}")
+            runs[name].append(measure(device, epochs, progress=progress, views=views))
+    progress.result("bench ui --views: done")
+    if getattr(args, "json", False):
+        print(json.dumps(runs, indent=2))
+        return 0
+    for k in range(pairs):
+        for name in ("hidden", "shown"):
+            r = runs[name][k]
+            print(f"[pair {k + 1}, Try it / Why / Where it errs / Classes {name}]")
+            _print(r)
+            v = r["views"]
+            if v:
+                print(f"  shown views: {v['strokes']} strokes drawn, {v['answers']} answers (Grad-CAM median "
+                      f"{v['why_ms_median']} ms, off the GUI thread), {v['gallery_samples']} misclassified shown, "
+                      f"{v['projection_frames']} projection frames")
+    return 0
+
+
+def _print(result: dict) -> None:
     s = result["stall_ms"]
     print(f"bench ui: training cnn_digits for {result['epochs']} epochs on {result['device']} in the worker thread "
           f"({result['run_s']} s, {result['samples_per_s']} samples/s, {result['frames']} frames drawn, "
@@ -245,7 +291,6 @@ def run(args) -> int:
               f"of which blocked p99 {g['blocked_p99_ms']} ms, max {g['blocked_max_ms']} ms")
     verdict = "meets" if result["ok"] else "MISSES"
     print(f"  {verdict} the target: p99 < {P99_TARGET_MS:.0f} ms and none over {MAX_TARGET_MS:.0f} ms")
-    return 0
 
 
 def _fmt_worst(w: dict) -> str:

@@ -153,11 +153,12 @@ class Subject:
     part: object  # Part: the shown split, as stored (before the transform)
     transform: object  # per-batch transform of the dataset, or None
     split: str = "val"
+    sampling: object = None  # a TextSampling for a token model (its vocabulary), else None
 
     @classmethod
     def from_probe(cls, probe) -> "Subject":
         """From the Probe a finished run handed over (the training thread no longer uses it)."""
-        return cls(probe.model, probe.info, probe.part, probe.transform, probe.split)
+        return cls(probe.model, probe.info, probe.part, probe.transform, probe.split, getattr(probe, "sampling", None))
 
     @classmethod
     def from_project(cls, project, checkpoint=None) -> "Subject":
@@ -174,7 +175,7 @@ class Subject:
         splits = dataset.split(config.val_split, config.test_split, config.seed)
         split, part = shown_part(splits.val, splits.train)
         model = studio.build_model(project, checkpoint)
-        return cls(model, dataset.info, part, dataset.transform, split)
+        return cls(model, dataset.info, part, dataset.transform, split, getattr(dataset, "extra", {}).get("sampling"))
 
     def __len__(self) -> int:
         return len(self.part)

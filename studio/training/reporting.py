@@ -157,6 +157,7 @@ class Probe:
         self.layers = trainer.watchable
         self.split, self.part = shown_part(trainer.splits.val, trainer.splits.train)
         self.transform, self.info = trainer.dataset.transform, trainer.info
+        self.sampling = getattr(trainer.dataset, "extra", {}).get("sampling")  # a token model's vocabulary (Try it)
         self.global_step, self.epochs_done = trainer.global_step, trainer.epochs_done
 
     def sample(self, index: int) -> SampleEvent | None:

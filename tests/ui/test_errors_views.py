@@ -72,6 +72,42 @@ def test_gallery_shows_wrong_samples_and_a_click_chooses_one(digits, qtbot):
     assert chosen.args == ["val", e.wrong[1]["index"]]
 
 
+def test_a_clicked_sample_is_tried_with_its_grad_cam(digits, qtbot):
+    """Issue 18's acceptance: open the misclassified gallery, click a sample, see its Grad-CAM in Try
+    it; the attribution equals Captum's LayerGradCam called directly on the same model and input."""
+    from captum.attr import LayerAttribution, LayerGradCam
+
+    w, ui = digits
+    view, tryit = ui.where_errs.errors, ui.tryit
+    e = view.last
+    qtbot.waitUntil(lambda: tryit.subject is not None, timeout=5000)  # the run's model, at its end
+    ui.docks["errors"].raise_()
+    qtbot.waitUntil(lambda: view.gallery.isVisible() and view.gallery.width() > 0, timeout=5000)
+    rect = view.gallery.cell_rect(0)
+    with qtbot.waitSignal(tryit.answered, timeout=10_000):
+        qtbot.mouseClick(view.gallery, Qt.MouseButton.LeftButton, pos=rect.center())
+    index = e.wrong[0]["index"]
+    assert tryit.isVisible() and tryit.sample_index == index and f"Sample {index}" in tryit.caption.text()
+    a = tryit.last_attribution
+    assert a is not None and a.method == "gradcam" and a.node == "conv2"  # the last conv, by default
+    assert tryit.canvas.overlay is not None and "conv layer" in tryit.note.text()
+    model = tryit.subject.model
+    x, _label = tryit.subject.sample(index)
+    np.testing.assert_array_equal(tryit.current_input().numpy(), x.numpy())  # the sample as stored
+    assert a.target == e.wrong[0]["pred"] and tryit.shown_top()[0][0] == e.classes[e.wrong[0]["pred"]]
+    model.eval()
+    cam = LayerGradCam(model, model.conv2).attribute(x.clone().requires_grad_(True), target=a.target,
+                                                   relu_attributions=True)
+    ref = LayerAttribution.interpolate(cam, (8, 8), interpolate_mode="bilinear")[0].detach().numpy()
+    np.testing.assert_allclose(a.values, ref, rtol=1e-5, atol=1e-7)
+    assert float(np.abs(ref).sum()) > 0  # not an all-zero map compared with itself
+    # a stroke on it: the input is the person's drawing again
+    with qtbot.waitSignal(tryit.answered, timeout=10_000):
+        c = tryit.canvas.rect().center()
+        qtbot.mouseClick(tryit.canvas, Qt.MouseButton.LeftButton, pos=c)
+    assert tryit.sample_index is None
+
+
 def test_per_class_table_equals_torchmetrics(digits):
     _w, ui = digits
     view = ui.where_errs.errors
@@ -91,6 +127,8 @@ def test_classes_view_steps_through_epochs(digits, qtbot):
     _w, ui = digits
     view = ui.where_errs.classes
     assert [f.epoch for f in view.frames] == [1, 2, 3]
+    ui.docks["classes"].raise_()
+    qtbot.waitUntil(lambda: sum(len(s.data) for s in view.scatters) == len(view.frames[-1].points), timeout=5000)
     assert view.slider.value() == 2 and "epoch 3" in view.epoch_label.text()
     view.slider.setFocus()
     qtbot.keyClick(view.slider, Qt.Key.Key_Home)
@@ -98,6 +136,24 @@ def test_classes_view_steps_through_epochs(digits, qtbot):
     assert sum(len(s.data) for s in view.scatters) == len(view.frames[0].points)
     assert len(view.scatters) == 10
     assert "fc2" in view.plot.titleLabel.text
+
+
+def test_classes_view_draws_nothing_while_hidden(qtbot):
+    """Behind another tab the points wait (5-20 ms of GUI time a frame, for nobody); shown, the newest is drawn."""
+    from studio.training.events import ProjectionEvent
+    from studio.ui.training.projection_view import ProjectionView
+
+    view = ProjectionView()
+    qtbot.addWidget(view)
+    rng = np.random.default_rng(0)
+    events = [ProjectionEvent(k, "val", "fc2", ["a", "b", "c"], rng.normal(size=(30, 2)), np.arange(30) % 3, (0.6, 0.3))
+              for k in (1, 2)]
+    view.add_projections(events)
+    assert view.epoch_label.text() == "epoch 2 of 2" and sum(len(s.data) for s in view.scatters) == 0
+    view.show()
+    qtbot.waitUntil(lambda: sum(len(s.data) for s in view.scatters) == 30, timeout=5000)
+    np.testing.assert_allclose(np.sort(np.concatenate([s.getData()[0] for s in view.scatters])),
+                               np.sort(events[1].points[:, 0]))
 
 
 @pytest.mark.fault("export", "saving a view's PNG and CSV (the save dialog asks before replacing)",
@@ -130,4 +186,28 @@ def test_two_classes_show_roc_and_pr_with_auc(qtbot, isolated, dialog_log, tmp_p
     assert xs[0] == 0 and xs[-1] == 1 and ys[-1] == 1
     assert view.gallery.count() == len(view.last.wrong)
     assert view.gallery.count() == 0 or not view.gallery.has_picture(0)  # 2-D points: their values, no thumbnail
+    fm = view.gallery.fontMetrics()  # "upper → lower" fits its cell (it overran into the next one at 90 px)
+    assert all(fm.horizontalAdvance(line) < view.gallery.cell_rect(0).width()
+               for c in view.gallery.captions for line in c.split("\n"))
     w.document.undo_stack.setClean()
+
+
+def test_throttle_delays_replaces_and_flushes(qtbot):
+    """The views' redraw throttle: a delayed one draws later (its own frame), values that wait are
+    replaced by the newest, at most one call an interval, and flush applies what waits."""
+    from studio.ui.training.errors_docks import Throttle
+
+    calls = []
+    t = Throttle(calls.append, 200, delay_ms=60)
+    t(1)
+    t(2)
+    assert calls == []  # not in the frame that brought it
+    qtbot.waitUntil(lambda: calls == [2], timeout=2000)
+    t(3)
+    t(4)
+    assert calls == [2]  # within the interval: waits, replaced
+    t.flush()
+    assert calls == [2, 4]
+    now = Throttle(calls.append, 200)
+    now(5)
+    assert calls == [2, 4, 5]  # no delay: at once

@@ -29,6 +29,8 @@ class CachedPaintWidget(QWidget):
         raise NotImplementedError
 
     def paintEvent(self, _event) -> None:
+        if self.width() <= 0 or self.height() <= 0:
+            return  # (a null pixmap: "QPainter::end: Painter not active" on stderr)
         ratio = self.devicePixelRatioF()
         if self._pixmap is None or self._pixmap.size() != self.size() * ratio:
             pixmap = QPixmap(self.size() * ratio)

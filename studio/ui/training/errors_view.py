@@ -78,7 +78,7 @@ class ErrorsView(QWidget):
         self.table_buttons = ExportButtons(self, "per_class", self.table_rows, grab=self.classes_part)
         side = QHBoxLayout()
         side.addWidget(self.confusion, 3)
-        side.addWidget(self.table, 2)
+        side.addWidget(self.table, 2, Qt.AlignmentFlag.AlignTop)
         cl = QVBoxLayout(self.classes_part)
         cl.setContentsMargins(0, 0, 0, 0)
         cl.addLayout(_header(self.classes_title, self.table_buttons))
@@ -183,6 +183,12 @@ class ErrorsView(QWidget):
                 header.resizeSection(i, w)
             width = sum(widths)
             self.table.setMinimumWidth(width + self.table.verticalScrollBar().sizeHint().width() + 6)
+            # no taller than its rows (and the matrix beside it): the room below went empty while the
+            # gallery under it scrolled out of a 45%-high dock
+            rows = header.height() + n * self.table.verticalHeader().defaultSectionSize() + 2 * self.table.frameWidth() + 2
+            self.table.setFixedHeight(rows)
+            self.classes_part.setMaximumHeight(max(rows, self.confusion.minimumHeight())
+                                               + self.classes_title.sizeHint().height() + 8)
         self.table.setUpdatesEnabled(True)
 
     def _fill_gallery(self, e, split: str) -> None:

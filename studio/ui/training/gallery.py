@@ -26,12 +26,13 @@ class Gallery(CachedPaintWidget):
         self.tips: list[str] = []
         self.samples: list = []
         self._pictures: list = []
+        self.cell = QSize(CELL)  # widened to the longest caption line ("upper → lower" overran 90 px)
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setMinimumHeight(CELL.height())
 
     def sizeHint(self) -> QSize:
-        return QSize(CELL.width() * 6, CELL.height() * 2)
+        return QSize(self.cell.width() * 6, self.cell.height() * 2)
 
     def count(self) -> int:
         return len(self.captions)
@@ -39,6 +40,9 @@ class Gallery(CachedPaintWidget):
     def set_samples(self, samples: list, captions: list[str], tips: list[str]) -> None:
         self.samples, self.captions, self.tips = samples, captions, tips
         self._pictures = [None] * len(samples)  # made when painted
+        fm = self.fontMetrics()
+        widest = max((fm.horizontalAdvance(line) for c in captions for line in c.split("\n")), default=0)
+        self.cell = QSize(max(CELL.width(), widest + 10), CELL.height())
         self._fit_height()
         self.invalidate()
 
@@ -46,20 +50,20 @@ class Gallery(CachedPaintWidget):
         return images.sample_image(self.samples[i]["x"]) is not None
 
     def columns(self) -> int:
-        return max(1, self.width() // CELL.width())
+        return max(1, self.width() // self.cell.width())
 
     def cell_rect(self, i: int) -> QRect:
         r, c = divmod(i, self.columns())
-        return QRect(c * CELL.width(), r * CELL.height(), CELL.width(), CELL.height())
+        return QRect(c * self.cell.width(), r * self.cell.height(), self.cell.width(), self.cell.height())
 
     def index_at(self, pos) -> int:
-        c, r = pos.x() // CELL.width(), pos.y() // CELL.height()
+        c, r = pos.x() // self.cell.width(), pos.y() // self.cell.height()
         i = r * self.columns() + c
         return i if 0 <= c < self.columns() and 0 <= i < self.count() else -1
 
     def _fit_height(self) -> None:
         rows = max(1, -(-self.count() // self.columns()))
-        h = rows * CELL.height()
+        h = rows * self.cell.height()
         if h != self.minimumHeight():  # the same count at the same width: no relayout
             self.setMinimumHeight(h)
 
@@ -83,7 +87,7 @@ class Gallery(CachedPaintWidget):
         text, border = self.palette().color(QPalette.ColorRole.WindowText), QColor(color("border"))
         for i, caption in enumerate(self.captions):
             cell = self.cell_rect(i)
-            box = QRect(cell.x() + (CELL.width() - THUMB) // 2, cell.y() + 2, THUMB, THUMB)
+            box = QRect(cell.x() + (cell.width() - THUMB) // 2, cell.y() + 2, THUMB, THUMB)
             picture = self._pictures[i]
             if picture is None:
                 picture = self._pictures[i] = images.sample_image(self.samples[i]["x"]) or False
@@ -98,5 +102,5 @@ class Gallery(CachedPaintWidget):
                 p.setPen(border)
             p.drawRect(box.adjusted(0, 0, -1, -1))
             p.setPen(text)
-            p.drawText(QRect(cell.x(), box.bottom() + 2, CELL.width(), CELL.height() - THUMB - 4),
+            p.drawText(QRect(cell.x(), box.bottom() + 2, cell.width(), cell.height() - THUMB - 4),
                        Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, caption)

@@ -1,6 +1,9 @@
 """The Try it dock: give the trained model an input and see its prediction at once, with the top classes
 and their probabilities: draw (or open a picture) for image data sets, edit the feature values for
-tabular data. "Why" draws the attribution of the current input over it (studio.training.explain).
+tabular data, type text for a token model (the next character's top classes and a short continuation);
+a regression shows its value, an autoencoder its reconstruction beside the input. "Why" draws the
+attribution of the current input over it (studio.training.explain). A sample chosen elsewhere (a click
+in the misclassified gallery: `show_sample`) is tried as it is stored, with its Grad-CAM.
 
 The model is the last finished run's (the Probe the training thread handed over as it ended, never the
 trainer during a run) or a chosen checkpoint's. Prediction and attribution run on one helper thread
@@ -10,43 +13,26 @@ shows the newest; the time each took is shown (and kept in `last_ms`)."""
 from __future__ import annotations
 
 import copy
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QImage
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QFontDatabase, QImage, QImageReader
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGridLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QProgressBar, QPushButton, QScrollArea, QStackedWidget, QVBoxLayout,
+                               QWidget)
 
-from . import file_dialogs
-from .tryit_canvas import DrawCanvas
+from . import file_dialogs, images
+from .tryit_answer import Request, answer
+from .tryit_canvas import DrawCanvas, PictureBox
 
 TOP = 5  # classes shown
-WHY = (("Off", None), ("Saliency", "saliency"), ("Integrated gradients", "integrated_gradients"),
-       ("Grad-CAM", "gradcam"), ("Occlusion", "occlusion"))
+WHY = (("Why: off", None), ("Why: saliency", "saliency"), ("Why: integrated gradients", "integrated_gradients"),
+       ("Why: Grad-CAM", "gradcam"), ("Why: occlusion", "occlusion"))
 
 
 class _Relay(QObject):
     done = Signal(int, object)  # (request number, result dict) from the helper thread
-
-
-def _answer(model, x, method, node) -> dict:
-    """On the helper thread: the probabilities and (if asked) the attribution of `x`, with their times."""
-    from studio.errors import is_user_error
-    from studio.training.explain import explain, predict
-
-    t0 = time.perf_counter()
-    out: dict = {"probs": predict(model, x)}
-    t1 = time.perf_counter()
-    out["ms"] = {"predict": (t1 - t0) * 1000}
-    if method is not None:
-        try:
-            out["attribution"] = explain(model, x, method, node=node)
-            out["ms"]["why"] = (time.perf_counter() - t1) * 1000
-        except Exception as exc:  # noqa: BLE001 - a choice that does not apply is said; a bug is re-raised
-            out["problem" if is_user_error(exc) else "bug"] = exc
-    return out
 
 
 class TryItView(QWidget):
@@ -66,9 +52,11 @@ class TryItView(QWidget):
         self.source = ""
         self.last_probs: np.ndarray | None = None
         self.last_attribution = None
+        self.last_output: np.ndarray | None = None  # a regression's values, an autoencoder's reconstruction
         self.last_ms: dict[str, float] = {}
         self._range = (0.0, 1.0)  # the stored samples' value range (what a drawn 0..1 maps to)
         self._bright_on_dark = True
+        self.sample_index: int | None = None  # a chosen sample of the shown split, tried as stored
 
         self.caption = QLabel("Train the model (or choose a checkpoint), then draw or type an input here.")
         self.caption.setObjectName("subtle")
@@ -82,21 +70,53 @@ class TryItView(QWidget):
         for text, method in WHY:
             self.why.addItem(text, method)
         self.why.setToolTip("Why: draw an attribution of the current input over it")
+        self.why.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.why.setMinimumContentsLength(13)  # "Why: Grad-CAM"; the list shows the long names whole
         self.node = QComboBox()
         self.node.setToolTip("The conv layer Grad-CAM looks at")
         self.node.setVisible(False)
-        tools = QHBoxLayout()
-        for w in (self.checkpoint_button, self.open_button, self.clear_button, QLabel("Why:"), self.why, self.node):
+        # the tools in a column between the input and the answer: the bottom docks are ~250 px high in
+        # a 1440x900 window, where a row of tools above the canvas left it 130 px, cut off in a scroll
+        tools = QVBoxLayout()
+        tools.setSpacing(2)
+        pair = QHBoxLayout()
+        pair.setSpacing(2)
+        pair.addWidget(self.open_button)
+        pair.addWidget(self.clear_button)
+        tools.addWidget(self.checkpoint_button)
+        tools.addLayout(pair)
+        for w in (self.why, self.node):
             tools.addWidget(w)
         tools.addStretch(1)
 
         self.canvas = DrawCanvas()
+        self.reconstruction = PictureBox()  # an autoencoder's output, beside the input
+        self.reconstruction.setObjectName("tryitReconstruction")
+        self.reconstruction.setVisible(False)
+        self.pictures = QWidget()
+        pictures = QHBoxLayout(self.pictures)
+        pictures.setContentsMargins(0, 0, 0, 0)
+        pictures.addWidget(self.canvas)
+        pictures.addWidget(self.reconstruction)
         self.features = QWidget()
         self.feature_form = QFormLayout(self.features)
         self.spins: list[QDoubleSpinBox] = []
+        self.text_page = QWidget()
+        self.text = QLineEdit()
+        self.text.setObjectName("tryitText")
+        self.text.setPlaceholderText("Type some text: the model predicts the next character")
+        self.continuation = QLabel("")
+        self.continuation.setObjectName("tryitContinuation")
+        self.continuation.setWordWrap(True)
+        self.continuation.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.continuation.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        tl = QVBoxLayout(self.text_page)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(self.text)
+        tl.addWidget(self.continuation, 1)
         self.stack = QStackedWidget()
-        self.stack.addWidget(self.canvas)
-        self.stack.addWidget(self.features)
+        for page in (self.pictures, self.features, self.text_page):
+            self.stack.addWidget(page)
 
         self.prediction = QLabel("")
         self.prediction.setObjectName("tryitPrediction")
@@ -111,6 +131,7 @@ class TryItView(QWidget):
             bar.setRange(0, 1000)
             bar.setTextVisible(True)
             bar.setFormat("")
+            bar.setMaximumHeight(self.fontMetrics().height() + 6)  # five rows that fit a low dock
             grid.addWidget(label, i, 0)
             grid.addWidget(bar, i, 1)
             self.class_labels.append(label)
@@ -118,21 +139,32 @@ class TryItView(QWidget):
         self.note = QLabel("")
         self.note.setObjectName("subtle")
         self.note.setWordWrap(True)
-        side = QVBoxLayout()
+        answer = QWidget()
+        side = QVBoxLayout(answer)
+        side.setContentsMargins(0, 0, 0, 0)
         side.addWidget(self.prediction)
         side.addLayout(grid)
         side.addWidget(self.note)
         side.addStretch(1)
+        # the answer scrolls on its own in a low dock (the note wraps onto several lines), so the
+        # canvas keeps the dock's height
+        self.answer_scroll = QScrollArea()
+        self.answer_scroll.setWidget(answer)
+        self.answer_scroll.setWidgetResizable(True)
+        self.answer_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.answer_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.answer_scroll.setMinimumWidth(self.fontMetrics().horizontalAdvance("MSE 0.0000") * 2)
         body = QHBoxLayout()
         body.addWidget(self.stack, 3)
-        body.addLayout(side, 2)
+        body.addLayout(tools, 0)
+        body.addWidget(self.answer_scroll, 3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 8)
         layout.addWidget(self.caption)
-        layout.addLayout(tools)
         layout.addLayout(body, 1)
 
-        self.canvas.stroke_done.connect(self.refresh)
+        self.canvas.stroke_done.connect(self._edited)
+        self.text.textChanged.connect(self._edited)
         self.canvas.file_dropped.connect(self.load_picture)
         self.clear_button.clicked.connect(self._clear)
         self.open_button.clicked.connect(self.open_image)
@@ -140,43 +172,65 @@ class TryItView(QWidget):
         self.node.currentIndexChanged.connect(self.refresh)
         self._enable(False)
 
+    @property
+    def kind(self) -> str:
+        """What the input is: "image", "features" or "text"."""
+        return {self.features: "features", self.text_page: "text"}.get(self.stack.currentWidget(), "image")
+
     # ---- the model --------------------------------------------------------------------------------
     def set_subject(self, subject, source: str) -> None:
         """Try `subject` (a Subject: model and shown split) from now on; `source` says whose weights."""
         from studio.training.explain import conv_nodes
 
         self.subject, self.source = subject, source
+        self.sample_index = None
         shape = tuple(subject.info.input.shape)
         x = subject.part.x
         self._range = (float(x.min()), float(x.max()))
         lo, hi = self._range
         self._bright_on_dark = float(x.float().mean()) < (lo + hi) / 2  # the digits: white ink on black
         image = len(shape) == 3 and shape[0] in (1, 3)  # [C, H, W] grey or colour
+        task = subject.info.task
         self.node.blockSignals(True)
         self.node.clear()
         self.node.addItems(conv_nodes(subject.model))
         self.node.setCurrentIndex(self.node.count() - 1)
         self.node.blockSignals(False)
+        self.reconstruction.setVisible(image and task == "reconstruction")
+        self.reconstruction.set_picture(None)
         if image:
             self.canvas.set_input_size(shape[1], shape[2])
-            self.stack.setCurrentWidget(self.canvas)
+            self.stack.setCurrentWidget(self.pictures)
+            what = "Draw with the mouse (or open a picture)"
         elif len(shape) == 1 and x.is_floating_point():
             self._build_features(shape[0])
             self.stack.setCurrentWidget(self.features)
+            what = "Change the feature values"
+        elif subject.sampling is not None:
+            self.stack.setCurrentWidget(self.text_page)
+            self.text.blockSignals(True)
+            self.text.setText(self.text.text() or subject.sampling.prompt)
+            self.text.blockSignals(False)
+            what = "Type some text"
         else:
             self.subject = None
-            self.caption.setText(f"Try it takes images or feature values; this model's input is {list(shape)} "
+            self.caption.setText(f"Try it takes images, feature values or text; this model's input is {list(shape)} "
                                  f"{subject.info.input.dtype}.")
             self._enable(False)
             return
-        kind = "Draw a digit with the mouse (or open a picture)" if image else "Change the feature values"
-        self.caption.setText(f"{kind}: the model ({source}) predicts at once. Dataset: {subject.info.name}, "
+        says = {"reconstruction": "reconstructs it beside it", "regression": "gives its value"}.get(
+            task, "predicts the next character" if self.kind == "text" else "predicts at once")
+        self.caption.setText(f"{what}: the model ({source}) {says}. Dataset: {subject.info.name}, "
                              f"input {list(shape)}.")
         self._enable(True, image)
         self.refresh()
 
     def _enable(self, on: bool, image: bool = True) -> None:
-        self.why.setEnabled(on)
+        # Why explains a class or a value of a float input: not an autoencoder's picture, not token ids
+        task = self.subject.info.task if self.subject is not None else ""
+        self.why.setEnabled(on and task != "reconstruction" and self.kind != "text")
+        if not self.why.isEnabled():
+            self.why.setCurrentIndex(0)
         self.open_button.setEnabled(on and image)
         self.clear_button.setEnabled(on and image)
         self.canvas.setEnabled(on)
@@ -194,17 +248,62 @@ class TryItView(QWidget):
             spin.setRange(float(lo[i]) - span, float(hi[i]) + span)  # the data's range, with room either side
             spin.setSingleStep(span / 20)
             spin.setValue(float(start[i]))
-            spin.valueChanged.connect(self.refresh)
+            spin.valueChanged.connect(self._edited)
             self.feature_form.addRow(f"feature {i}", spin)
             self.spins.append(spin)
 
     # ---- the input ----------------------------------------------------------------------------------
+    def _edited(self, *_args) -> None:
+        """The person changed the input: it is theirs now, not the chosen sample."""
+        self.sample_index = None
+        self.refresh()
+
+    def show_sample(self, split: str, index: int) -> None:
+        """Try sample `index` of `split` as it is stored (a click in the misclassified gallery), shown on
+        the canvas (or in the feature boxes), with Grad-CAM at the last conv when Why was off."""
+        subject = self.subject
+        if subject is None:
+            self.caption.setText("Try it takes the model when the run ends: click the sample again then.")
+            return
+        if split != subject.split or not 0 <= index < len(subject):
+            self.caption.setText(f"Sample {index} of the {split} split is not among the {len(subject)} samples of "
+                                 f"the {subject.split} split tried here (the weights: {self.source}).")
+            return
+        raw = subject.part.x[index]
+        if self.kind == "image":
+            picture = images.sample_image(raw.float().numpy())
+            if picture is not None:
+                self.canvas.set_picture(picture, emit=False)
+        elif self.kind == "features":
+            for spin, v in zip(self.spins, raw.float().tolist()):
+                spin.blockSignals(True)
+                spin.setValue(v)
+                spin.blockSignals(False)
+        elif self.kind == "text" and subject.sampling is not None:
+            self.text.blockSignals(True)
+            self.text.setText(subject.sampling.decode(raw.tolist()))
+            self.text.blockSignals(False)
+        if self.why.currentData() is None and self.why.isEnabled():
+            self.why.blockSignals(True)  # one answer below, not one for the choice and one for the sample
+            self.why.setCurrentIndex(self.why.findData("gradcam" if self.node.count() else "saliency"))
+            self.why.blockSignals(False)
+            self.node.setVisible(self.why.currentData() == "gradcam")
+        _x, label = subject.sample(index)
+        self.sample_index = index
+        self.caption.setText(f"Sample {index} of the {split} split" + (f" (labelled {label})" if label else "")
+                             + f", as stored; draw on it to change it. Weights: {self.source}.")
+        self.refresh()
+
     def current_input(self):
-        """The tried input as the one-sample batch the model takes."""
+        """The tried input as the one-sample batch the model takes (a token model: the typed text)."""
         import torch
 
         subject = self.subject
-        if self.stack.currentWidget() is self.features:
+        if self.kind == "text":
+            return self.text.text()
+        if self.sample_index is not None:
+            return subject.sample(self.sample_index)[0]
+        if self.kind == "features":
             raw = torch.tensor([[s.value() for s in self.spins]], dtype=subject.part.x.dtype)
             return subject.prepare(raw)
         ink = self.canvas.pixels()  # [3, H, W] in 0..1
@@ -224,10 +323,18 @@ class TryItView(QWidget):
             self.load_picture(path)
 
     def load_picture(self, path: str) -> None:
-        """Put the picture file `path` on the canvas (opened or dropped); a file that is not one is said."""
-        picture = QImage(path)
+        """Put the picture file `path` on the canvas (opened or dropped); a file that is not one (or is
+        cut short, or would unpack past Qt's allocation limit) is said with the reader's reason."""
+        reader = QImageReader(path)
+        size, limit = reader.size(), QImageReader.allocationLimit()  # limit: MB, Qt's guard against bombs
+        if size.isValid() and limit and size.width() * size.height() * 4 > limit * 2 ** 20:
+            self.note.setText(f"{path}: a picture of {size.width()} x {size.height()} pixels, more than the "
+                              f"{limit} MB Qt unpacks; open a smaller one.")
+            return
+        picture = reader.read()
         if picture.isNull():
-            self.note.setText(f"{path}: not a picture this program can read (PNG, JPEG, BMP or GIF).")
+            self.note.setText(f"{path}: not a picture this program can read ({reader.errorString()}); "
+                              "open a PNG, JPEG, BMP or GIF file.")
             return
         if self._bright_on_dark and self.subject is not None and self.subject.part.x.shape[1] == 1:
             grey = picture.convertToFormat(QImage.Format.Format_Grayscale8)
@@ -237,7 +344,7 @@ class TryItView(QWidget):
         self.canvas.set_picture(picture)
 
     def _clear(self) -> None:
-        self.canvas.clear()
+        self.canvas.clear()  # (its stroke_done makes the input the person's again)
 
     def _why_changed(self) -> None:
         self.node.setVisible(self.why.currentData() == "gradcam" and self.node.count() > 0)
@@ -249,18 +356,18 @@ class TryItView(QWidget):
         if self.subject is None:
             return
         self._seq += 1
-        request = (self._seq, self.subject.model, self.current_input(), self.why.currentData(),
-                   self.node.currentText() or None)
+        s = self.subject
+        request = Request(self._seq, s.model, self.current_input(), s.info.task, self.why.currentData(),
+                          self.node.currentText() or None, s.sampling if self.kind == "text" else None)
         if self._busy:
             self._pending = request  # the newest wins: older waiting inputs are skipped
         else:
             self._submit(request)
 
-    def _submit(self, request) -> None:
-        seq, *work = request
+    def _submit(self, request: Request) -> None:
         self._busy = True
         relay = self._relay
-        self._pool.submit(lambda: relay.done.emit(seq, _answer(*work)))
+        self._pool.submit(lambda: relay.done.emit(request.seq, answer(request)))
 
     def _on_answer(self, seq: int, out: dict) -> None:
         self._busy = False
@@ -271,15 +378,16 @@ class TryItView(QWidget):
             raise out["bug"]
         if seq != self._seq or self.subject is None:
             return  # a newer input is on its way (or nothing is tried any more)
-        self.last_ms, self.last_probs = out["ms"], out["probs"]
-        self._show_probs(out["probs"])
+        self.last_ms, self.last_probs = out["ms"], out.get("probs")
+        self.last_output = out.get("output")
+        self._show_output(out)
         a = self.last_attribution = out.get("attribution")
         note = str(out.get("problem", ""))
         if a is None:
             self.canvas.set_overlay(None)
         else:
             note = a.note
-            if self.stack.currentWidget() is self.canvas:
+            if self.kind == "image":
                 self.canvas.set_overlay(a.values if a.values.ndim == 2 else a.values.sum(0))
             else:
                 note = "  ".join(f"f{i}: {v:+.3g}" for i, v in enumerate(a.values.reshape(-1))) + "\n" + note
@@ -287,13 +395,33 @@ class TryItView(QWidget):
         self.note.setText(f"{note}\n({timing}; weights: {self.source})".strip())
         self.answered.emit()
 
-    def _show_probs(self, probs: np.ndarray) -> None:
-        if probs.size == 1:  # regression: the value
-            self.prediction.setText(f"{float(probs[0]):.4g}")
-            for label, bar in zip(self.class_labels, self.bars):
-                label.setText("")
-                bar.setVisible(False)
+    def _show_output(self, out: dict) -> None:
+        if "continuation" in out:
+            self.continuation.setText(f"{self.text.text()}\u2503{out['continuation']}")
+            self.continuation.setToolTip(f"What the model writes next ({len(out['continuation'])} characters, "
+                                         f"temperature {self.subject.sampling.temperature:g}); the bar marks "
+                                         "where your text ends")
+        if out.get("probs") is not None:
+            self._show_probs(out["probs"])
             return
+        for label, bar in zip(self.class_labels, self.bars):
+            label.setText("")
+            bar.setVisible(False)
+        value = out.get("output")
+        if value is None:
+            self.prediction.setText("")
+        elif self.subject.info.task == "reconstruction":
+            shown = np.asarray(self.current_input()[0].float())
+            mse = float(np.mean((value.reshape(shown.shape) - shown) ** 2)) if value.size == shown.size else float("nan")
+            self.reconstruction.set_picture(images.sample_image(value.reshape(shown.shape))
+                                            if value.size == shown.size else None)
+            self.prediction.setText(f"MSE {mse:.4g}")
+            self.prediction.setToolTip("The reconstruction's mean squared error against the input")
+        else:  # regression: the value (or the first few of several)
+            flat = value.reshape(-1)
+            self.prediction.setText("  ".join(f"{float(v):.4g}" for v in flat[:TOP]))
+
+    def _show_probs(self, probs: np.ndarray) -> None:
         top = np.argsort(probs)[::-1][:TOP]
         self.prediction.setText(f"{self.subject.class_name(int(top[0]))}  ({float(probs[top[0]]):.0%})")
         for i, (label, bar) in enumerate(zip(self.class_labels, self.bars)):
@@ -334,7 +462,9 @@ def install_tryit(ui) -> TryItView:
     def choose_checkpoint() -> None:
         from studio.errors import is_user_error
 
-        path = file_dialogs.open_path(view, "Try a checkpoint", "", "Checkpoints (*.pt *.pth);;All files (*)")
+        root = ui.runs_root()  # the project's runs: each holds its best.pt and checkpoint.pt
+        path = file_dialogs.open_path(view, "Try a checkpoint", str(root) if root.is_dir() else "",
+                                      "Checkpoints (*.pt *.pth);;All files (*)")
         if not path:
             return
         try:

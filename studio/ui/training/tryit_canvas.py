@@ -20,7 +20,7 @@ class DrawCanvas(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("tryitCanvas")
-        self.setMinimumSize(140, 140)
+        self.setMinimumSize(120, 120)  # fits the ~190 px bottom docks of a 1024x700 window
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setAcceptDrops(True)
@@ -43,17 +43,21 @@ class DrawCanvas(QWidget):
         if emit:
             self.stroke_done.emit()
 
-    def set_picture(self, picture: QImage) -> None:
-        """Fill the canvas with `picture`, scaled to fit, centred on black."""
+    def set_picture(self, picture: QImage, emit: bool = True) -> None:
+        """Fill the canvas with `picture`, scaled to fit, centred on black (a picture no larger than the
+        model's input, a sample, keeps its sharp cells)."""
         self.image.fill(QColor("black"))
+        small = picture.width() <= self.input_size[1] and picture.height() <= self.input_size[0]
         scaled = picture.scaled(self.image.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                Qt.TransformationMode.SmoothTransformation)
+                                Qt.TransformationMode.FastTransformation if small
+                                else Qt.TransformationMode.SmoothTransformation)
         p = QPainter(self.image)
         p.drawImage((self.image.width() - scaled.width()) // 2, (self.image.height() - scaled.height()) // 2, scaled)
         p.end()
         self.overlay = None
         self.update()
-        self.stroke_done.emit()
+        if emit:
+            self.stroke_done.emit()
 
     def pixels(self) -> np.ndarray:
         """The drawing as [3, H, W] floats in 0..1 at the model's input size (block averages)."""
@@ -140,6 +144,32 @@ class DrawCanvas(QWidget):
         p.drawImage(r, self.image)
         if self.overlay is not None:
             p.drawImage(r, self.overlay)  # one cell per input value, scaled up without smoothing
+        p.setPen(QColor(90, 90, 90))
+        p.drawRect(r.adjusted(0, 0, -1, -1))
+        p.end()
+
+
+class PictureBox(QWidget):
+    """A picture (an autoencoder's reconstruction) painted as large as fits, one block per value."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(100, 100)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.picture: QImage | None = None
+
+    def set_picture(self, picture: QImage | None) -> None:
+        self.picture = picture
+        self.update()
+
+    def paintEvent(self, _event) -> None:
+        if self.picture is None or self.picture.isNull():
+            return
+        p = QPainter(self)
+        s = min(self.width() / self.picture.width(), self.height() / self.picture.height())
+        w, h = self.picture.width() * s, self.picture.height() * s
+        r = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        p.drawImage(r, self.picture)
         p.setPen(QColor(90, 90, 90))
         p.drawRect(r.adjusted(0, 0, -1, -1))
         p.end()
