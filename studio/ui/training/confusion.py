@@ -66,7 +66,6 @@ class ConfusionMatrixView(CachedPaintWidget):
         if m is None or m.size == 0:
             p.setPen(dim)
             p.drawText(r, Qt.AlignmentFlag.AlignCenter, "The confusion matrix appears after the first epoch")
-            p.end()
             return
         k = m.shape[0]
         fm = p.fontMetrics()
@@ -129,4 +128,3 @@ class ConfusionMatrixView(CachedPaintWidget):
         p.setPen(dim)
         p.drawText(QRectF(bar.right() + 3, bar.top() - 6, 40, 14), Qt.AlignmentFlag.AlignLeft, "100%")
         p.drawText(QRectF(bar.right() + 3, bar.bottom() - 8, 40, 14), Qt.AlignmentFlag.AlignLeft, "0%")
-        p.end()
