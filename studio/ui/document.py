@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from studio.core.analysis import Analysis, Analyzer
@@ -35,9 +35,6 @@ class Document(QObject):
         self._selection: list[str] = []
         self._locked = False
         self.set_project(project or Project())
-
-    def _on_clean_changed(self, clean: bool) -> None:
-        self.modified_changed.emit(not clean)
 
     # ---- project ------------------------------------------------------------------------------
     @property
@@ -113,7 +110,14 @@ class Document(QObject):
             self._selection = ids
             self.selection_changed.emit(ids)
 
-    def _on_clean_changed(self, clean: bool) -> None:  # a method, so it disconnects when we are deleted
+    # A declared slot: it is in the class's meta-object. A plain method connected to a signal is
+    # registered in a meta-object of this instance that PySide keeps in its __dict__; the garbage
+    # collector clears that dict first when a Document is caught in a cycle, while the C++ object
+    # and the stack's connection live on, and a clean-state change in that collection then found
+    # no slot ("Slot 'Document::' not found"; tests/ui/test_document_collected.py). A method, not
+    # a lambda, so Qt disconnects it when the Document is deleted.
+    @Slot(bool)
+    def _on_clean_changed(self, clean: bool) -> None:
         self.modified_changed.emit(not clean)
 
     # ---- events -------------------------------------------------------------------------------

@@ -181,6 +181,7 @@ class MainWindow(QMainWindow):
         self.palette.add_requested.connect(self.add_node_at_center)
         if hasattr(self.canvas, "add_block_at_center"):  # (bench editor's bare canvas has no blocks)
             self.palette.block_requested.connect(self.canvas.add_block_at_center)
+            self.palette.follow_level(self.canvas.document)  # block ports only inside a block
             self.canvas.library_changed.connect(lambda: self.refresh_blocks(reload_library=True))
         self.refresh_blocks(reload_library=True)
         self.palette.status_message.connect(self.show_status)

@@ -8,12 +8,14 @@ from PySide6.QtWidgets import (QLineEdit, QStyle, QStyledItemDelegate, QStyleOpt
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget, QAbstractItemView)
 
 from . import icons
+from .block_model import INPUT_TYPE, OUTPUT_TYPE
 from .palette_blocks import BLOCK_MIME, BLOCK_ROLE, BlocksCategory, block_mime_data
 from .theme import CATEGORY_LABELS
 
 NODE_MIME = "application/x-netstudio-node"
 TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
 DOC_ROLE = Qt.ItemDataRole.UserRole + 2
+BLOCK_PORT_TYPES = (INPUT_TYPE, OUTPUT_TYPE)  # a block definition's own ports: offered only inside one
 
 
 def node_mime_data(type_name: str) -> QMimeData:
@@ -119,7 +121,10 @@ class PaletteWidget(QWidget):
         layout.addWidget(self.search)
         layout.addWidget(self.tree)
         self._items: dict[str, QTreeWidgetItem] = {}
+        self._inside_block = False
+        self._level_source = None
         self._populate(registry)
+        self.set_filter("")  # (the block ports stay hidden until a block is opened)
         self.blocks = BlocksCategory(self.tree, TYPE_ROLE, DOC_ROLE)
         self.search.textChanged.connect(self.set_filter)
         self.tree.itemDoubleClicked.connect(self._on_double_click)
@@ -159,7 +164,22 @@ class PaletteWidget(QWidget):
         return self.tree.mimeData([self._items[type_name]])
 
     # ---- behaviour ----------------------------------------------------------------------------
-    def set_filter(self, text: str) -> None:
+    def follow_level(self, canvas_document) -> None:
+        """Offer BlockInput / BlockOutput only while `canvas_document` (the canvas's CanvasDocument)
+        shows the inside of a block: anywhere else they are an error waiting to happen."""
+        self._level_source = canvas_document
+        canvas_document.level_changed.connect(self._on_level)
+        self._on_level()
+
+    def _on_level(self) -> None:
+        self.set_inside_block(not self._level_source.at_root)
+
+    def set_inside_block(self, inside: bool) -> None:
+        if inside != self._inside_block:
+            self._inside_block = inside
+            self.set_filter(self.search.text(), announce=False)
+
+    def set_filter(self, text: str, announce: bool = True) -> None:
         words = text.lower().split()
         for i in range(self.tree.topLevelItemCount()):
             top = self.tree.topLevelItem(i)
@@ -168,13 +188,14 @@ class PaletteWidget(QWidget):
             for j in range(top.childCount()):
                 item = top.child(j)
                 hay = f"{item.text(0)} {item.data(0, DOC_ROLE)} {category_text}".lower()
-                show = all(w in hay for w in words)
+                show = all(w in hay for w in words) and (
+                    self._inside_block or item.data(0, TYPE_ROLE) not in BLOCK_PORT_TYPES)
                 item.setHidden(not show)
                 any_visible |= show
             top.setHidden(not any_visible)
             if words and any_visible:
                 top.setExpanded(True)
-        if words:
+        if words and announce:
             n = len(self.visible_types())
             self.status_message.emit(f"{n} layer{'s' if n != 1 else ''} match “{text}”")
 

@@ -172,15 +172,17 @@ def test_relative_data_path_is_the_projects(qtbot, isolated, dialog_log, tmp_pat
 
 
 @pytest.mark.fault("dataset", "a data file named in the project that does not exist",
-                   "Train is off; the reason names training.dataset.path and the resolved path")
+                   "Train is off; the panel's note and the reason name training.dataset.path and the resolved "
+                   "path (the person's data still to come: no Problems row)")
 def test_missing_data_file_is_named(qtbot, isolated, dialog_log, tmp_path):
     w = csv_project(qtbot, tmp_path / "proj", "data/missing.csv")
     ui = w.training
     assert not ui.can_train and not ui.panel.train_button.isEnabled()
     text = ui.panel.problems.text()
-    assert text.startswith("Cannot train yet:") and "training.dataset.path" in text, text
-    assert str(tmp_path / "proj" / "data" / "missing.csv") in text and "does not exist" in text
+    assert text.startswith("Train waits for your data.") and "training.dataset.path" in text, text
+    assert str(tmp_path / "proj" / "data" / "missing.csv") in text
     assert "training.dataset.path" in ui.panel.train_button.toolTip()
+    assert w.problems.model.problems == []
     w.document.undo_stack.setClean()
 
 

@@ -17,6 +17,19 @@ def template(name: str) -> dict:
     return json.loads((TEMPLATES / f"{name}.json").read_text())
 
 
+def own_images(record: dict, root: Path) -> None:
+    """resnet18 trains on the person's images: a tiny folder of two classes (fc set to 2, as its
+    description says), at 64 x 64 instead of 224 x 224 (every layer and stage the same, the
+    epoch ~10x cheaper on the CPU: ~25 s it was)."""
+    from .test_datasets import write_images
+
+    dataset = record["training"]["dataset"]
+    write_images(root / dataset["path"])
+    dataset["size"] = [64, 64]
+    next(n for n in record["nodes"] if n["type"] == "Input")["params"]["shape"] = [3, 64, 64]
+    next(n for n in record["nodes"] if n["id"] == "fc")["params"]["out_features"] = 2
+
+
 def write_project(folder: Path, record: dict, name: str = "project.json") -> Path:
     path = Path(folder) / name
     path.write_text(json.dumps(record))

@@ -15,8 +15,8 @@ from studio.training.numerics import DIVERGENCE_FACTOR
 from studio.training.step import epoch_order
 from studio.training.trainer import Trainer
 
-from .conftest import TEMPLATES, Recorder, template, write_project
-from .test_datasets import write_cifar, write_images, write_mnist
+from .conftest import TEMPLATES, Recorder, own_images, template, write_project
+from .test_datasets import write_cifar, write_mnist
 
 
 def digits_record(optimizer=None, epochs=2, extra_nodes=()) -> dict:
@@ -72,9 +72,8 @@ def _steps_of(record, tmp_path, steps):
         write_mnist(tmp_path / "data", n=300)
     elif name == "cifar10":
         write_cifar(tmp_path / "data", n=60)
-    elif name == "image_folder":  # resnet18: a tiny folder of two classes; fc set to 2, as its description says
-        write_images(tmp_path / record["training"]["dataset"]["path"])
-        next(n for n in record["nodes"] if n["id"] == "fc")["params"]["out_features"] = 2
+    elif name == "image_folder":  # resnet18: the person's images (a tiny folder, smaller pictures)
+        own_images(record, tmp_path)
     record["training"]["report_interval"] = 1e-6
     trainer = Trainer.from_project(load_project(write_project(tmp_path, record)), {"epochs": 1000, "device": "cpu"})
     trainer.max_steps = steps

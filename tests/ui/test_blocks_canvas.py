@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -195,3 +197,27 @@ def test_opening_another_file_from_inside_a_block_shows_its_top_level(qtbot):
     view.document.root.set_project(staged_project())  # (File > Open of a project with the same ids)
     assert view.document.at_root and not view.breadcrumb.isVisible()
     assert "stage1" in view.canvas_scene.nodes and "conv" not in view.canvas_scene.nodes
+
+
+@pytest.mark.fault("blocks", "pasting a block instance into its own definition (copied at the model, pasted inside)",
+                   "refused with a status message before anything changes; no loop for the analysis to report")
+def test_pasting_a_block_into_its_own_definition_is_refused(qtbot):
+    project = staged_project()
+    before = json.loads(json.dumps(project.to_json()))
+    view = make_view(qtbot, project)
+    doc = view.document
+    pos = card_pos(view, "stage1")
+    QTest.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, pos)
+    assert view.canvas_scene.selected_ids() == ["stage1"]
+    QTest.keyClick(view, Qt.Key_C, Qt.ControlModifier)
+    _open_by_double_click(qtbot, view, "stage1")
+    inside = set(doc.graph.nodes)
+    with qtbot.waitSignal(view.status_message, timeout=3000) as said:
+        QTest.keyClick(view, Qt.Key_V, Qt.ControlModifier)
+    assert said.args[0] == "Cannot paste block ConvStage inside ConvStage: a block cannot contain itself"
+    assert set(doc.graph.nodes) == inside and doc.undo_stack.count() == 0
+    assert json.loads(json.dumps(project.to_json())) == before
+    assert not any("contain" in p.message for p in doc.root.analysis.problems)
+    doc.go_up()  # at the model the same copy pastes as a second instance
+    QTest.keyClick(view, Qt.Key_V, Qt.ControlModifier)
+    assert doc.undo_stack.count() == 1 and len(project.graph.blocks.instances("ConvStage")) == 3

@@ -125,6 +125,17 @@ class EditActions:
         return self._insert(self.graph.subgraph_data(ids), (40.0, 40.0), "Duplicate")
 
     def _insert(self, data: dict, offset, text: str) -> list[str]:
+        inside = getattr(self.document, "definition", None)  # the block definition shown (None: the model)
+        if inside is not None:
+            from studio.ui import block_model
+
+            root = self.document.root.graph
+            loops = [rec["block"] for rec in data.get("nodes", []) if rec.get("type") == block_model.BLOCK_TYPE
+                     and isinstance(rec.get("block"), str) and block_model.reaches(root, rec["block"], inside.name)]
+            if loops:  # refused before it is made: the analysis would only report the loop afterwards
+                self.status_message.emit(f"Cannot {text.lower()} block {loops[0]} inside {inside.name}: "
+                                         "a block cannot contain itself")
+                return []
         command = Paste(self.graph, data, offset, text)
         if not self.push(command):
             return []

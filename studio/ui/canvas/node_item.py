@@ -170,7 +170,10 @@ class NodeItem(HoverTooltip, QGraphicsItem):
             rw = inner - (width("port", left) + 8 if left else 0)
             r_name = elide("port", right, rw * 0.5) if right else ""
             r_shape = elide("shape", shape, rw - width("port", r_name) - 6, left=True)
-            rows.append((elide("port", left, half if right else inner), r_name, r_shape))
+            room, font = half if right else inner, "port"
+            if left and width("port", left) > room:  # (memory_key_padding_mask) a narrower face first
+                font = "port_narrow"
+            rows.append((elide(font, left, room), r_name, r_shape, font))
         t["rows"] = rows
         t["footer"] = elide("param", d.error, inner) if d.error else elide("shape", d.footer, inner)
         return t
@@ -267,12 +270,13 @@ class NodeItem(HoverTooltip, QGraphicsItem):
             painter.drawText(r, style.RIGHT, value)
             y += style.PARAM_ROW_H
         y += 2
-        for left, right, shape in t["rows"]:
+        for left, right, shape, left_font in t["rows"]:
             r = QRectF(px, y, w, style.PORT_ROW_H)
-            painter.setFont(style.Fonts.get("port"))
             painter.setPen(theme.text)
             if left:
+                painter.setFont(style.Fonts.get(left_font))
                 painter.drawText(r, style.LEFT, left)
+            painter.setFont(style.Fonts.get("port"))
             if right:
                 painter.drawText(r, style.RIGHT, right)
                 if shape:

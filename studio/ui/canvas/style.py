@@ -172,6 +172,7 @@ class Fonts:
                 "shape": lambda: _font(11, family="DejaVu Sans Mono"),
                 "pill": lambda: _font(10, family="DejaVu Sans Condensed"),
                 "port": lambda: _font(10),
+                "port_narrow": lambda: _font(10, family="DejaVu Sans Condensed"),  # a long port name
             }[name]()
         return f
 

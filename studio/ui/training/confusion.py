@@ -55,18 +55,20 @@ class ConfusionMatrixView(CachedPaintWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         text, dim = QColor(color("text")), QColor(color("dim"))
         m = self.matrix
+        r = QRectF(self.rect()).adjusted(4, 4, -4, -4)
+        if self.title:  # in the widget's own font, as the captions beside it (8.5 pt read faint in light)
+            p.setFont(self.font())
+            p.setPen(text)
+            h = p.fontMetrics().height()
+            p.drawText(QRectF(r.left(), r.top(), r.width(), h), Qt.AlignmentFlag.AlignLeft,
+                       p.fontMetrics().elidedText(self.title, Qt.TextElideMode.ElideRight, int(r.width())))
+            r.setTop(r.top() + h + 4)
         font = QFont(self.font())
         font.setPointSizeF(8.5)
         p.setFont(font)
-        r = QRectF(self.rect()).adjusted(4, 4, -4, -4)
-        if self.title:
-            p.setPen(text)
-            p.drawText(QRectF(r.left(), r.top(), r.width(), 16), Qt.AlignmentFlag.AlignLeft, self.title)
-            r.setTop(r.top() + 20)
         if m is None or m.size == 0:
             p.setPen(dim)
             p.drawText(r, Qt.AlignmentFlag.AlignCenter, "The confusion matrix appears after the first epoch")
-            p.end()
             return
         k = m.shape[0]
         fm = p.fontMetrics()
@@ -129,4 +131,3 @@ class ConfusionMatrixView(CachedPaintWidget):
         p.setPen(dim)
         p.drawText(QRectF(bar.right() + 3, bar.top() - 6, 40, 14), Qt.AlignmentFlag.AlignLeft, "100%")
         p.drawText(QRectF(bar.right() + 3, bar.bottom() - 8, 40, 14), Qt.AlignmentFlag.AlignLeft, "0%")
-        p.end()

@@ -25,13 +25,16 @@ class PreflightResult:
     info: object = None  # the dataset's DatasetInfo, when it loaded
     preview: list = field(default_factory=list)  # dataset.preview(n)
     from_graph: int = 0  # how many of the first `problems` repeat the graph's errors (the Problems list has them)
+    # the person's own data is still to come (a template's folder that does not exist yet): Train waits
+    # for it, and the panel says so as a note; nothing is wrong with the project, so no Problems row
+    awaiting: str = ""
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.awaiting
 
     def reason(self) -> str:
-        return "\n".join(self.problems)
+        return "\n".join(self.problems + ([self.awaiting] if self.awaiting else []))
 
     @property
     def setting_problems(self) -> list[str]:
@@ -100,6 +103,20 @@ def data_path_note(value, base_dir) -> str | None:
     return note
 
 
+def _awaiting_data(entry, value, base_dir) -> str:
+    """For a dataset read from the person's own file or folder that is not there at all (a template
+    that trains on your images): what to put where. An existing but unreadable one is a problem."""
+    if entry.group != "files" or not isinstance(value, str) or not value:
+        return ""
+    path = Path(value).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    if path.exists() or path.is_symlink():
+        return ""
+    return (f"Train waits for your data. {entry.description} Put it at {path} (training.dataset.path), "
+            "or choose another dataset under Data.")
+
+
 def check(training: dict, analysis, edges, base_dir=None, preview: int = 8) -> PreflightResult:
     """`analysis` and a copy of the graph's `edges` are read only (taken on the GUI thread)."""
     from studio.core.compiler import signature
@@ -131,6 +148,11 @@ def check(training: dict, analysis, edges, base_dir=None, preview: int = 8) -> P
         result.notes.append(where)  # shown before use: which file the run will read
     try:
         entry = get_entry(cfg.name)
+        awaiting = _awaiting_data(entry, cfg.options.get("path"), base_dir)
+        if awaiting:
+            result.awaiting = awaiting
+            result.notes = [n for n in result.notes if n != where] + [awaiting]  # (it names the path)
+            return result
         if entry.group == "download" and cfg.options.get("download", True):
             from studio.training.config import DatasetConfig
 
