@@ -117,7 +117,7 @@ def _compare(model, compiled, input_shape) -> float:
     import torch
 
     gen = torch.Generator().manual_seed(0)
-    x = torch.randn(2, *input_shape, generator=gen)
+    x = _example(compiled, input_shape, gen)
     with torch.no_grad():
         want, got = model(x), compiled(x)
     want = list(want) if isinstance(want, (list, tuple)) else [want]
@@ -133,6 +133,16 @@ def _compare(model, compiled, input_shape) -> float:
             raise ImportRefused(f"the imported graph computes other values than the model (largest difference "
                                 f"{worst:.3g}); some layer's settings were not carried over; please report it")
     return worst
+
+
+def _example(compiled, input_shape, gen):
+    """A random batch of two: token ids below the first Embedding's size for an int64 input."""
+    import torch
+
+    embeddings = [m.num_embeddings for m in compiled.modules() if isinstance(m, torch.nn.Embedding)]
+    if embeddings:
+        return torch.randint(0, min(embeddings), (2, *input_shape), generator=gen)
+    return torch.randn(2, *input_shape, generator=gen)
 
 
 def _write(project, out: Path, weights_file: Path, state: dict) -> None:

@@ -46,15 +46,54 @@ def as_traceable(model):
     import torch.fx
     from collections import OrderedDict
 
-    if not torch.fx.Tracer().is_leaf_module(model, ""):
+    if not (torch.fx.Tracer().is_leaf_module(model, "") or library_class(model)):
         return model
     return torch.nn.Sequential(OrderedDict([(suggest_id(type(model).__name__.lower()), model)]))
+
+
+def library_class(module) -> bool:
+    """Whether the module's class is one of the node library's own layers (nodes/*.py), or a copy of
+    one (the code exporter writes their source into the file): then it is a leaf mapped to its node,
+    not traced into."""
+    import inspect
+
+    cls = type(module)
+    twin = _library_classes().get(cls.__name__)
+    if twin is None:
+        return False
+    if twin is cls:
+        return True
+    try:
+        return inspect.getsource(twin) == inspect.getsource(cls)
+    except (OSError, TypeError):
+        return False
+
+
+def _library_classes() -> dict:
+    import importlib
+    import inspect
+    import pkgutil
+
+    import nodes
+    import torch
+
+    found = {}
+    for info in pkgutil.iter_modules(nodes.__path__):
+        module = importlib.import_module(f"nodes.{info.name}")
+        for name, value in vars(module).items():
+            if inspect.isclass(value) and issubclass(value, torch.nn.Module) and value.__module__ == module.__name__:
+                found[name] = value
+    return {n: c for n, c in found.items() if default_registry().get(n) is not None}
 
 
 def trace(model):
     import torch.fx
 
-    tracer = torch.fx.Tracer()
+    class _Tracer(torch.fx.Tracer):
+        def is_leaf_module(self, m, qualified_name: str) -> bool:
+            return super().is_leaf_module(m, qualified_name) or library_class(m)
+
+    tracer = _Tracer()
     tracer.record_stack_traces = True
     try:
         return tracer.trace(model)
@@ -109,7 +148,8 @@ def flatten(model, fx_graph, input_shape: list[int]) -> Flat:
     for node in fx_graph.nodes:
         try:
             if node.op == "placeholder":
-                add(node, "Input", {"shape": input_shape}, [], str(node.target))  # the forward argument's name
+                params = {"shape": input_shape} | ({"dtype": "int64"} if _takes_ids(model, node) else {})
+                add(node, "Input", params, [], str(node.target))  # the forward argument's name
             elif node.op == "output":
                 outs = node.args[0] if isinstance(node.args[0], (list, tuple)) else [node.args[0]]
                 for i, out in enumerate(outs):
@@ -156,6 +196,14 @@ def flatten(model, fx_graph, input_shape: list[int]) -> Flat:
     return flat
 
 
+def _takes_ids(model, placeholder) -> bool:
+    """An input read first by an nn.Embedding holds token ids (int64), not measurements."""
+    import torch
+
+    return any(u.op == "call_module" and isinstance(model.get_submodule(u.target), torch.nn.Embedding)
+               for u in placeholder.users)
+
+
 _BINARY = {"Add", "Subtract", "Multiply", "Divide", "MatMul", "Maximum", "Minimum"}
 
 
@@ -174,5 +222,7 @@ def _wire(g: Graph, registry, node_id: str, inputs: list, ids: dict) -> None:
     for i, source in enumerate(inputs):
         if not isinstance(source, torch.fx.Node) or source not in ids:
             raise UnmappedCalls([Miss("", node_id, f"takes an input that is not a layer's output ({source!r})", "")])
-        port = None if len(ports) == 1 else ports[min(i, len(ports) - 1)].name
+        # a wire into the only required port names none, as a person's file does (src of an encoder)
+        alone = i == 0 and len(inputs) == 1 and all(p.optional for p in ports[1:])
+        port = None if len(ports) == 1 or alone else ports[min(i, len(ports) - 1)].name
         g.connect(ids[source], node_id, None, port)
