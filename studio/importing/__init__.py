@@ -104,6 +104,7 @@ def import_module(model, output, input_shape: list[int], name: str = "imported",
 def graph_node_shares(graph, parts: list[str]) -> bool:
     """Whether the node at compiled path `parts` uses another node's weights (it has none of its own)."""
     g = graph
+    parts = [p for p in parts if not p.isdigit()]  # copy k of a repeated instance: same definition
     for i, part in enumerate(parts):
         node = g.node(part)
         if i == len(parts) - 1:

@@ -16,6 +16,7 @@ from ..core.blocks import ExposedParam, Target
 from ..core.graph import GraphError
 from ..core.node_ids import suggest_id
 from ..core.registry import default_registry
+from .repeats import make_repeats
 from .trace import Flat
 
 _CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
@@ -34,6 +35,7 @@ def make_blocks(flat: Flat) -> dict[str, list[str]]:
     candidates = [p for p, (cls, _) in modules.items() if counts[cls] > 1 and cls.__name__ not in _CONTAINERS]
     candidates.sort(key=lambda p: -modules[p][1])  # the deepest first: a block's inner blocks exist before it
     made: list[tuple[str, type]] = []  # (definition name, class) in the order made
+    instance_paths: dict[str, str] = {}  # instance id -> the module path it was grouped from
     for path in candidates:
         ids = [n for n in graph.nodes if any(p == path for p, _ in stacks.get(n, ()))]
         if not ids:
@@ -45,6 +47,7 @@ def make_blocks(flat: Flat) -> dict[str, list[str]]:
         except GraphError:
             continue  # e.g. a layer shared across its edge: it stays flat
         made.append((name, modules[path][0]))
+        instance_paths[instance] = path
         rename = _strip_prefix(graph, name, path.replace(".", "_") + "_", instance)
         inside = set(ids)
         stacks[instance] = [e for e in stacks[ids[0]] if e[0] != path and not e[0].startswith(path + ".")]
@@ -52,6 +55,7 @@ def make_blocks(flat: Flat) -> dict[str, list[str]]:
             if parts[0] in inside:
                 parts[:1] = [instance, rename.get(parts[0], parts[0])]
     _merge_definitions(graph, made)
+    make_repeats(graph, instance_paths, paths)
     return paths
 
 

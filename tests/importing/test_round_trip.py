@@ -62,7 +62,7 @@ def _cases():
         yield pytest.param(path.stem, marks=marks, id=path.stem)
 
 
-@pytest.mark.parametrize("name", _cases())
+@pytest.mark.parametrize("name", list(_cases()))
 def test_export_code_then_import_gives_the_same_graph(name, tmp_path, capsys):
     template = studio.load_project(TEMPLATES / f"{name}.json")
     code = tmp_path / f"{name}_code.py"
