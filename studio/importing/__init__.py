@@ -5,7 +5,7 @@ before anything is written; a call with no node type stops the import with its p
 Qt-free: the CLI and the window call `import_model`."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .sources import ImportRefused
@@ -22,7 +22,8 @@ class ImportResult:
     weights: Path
     nodes: int
     blocks: list[str]
-    largest_difference: float
+    largest_difference: float | None  # None for a partial import: the project does not compile yet
+    unmapped: list[str] = field(default_factory=list)  # partial: "node id: the import's message" each
 
 
 def parse_shape(text: str) -> list[int]:
@@ -37,9 +38,10 @@ def parse_shape(text: str) -> list[int]:
 
 
 def import_model(source: str, output, input_shape: list[int] | None = None, weights: str | None = None,
-                 args: dict | None = None, overwrite: bool = False) -> ImportResult:
+                 args: dict | None = None, overwrite: bool = False, partial: bool = False) -> ImportResult:
     """Import SOURCE into the project file `output` and its weights beside it (`<stem>.safetensors`).
-    The targets are checked before SOURCE's code runs."""
+    The targets are checked before SOURCE's code runs. `partial`: a call with no node type becomes
+    an Unmapped node instead of stopping the import."""
     from .sources import load_source, split_source
 
     split_source(source)
@@ -49,7 +51,7 @@ def import_model(source: str, output, input_shape: list[int] | None = None, weig
             raise ImportRefused("give the size of one input sample with --input-shape, e.g. --input-shape 1,28,28")
         input_shape = DEFAULT_IMAGE
     model, name = load_source(source, args or {}, weights)
-    return import_module(model, output, input_shape, name, overwrite)
+    return import_module(model, output, input_shape, name, overwrite, partial)
 
 
 def _check_targets(out: Path, overwrite: bool) -> Path:
@@ -63,7 +65,7 @@ def _check_targets(out: Path, overwrite: bool) -> Path:
 
 
 def import_module(model, output, input_shape: list[int], name: str = "imported",
-                  overwrite: bool = False) -> ImportResult:
+                  overwrite: bool = False, partial: bool = False) -> ImportResult:
     """Import an nn.Module (its weights as they are) into the project file `output`."""
     import torch
 
@@ -77,10 +79,12 @@ def import_module(model, output, input_shape: list[int], name: str = "imported",
     out = Path(output)
     weights_file = _check_targets(out, overwrite)
     model = as_traceable(model).eval()
-    flat = flatten(model, trace(model), list(input_shape))
+    flat = flatten(model, trace(model), list(input_shape), partial)
     paths = make_blocks(flat)
     graph = flat.graph
     layout(graph)
+    if flat.unmapped:
+        return _write_partial(model, flat, paths, out, weights_file, name)
     analysis = analyze(graph)
     if not analysis.ok:
         lines = "\n".join("  " + p.line() for p in analysis.errors[:20])
@@ -99,6 +103,29 @@ def import_module(model, output, input_shape: list[int], name: str = "imported",
     project = Project(name=name, graph=graph, weights=weights_file.name)
     _write(project, out, weights_file, state)
     return ImportResult(out, weights_file, len(graph.nodes), graph.blocks.names(), difference)
+
+
+def _write_partial(model, flat, paths, out: Path, weights_file: Path, name: str) -> ImportResult:
+    """The project with its Unmapped nodes, and the weights of every mapped layer under the key the
+    compiled project will give it once those nodes are replaced (it cannot be compiled before)."""
+    from ..core.project import Project
+
+    graph = flat.graph
+    state = {}
+    for node_id, module_path in flat.source_module.items():
+        if graph_node_shares(graph, paths[node_id]):
+            continue
+        prefix = ".".join(paths[node_id])
+        for key, value in model.get_submodule(module_path).state_dict().items():
+            state[f"{prefix}.{key}"] = value.detach().clone().contiguous()
+    project = Project(name=name, graph=graph, weights=weights_file.name)
+    _write(project, out, weights_file, state)
+    lines = [f"{_node_path(paths, node_id)}: {miss.text()}" for node_id, miss in flat.unmapped]
+    return ImportResult(out, weights_file, len(graph.nodes), graph.blocks.names(), None, lines)
+
+
+def _node_path(paths, node_id: str) -> str:
+    return ".".join(paths.get(node_id, [node_id]))
 
 
 def graph_node_shares(graph, parts: list[str]) -> bool:

@@ -11,6 +11,8 @@ from ..core.spec import ParamError
 from .mapping import Unmapped, describe_target, function_rules, module_params, tidy
 from .sources import ImportRefused
 
+MAX_INPUTS = 4  # nodes/unmapped.py: the ports an Unmapped node has
+
 
 @dataclass
 class Miss:
@@ -31,6 +33,7 @@ class Flat:
     graph: Graph
     source_module: dict[str, str] = field(default_factory=dict)  # node id -> module path whose weights it has
     stack: dict[str, list[tuple[str, type]]] = field(default_factory=dict)  # node id -> enclosing modules
+    unmapped: list[tuple[str, "Miss"]] = field(default_factory=list)  # (Unmapped node id, why), partial only
 
 
 class UnmappedCalls(ImportRefused):
@@ -120,7 +123,9 @@ def _stack(node) -> list[tuple[str, type]]:
     return entries
 
 
-def flatten(model, fx_graph, input_shape: list[int]) -> Flat:
+def flatten(model, fx_graph, input_shape: list[int], partial: bool = False) -> Flat:
+    """One node per call. A call with no node type stops the import (UnmappedCalls), or, with
+    `partial`, becomes an Unmapped node that keeps its op, module path, line and shapes."""
     import torch.fx
 
     registry = default_registry()
@@ -134,6 +139,7 @@ def flatten(model, fx_graph, input_shape: list[int]) -> Flat:
     placeholders = [n for n in fx_graph.nodes if n.op == "placeholder"]
     if len(placeholders) != 1:
         raise ImportRefused(f"the model's forward takes {len(placeholders)} tensors; import handles one input for now")
+    shapes = _shapes(model, fx_graph, input_shape) if partial else {}
 
     def add(node, type_name, params, inputs, base, **extra):
         stack = _stack(node)
@@ -188,12 +194,49 @@ def flatten(model, fx_graph, input_shape: list[int]) -> Flat:
             # fx keeps no stack for some calls (an attribute read like `.real`): the input's place tells
             near = next((a for a in node.args if isinstance(a, torch.fx.Node) and a.op != "placeholder"), node)
             stack = _stack(node) or _stack(near)
-            misses.append(Miss(stack[-1][0] if stack else "", what, str(exc), _user_line(node) or _user_line(near)))
+            miss = Miss(stack[-1][0] if stack else "", what, str(exc), _user_line(node) or _user_line(near))
+            tensors = [a for a in node.args if isinstance(a, torch.fx.Node)]
+            if partial and node.op != "output" and len(tensors) <= MAX_INPUTS:
+                node_id = _add_unmapped(g, node, miss, tensors, shapes, stack)
+                ids[node], flat.stack[node_id] = node_id, stack
+                wires.append((node_id, tensors))
+                flat.unmapped.append((node_id, miss))
+            else:
+                misses.append(miss)
     if misses:
         raise UnmappedCalls(misses)
     for node_id, inputs in wires:
         _wire(g, registry, node_id, inputs, ids)
     return flat
+
+
+def _shapes(model, fx_graph, input_shape) -> dict:
+    """fx node -> the shape of its result in one run at batch 1 ('' where not a tensor)."""
+    import torch
+    import torch.fx
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    module = torch.fx.GraphModule(model, fx_graph)
+    try:
+        ShapeProp(module).propagate(torch.zeros(1, *input_shape))
+    except Exception:  # the call fails at this size: the shapes stay unknown, the nodes are still made
+        return {}
+    out = {}
+    for n in fx_graph.nodes:
+        meta = n.meta.get("tensor_meta")
+        out[n] = str(list(meta.shape)[1:]) if hasattr(meta, "shape") else ""
+    return out
+
+
+def _add_unmapped(g: Graph, node, miss: Miss, tensors: list, shapes: dict, stack) -> str:
+    prefix = stack[-1][0].replace(".", "_") + "_" if stack else ""
+    base = miss.what.rsplit(".", 1)[-1].split(" ")[0].strip("'_") or "unmapped"
+    node_id = suggest_id(prefix + base, g.nodes)
+    params = {"op": miss.what, "module": miss.path, "line": miss.line, "reason": miss.reason,
+              "input_shapes": ", ".join(shapes.get(t, "") or "?" for t in tensors) if shapes else "",
+              "output_shapes": shapes.get(node, "")}
+    g.add_node("Unmapped", params, (0, 0), node_id=node_id)
+    return node_id
 
 
 def _takes_ids(model, placeholder) -> bool:
