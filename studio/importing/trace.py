@@ -167,15 +167,22 @@ def flatten(model, fx_graph, input_shape: list[int], partial: bool = False) -> F
                 spec = registry.get(type(module).__name__)
                 if spec is None:
                     raise Unmapped(f"{type(module).__module__}.{type(module).__name__} has no node type")
-                params = _check_params(spec, module_params(module, spec))
+                params = module_params(module, spec)
+                params.update({k: v for k, v in node.kwargs.items() if spec.param(k) is not None
+                               and not isinstance(v, torch.fx.Node)})  # need_weights=False, as called
+                params = _check_params(spec, params)
                 shares = first_call.get(node.target) if any(True for _ in module.parameters()) else None
-                node_id = add(node, spec.type, params, [a for a in node.args if isinstance(a, torch.fx.Node)],
+                node_id = add(node, spec.type, params, _module_inputs(spec, node),
                               node.target.rsplit(".", 1)[-1], shares=shares)
                 first_call.setdefault(node.target, node_id)
                 flat.source_module[node_id] = node.target
             elif node.op in ("call_function", "call_method"):
                 if node.op == "call_method" and node.target == "size":
                     continue  # a shape read: only the view(x.size(0), -1) pattern uses it (checked there)
+                port = _output_port(node, ids, g, registry)
+                if port is not None:  # attn_out = self.attn(q, k, v)[0]: the layer's output port
+                    ids[node] = port
+                    continue
                 rule = rules.get(node.target)
                 if rule is None:
                     raise Unmapped("has no node type")
@@ -239,6 +246,43 @@ def _add_unmapped(g: Graph, node, miss: Miss, tensors: list, shapes: dict, stack
     return node_id
 
 
+def _module_inputs(spec, node) -> list:
+    """The tensors a layer is called with; a trailing one that repeats the one before is left to the
+    optional port that defaults to it (MultiheadAttention's key and value are the query unwired)."""
+    import torch.fx
+
+    tensors = [a for a in node.args if isinstance(a, torch.fx.Node)]
+    while (len(tensors) > 1 and len(tensors) <= len(spec.inputs) and tensors[-1] is tensors[-2]
+           and spec.inputs[len(tensors) - 1].optional):
+        tensors.pop()
+    return tensors
+
+
+def _output_port(node, ids: dict, g: Graph, registry):
+    """(node id, port) when `node` takes item k of a layer with several outputs that returns them
+    as a tuple in port order; else None."""
+    import operator
+
+    import torch.fx
+
+    if node.target is not operator.getitem or not isinstance(node.args[1], int):
+        return None
+    source = node.args[0]
+    if not isinstance(source, torch.fx.Node) or source.op != "call_module" or source not in ids:
+        return None
+    source_id = ids[source]
+    if isinstance(source_id, tuple):
+        return None
+    spec = g.spec_of(g.node(source_id), registry)
+    if spec is None or spec.type not in _TUPLE_OUTPUTS or not 0 <= node.args[1] < len(spec.outputs):
+        return None
+    return source_id, spec.outputs[node.args[1]].name if node.args[1] else None  # the first: unnamed, as drawn
+
+
+# layers whose forward returns a tuple in the order of the node's output ports
+_TUPLE_OUTPUTS = {"MultiheadAttention"}
+
+
 def _takes_ids(model, placeholder) -> bool:
     """An input read first by an nn.Embedding holds token ids (int64), not measurements."""
     import torch
@@ -268,4 +312,5 @@ def _wire(g: Graph, registry, node_id: str, inputs: list, ids: dict) -> None:
         # a wire into the only required port names none, as a person's file does (src of an encoder)
         alone = i == 0 and len(inputs) == 1 and all(p.optional for p in ports[1:])
         port = None if len(ports) == 1 or alone else ports[min(i, len(ports) - 1)].name
-        g.connect(ids[source], node_id, None, port)
+        source_id, source_port = ids[source] if isinstance(ids[source], tuple) else (ids[source], None)
+        g.connect(source_id, node_id, source_port, port)

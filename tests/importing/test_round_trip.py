@@ -12,6 +12,7 @@ import torch
 
 import studio
 from studio.cli import main
+from studio.core.analysis import analyze
 from studio.core.registry import default_registry
 from studio.export.codegen.model import class_name
 
@@ -20,7 +21,6 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "resources" / "templates"
 NOT_YET = {
     "char_transformer_lm": "the causal mask's x.shape[1] slice in forward() has no node type to map to",
     "lstm_sequence": "an LSTM's unpacked state (lstm_h_n[-1]) is not mapped back to its `hidden` port",
-    "transformer_blocks": "MultiheadAttention's (out, weights) result is not mapped back to its ports",
 }
 SLOW = {"resnet18"}  # 224x224: the exported check and the import's own check take most of the time
 
@@ -45,13 +45,69 @@ def _graph(graph, library) -> dict:
     return {"nodes": nodes, "edges": edges}
 
 
+def _lone_ports(data: dict) -> dict:
+    """A definition's only input and only output port, by their type: Python has no name for what a
+    forward() returns (`return x`), and a lone port is never named on a wire."""
+    for kind in ("BlockInput", "BlockOutput"):
+        ports = [i for i, n in data["nodes"].items() if n["type"] == kind]
+        if len(ports) == 1:
+            data["nodes"][kind] = data["nodes"].pop(ports[0])
+            data["edges"] = sorted(tuple(kind if x == ports[0] else x for x in e) for e in data["edges"])
+    return data
+
+
+def _unnamed(graph, analysis, prefix: str) -> set[str]:
+    """The nodes that hold no layer (an Add, a Concat): code calls them (`x = out + x`) without a
+    name, so an import names them after what they do; they are compared by their place."""
+    out = set()
+    for node_id, node in graph.nodes.items():
+        info = analysis.nodes.get(f"{prefix}{node_id}")
+        if info is not None and info.spec is not None and node.type != "Block" and \
+                info.spec.build(info.params, info.inputs) is None and node.type not in ("Input", "Output"):
+            out.add(node_id)
+    return out
+
+
+def _by_place(data: dict, unnamed: set[str]) -> dict:
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(data["nodes"])
+    g.add_edges_from((e[0], e[2]) for e in data["edges"])
+    order = list(nx.lexicographical_topological_sort(g, key=lambda n: (data["nodes"][n]["type"], n in unnamed)))
+    names = {n: f"<{data['nodes'][n]['type']} {k}>" for k, n in enumerate(order) if n in unnamed}
+    data["nodes"] = {names.get(n, n): v for n, v in data["nodes"].items()}
+    data["edges"] = sorted((names.get(a, a), sp, names.get(b, b), tp) for a, sp, b, tp in data["edges"])
+    return data
+
+
+def _instance_prefix(graph, name: str) -> str | None:
+    """The dotted path of a root instance of definition `name` (its first copy)."""
+    for holder, node_id in graph.blocks.instances(name):
+        if holder is None:
+            return f"{node_id}.0." if graph.node(node_id).repeat > 1 else f"{node_id}."
+    return None
+
+
 def canonical(graph) -> dict:
-    """Everything that makes the model, nothing of where the cards sit."""
+    """Everything that makes the model, nothing of where the cards sit. An exposed param's bounds
+    (min, max) are not compared: Python's signature has no place for them, and the import gives
+    each the bounds of the layer param it drives."""
+    analysis = analyze(graph)
     blocks = {}
     for d in graph.blocks.definitions():
-        params = [{**p.to_json(), "targets": sorted(json.dumps(t.to_json()) for t in p.targets)} for p in d.params]
-        blocks[d.name] = {"graph": _graph(d.graph, graph.blocks), "params": params, "sequential": d.sequential}
-    return {"root": _graph(graph, graph.blocks), "blocks": blocks}
+        params = [{**{k: v for k, v in p.to_json().items() if k not in ("min", "max")},
+                   "targets": sorted(json.dumps(t.to_json()) for t in p.targets)} for p in d.params]
+        inner = _graph(d.graph, graph.blocks)
+        prefix = _instance_prefix(graph, d.name)
+        if prefix is not None:
+            inner = _by_place(inner, _unnamed(d.graph, analysis, prefix))
+        for p in d.params:  # what an exposed param sets inside is the instance's value, never this one
+            for t in p.targets:
+                inner["nodes"][t.node]["params"].pop(t.param, None)
+        blocks[d.name] = {"graph": _lone_ports(inner), "params": params,
+                          "sequential": d.sequential, "doc": d.doc}
+    return {"root": _by_place(_graph(graph, graph.blocks), _unnamed(graph, analysis, "")), "blocks": blocks}
 
 
 def _cases():
