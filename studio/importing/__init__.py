@@ -93,10 +93,15 @@ def import_module(model, output, input_shape: list[int], name: str = "imported",
     compiled = compile_graph(graph, analysis=analysis)
     with torch.no_grad():
         for node_id, module_path in flat.source_module.items():
-            if graph_node_shares(graph, paths[node_id]):
-                continue
-            target = compiled.get_submodule(".".join(paths[node_id]))
-            target.load_state_dict(model.get_submodule(module_path).state_dict())
+            shares = graph_node_shares(graph, paths[node_id])
+            try:
+                target = compiled.get_submodule(".".join(paths[node_id]))
+            except AttributeError:
+                if shares:
+                    continue  # the same module called again: it is the first call's layer
+                raise
+            # a layer tied to another's weight still has its own other params (a decoder's bias)
+            target.load_state_dict(model.get_submodule(module_path).state_dict(), strict=not shares)
     compiled.eval()
     difference = _compare(model, compiled, input_shape)
     state = {k: v.detach().clone().contiguous() for k, v in compiled.state_dict().items()}

@@ -151,7 +151,11 @@ def flatten(model, fx_graph, input_shape: list[int], partial: bool = False) -> F
         wires.append((node_id, inputs))
         return node_id
 
+    causal_masks = _causal_masks(fx_graph)
+    owners: dict[int, str] = {}  # id(parameter) -> the node that holds it first (tied weights)
     for node in fx_graph.nodes:
+        if node in causal_masks:
+            continue  # the layer's `causal` says it
         try:
             if node.op == "placeholder":
                 params = {"shape": input_shape} | ({"dtype": "int64"} if _takes_ids(model, node) else {})
@@ -168,13 +172,17 @@ def flatten(model, fx_graph, input_shape: list[int], partial: bool = False) -> F
                 if spec is None:
                     raise Unmapped(f"{type(module).__module__}.{type(module).__name__} has no node type")
                 params = module_params(module, spec)
-                params.update({k: v for k, v in node.kwargs.items() if spec.param(k) is not None
+                called = {_KWARG_PARAMS.get(k, k): v for k, v in node.kwargs.items()}
+                params.update({k: v for k, v in called.items() if spec.param(k) is not None
                                and not isinstance(v, torch.fx.Node)})  # need_weights=False, as called
                 params = _check_params(spec, params)
                 shares = first_call.get(node.target) if any(True for _ in module.parameters()) else None
+                shares = shares or next((owners[id(t)] for t in module.parameters() if id(t) in owners), None)
                 node_id = add(node, spec.type, params, _module_inputs(spec, node),
                               node.target.rsplit(".", 1)[-1], shares=shares)
                 first_call.setdefault(node.target, node_id)
+                for tensor in module.parameters():
+                    owners.setdefault(id(tensor), node_id)
                 flat.source_module[node_id] = node.target
             elif node.op in ("call_function", "call_method"):
                 if node.op == "call_method" and node.target == "size":
@@ -246,6 +254,29 @@ def _add_unmapped(g: Graph, node, miss: Miss, tensors: list, shapes: dict, stack
     return node_id
 
 
+_KWARG_PARAMS = {"is_causal": "causal"}  # a layer's call argument that its node keeps as a param
+_MASKS = ("src_mask", "attn_mask", "mask", "tgt_mask")
+
+
+def _causal_masks(fx_graph) -> set:
+    """The calls that only build the mask of a layer called with is_causal=True (the node makes it
+    from its `causal` param)."""
+    import torch.fx
+
+    found: set = set()
+    for n in fx_graph.nodes:
+        if n.op == "call_module" and n.kwargs.get("is_causal") is True:
+            found |= {n.kwargs[k] for k in _MASKS if isinstance(n.kwargs.get(k), torch.fx.Node)}
+    changed = bool(found)
+    while changed:  # and what only they use
+        changed = False
+        for n in fx_graph.nodes:
+            if n not in found and n.op != "placeholder" and n.users and all(u in found for u in n.users):
+                found.add(n)
+                changed = True
+    return found
+
+
 def _module_inputs(spec, node) -> list:
     """The tensors a layer is called with; a trailing one that repeats the one before is left to the
     optional port that defaults to it (MultiheadAttention's key and value are the query unwired)."""
@@ -259,8 +290,8 @@ def _module_inputs(spec, node) -> list:
 
 
 def _output_port(node, ids: dict, g: Graph, registry):
-    """(node id, port) when `node` takes item k of a layer with several outputs that returns them
-    as a tuple in port order; else None."""
+    """What `node` takes when it is item k of a layer with several outputs: (node id, port), or
+    ("partial", node id, items) for a step on the way (an LSTM's `h_n, c_n` pair); else None."""
     import operator
 
     import torch.fx
@@ -268,19 +299,39 @@ def _output_port(node, ids: dict, g: Graph, registry):
     if node.target is not operator.getitem or not isinstance(node.args[1], int):
         return None
     source = node.args[0]
-    if not isinstance(source, torch.fx.Node) or source.op != "call_module" or source not in ids:
+    if not isinstance(source, torch.fx.Node) or source not in ids:
         return None
-    source_id = ids[source]
-    if isinstance(source_id, tuple):
+    ref = ids[source]
+    if isinstance(ref, str):
+        if source.op != "call_module":
+            return None
+        source_id, items = ref, (node.args[1],)
+    elif len(ref) == 3:
+        source_id, items = ref[1], ref[2] + (node.args[1],)
+    else:
         return None
     spec = g.spec_of(g.node(source_id), registry)
-    if spec is None or spec.type not in _TUPLE_OUTPUTS or not 0 <= node.args[1] < len(spec.outputs):
+    if spec is None:
         return None
-    return source_id, spec.outputs[node.args[1]].name if node.args[1] else None  # the first: unnamed, as drawn
+    if spec.type in _TUPLE_OUTPUTS:
+        ports = {(k,): p.name for k, p in enumerate(spec.outputs)}
+    elif spec.type in _RECURRENT and not g.node(source_id).params.get("bidirectional"):
+        ports = _RECURRENT[spec.type]
+    else:
+        return None
+    if items in ports:  # the first output is the one a wire need not name, as drawn
+        return source_id, ports[items] if ports[items] != spec.outputs[0].name else None
+    if any(key[:len(items)] == items for key in ports):
+        return "partial", source_id, items
+    return None
 
 
 # layers whose forward returns a tuple in the order of the node's output ports
 _TUPLE_OUTPUTS = {"MultiheadAttention"}
+# a recurrent layer's result (out, state): the items that are its node's ports (one direction; the
+# last layer's state is item -1 of PyTorch's h_n, as the code exporter writes `lstm_h_n[-1]`)
+_RECURRENT = {"LSTM": {(0,): "out", (1, 0, -1): "hidden", (1, 1, -1): "cell"},
+              "GRU": {(0,): "out", (1, -1): "hidden"}, "RNN": {(0,): "out", (1, -1): "hidden"}}
 
 
 def _takes_ids(model, placeholder) -> bool:
@@ -307,7 +358,8 @@ def _wire(g: Graph, registry, node_id: str, inputs: list, ids: dict) -> None:
     spec = g.spec_of(g.node(node_id), registry)
     ports = spec.inputs
     for i, source in enumerate(inputs):
-        if not isinstance(source, torch.fx.Node) or source not in ids:
+        if not isinstance(source, torch.fx.Node) or source not in ids or (
+                isinstance(ids[source], tuple) and len(ids[source]) == 3):  # a partial item used as a tensor
             raise UnmappedCalls([Miss("", node_id, f"takes an input that is not a layer's output ({source!r})", "")])
         # a wire into the only required port names none, as a person's file does (src of an encoder)
         alone = i == 0 and len(inputs) == 1 and all(p.optional for p in ports[1:])

@@ -17,11 +17,6 @@ from studio.core.registry import default_registry
 from studio.export.codegen.model import class_name
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "resources" / "templates"
-# what the generated code cannot carry yet, each with why (the test fails once it does: strict)
-NOT_YET = {
-    "char_transformer_lm": "the causal mask's x.shape[1] slice in forward() has no node type to map to",
-    "lstm_sequence": "an LSTM's unpacked state (lstm_h_n[-1]) is not mapped back to its `hidden` port",
-}
 SLOW = {"resnet18"}  # 224x224: the exported check and the import's own check take most of the time
 
 
@@ -113,8 +108,6 @@ def canonical(graph) -> dict:
 def _cases():
     for path in sorted(TEMPLATES.glob("*.json")):
         marks = [pytest.mark.slow] if path.stem in SLOW else []
-        if path.stem in NOT_YET:
-            marks.append(pytest.mark.xfail(reason=NOT_YET[path.stem], strict=True))
         yield pytest.param(path.stem, marks=marks, id=path.stem)
 
 

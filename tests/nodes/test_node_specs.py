@@ -119,7 +119,8 @@ def _graph(type_name, params, inputs):
 
 
 def test_every_registered_type_has_a_case():
-    covered = {c[0] for c in CASES} | {"Input", "Output", "BlockInput", "BlockOutput"}  # ports: tests/core/test_blocks*.py
+    covered = {c[0] for c in CASES} | {"Input", "Output", "BlockInput", "BlockOutput",  # ports: tests/core/test_blocks*.py
+                                       "Unmapped"}  # never compiles: tests/importing/test_import_partial.py
     assert covered == set(default_registry().types())
 
 
