@@ -122,8 +122,11 @@ def _resolve(func, owner):
 
 
 def _parameter_names(factory) -> list[str]:
-    if factory is None:
+    """A class's constructor arguments in order (positional calls are read by them)."""
+    if not inspect.isclass(factory):
         return []
-    from ..export.codegen.constructors import _signature
-
-    return [p.name for p in _signature(factory)] if inspect.isclass(factory) else []
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]

@@ -201,7 +201,7 @@ def test_every_spec_is_documented_and_the_registry_refuses_duplicates():
 
     for spec in default_registry():
         assert spec.doc and spec.category in {"io", "dense", "conv", "pooling", "norm", "activation", "shape",
-                                              "sequence", "attention", "merge"}
+                                              "sequence", "attention", "merge", "unmapped"}
         assert all(p.doc for p in spec.params), spec.type
     registry = Registry()
     registry.register(default_registry()["ReLU"])
