@@ -5,7 +5,7 @@ node types the same way, with its own entry point."""
 from __future__ import annotations
 
 FAMILIES = ("io", "dense", "conv", "pooling", "norm", "activation", "shape", "sequence", "attention", "merge",
-            "tensor_ops", "pad_crop", "blockports")
+            "tensor_ops", "pad_crop", "blockports", "unmapped")
 
 
 def all_specs() -> list:

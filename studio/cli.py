@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--args", metavar="JSON", help="constructor arguments as a JSON object, e.g. '{\"num_classes\": 10}'")
     i.add_argument("--overwrite", action="store_true",
                    help="replace PROJECT.json and its weights file if they exist (without it, they are refused)")
+    i.add_argument("--partial", action="store_true",
+                   help="write the project even where parts have no node type: each becomes an Unmapped node "
+                        "naming the op, its module path and line, which does not compile until replaced")
 
     b = sub.add_parser("bench", help="benchmarks that print ratios measured in one run",
                        description="Benchmarks: train (trainer vs hand-written loops), ui (event-loop "
@@ -205,10 +208,15 @@ def cmd_import(args) -> int:
     try:
         shape = parse_shape(args.input_shape) if args.input_shape else None
         result = import_model(args.source, args.output, shape, args.weights, parse_args_json(args.args),
-                              args.overwrite)
+                              args.overwrite, args.partial)
     except ImportRefused as exc:
         raise UserError(str(exc)) from None
     blocks = f", blocks: {', '.join(result.blocks)}" if result.blocks else ""
+    if result.unmapped:
+        lines = "\n".join("  " + line for line in result.unmapped)
+        print(f"{result.project}: {result.nodes} nodes{blocks}; weights of the mapped layers in {result.weights.name}; "
+              f"{len(result.unmapped)} Unmapped node(s) to replace before it compiles:\n{lines}")
+        return 0
     print(f"{result.project}: {result.nodes} nodes{blocks}; weights in {result.weights.name} "
           f"(outputs agree with the source to {result.largest_difference:.1e})")
     return 0

@@ -10,7 +10,7 @@ from .spec import NodeSpec
 
 ENTRY_POINT_GROUP = "studio.nodes"
 CATEGORIES = ("io", "dense", "conv", "pooling", "norm", "activation", "shape", "sequence",
-              "attention", "merge")
+              "attention", "merge", "unmapped")  # unmapped: a partial import's marked nodes (nodes/unmapped.py)
 
 
 class RegistryError(ValueError):

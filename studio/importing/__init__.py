@@ -5,7 +5,7 @@ before anything is written; a call with no node type stops the import with its p
 Qt-free: the CLI and the window call `import_model`."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .sources import ImportRefused
@@ -22,7 +22,8 @@ class ImportResult:
     weights: Path
     nodes: int
     blocks: list[str]
-    largest_difference: float
+    largest_difference: float | None  # None for a partial import: the project does not compile yet
+    unmapped: list[str] = field(default_factory=list)  # partial: "node id: the import's message" each
 
 
 def parse_shape(text: str) -> list[int]:
@@ -37,9 +38,10 @@ def parse_shape(text: str) -> list[int]:
 
 
 def import_model(source: str, output, input_shape: list[int] | None = None, weights: str | None = None,
-                 args: dict | None = None, overwrite: bool = False) -> ImportResult:
+                 args: dict | None = None, overwrite: bool = False, partial: bool = False) -> ImportResult:
     """Import SOURCE into the project file `output` and its weights beside it (`<stem>.safetensors`).
-    The targets are checked before SOURCE's code runs."""
+    The targets are checked before SOURCE's code runs. `partial`: a call with no node type becomes
+    an Unmapped node instead of stopping the import."""
     from .sources import file_kind, load_source, split_source
 
     kind = file_kind(source)
@@ -60,7 +62,7 @@ def import_model(source: str, output, input_shape: list[int] | None = None, weig
             raise ImportRefused("give the size of one input sample with --input-shape, e.g. --input-shape 1,28,28")
         input_shape = DEFAULT_IMAGE
     model, name = load_source(source, args or {}, weights)
-    return import_module(model, output, input_shape, name, overwrite)
+    return import_module(model, output, input_shape, name, overwrite, partial)
 
 
 def _check_targets(out: Path, overwrite: bool) -> Path:
@@ -74,7 +76,7 @@ def _check_targets(out: Path, overwrite: bool) -> Path:
 
 
 def import_module(model, output, input_shape: list[int], name: str = "imported",
-                  overwrite: bool = False) -> ImportResult:
+                  overwrite: bool = False, partial: bool = False) -> ImportResult:
     """Import an nn.Module (its weights as they are) into the project file `output`. torch.fx traces
     it; where fx cannot, torch.export does (exported.py)."""
     from .exported import trace_or_export
@@ -83,11 +85,11 @@ def import_module(model, output, input_shape: list[int], name: str = "imported",
     _check_targets(Path(output), overwrite)
     model = as_traceable(model).eval()
     root, fx_graph = trace_or_export(model, list(input_shape))
-    return import_graph(root, fx_graph, output, input_shape, name, overwrite, reference=model)
+    return import_graph(root, fx_graph, output, input_shape, name, overwrite, reference=model, partial=partial)
 
 
 def import_graph(root, fx_graph, output, input_shape: list[int], name: str = "imported", overwrite: bool = False,
-                 reference=None) -> ImportResult:
+                 reference=None, partial: bool = False) -> ImportResult:
     """Import a torch-level fx graph whose call_module targets are `root`'s layers (holding the weights);
     the compiled project must compute what `reference` (default: `root`) does."""
     import torch
@@ -102,10 +104,12 @@ def import_graph(root, fx_graph, output, input_shape: list[int], name: str = "im
     out = Path(output)
     weights_file = _check_targets(out, overwrite)
     model = root
-    flat = flatten(model, fx_graph, list(input_shape))
+    flat = flatten(model, fx_graph, list(input_shape), partial)
     paths = make_blocks(flat)
     graph = flat.graph
     layout(graph)
+    if flat.unmapped:
+        return _write_partial(model, flat, paths, out, weights_file, name)
     analysis = analyze(graph)
     if not analysis.ok:
         lines = "\n".join("  " + p.line() for p in analysis.errors[:20])
@@ -114,10 +118,15 @@ def import_graph(root, fx_graph, output, input_shape: list[int], name: str = "im
     compiled = compile_graph(graph, analysis=analysis)
     with torch.no_grad():
         for node_id, module_path in flat.source_module.items():
-            if graph_node_shares(graph, paths[node_id]):
-                continue
-            target = compiled.get_submodule(".".join(paths[node_id]))
-            target.load_state_dict(model.get_submodule(module_path).state_dict())
+            shares = graph_node_shares(graph, paths[node_id])
+            try:
+                target = compiled.get_submodule(".".join(paths[node_id]))
+            except AttributeError:
+                if shares:
+                    continue  # the same module called again: it is the first call's layer
+                raise
+            # a layer tied to another's weight still has its own other params (a decoder's bias)
+            target.load_state_dict(model.get_submodule(module_path).state_dict(), strict=not shares)
     compiled.eval()
     difference = _compare(model if reference is None else reference, compiled, input_shape)
     state = {k: v.detach().clone().contiguous() for k, v in compiled.state_dict().items()}
@@ -126,9 +135,33 @@ def import_graph(root, fx_graph, output, input_shape: list[int], name: str = "im
     return ImportResult(out, weights_file, len(graph.nodes), graph.blocks.names(), difference)
 
 
+def _write_partial(model, flat, paths, out: Path, weights_file: Path, name: str) -> ImportResult:
+    """The project with its Unmapped nodes, and the weights of every mapped layer under the key the
+    compiled project will give it once those nodes are replaced (it cannot be compiled before)."""
+    from ..core.project import Project
+
+    graph = flat.graph
+    state = {}
+    for node_id, module_path in flat.source_module.items():
+        if graph_node_shares(graph, paths[node_id]):
+            continue
+        prefix = ".".join(paths[node_id])
+        for key, value in model.get_submodule(module_path).state_dict().items():
+            state[f"{prefix}.{key}"] = value.detach().clone().contiguous()
+    project = Project(name=name, graph=graph, weights=weights_file.name)
+    _write(project, out, weights_file, state)
+    lines = [f"{_node_path(paths, node_id)}: {miss.text()}" for node_id, miss in flat.unmapped]
+    return ImportResult(out, weights_file, len(graph.nodes), graph.blocks.names(), None, lines)
+
+
+def _node_path(paths, node_id: str) -> str:
+    return ".".join(paths.get(node_id, [node_id]))
+
+
 def graph_node_shares(graph, parts: list[str]) -> bool:
     """Whether the node at compiled path `parts` uses another node's weights (it has none of its own)."""
     g = graph
+    parts = [p for p in parts if not p.isdigit()]  # copy k of a repeated instance: same definition
     for i, part in enumerate(parts):
         node = g.node(part)
         if i == len(parts) - 1:
@@ -142,7 +175,7 @@ def _compare(model, compiled, input_shape) -> float:
     import torch
 
     gen = torch.Generator().manual_seed(0)
-    x = torch.randn(2, *input_shape, generator=gen)
+    x = _example(compiled, input_shape, gen)
     with torch.no_grad():
         want, got = model(x), compiled(x)
     want = list(want) if isinstance(want, (list, tuple)) else [want]
@@ -158,6 +191,16 @@ def _compare(model, compiled, input_shape) -> float:
             raise ImportRefused(f"the imported graph computes other values than the model (largest difference "
                                 f"{worst:.3g}); some layer's settings were not carried over; please report it")
     return worst
+
+
+def _example(compiled, input_shape, gen):
+    """A random batch of two: token ids below the first Embedding's size for an int64 input."""
+    import torch
+
+    embeddings = [m.num_embeddings for m in compiled.modules() if isinstance(m, torch.nn.Embedding)]
+    if embeddings:
+        return torch.randint(0, min(embeddings), (2, *input_shape), generator=gen)
+    return torch.randn(2, *input_shape, generator=gen)
 
 
 def _write(project, out: Path, weights_file: Path, state: dict) -> None:

@@ -23,6 +23,17 @@ _MUST_BE = {
 }
 
 
+# params a torch.nn layer keeps on an inner module rather than as its own attribute
+_HELD_IN = {"nhead": "self_attn.num_heads", "dim_feedforward": "linear1.out_features", "layer_norm_eps": "norm1.eps"}
+
+
+def _held(module, name: str):
+    value = module
+    for part in _HELD_IN[name].split("."):
+        value = getattr(value, part)
+    return value
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
@@ -62,11 +73,18 @@ def module_params(module, spec) -> dict:
             params[p.name] = len(module.normalized_shape)
             if getattr(module, "bias", 0) is None and getattr(module, "elementwise_affine", False):
                 raise Unmapped("LayerNorm with bias=False (no node param for it)")
-        elif hasattr(module, p.name):
-            value = _plain(getattr(module, p.name))
+        elif hasattr(module, p.name) or p.name in _HELD_IN:
+            value = _plain(getattr(module, p.name) if hasattr(module, p.name) else _held(module, p.name))
+            if p.kind == "float" and hasattr(value, "p") and type(value).__name__.startswith("Dropout"):
+                value = value.p  # a layer's dropout held as an nn.Dropout (PositionalEncoding)
+            if callable(value) and getattr(value, "__name__", None) in (p.choices or ()):
+                value = value.__name__  # activation=F.relu is the choice "relu"
             if value is None and p.default is not None:
                 raise Unmapped(f"{type(module).__name__} with {p.name}=None (the node needs a value)")
             params[p.name] = value
+    if spec.param("stride") is not None and spec.param("stride").default is None and \
+            params.get("stride") == params.get("kernel_size"):
+        params["stride"] = None  # pooling's stride defaults to its window, and is written so
     return params
 
 

@@ -38,6 +38,10 @@ class ImportDialog(QDialog):
         self.warning = QLabel()
         self.warning.setWordWrap(True)
         self.trust = QCheckBox("I trust this code: run it to import the model")
+        self.partial = QCheckBox("Import what maps; mark each part with no node type as an Unmapped node")
+        self.partial.setToolTip("Without it, a part with no node type stops the import and nothing is written. "
+                                "With it, the project opens with an Unmapped node per such part, named in "
+                                "Problems; it compiles once they are replaced.")
         form = QFormLayout()
         form.addRow("Model:", source_row)
         form.addRow("Input shape:", self.shape)
@@ -50,6 +54,7 @@ class ImportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.warning)
+        layout.addWidget(self.partial)
         layout.addWidget(self.trust)
         layout.addWidget(self.buttons)
         for field in (self.source, self.output):
@@ -86,7 +91,8 @@ class ImportDialog(QDialog):
 
     def request(self) -> dict:
         return {"source": self.source.text().strip(), "output": self.output.text().strip(),
-                "shape": self.shape.text().strip() or None, "args": self.args.text().strip() or None}
+                "shape": self.shape.text().strip() or None, "args": self.args.text().strip() or None,
+                "partial": self.partial.isChecked()}
 
 
 def _row(field: QLineEdit, button: QPushButton) -> QWidget:
@@ -114,7 +120,8 @@ def run_import(window, request: dict) -> bool:
     QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
     try:
         shape = parse_shape(request["shape"]) if request["shape"] else None
-        import_model(request["source"], out, shape, None, parse_args_json(request["args"]), overwrite=bool(taken))
+        import_model(request["source"], out, shape, None, parse_args_json(request["args"]), overwrite=bool(taken),
+                     partial=bool(request.get("partial")))
     except ImportRefused as exc:
         dialogs.show_error(window, "Cannot import the model", str(exc))
         return False

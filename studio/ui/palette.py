@@ -134,6 +134,8 @@ class PaletteWidget(QWidget):
 
     def _populate(self, registry) -> None:
         for category, specs in registry.by_category().items():
+            if category == "unmapped":
+                continue  # made by a partial import, never added by hand
             top = QTreeWidgetItem([CATEGORY_LABELS.get(category, category.title())])
             top.setIcon(0, icons.category_icon(category))
             top.setFlags(Qt.ItemFlag.ItemIsEnabled)

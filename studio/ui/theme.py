@@ -18,12 +18,13 @@ DEFAULT_THEME = "dark"
 CATEGORY_COLORS = {
     "io": "#56b6c2", "dense": "#61afef", "conv": "#a68cf0", "pooling": "#d67ad2", "norm": "#e0b050",
     "activation": "#98c379", "shape": "#8fa1b3", "sequence": "#e5915a", "attention": "#e06c75",
-    "merge": "#5fc4a0", "block": "#6fcf7f",
+    "merge": "#5fc4a0", "block": "#6fcf7f", "unmapped": "#e5a84b",
 }
 CATEGORY_LABELS = {
     "io": "Input / Output", "dense": "Dense", "conv": "Convolution", "pooling": "Pooling",
     "norm": "Normalization & Dropout", "activation": "Activation", "shape": "Shape",
     "sequence": "Sequence", "attention": "Attention", "merge": "Merge", "block": "Blocks",
+    "unmapped": "Unmapped (from an import)",
 }
 
 _current = DEFAULT_THEME

@@ -55,10 +55,10 @@ def test_resnet_digits_defines_basic_block_once_with_what_differs_as_parameters(
     assert [n for n in found if n in ("BasicBlock", "Downsample")] == ["Downsample", "BasicBlock"]
     assert text.count("class BasicBlock(") == 1 and text.count("class Downsample(") == 1
     assert found["Downsample"].bases[0].attr == "Sequential"  # sequential: true -> nn.Sequential
-    # planes, stride and the projection differ between the four copies; the input width follows none
+    # planes, stride and the projection are the definition's params; the input width follows none
     assert init_args(found["BasicBlock"]) == ["in_channels", "planes", "stride", "downsample"]
     assert "(self, in_channels: int, planes: int = 64, stride: int = 1, downsample: bool = False)" in text
-    assert "self.downsample = Downsample() if downsample else None" in text
+    assert "self.downsample = Downsample(out_channels=planes, stride=stride) if downsample else None" in text  # its own params, passed on
     assert "x if self.downsample is None else self.downsample(x)" in text
     assert "self.layer2 = nn.Sequential(" in text and text.count("BasicBlock(in_channels=") == 4
     assert "BasicBlock(in_channels=16, planes=32, stride=2, downsample=True)" in text
@@ -218,7 +218,8 @@ def test_nested_repeats_and_switched_off_layers_in_sequential_blocks(tmp_path):
         assert text.count(f"class {name}(") == 1, name
     found = classes(text)
     assert init_args(found["Stage"]) == ["in_channels", "planes", "drop"]
-    assert "nn.Dropout() if drop else nn.Identity()," in text  # the numbering of the Sequential stays
+    assert "dropout = nn.Dropout() if drop else nn.Identity()" in text  # the numbering of the Sequential stays
+    assert "super().__init__(conv, dropout, relu)" in text  # its layers named as in the definition
     assert init_args(found["Tail"]) == ["drop", "width"] and "self.tail = Tail(drop=drop, width=planes)" in text
     assert "self.blocks = nn.Sequential(" in text
     net = net_class()
@@ -237,5 +238,6 @@ def test_an_exposed_param_named_like_a_class_does_not_hide_it(tmp_path):
             n["params"] = {"Downsample": n["params"]["planes"]}
     path = write(record, tmp_path / "clash.json")
     text, net_class, _ = generate(path, tmp_path)
-    assert "Downsample: int" not in text and "self.downsample = Downsample() if downsample else None" in text
+    assert "Downsample: int" not in text
+    assert "self.downsample = Downsample(out_channels=32, stride=stride) if downsample else None" in text
     same_keys_and_outputs(net_class(), path)

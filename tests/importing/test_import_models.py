@@ -79,22 +79,24 @@ def test_resnet18_imports_with_blocks_and_its_outputs(tmp_path):
     graph = project.graph
     assert json.loads(out.read_text())["weights"] == "resnet18.safetensors"
     # the eight BasicBlocks are instances: one definition with a projection shortcut, one without,
-    # their channels an exposed param
+    # their channels an exposed param; layer1's two copies of one definition are one instance repeated
     instances = [n for n in graph.nodes.values() if n.type == "Block"]
-    assert [n.id for n in instances] == [f"layer{i}_{j}" for i in range(1, 5) for j in range(2)]
+    assert [n.id for n in instances] == ["layer1", *(f"layer{i}_{j}" for i in range(2, 5) for j in range(2))]
+    assert (instances[0].block, instances[0].repeat, instances[0].first) == ("BasicBlock", 2, None)
     assert sorted(graph.blocks.names()) == ["BasicBlock", "BasicBlock_2"]
-    assert {n.block for n in instances[2::2]} == {"BasicBlock_2"}
-    assert [n.params["out_channels"] for n in instances] == [64, 64, 128, 128, 256, 256, 512, 512]
+    assert {n.block for n in instances[1::2]} == {"BasicBlock_2"}
+    assert [n.params["out_channels"] for n in instances] == [64, 128, 128, 256, 256, 512, 512]
+    assert "layer1.1.conv2.weight" in studio.build_model(project).state_dict()  # torchvision's keys
     inner = graph.blocks["BasicBlock"].graph
     assert {"conv1", "bn1", "conv2", "bn2", "add"} <= set(inner.nodes)
     # ids follow the module paths; the layout runs left to right in bands, one under the other, so
     # the chain reads like text and stays a few cards wide
     assert {"conv1", "bn1", "maxpool", "avgpool", "fc"} <= set(graph.nodes)
-    chain = ("x", "conv1", "bn1", "relu", "maxpool", "layer1_0", "layer1_1", "layer2_0", "layer4_1", "avgpool", "fc")
+    chain = ("x", "conv1", "bn1", "relu", "maxpool", "layer1", "layer2_0", "layer2_1", "layer4_1", "avgpool", "fc")
     reading = [(graph.node(i).pos[1], graph.node(i).pos[0]) for i in chain]
     assert reading == sorted(reading) and len(set(reading)) == len(chain)
     columns, bands = {n.pos[0] for n in graph.nodes.values()}, {n.pos[1] for n in graph.nodes.values()}
-    assert len(columns) == 5 and len(bands) == 4  # 17 layers in one chain: bands of five
+    assert len(columns) == 5 and len(bands) == 4  # 16 layers in one chain: bands of five
 
 
 @pytest.mark.slow
@@ -117,7 +119,10 @@ def test_mobilenet_v2_imports_with_blocks_and_its_outputs(tmp_path):
     inverted = [n for n in names if n.startswith("InvertedResidual")]
     # 17 InvertedResidual modules, in three shapes (no expansion; expansion with and without shortcut)
     assert len(inverted) == 3
-    uses = sum(len(graph.blocks.instances(n)) for n in inverted)
+    # the runs of one definition in `features` are one instance each, repeated: 17 modules in 13 instances
+    runs = {n.id: n.repeat for n in graph.nodes.values() if n.type == "Block" and n.repeat > 1}
+    assert runs == {"features_5_6": 2, "features_8_10": 3, "features_12_13": 2, "features_15_16": 2}
+    uses = sum(graph.node(i).repeat for n in inverted for _, i in graph.blocks.instances(n))
     assert uses == 17
 
 

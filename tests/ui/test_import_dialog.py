@@ -113,3 +113,19 @@ def test_a_model_file_needs_no_consent_and_opens(qtbot, window, tmp_path, monkey
     assert window.document.project.weights == "net.safetensors"
     dlg.source.setText(str(tmp_path / "other.onnx"))
     assert not dlg.trust.isVisible() and dlg.import_button.isEnabled()
+
+
+@pytest.mark.fault("import", "File > Import with 'Import what maps' ticked, a model with an unmapped op",
+                   "the project opens with an Unmapped node per part, each named in the Problems panel")
+def test_a_partial_import_opens_with_the_unmapped_nodes_in_problems(qtbot, window, tmp_path):
+    path = tmp_path / "net.py"
+    path.write_text(NET)
+    dlg = _dialog(qtbot, window, f"{path}:Odd", tmp_path / "odd.json", "8")
+    qtbot.mouseClick(dlg.partial, Qt.MouseButton.LeftButton, pos=QPoint(6, dlg.partial.height() // 2))
+    assert dlg.partial.isChecked() and dlg.request()["partial"]
+    assert run_import(window, dlg.request())
+    unmapped = sorted(n.id for n in window.document.graph.nodes.values() if n.type == "Unmapped")
+    assert unmapped == ["real", "rfft"]
+    qtbot.waitUntil(lambda: all(window.problems.row_of(n) >= 0 for n in unmapped), timeout=3000)
+    texts = [window.problems.model.data(window.problems.model.index(window.problems.row_of(n), 0)) for n in unmapped]
+    assert "Tensor.real: has no node type" in texts[0] and "torch.fft.rfft: has no node type" in texts[1]

@@ -40,6 +40,7 @@ class BlockCopy:
     values: dict = field(default_factory=dict)  # fx node name -> (args, kwargs, result), from one run
     switchable: set = field(default_factory=set)  # children an exposed param can switch off, by attribute
     forward_key: str = ""  # forward() with every switchable layer bypassed: equal in copies that share a class
+    names: dict = field(default_factory=dict)  # inner node id -> its attribute (its index when sequential)
     uses_functional: bool = False
 
     def forward(self, optional: set[str]) -> tuple[list[str], list[str], int]:
@@ -83,7 +84,7 @@ class BlockTree:
 
     def _copy(self, result, module, path: str) -> BlockCopy:
         definition = self.library[result.definition]
-        copy = BlockCopy(definition, path, module, dict(result.values))
+        copy = BlockCopy(definition, path, module, dict(result.values), names=dict(result.module_names))
         copy.switchable = {result.module_names.get(n, n) for n in switchable(definition)}
         held = dict(module.named_children())
         inner = [n for n in definition.graph.nodes.values() if n.type not in PORTS]

@@ -136,19 +136,51 @@ class BlockWriter:
             for child in names:
                 for slot, value in _call_slots(child, c.children.get(child), self):
                     slots.setdefault(slot, [_ABSENT] * n)[i] = value
+        switches = {cls.copies[0].names.get(t.node, t.node) for p in cls.definition.params for t in p.targets
+                    if t.param == "enabled"}
         for child in names:
             present = [c.children.get(child) is not None for c in cls.copies]
-            if not all(present):
+            if not all(present) or child in switches:
                 slots[(child, "enabled")] = present
         return list(slots.items())
+
+    def _targets(self, cls: BlockClass, slots: list) -> dict[tuple, str]:
+        """slot -> the exposed param that drives it: a layer's argument of the target param's name
+        (node params are named after the constructor's), a nested block's parameter, or the switch
+        of a layer. Written as the parameter even where every copy has the same value, so the class
+        reads as the definition does (and an import of the file finds the definition again)."""
+        have = {slot for slot, _ in slots}
+        names = cls.copies[0].names
+        out = {}
+        for p in cls.definition.params:
+            if not self._free(p.name):
+                continue
+            for t in p.targets:
+                child = names.get(t.node, t.node)
+                slot = (child, "enabled") if t.param == "enabled" else (child, None, t.param)
+                if slot in have:
+                    out[slot] = p.name
+        return out
 
     def _plan(self, cls: BlockClass) -> None:
         exposed = [(p.name, [c.exposed.get(p.name, _ABSENT) for c in cls.copies])
                    for p in cls.definition.params if self._free(p.name)]
         used: dict[str, list] = {}
         chosen: dict[tuple, str | None] = {}  # slot -> class parameter, or None for a constant
-        for slot, values in self._slots(cls):
+        slots = self._slots(cls)
+        targets = self._targets(cls, slots)
+        for slot, values in slots:
+            if slot in targets and _agrees(values, dict(exposed)[targets[slot]]):
+                chosen[slot] = targets[slot]
+                used.setdefault(targets[slot], [None if v is _ABSENT else v for v in dict(exposed)[targets[slot]]])
+                continue
             present = [v for v in values if v is not _ABSENT]
+            follows = next((n for n, vals in exposed if n in set(targets.values()) and _agrees(values, vals)), None) \
+                if _derived(cls, slot) else None
+            if follows is not None:  # a size that follows from a param (BatchNorm2d(planes)) is written so
+                chosen[slot] = follows
+                used.setdefault(follows, [None if v is _ABSENT else v for v in dict(exposed)[follows]])
+                continue
             if all(_same(v, present[0]) for v in present):
                 chosen[slot] = None
                 continue
@@ -191,6 +223,10 @@ class BlockWriter:
             args.append(f"{name}{hint}{defaults.get(name, '')}")
         signature = ", ".join(["self", *args])
         doc = cls.definition.doc or f"Block {cls.definition.name}."
+        documented = [f"    {p.name}: {' '.join(p.doc.split())}" for p in cls.definition.params
+                      if p.name in cls.params and p.doc]
+        if documented:  # Google style, as an import of this file reads it back
+            doc = doc + "\n\nArgs:\n" + "\n".join(documented)
         base = "nn.Sequential" if cls.definition.sequential else "nn.Module"
         lines = [f"class {cls.name}({base}):", docstring(doc, "    "), "",
                  f"    def __init__({signature}) -> None:"]
@@ -207,9 +243,14 @@ class BlockWriter:
             off = "nn.Identity()" if cls.definition.sequential else "None"  # a Sequential keeps its numbering
             child_exprs.append((child, f"{expr} if {gate} else {off}" if gate else expr))
         if cls.definition.sequential:
-            lines.append("        super().__init__(")
-            lines += [f"            {expr}," for _, expr in child_exprs]
-            lines.append("        )")
+            local = _locals(first, [child for child, _ in child_exprs], set(cls.params) | self.taken | NOT_NAMES)
+            if local is None:
+                lines.append("        super().__init__(")
+                lines += [f"            {expr}," for _, expr in child_exprs]
+                lines.append("        )")
+            else:  # each layer named as in the definition; nn.Sequential numbers them 0, 1, ...
+                lines += [f"        {local[child]} = {expr}" for child, expr in child_exprs]
+                lines.append(f"        super().__init__({', '.join(local[c] for c, _ in child_exprs)})")
             return "\n".join(lines) + "\n"
         lines.append("        super().__init__()")
         lines += [f"        self.{ident(child, 'the layer')} = {expr}" for child, expr in child_exprs]
@@ -249,6 +290,30 @@ class BlockWriter:
     def call(self, copy_or_call) -> str:
         """The expression that builds a top-level child (one copy, or a repeat's nn.Sequential)."""
         return self._expr("model", copy_or_call, {}, "        ")
+
+
+def _derived(cls: BlockClass, slot: tuple) -> bool:
+    """Whether a layer's constructor argument is no param of its node: a size inferred from the input
+    (num_features, in_channels), which follows whatever param sets the size upstream."""
+    from ...core.registry import default_registry
+
+    if len(slot) != 3 or slot[1] is not None:
+        return False
+    ids = {name: node_id for node_id, name in cls.copies[0].names.items()}
+    node = cls.definition.graph.nodes.get(ids.get(slot[0], slot[0]))
+    spec = default_registry().get(node.type) if node is not None and node.type != "Block" else None
+    return spec is not None and spec.param(slot[2]) is None
+
+
+def _locals(copy: BlockCopy, children: list[str], taken: set) -> dict | None:
+    """A sequential definition's inner node ids as local names for its layers, or None when one
+    cannot be a name there."""
+    ids = {name: node_id for node_id, name in copy.names.items()}
+    local = {child: ids.get(child, "") for child in children}
+    names = list(local.values())
+    if len(set(names)) != len(names) or any(not is_identifier(n) or n in taken for n in names):
+        return None
+    return local
 
 
 def _defaults(cls: BlockClass) -> dict[str, str]:

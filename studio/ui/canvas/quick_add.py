@@ -91,8 +91,8 @@ class QuickAddPopup(QFrame):
         super().__init__(parent)
         self.setObjectName("QuickAdd")
         self.theme = theme
-        self.specs = [s for specs in registry.by_category().values() for s in specs
-                      if need is None or getattr(s, need)]
+        self.specs = [s for category, specs in registry.by_category().items() for s in specs
+                      if (need is None or getattr(s, need)) and category != "unmapped"]  # made by imports only
         self.setFrameShape(QFrame.StyledPanel)
         self.setAutoFillBackground(True)
         pal = self.palette()

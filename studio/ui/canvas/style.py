@@ -31,6 +31,7 @@ LOD_MINIMAL = 0.18  # below this, plain blocks
 CATEGORY_HUES = {  # HSV hue per category; io is neutral
     "io": None, "dense": 218, "conv": 158, "pooling": 95, "norm": 48, "activation": 22,
     "shape": 262, "sequence": 330, "attention": 292, "merge": 190, "block": 128,
+    "unmapped": 40,  # a partial import's Unmapped node: amber, a warning to replace it
 }
 
 WIRE_KINDS = ("vector", "sequence", "image", "tokens", "tensor")
