@@ -75,7 +75,8 @@ def onnxruntime_of(path):
 
 
 def repeated_blocks(project_file):
-    """(the Block instances' ids, the node types inside the one Block definition) of an imported Repeated."""
+    """(the Block instances' ids with their repeat, the node types inside the one Block definition) of an
+    imported Repeated: its three copies in one nn.Sequential come back as one instance repeated."""
     graph = studio.load_project(project_file).graph
-    ids = [n.id for n in graph.nodes.values() if n.type == "Block"]
+    ids = [(n.id, n.repeat) for n in graph.nodes.values() if n.type == "Block"]
     return ids, [n.type for n in graph.blocks["Block"].graph.nodes.values()]

@@ -53,7 +53,7 @@ def test_a_repeated_class_becomes_one_block_definition(tmp_path):
     result = import_model(str(path), tmp_path / "rep.json")
     assert result.blocks == ["Block"]
     # the exporter folds each BatchNorm into its conv: the block holds the conv, the add and the relu
-    assert repeated_blocks(tmp_path / "rep.json") == (["blocks_0", "blocks_1", "blocks_2"],
+    assert repeated_blocks(tmp_path / "rep.json") == ([("blocks", 3)],
                                                       ["Conv2d", "Add", "ReLU", "BlockInput", "BlockOutput"])
     agree(tmp_path / "rep.json", onnxruntime_of(path), [3, 8, 8])
     agree(tmp_path / "rep.json", source, [3, 8, 8])

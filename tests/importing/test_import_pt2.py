@@ -54,7 +54,7 @@ def test_a_repeated_class_in_a_pt2_becomes_one_block(tmp_path):
     result = import_model(str(path), tmp_path / "rep.json")
     assert result.blocks == ["Block"]
     assert repeated_blocks(tmp_path / "rep.json") == (
-        ["blocks_0", "blocks_1", "blocks_2"], ["Conv2d", "BatchNorm2d", "Add", "ReLU", "BlockInput", "BlockOutput"])
+        [("blocks", 3)], ["Conv2d", "BatchNorm2d", "Add", "ReLU", "BlockInput", "BlockOutput"])
     agree(tmp_path / "rep.json", source, [3, 8, 8], tolerance=1e-5)
 
 
