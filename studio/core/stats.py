@@ -17,6 +17,7 @@ class NodeStats:
 
 
 ZERO = NodeStats(0, 0, 0)
+UNBUILDABLE = 2**63 - 1  # weights torch cannot even describe (their byte size overflows int64)
 
 
 def node_stats(info: NodeInfo) -> NodeStats | None:
@@ -45,7 +46,10 @@ def _cached(type_name, params_key, inputs, spec) -> NodeStats:
 
     params = json.loads(params_key)
     with torch.device("meta"):
-        module = spec.build(params, list(inputs))
+        try:
+            module = spec.build(params, list(inputs))
+        except RuntimeError:  # shapes that passed analysis but whose weights overflow torch's storage size
+            return NodeStats(UNBUILDABLE, UNBUILDABLE, 0)
         if module is None:
             count = trainable = 0
         else:

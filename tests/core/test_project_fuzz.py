@@ -132,3 +132,18 @@ def test_many_nodes_load_quickly():
     project = loads_project(text)
     assert analyze(project.graph).ok
     assert time.perf_counter() - start < 5
+
+
+@pytest.mark.fault("project file", "an input 2**54 features wide feeding an LSTM (found by the fuzz test above)",
+                   "refused as too large to build, naming the layer; never a traceback")
+def test_weights_whose_size_overflows_are_too_large_not_a_crash():
+    from studio.core.graph import Graph
+
+    g = Graph()
+    x = g.add_node("Input", {"shape": [5, 2**54]}, node_id="x")
+    lstm = g.add_node("LSTM", {"hidden_size": 32}, node_id="lstm")
+    g.connect(x.id, lstm.id)
+    analysis = analyze(g)
+    assert analysis.ok  # the shapes themselves are fine; only the weights overflow
+    with pytest.raises(CompileError, match="lstm.*too large"):
+        compile_graph(g, analysis=analysis)
