@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="fewer cases and repeats (for tests)")
     b.add_argument("--verbose", action="store_true", help="also print each variant's warm-up and notes")
     _explain_parser(sub, project)
+    from .training.finetune_cli import add_parser as finetune_parser  # no torch: the help stays fast
+
+    finetune_parser(sub, project)
     return p
 
 
@@ -209,6 +212,12 @@ def cmd_import(args) -> int:
     return 0
 
 
+def cmd_finetune(args) -> int:
+    from .training.finetune_cli import run_finetune
+
+    return run_finetune(args)
+
+
 def cmd_bench(args) -> int:
     from .bench import run_bench
 
@@ -222,7 +231,7 @@ def cmd_explain(args) -> int:
 
 
 COMMANDS = {"validate": cmd_validate, "summary": cmd_summary, "train": cmd_train, "export": cmd_export,
-            "import": cmd_import, "bench": cmd_bench, "explain": cmd_explain}
+            "import": cmd_import, "bench": cmd_bench, "explain": cmd_explain, "finetune": cmd_finetune}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -157,7 +157,12 @@ def _check_optimizer(opt: Any, model) -> None:
         if not all(isinstance(i, int) and not isinstance(i, bool) for i in group["params"]):
             raise _Bad(f"optimizer.param_groups[{g}].params", "must be parameter indices (whole numbers)")
         indices += group["params"]
-    params = list(model.parameters()) if model is not None else None
+    from .finetune import trained_params
+
+    # the optimizer holds the trained (not frozen) weights; other frozen layers: the trainer starts it afresh
+    params = trained_params(model) if model is not None else None
+    if params is not None and len(indices) != len(params) and len(indices) <= sum(1 for _ in model.parameters()):
+        params = None
     if params is not None and sorted(indices) != list(range(len(params))):
         raise _Bad("optimizer.param_groups", f"index {len(indices)} parameters ({_span(indices)}), but the "
                    f"model has {len(params)}; it is the optimizer of another model")
