@@ -42,6 +42,11 @@ def trained_params(model) -> list:
     return [p for g in param_groups(model, 1.0) for p in g["params"]]
 
 
+def frozen_names(model) -> list[str]:
+    """The names of the parameters that are not trained (a checkpoint keeps them)."""
+    return [n for n, p in model.named_parameters() if not p.requires_grad]
+
+
 def counts(model) -> tuple[int, int]:
     """(trained, frozen) numbers of weights (elements, each shared tensor once)."""
     trained = frozen = 0

@@ -25,7 +25,7 @@ from .data import to_device
 from .datasets.base import CLASSIFICATION, ArrayDataset
 from .device import amp_dtype, resolve_device, rng_state, seed_everything, set_rng_state
 from .errors import TrainingError
-from .finetune import count_words, hold_frozen_batchnorm, param_groups
+from .finetune import count_words, frozen_names, hold_frozen_batchnorm, param_groups
 from .events import (CallbackListener, EpochEvent, FailedEvent, FinishedEvent, NoticeEvent, StartedEvent,
                      StoppedEvent, TestEvent, TrainerListener)
 from .losses import LossPlan, build_loss
@@ -280,7 +280,7 @@ class Trainer(EpochLoop):
             "history": [dict(r) for r in self.history],
             "best": {"epoch": self.best_epoch, "value": self.best_value, "monitor": cfg.monitor,
                      "bad_epochs": self.bad_epochs},
-            "rng": rng_state(), "fingerprint": self.fingerprint,
+            "rng": rng_state(), "fingerprint": self.fingerprint, "frozen": frozen_names(self.model),
             "training": json.dumps({k: v for k, v in cfg.raw.items() if not k.startswith("_")}, default=str),
             "dataset": json.dumps(self.info.to_json()),
         }
