@@ -81,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--weights", metavar="W",
                    help="torchvision only: DEFAULT or a weights enum name (e.g. IMAGENET1K_V1), from torch's "
                         "cache or downloaded; without it, random weights")
+    i.add_argument("--random-if-offline", action="store_true",
+                   help="with --weights: when they are neither in torch's cache nor downloadable, import with "
+                        "random weights (and say so) instead of stopping")
     i.add_argument("--args", metavar="JSON", help="constructor arguments as a JSON object, e.g. '{\"num_classes\": 10}'")
     i.add_argument("--overwrite", action="store_true",
                    help="replace PROJECT.json and its weights file if they exist (without it, they are refused)")
@@ -198,12 +201,19 @@ def cmd_export(args) -> int:
 
 def cmd_import(args) -> int:
     from .importing import ImportRefused, import_model, parse_shape
-    from .importing.sources import parse_args_json
+    from .importing.sources import WeightsUnavailable, parse_args_json
 
     try:
         shape = parse_shape(args.input_shape) if args.input_shape else None
-        result = import_model(args.source, args.output, shape, args.weights, parse_args_json(args.args),
-                              args.overwrite)
+        try:
+            result = import_model(args.source, args.output, shape, args.weights, parse_args_json(args.args),
+                                  args.overwrite)
+        except WeightsUnavailable as exc:
+            if not args.random_if_offline:
+                raise
+            print(f"warning: {str(exc).split('. Get them')[0]}; importing with RANDOM weights (--random-if-offline)",
+                  file=sys.stderr)
+            result = import_model(args.source, args.output, shape, None, parse_args_json(args.args), args.overwrite)
     except ImportRefused as exc:
         raise UserError(str(exc)) from None
     blocks = f", blocks: {', '.join(result.blocks)}" if result.blocks else ""

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from .errors import TrainingError
 
 HEAD_TYPE = "Linear"
@@ -124,6 +122,8 @@ def make_finetune(source, output, classes: int | None = None, *, freeze_backbone
             if node.id != head and node.type not in ("Input", "Output"):
                 graph.set_tuning(node.id, frozen=True)
                 frozen.append(node.id)
+    import torch
+
     torch.manual_seed(seed)  # the new head's initialisation is the same each time
     model = compile_graph(graph)
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}

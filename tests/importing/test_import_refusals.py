@@ -169,3 +169,20 @@ def test_a_project_keeps_its_weights_field_through_save(tmp_path):
                                         "weights": "w.safetensors"}))
     assert project.to_json()["weights"] == "w.safetensors"
     assert torch.nn.Module  # keeps torch imported for the other tests' timing
+
+
+@pytest.mark.fault("import", "pretrained weights offline, with --random-if-offline",
+                   "imported with random weights, saying so on stderr (exit 0)")
+def test_random_weights_offline_only_with_the_flag(tmp_path, capsys, monkeypatch):
+    import torchvision.models._api as api
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.setattr(api, "load_state_dict_from_url", offline)
+    out = tmp_path / "r.json"
+    rc, err = _run(capsys, "torchvision:resnet18", "-o", str(out), "--weights", "DEFAULT", "--input-shape", "3,32,32",
+                   "--random-if-offline")
+    assert rc == 0 and "importing with RANDOM weights" in err and "is not in torch's cache" in err
+    assert out.exists() and out.with_suffix(".safetensors").exists()
