@@ -81,22 +81,6 @@ def dataset_classes(project) -> int:
     return info.num_classes
 
 
-def head_mismatch(project) -> str | None:
-    """A suggestion when the dataset's class count differs from the head's out_features (None when
-    they agree or either is not known)."""
-    try:
-        head = find_head(project.graph)
-        classes = dataset_classes(project)
-    except TrainingError:
-        return None
-    have = head_outputs(project.graph, head)
-    if have == classes:
-        return None
-    return (f"the dataset has {classes} classes but the head '{head}' gives {have}: replace the head (right-click "
-            f"'{head}' > Replace head, or python -m studio finetune PROJECT --replace-head -o NEW.json) to keep "
-            "the other layers' weights and start the head afresh")
-
-
 def make_finetune(source, output, classes: int | None = None, *, freeze_backbone: bool = False,
                   replace: bool = True, overwrite: bool = False, seed: int = 0) -> FinetuneResult:
     """Write the fine-tuning project `output` (and `<stem>.safetensors`) made from project `source`."""

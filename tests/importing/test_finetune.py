@@ -128,3 +128,13 @@ def test_finetune_never_overwrites_its_source(tmp_path, capsys):
     assert main(["finetune", str(project), "--replace-head", "-o", str(project), "--overwrite"]) == 2
     assert "source project's own file" in capsys.readouterr().err
     assert project.read_bytes() == before
+
+
+@pytest.mark.fault("training", "a pretrained head with another class count than the dataset",
+                   "refused (exit 2) suggesting Replace head / python -m studio finetune")
+def test_a_head_that_does_not_fit_the_dataset_suggests_replacing_it(tmp_path, capsys):
+    project = imported_project(tmp_path)
+    assert main(["train", str(project), "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "3 classes" in err and "replace the head: right-click 'fc' > Replace head" in err
+    assert "python -m studio finetune PROJECT.json --replace-head -o NEW.json" in err

@@ -92,3 +92,15 @@ def test_replace_head_with_pretrained_weights_opens_a_new_project(qtbot, isolate
     qtbot.waitUntil(lambda: w.document.project.path == tmp_path / "tuned.json", timeout=10_000)
     assert w.document.graph.node("fc").params["out_features"] == 3 and not dialog_log.errors
     assert (source.read_bytes(), source.with_suffix(".safetensors").read_bytes()) == before
+
+
+def test_the_training_preflight_suggests_replacing_the_head(tmp_path):
+    from studio.core.analysis import analyze
+    from studio.core.project import load_project
+    from studio.ui.training.preflight import check
+
+    from tests.importing.test_finetune import imported_project
+
+    project = load_project(imported_project(tmp_path))
+    result = check(project.training, analyze(project.graph), project.graph.edges, tmp_path)
+    assert any("right-click 'fc' > Replace head" in p for p in result.problems), result.problems
