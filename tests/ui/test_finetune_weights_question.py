@@ -2,8 +2,6 @@
 before importing with random weights; "No" writes nothing, "Yes" imports and opens the project."""
 from __future__ import annotations
 
-import urllib.error
-
 import pytest
 
 from studio.ui import dialogs
@@ -16,14 +14,10 @@ from .window_helpers import dialog_log, isolated, window  # noqa: F401  (fixture
                    "a question; No: nothing written; Yes: imported with random weights and opened")
 @pytest.mark.parametrize("agree", [False, True])
 def test_offline_weights_ask_before_random_weights(window, tmp_path, monkeypatch, agree):
-    import torchvision.models._api as api
+    from tests.importing.test_import_refusals import go_offline
 
-    def offline(*args, **kwargs):
-        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
-
+    go_offline(tmp_path, monkeypatch)
     asked = []
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
-    monkeypatch.setattr(api, "load_state_dict_from_url", offline)
     monkeypatch.setattr(dialogs, "ask_random_weights", lambda parent, why: asked.append(why) or agree)
     out = tmp_path / "r.json"
     request = {"source": "torchvision:resnet18", "output": str(out), "shape": "3,32,32", "args": None,
