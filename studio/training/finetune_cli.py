@@ -20,7 +20,7 @@ def add_parser(sub, project_help: str) -> None:
     f.add_argument("--replace-head", nargs="?", const=HEAD_FROM_DATASET, metavar="N",
                    help="give the last Linear N outputs (default: the class count of the project's dataset) "
                         "and fresh weights")
-    f.add_argument("--freeze-backbone", action="store_true", help="freeze every layer except the head")
+    f.add_argument("--freeze-backbone", action="store_true", help="freeze every layer with weights except the head")
     f.add_argument("--overwrite", action="store_true",
                    help="replace OUT.json and its weights file if they exist (without it, they are refused)")
 

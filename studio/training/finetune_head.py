@@ -62,8 +62,8 @@ def head_outputs(graph, head: str) -> int:
 def _has_weights(info) -> bool:
     from ..core.stats import node_stats
 
-    stats = node_stats(info)
-    return bool(stats and stats.params) or info.block is not None
+    stats = node_stats(info)  # BatchNorm without affine weights still has running statistics to keep
+    return bool(stats and stats.params) or info.block is not None or info.type.startswith("BatchNorm")
 
 
 def dataset_classes(project) -> int:
@@ -101,9 +101,12 @@ def make_finetune(source, output, classes: int | None = None, *, freeze_backbone
             raise FinetuneError(f"--replace-head must be a class count of at least 1, got {classes!r}")
         graph.set_param(head, "out_features", classes)
     frozen = []
-    if freeze_backbone:
-        for node in graph.nodes.values():
-            if node.id != head and node.type not in ("Input", "Output"):
+    if freeze_backbone:  # the layers with weights (a block: all inside); a ReLU has nothing to freeze
+        from ..core.analysis import analyze
+
+        infos = analyze(graph).nodes
+        for node in list(graph.nodes.values()):
+            if node.id != head and _has_weights(infos[node.id]):
                 graph.set_tuning(node.id, frozen=True)
                 frozen.append(node.id)
     import torch

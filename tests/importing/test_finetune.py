@@ -91,6 +91,7 @@ def test_fine_tune_keeps_frozen_weights_bit_identical(tmp_path, capsys):
             assert torch.equal(start[key], value), key
     graph = load_project(tuned).graph
     assert graph.node("layer1_0").frozen and graph.node("conv1").frozen and not graph.node("fc").frozen
+    assert not graph.node("relu").frozen  # nothing to freeze in a layer without weights
 
     assert main(["train", str(tuned), "--out", str(tmp_path / "run"), "--quiet"]) == 0
     out = capsys.readouterr().out
