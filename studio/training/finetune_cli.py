@@ -26,25 +26,20 @@ def add_parser(sub, project_help: str) -> None:
 
 
 def run_finetune(args) -> int:
-    from ..cli import UserError
-    from ..core.project import ProjectError
-    from .errors import TrainingError
-    from .finetune_head import make_finetune
+    """A refusal is a TrainingError or ProjectError: the CLI prints its message and exits 2."""
+    from .finetune_head import FinetuneError, make_finetune
 
     classes = None
     if args.replace_head not in (None, HEAD_FROM_DATASET):
         try:
             classes = int(args.replace_head)
         except ValueError:
-            raise UserError(f"--replace-head {args.replace_head!r} must be a class count (a whole number), or "
+            raise FinetuneError(f"--replace-head {args.replace_head!r} must be a class count (a whole number), or "
                             "given alone for the dataset's") from None
     if args.replace_head is None and not args.freeze_backbone:
-        raise UserError("say what to change: --replace-head [N] and/or --freeze-backbone")
-    try:
-        result = make_finetune(args.file, args.output, classes, freeze_backbone=args.freeze_backbone,
-                               replace=args.replace_head is not None, overwrite=args.overwrite)
-    except (TrainingError, ProjectError) as exc:
-        raise UserError(str(exc)) from None
+        raise FinetuneError("say what to change: --replace-head [N] and/or --freeze-backbone")
+    result = make_finetune(args.file, args.output, classes, freeze_backbone=args.freeze_backbone,
+                           replace=args.replace_head is not None, overwrite=args.overwrite)
     said = []
     if args.replace_head is not None:
         said.append(f"head '{result.head}' {result.old_classes} -> {result.classes} outputs (fresh weights)")

@@ -87,7 +87,7 @@ def make_finetune(source, output, classes: int | None = None, *, freeze_backbone
     from ..core.compiler import compile_graph
     from ..core.project import Project, load_project
     from ..core.weights import WeightsError, read_state_dict
-    from ..importing import _write  # weights first, then the project that names them
+    from ..core.weights import save_with_weights
 
     src = load_project(source) if not isinstance(source, Project) else source
     out = Path(output)
@@ -132,7 +132,7 @@ def make_finetune(source, output, classes: int | None = None, *, freeze_backbone
             kept += 1
     project = Project(name=f"{src.name} (fine-tune)", graph=graph, training=src.training,
                       extra=dict(src.extra), weights=weights_out.name)
-    _write(project, out, weights_out, state)
+    save_with_weights(project, out, weights_out, state, "NetStudio finetune")
     return FinetuneResult(out, weights_out, head, old, classes if replace else old, frozen, kept)
 
 
