@@ -9,15 +9,18 @@ from pathlib import Path
 
 from .. import dialogs
 from ..commands import SetParam
-from ..inspector.tuning import SetTuning
+from ..inspector.tuning import SetTuning, tunable
 
 
 def finetune_items(menu, add, view, node_id: str, ids: list[str], editable: bool) -> None:
     graph = view.graph
-    frozen = all(graph.node(n).frozen for n in ids if n in graph)
-    what = f"'{node_id}'" if len(ids) == 1 else f"{len(ids)} nodes"
+    ids = [n for n in ids if n in graph and tunable(view.document, graph.node(n))]  # a ReLU has nothing to freeze
+    if not ids:
+        return
+    frozen = all(graph.node(n).frozen for n in ids)
+    what = f"'{ids[0]}'" if len(ids) == 1 else f"{len(ids)} layers"
     add(f"{'Unfreeze' if frozen else 'Freeze'} {what}", lambda: set_frozen(view, ids, not frozen), None, editable)
-    if len(ids) == 1 and view.document.at_root and graph.node(node_id).type == "Linear" and is_head(view, node_id):
+    if ids == [node_id] and view.document.at_root and graph.node(node_id).type == "Linear" and is_head(view, node_id):
         add(f"Replace head '{node_id}' for the dataset…", lambda: replace_head(view, node_id), None, editable)
 
 

@@ -42,6 +42,15 @@ def parse_lr_mult(text: str, node_id: str) -> float:
     return check_lr_mult(value if math.isfinite(value) else text, node_id)
 
 
+def tunable(document, node) -> bool:
+    """Whether freezing means something for `node`: it has weights (or is a block, or is already tuned)."""
+    if node.frozen or node.lr_mult != 1.0 or node.type == "Block":
+        return True
+    info = document.analysis.nodes.get(node.id)
+    stats = node_stats(info) if info is not None and info.spec is not None and info.params is not None else None
+    return bool(stats and stats.params) or node.type.startswith("BatchNorm")
+
+
 class TuningSection(QWidget):
     """Shown for a node with weights (or a block instance, or one already frozen or at another rate)."""
 
@@ -96,11 +105,7 @@ class TuningSection(QWidget):
         self.show()
 
     def _applies(self, node) -> bool:
-        if node.frozen or node.lr_mult != 1.0 or node.type == "Block":
-            return True
-        info = self.document.analysis.nodes.get(node.id)
-        stats = node_stats(info) if info is not None and info.spec is not None and info.params is not None else None
-        return bool(stats and stats.params)
+        return tunable(self.document, node)
 
     def _frozen_toggled(self, on: bool) -> None:
         if self.node_id is not None and on != self.document.graph.node(self.node_id).frozen:
