@@ -34,8 +34,8 @@ def run_finetune(args) -> int:
         try:
             classes = int(args.replace_head)
         except ValueError:
-            raise FinetuneError(f"--replace-head {args.replace_head!r} must be a class count (a whole number), or "
-                            "given alone for the dataset's") from None
+            raise FinetuneError(f"--replace-head {args.replace_head!r} must be a class count (a whole number), "
+                                "or given alone for the dataset's") from None
     if args.replace_head is None and not args.freeze_backbone:
         raise FinetuneError("say what to change: --replace-head [N] and/or --freeze-backbone")
     result = make_finetune(args.file, args.output, classes, freeze_backbone=args.freeze_backbone,

@@ -86,8 +86,7 @@ def make_finetune(source, output, classes: int | None = None, *, freeze_backbone
     """Write the fine-tuning project `output` (and `<stem>.safetensors`) made from project `source`."""
     from ..core.compiler import compile_graph
     from ..core.project import Project, load_project
-    from ..core.weights import WeightsError, read_state_dict
-    from ..core.weights import save_with_weights
+    from ..core.weights import WeightsError, read_state_dict, save_with_weights
 
     src = load_project(source) if not isinstance(source, Project) else source
     out = Path(output)

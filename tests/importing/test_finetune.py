@@ -139,3 +139,17 @@ def test_a_head_that_does_not_fit_the_dataset_suggests_replacing_it(tmp_path, ca
     err = capsys.readouterr().err
     assert "3 classes" in err and "replace the head: right-click 'fc' > Replace head" in err
     assert "python -m studio finetune PROJECT.json --replace-head -o NEW.json" in err
+
+
+@pytest.mark.fault("finetune", "--replace-head not a count, 0, or nothing asked",
+                   "refused (exit 2) saying what to write; nothing written")
+def test_bad_finetune_arguments_are_refused(tmp_path, capsys):
+    project = imported_project(tmp_path)
+    out = tmp_path / "tuned.json"
+    for argv, says in ((["--replace-head", "many"], "must be a class count"),
+                       (["--replace-head", "0"], "a class count of at least 1"),
+                       ([], "say what to change")):
+        assert main(["finetune", str(project), "-o", str(out), *argv]) == 2
+        err = capsys.readouterr().err
+        assert says in err and "Traceback" not in err, err
+        assert not out.exists() and not out.with_suffix(".safetensors").exists()
