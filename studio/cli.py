@@ -84,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--weights", metavar="W",
                    help="torchvision only: DEFAULT or a weights enum name (e.g. IMAGENET1K_V1), from torch's "
                         "cache or downloaded; without it, random weights")
+    i.add_argument("--random-if-offline", action="store_true",
+                   help="with --weights: when they are neither in torch's cache nor downloadable, import with "
+                        "random weights (and say so) instead of stopping")
     i.add_argument("--args", metavar="JSON", help="constructor arguments as a JSON object, e.g. '{\"num_classes\": 10}'")
     i.add_argument("--overwrite", action="store_true",
                    help="replace PROJECT.json and its weights file if they exist (without it, they are refused)")
@@ -103,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--views", action="store_true", help="ui: train with Try it (drawn on, Grad-CAM), Where it "
                    "errs and Classes all shown, against them in their tabs (A/B, interleaved)")
     _explain_parser(sub, project)
+    from .training.finetune_cli import add_parser as finetune_parser  # no torch: the help stays fast
+
+    finetune_parser(sub, project)
     return p
 
 
@@ -203,12 +209,20 @@ def cmd_export(args) -> int:
 
 def cmd_import(args) -> int:
     from .importing import ImportRefused, import_model, parse_shape
-    from .importing.sources import parse_args_json
+    from .importing.sources import WeightsUnavailable, parse_args_json
 
     try:
         shape = parse_shape(args.input_shape) if args.input_shape else None
-        result = import_model(args.source, args.output, shape, args.weights, parse_args_json(args.args),
-                              args.overwrite, args.partial)
+        try:
+            result = import_model(args.source, args.output, shape, args.weights, parse_args_json(args.args),
+                                  args.overwrite, args.partial)
+        except WeightsUnavailable as exc:
+            if not args.random_if_offline:
+                raise
+            print(f"warning: {str(exc).split('. Get them')[0]}; importing with RANDOM weights (--random-if-offline)",
+                  file=sys.stderr)
+            result = import_model(args.source, args.output, shape, None, parse_args_json(args.args), args.overwrite,
+                                  args.partial)
     except ImportRefused as exc:
         raise UserError(str(exc)) from None
     blocks = f", blocks: {', '.join(result.blocks)}" if result.blocks else ""
@@ -220,6 +234,12 @@ def cmd_import(args) -> int:
     print(f"{result.project}: {result.nodes} nodes{blocks}; weights in {result.weights.name} "
           f"(outputs agree with the source to {result.largest_difference:.1e})")
     return 0
+
+
+def cmd_finetune(args) -> int:
+    from .training.finetune_cli import run_finetune
+
+    return run_finetune(args)
 
 
 def cmd_bench(args) -> int:
@@ -235,7 +255,7 @@ def cmd_explain(args) -> int:
 
 
 COMMANDS = {"validate": cmd_validate, "summary": cmd_summary, "train": cmd_train, "export": cmd_export,
-            "import": cmd_import, "bench": cmd_bench, "explain": cmd_explain}
+            "import": cmd_import, "bench": cmd_bench, "explain": cmd_explain, "finetune": cmd_finetune}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, TypeAlias
 
+from . import tuning
 from .blocks_analysis import BlockResult
 from .problems import CompileError, Problem
 
@@ -43,6 +44,7 @@ def definition_module(result: BlockResult, graph_module: Callable):
             layers.append(nn.Identity())  # keeps the numbering of the layers after it
             continue
         module = instance_module(info, graph_module) if info.block is not None else info.spec.build(info.params, info.inputs)
+        tuning.mark(module, graph.node(node_id))
         if module is None:
             raise CompileError([Problem("error", f"{info.label} computes without a layer module, so it cannot sit "
                                                  f"in block '{result.definition}', which is marked sequential "

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from .analysis import Analysis, analyze
+from . import tuning
 from .blocks_compile import instance_module
 from .graph import Graph
 from .problems import CompileError, Problem
@@ -130,6 +131,8 @@ def graph_module(graph: Graph, analysis: Analysis, input_ids: list[str], outputs
             root.add_module(node_id, module)
         else:
             module, name = modules.module(node_id)  # a node sharing another's weights gets its module
+        if name == node_id:  # a node that shares weights follows the freezing of their owner
+            tuning.mark(module, graph.node(node_id))
         call = None
         if module is not None:
             def call(*a, _name=name, **kw):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from .graph_events import Edge, GraphError, GraphEvent, GraphEventKind, Listener
+from .limits import fmt_value, is_finite_number
 from .node_ids import check_node_id, derive_reserved, is_reserved, reserved_ids, suggest_id
 
 __all__ = ["Edge", "Graph", "GraphError", "GraphEvent", "GraphEventKind", "Listener", "Node", "check_node_id",
@@ -32,15 +33,23 @@ class Node:
     repeat: int = 1
     first: dict[str, Any] | None = None
     shares: str | None = None  # the id of the node whose weights this one uses (studio/core/sharing.py)
+    # fine-tuning (docs/finetune.md): no gradients for its weights (a Block instance: all inside), and
+    # a factor on the optimizer's learning rate for them
+    frozen: bool = False
+    lr_mult: float = 1.0
 
     def copy(self) -> "Node":
         return Node(self.id, self.type, copy.deepcopy(self.params), (self.pos[0], self.pos[1]),
-                    self.block, self.repeat, copy.deepcopy(self.first), self.shares)
+                    self.block, self.repeat, copy.deepcopy(self.first), self.shares, self.frozen, self.lr_mult)
 
     def instance_fields(self) -> dict[str, Any]:
-        """What the node holds beside its type, params and pos (a Block instance's fields, a share),
-        as add_node's keywords."""
+        """What the node holds beside its type, params and pos (a Block instance's fields, a share,
+        the fine-tuning fields), as add_node's keywords."""
         fields: dict[str, Any] = {"shares": self.shares} if self.shares else {}
+        if self.frozen:
+            fields["frozen"] = True
+        if self.lr_mult != 1.0:
+            fields["lr_mult"] = self.lr_mult
         if self.block is None and self.repeat == 1 and self.first is None:
             return fields
         return {**fields, "block": self.block, "repeat": self.repeat, "first": copy.deepcopy(self.first)}
@@ -122,7 +131,8 @@ class Graph:
     # ---- editing --------------------------------------------------------------------------
     def add_node(self, type_name: str, params: dict | None = None, pos=(0.0, 0.0),
                  node_id: str | None = None, *, block: str | None = None, repeat: int = 1,
-                 first: dict | None = None, index: int | None = None, shares: str | None = None) -> Node:
+                 first: dict | None = None, index: int | None = None, shares: str | None = None,
+                 frozen: bool = False, lr_mult: float = 1.0) -> Node:
         """Add a node (at position `index` of the document order, else last); `block`, `repeat` and
         `first` are a Block instance's (see Node)."""
         node_id = node_id or self.unique_id(block.lower() if block and type_name == "Block" else type_name)
@@ -130,7 +140,7 @@ class Graph:
         if node_id in self._nodes:
             raise GraphError(f"a node with id '{node_id}' already exists; ids must be unique")
         node = Node(node_id, type_name, dict(params or {}), (float(pos[0]), float(pos[1])),
-                    block, repeat, copy.deepcopy(first), shares)
+                    block, repeat, copy.deepcopy(first), shares, bool(frozen), check_lr_mult(lr_mult, node_id))
         if index is None or index >= len(self._nodes):
             self._nodes[node_id] = node
         else:  # the order matters: Inputs are the model's arguments in it, and ties of layout follow it
@@ -279,6 +289,19 @@ class Graph:
         node.shares = other
         self._emit(GraphEvent(GraphEventKind.PARAM_CHANGED, node_id, name="shares", value=other))
 
+    def set_tuning(self, node_id: str, *, frozen: bool | None = None, lr_mult: float | None = None) -> dict[str, Any]:
+        """Freeze / unfreeze a node's weights and set its learning-rate multiplier (the ones given; a
+        PARAM_CHANGED event named after each field); returns the old values, for undo."""
+        node = self.node(node_id)
+        changes = {k: v for k, v in (("frozen", frozen), ("lr_mult", lr_mult)) if v is not None}
+        if "lr_mult" in changes:
+            changes["lr_mult"] = check_lr_mult(changes["lr_mult"], node_id)
+        old = {name: getattr(node, name) for name in changes}
+        for name, value in changes.items():
+            setattr(node, name, bool(value) if name == "frozen" else value)
+            self._emit(GraphEvent(GraphEventKind.PARAM_CHANGED, node_id, name=name, value=value))
+        return old
+
     def set_instance(self, node_id: str, **fields: Any) -> dict[str, Any]:
         """Set a Block instance's `block`, `repeat` and/or `first` (one PARAM_CHANGED event each,
         named after the field); returns the old values, for undo."""
@@ -396,6 +419,14 @@ def _walk(start: str, links: dict[str, list[Edge]], skip: Edge | None, backwards
     return seen
 
 
+def check_lr_mult(value: Any, node_id: str) -> float:
+    """A learning-rate multiplier: a positive finite number (as a float); else GraphError naming the node."""
+    if isinstance(value, bool) or not is_finite_number(value) or value <= 0:
+        raise GraphError(f"node '{node_id}': \"lr_mult\" (the learning-rate multiplier) must be a positive "
+                         f"number such as 0.1 or 1, got {fmt_value(value)}")
+    return float(value)
+
+
 def node_to_json(n: Node) -> dict:
     """A node's record in a project file."""
     rec: dict[str, Any] = {"id": n.id, "type": n.type}
@@ -409,6 +440,10 @@ def node_to_json(n: Node) -> dict:
         rec["first"] = n.first
     if n.shares:
         rec["shares"] = n.shares
+    if n.frozen:
+        rec["frozen"] = True
+    if n.lr_mult != 1.0:
+        rec["lr_mult"] = n.lr_mult
     rec["pos"] = [round(n.pos[0], 1), round(n.pos[1], 1)]
     return rec
 

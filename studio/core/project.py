@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .atomic import atomic_write_text, atomic_write_with
-from .graph import Graph, GraphError, check_node_id, edge_to_json, node_to_json
+from .graph import Graph, GraphError, check_lr_mult, check_node_id, edge_to_json, node_to_json
 from .limits import FileRefused, read_regular_file
 from .plain import Duplicates, Numbers, check_duplicates, check_numbers
 from .blocks_io import BlocksRefused, build_blocks, check_blocks, check_instance, definition_to_json
@@ -277,7 +277,8 @@ def check_graph(nodes: list, edges: list, source: str, inside: str) -> tuple[lis
             raise ProjectError(f"{where}: \"shares\" {why}; name the node whose weights it uses, or remove "
                                "\"shares\"")
         out_nodes.append({"id": node_id, "type": type_name, "params": params,
-                          "pos": (float(pos[0]), float(pos[1])), "shares": shares, **check_instance(n, where)})
+                          "pos": (float(pos[0]), float(pos[1])), "shares": shares, **_check_tuning(n, where),
+                          **check_instance(n, where)})
     out_edges = []
     for i, e in enumerate(edges):
         where = f"{source}: edge {i + 1}"
@@ -300,6 +301,21 @@ def check_graph(nodes: list, edges: list, source: str, inside: str) -> tuple[lis
     return out_nodes, out_edges
 
 
+def _check_tuning(n: dict, where: str) -> dict:
+    """The optional fine-tuning fields of a node record (docs/finetune.md): `frozen` (true/false) and
+    `lr_mult` (a positive number)."""
+    frozen = n.get("frozen", False)
+    if not isinstance(frozen, bool):
+        raise ProjectError(f"{where}: \"frozen\" must be true or false (whether its weights are kept as they "
+                           f"are while training), got {_short(frozen)}")
+    try:
+        lr_mult = check_lr_mult(n.get("lr_mult", 1.0), "")
+    except GraphError:
+        raise ProjectError(f"{where}: \"lr_mult\" (the learning-rate multiplier) must be a positive number such "
+                           f"as 0.1 or 1, got {_short(n.get('lr_mult'))}; remove it for 1") from None
+    return {"frozen": frozen, "lr_mult": lr_mult}
+
+
 def _build(rec: dict, source: str) -> Project:
     graph = Graph()
     with graph.batch():
@@ -311,7 +327,8 @@ def _build(rec: dict, source: str) -> Project:
 def fill_graph(graph: Graph, nodes: list, edges: list, source: str) -> None:
     for n in nodes:
         graph.add_node(n["type"], n["params"], n["pos"], node_id=n["id"],
-                       **{k: n[k] for k in ("block", "repeat", "first", "shares") if n.get(k) is not None})
+                       **{k: n[k] for k in ("block", "repeat", "first", "shares", "frozen", "lr_mult")
+                          if n.get(k) is not None})
     for i, e in enumerate(edges):
         try:
             graph.connect(e["source"], e["target"], e["source_port"], e["target_port"])

@@ -107,3 +107,18 @@ def load_weights(model, source) -> None:
     state = source if isinstance(source, dict) else read_state_dict(source)
     check_state_dict(model, state)
     model.load_state_dict(state)
+
+
+def save_with_weights(project, out, weights_file, state: dict, written_by: str) -> None:
+    """Write `state` to the safetensors file `weights_file`, then `project` (which names it) to `out`,
+    each atomically: weights first, so a failure leaves no project without its weights."""
+    from safetensors.torch import save
+
+    from .atomic import atomic_write_bytes
+
+    atomic_write_bytes(weights_file, save(state, metadata={"format": "pt", "written_by": written_by}))
+    try:
+        project.save(out)
+    except BaseException:
+        weights_file.unlink(missing_ok=True)
+        raise

@@ -205,13 +205,6 @@ def _example(compiled, input_shape, gen):
 
 def _write(project, out: Path, weights_file: Path, state: dict) -> None:
     """Weights first, then the project that names them: a failure leaves no project without weights."""
-    from safetensors.torch import save
+    from ..core.weights import save_with_weights
 
-    from ..core.atomic import atomic_write_bytes
-
-    atomic_write_bytes(weights_file, save(state, metadata={"format": "pt", "written_by": "NetStudio import"}))
-    try:
-        project.save(out)
-    except BaseException:
-        weights_file.unlink(missing_ok=True)
-        raise
+    save_with_weights(project, out, weights_file, state, "NetStudio import")

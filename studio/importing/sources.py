@@ -18,6 +18,12 @@ class ImportRefused(ValueError):
     """The model cannot be imported; the message says why and how to fix it."""
 
 
+class WeightsUnavailable(ImportRefused):
+    """The pretrained weights asked for are neither in torch's cache nor downloadable (offline); the
+    import may go on with random weights only when the person agrees (--random-if-offline, or the
+    window's question)."""
+
+
 def parse_args_json(text: str | None) -> dict:
     if text is None:
         return {}
@@ -158,8 +164,8 @@ def _cached_state_dict(name: str, chosen) -> dict:
         return chosen.get_state_dict(progress=False, check_hash=True)
     except Exception as exc:
         where = "is not in torch's cache" if not cached.exists() else "in torch's cache could not be read"
-        raise ImportRefused(
+        raise WeightsUnavailable(
             f"the weights {chosen} {where} ({cached}) and could not be downloaded ({type(exc).__name__}: "
             f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}). Get them on a machine that is online "
             f"with {fetch}, then copy {cached.name} into {cached.parent} (or set TORCH_HOME); or import "
-            "without --weights for random weights") from None
+            "without --weights for random weights (--random-if-offline does that when they cannot be had)") from None

@@ -6,7 +6,8 @@
      "epoch": completed epochs, "global_step": int, "history": [metrics.jsonl records],
      "best": {"epoch", "value", "monitor", "bad_epochs"}, "rng": {"torch", "python", "numpy", ...},
      "fingerprint": sha256 of the graph's nodes, params and wires (not positions),
-     "training": the training section as JSON text, "dataset": the dataset's description as JSON text}
+     "training": the training section as JSON text, "dataset": the dataset's description as JSON text,
+     "frozen": the names of the parameters not trained (fine-tuning; absent: none)}
 
 Only tensors, numbers, strings and plain containers go in, so `torch.load(weights_only=True)` reads
 it back, and that is the only way it is read. Files are written atomically (temp file + rename).

@@ -65,7 +65,7 @@ def _check_fields(state: dict, model) -> None:
     if state.get("rng") is not None:
         _check_rng(state["rng"])
     if state.get("optimizer") is not None:
-        _check_optimizer(state["optimizer"], model)
+        _check_optimizer(state["optimizer"], model, state.get("frozen"))
 
 
 def _check_history(history: Any, epoch: int) -> None:
@@ -139,9 +139,10 @@ def _check_rng(rng: Any) -> None:
             raise _Bad("rng.cuda", f"must be a list of {fresh_dtype} tensors, one per GPU")
 
 
-def _check_optimizer(opt: Any, model) -> None:
-    """The optimizer state's layout: parameter groups that index the model's parameters once each,
-    and per-parameter tensors with the shape of the parameter they belong to."""
+def _check_optimizer(opt: Any, model, frozen: Any = None) -> None:
+    """The optimizer state's layout: parameter groups that index the model's trained parameters once
+    each (all but the `frozen` ones the checkpoint names), and per-parameter tensors with the shape of
+    the parameter they belong to (checked when the same parameters are trained now)."""
     import torch
 
     if not isinstance(opt, dict) or not isinstance(opt.get("state"), dict) or not isinstance(
@@ -157,10 +158,17 @@ def _check_optimizer(opt: Any, model) -> None:
         if not all(isinstance(i, int) and not isinstance(i, bool) for i in group["params"]):
             raise _Bad(f"optimizer.param_groups[{g}].params", "must be parameter indices (whole numbers)")
         indices += group["params"]
-    params = list(model.parameters()) if model is not None else None
-    if params is not None and sorted(indices) != list(range(len(params))):
-        raise _Bad("optimizer.param_groups", f"index {len(indices)} parameters ({_span(indices)}), but the "
-                   f"model has {len(params)}; it is the optimizer of another model")
+    from .finetune import frozen_names, trained_params
+
+    if frozen is not None and (not isinstance(frozen, list) or not all(isinstance(n, str) for n in frozen)):
+        raise _Bad("frozen", "must be a list of parameter names")
+    params = None
+    if model is not None:  # the optimizer held the weights not frozen then; frozen differently now: started afresh
+        then = {n for n, _ in model.named_parameters()} - set(frozen or ())
+        params = trained_params(model) if set(frozen or ()) == set(frozen_names(model)) else None
+        if sorted(indices) != list(range(len(then))):
+            raise _Bad("optimizer.param_groups", f"index {len(indices)} parameters ({_span(indices)}), but the "
+                       f"model has {len(then)}{' not frozen' if frozen else ''}; it is the optimizer of another model")
     for index, per_param in opt["state"].items():
         if index not in indices:
             raise _Bad(f"optimizer.state[{index!r}]", "belongs to no parameter group")

@@ -156,4 +156,7 @@ def trained_with(trainer) -> str:
     why = f" (fastest of {tried} tried)" if tried > 1 else ""
     if not why and plan is not None and plan.reasons:
         why = " (no other step fits this run; --verbose says why)"
-    return f"trained on {trainer.device} with {how}{why}"
+    from .finetune import count_words
+
+    counted = count_words(trainer.model)
+    return f"trained on {trainer.device} with {how}{why}" + (f"; {counted}" if counted else "")

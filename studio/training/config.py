@@ -47,8 +47,10 @@ LOWER_IS_BETTER = ("loss", "mse", "rmse", "mae")
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 TOP_LEVEL = ("dataset", "loss", "optimizer", "schedule", "epochs", "batch_size", "eval_batch_size",
              "device", "seed", "metrics", "split", "grad_clip", "amp", "early_stopping", "monitor",
-             "restore_best", "report_interval", "drop_last", "deterministic", "fast_path", "precision")
+             "restore_best", "report_interval", "drop_last", "deterministic", "fast_path", "precision",
+             "frozen_batchnorm")
 FAST_PATHS = ("auto", "thorough", "off", "eager", "channels_last", "cuda_graph", "compile", "compile_cuda_graph")
+FROZEN_BATCHNORM = ("eval", "train")  # frozen BatchNorm: running stats kept (eval) or batch stats (train)
 PRECISIONS = ("float32", "bf16")  # bf16: faster on CPUs with bf16 hardware, different numerics (opt-in)
 
 
@@ -109,6 +111,7 @@ class TrainingConfig:
     deterministic: bool = False
     fast_path: str = "auto"  # see fastpath/plan.py: auto | thorough | off | a candidate's name
     precision: str = "float32"  # float32 | bf16 (the fast path may then pick a bf16 step; fastpath/plan.py)
+    frozen_batchnorm: str = "eval"  # eval | train: how frozen BatchNorm layers run (docs/finetune.md)
     raw: dict = field(default_factory=dict, compare=False)  # the section as given (for checkpoints)
 
     @property
@@ -319,4 +322,6 @@ def parse_config(training: dict | None, overrides: dict | None = None) -> Traini
         report_interval=_check("positive", raw.get("report_interval", 0.1), "training.report_interval"),
         drop_last=_check("bool", raw.get("drop_last", False), "training.drop_last"),
         deterministic=_check("bool", raw.get("deterministic", False), "training.deterministic"),
-        fast_path=fast_path, precision=precision, raw={**raw, "_overridden": overridden})
+        fast_path=fast_path, precision=precision,
+        frozen_batchnorm=_check(FROZEN_BATCHNORM, raw.get("frozen_batchnorm", "eval"), "training.frozen_batchnorm"),
+        raw={**raw, "_overridden": overridden})

@@ -77,6 +77,16 @@ def producer_of(graph, node_id: str) -> str:
     return node_id
 
 
+def _head_hint(graph, layer: str, classes: int) -> str:
+    """For a Linear head of a pretrained model: replacing the head keeps the other layers' weights."""
+    node = (getattr(graph, "nodes", None) or {}).get(layer)
+    if getattr(node, "type", None) != "Linear":
+        return ""
+    return (f"; to fine-tune pretrained weights, replace the head: right-click {layer!r} > Replace head, or "
+            f"python -m studio finetune PROJECT.json --replace-head -o NEW.json ({classes} outputs, fresh "
+            "weights; every other weight kept)")
+
+
 def check_fit(signature, info: DatasetInfo, loss: LossConfig, graph=None) -> LossPlan:
     """Raise TrainingError unless the dataset fits the model's Input and the loss fits the model's
     output and the dataset's targets. Returns how to prepare the targets."""
@@ -105,7 +115,8 @@ def check_fit(signature, info: DatasetInfo, loss: LossConfig, graph=None) -> Los
             raise TrainingError(f"the model outputs {fmt_shape(out.shape)} per sample but {t} on dataset "
                                 f"{info.name!r} needs one score per class{where}: {fmt_shape(want)} "
                                 f"({info.num_classes} classes); make {layer!r} output {info.num_classes} "
-                                f"values (e.g. a Linear with out_features={info.num_classes})")
+                                f"values (e.g. a Linear with out_features={info.num_classes})"
+                                + _head_hint(graph, layer, info.num_classes))
         return LossPlan("index", info.num_classes, len(info.target.shape))
     if task == CLASSIFICATION:
         if out.shape == (info.num_classes,):

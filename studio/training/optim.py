@@ -12,7 +12,11 @@ def build_optimizer(params, cfg: OptimizerConfig, device: torch.device, impl: di
                     tensor_lr: bool = False) -> torch.optim.Optimizer:
     """`impl`: implementation flags from the fast path (fused, capturable, foreach); without them
     PyTorch's defaults run, exactly what a hand-written loop runs. `tensor_lr`: the lr lives in a
-    device tensor (schedules update it in place, so a CUDA graph sees the change)."""
+    device tensor (schedules update it in place, so a CUDA graph sees the change). `params`: tensors, or
+    param groups with their own `lr` (studio/training/finetune.py: one per learning-rate multiplier)."""
+    params = list(params)
+    if tensor_lr and params and isinstance(params[0], dict):
+        params = [{**g, "lr": torch.tensor(float(g["lr"]), device=device)} if "lr" in g else g for g in params]
     kwargs = dict(cfg.kwargs)
     kwargs["lr"] = torch.tensor(cfg.lr, device=device) if tensor_lr else cfg.lr
     kwargs["weight_decay"] = cfg.weight_decay
@@ -67,7 +71,8 @@ class Schedule:
             self.scheduler = S.CosineAnnealingLR(optimizer, T_max=kw.get("T_max", training.epochs),
                                                  eta_min=kw.get("eta_min", 0.0))
         elif cfg.type == "OneCycleLR":
-            kw.setdefault("max_lr", training.optimizer.lr)
+            top = kw.get("max_lr", training.optimizer.lr)  # each group's peak keeps its lr multiplier
+            kw["max_lr"] = [top * g.get("lr_mult", 1.0) for g in optimizer.param_groups]
             self.total_steps = max(2, training.epochs * steps_per_epoch)
             self.scheduler = S.OneCycleLR(optimizer, total_steps=self.total_steps, **kw)
             self.per_step = True
@@ -107,5 +112,7 @@ class Schedule:
 
 
 def current_lr(optimizer) -> float:
-    lr = optimizer.param_groups[0]["lr"]
-    return float(lr.item() if isinstance(lr, torch.Tensor) else lr)
+    """The learning rate of the run (of a group at multiplier 1: the first group's over its multiplier)."""
+    group = optimizer.param_groups[0]
+    lr = group["lr"]
+    return float(lr.item() if isinstance(lr, torch.Tensor) else lr) / group.get("lr_mult", 1.0)

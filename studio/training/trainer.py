@@ -25,6 +25,7 @@ from .data import to_device
 from .datasets.base import CLASSIFICATION, ArrayDataset
 from .device import amp_dtype, resolve_device, rng_state, seed_everything, set_rng_state
 from .errors import TrainingError
+from .finetune import count_words, frozen_names, hold_frozen_batchnorm, param_groups
 from .events import (CallbackListener, EpochEvent, FailedEvent, FinishedEvent, NoticeEvent, StartedEvent,
                      StoppedEvent, TestEvent, TrainerListener)
 from .losses import LossPlan, build_loss
@@ -78,6 +79,7 @@ class Trainer(EpochLoop):
         self._best_state = None
         self._resume_state: dict | None = None
         self._prepared = False
+        self._bn_hooks: list = []  # frozen BatchNorm held in eval mode while fit() runs
         # cross-thread controls: `_flag` is the one thing the hot loop checks per step
         self._flag, self._stop, self._pause, self._resume_evt = (threading.Event() for _ in range(4))
         self._resume_evt.set()
@@ -233,8 +235,10 @@ class Trainer(EpochLoop):
                                                                self.epoch_samples)
         self.steps_per_epoch = -(-self.epoch_samples // cfg.batch_size)
         self.loss_fn = build_loss(cfg.loss, self.plan).to(dev)
-        self.optimizer = build_optimizer(self.model.parameters(), cfg.optimizer, dev, self.fast_plan.optimizer_kwargs,
-                                         tensor_lr=self.fast_plan.tensor_lr)
+        # frozen weights stay out of the optimizer; one group per learning-rate multiplier (finetune.py)
+        self.optimizer = build_optimizer(param_groups(self.model, cfg.optimizer.lr), cfg.optimizer, dev,
+                                         self.fast_plan.optimizer_kwargs, tensor_lr=self.fast_plan.tensor_lr)
+        self._bn_hooks = self._bn_hooks or hold_frozen_batchnorm(self.model, cfg.frozen_batchnorm)
         self.schedule = Schedule(self.optimizer, cfg.schedule, cfg, self.steps_per_epoch)
         if amp_notice:
             self._emit(NoticeEvent(amp_notice))
@@ -276,7 +280,7 @@ class Trainer(EpochLoop):
             "history": [dict(r) for r in self.history],
             "best": {"epoch": self.best_epoch, "value": self.best_value, "monitor": cfg.monitor,
                      "bad_epochs": self.bad_epochs},
-            "rng": rng_state(), "fingerprint": self.fingerprint,
+            "rng": rng_state(), "fingerprint": self.fingerprint, "frozen": frozen_names(self.model),
             "training": json.dumps({k: v for k, v in cfg.raw.items() if not k.startswith("_")}, default=str),
             "dataset": json.dumps(self.info.to_json()),
         }
@@ -314,7 +318,11 @@ class Trainer(EpochLoop):
         notice = getattr(self, "_pending_notice", None)
         if notice:
             self._emit(NoticeEvent(notice))
-        if state.get("optimizer") is not None and state.get("optimizer_type") == cfg.optimizer.type:
+        sizes = [len(g["params"]) for g in (state.get("optimizer") or {}).get("param_groups", [])]
+        if sizes and sizes != [len(g["params"]) for g in self.optimizer.param_groups]:
+            self._emit(NoticeEvent("the frozen layers or learning-rate multipliers changed since the checkpoint; "
+                                   "the optimizer starts afresh"))
+        elif state.get("optimizer") is not None and state.get("optimizer_type") == cfg.optimizer.type:
             self.optimizer.load_state_dict(state["optimizer"])
             apply_impl(self.optimizer, self.fast_plan.optimizer_kwargs)  # this run's fused/capturable flags
         else:
@@ -329,9 +337,9 @@ class Trainer(EpochLoop):
         if isinstance(old_lr, (int, float)) and old_lr != cfg.optimizer.lr:
             # the person changed the learning rate in the project: it wins over the saved one
             for group in self.optimizer.param_groups:
-                group["lr"] = group["initial_lr"] = cfg.optimizer.lr
+                group["lr"] = group["initial_lr"] = cfg.optimizer.lr * group.get("lr_mult", 1.0)
             if self.schedule.scheduler is not None and hasattr(self.schedule.scheduler, "base_lrs"):
-                self.schedule.scheduler.base_lrs = [cfg.optimizer.lr] * len(self.optimizer.param_groups)
+                self.schedule.scheduler.base_lrs = [g["lr"] for g in self.optimizer.param_groups]
             self._emit(NoticeEvent(f"the learning rate changed from {old_lr:g} to {cfg.optimizer.lr:g} since the "
                                    "checkpoint; training continues with the new rate"))
         self.step_fn.load_state_dict(state.get("step") or {})
@@ -341,6 +349,14 @@ class Trainer(EpochLoop):
 
     # ---- the run -------------------------------------------------------------------------------------
     def fit(self) -> TrainResult:
+        try:
+            return self._fit()
+        finally:  # the model leaves training as a plain module (a hook would go along into an export)
+            for handle in self._bn_hooks:
+                handle.remove()
+            self._bn_hooks = []
+
+    def _fit(self) -> TrainResult:
         from .reporting import boundary_points
 
         start = self._fit_t0 = time.perf_counter()
@@ -348,12 +364,15 @@ class Trainer(EpochLoop):
         try:
             self.prepare()
             cfg = self.config
+            self._bn_hooks = self._bn_hooks or hold_frozen_batchnorm(self.model, cfg.frozen_batchnorm)
             self._emit(StartedEvent(cfg.epochs, self.start_epoch, self.steps_per_epoch, cfg.batch_size,
                                     len(self.splits.train), len(self.splits.val or ()), len(self.splits.test or ()),
                                     str(self.device), self.info.task, list(self.info.classes), self.info.to_json(),
                                     self.world, self.step_fn.name, self.shown_split, self.shown_size,
                                     boundary_points(self.splits.train, self.info)))
             self._send_sample()
+            if count_words(self.model):
+                self._emit(NoticeEvent(f"fine-tuning: {count_words(self.model)}"))
             for notice in ("_fast_notice", "_tail_notice"):
                 if getattr(self, notice, None):
                     self._emit(NoticeEvent(getattr(self, notice)))

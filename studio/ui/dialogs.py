@@ -39,6 +39,15 @@ def ask_restore_autosave(parent: QWidget | None, name: str, when: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+def ask_random_weights(parent: QWidget | None, why: str) -> bool:
+    """The pretrained weights cannot be had (offline): import with random weights instead?"""
+    answer = QMessageBox.question(
+        parent, "Pretrained weights not available", f"{why}\n\nImport the model with RANDOM weights instead? "
+        "(It will not have learnt anything yet.)", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
 def open_file_name(parent: QWidget | None, folder: str = "") -> str:
     path, _ = QFileDialog.getOpenFileName(parent, "Open project", folder, PROJECT_FILTER)
     return path

@@ -28,6 +28,8 @@ class ImportDialog(QDialog):
         source_row = _row(self.source, choose)
         self.shape = QLineEdit()
         self.shape.setPlaceholderText("C,H,W of one sample (torchvision: 3,224,224; a model file: its own)")
+        self.weights = QLineEdit()
+        self.weights.setPlaceholderText("torchvision: DEFAULT or a weights name (IMAGENET1K_V1); empty: random")
         self.args = QLineEdit()
         self.args.setPlaceholderText('constructor arguments as JSON, e.g. {"num_classes": 10}')
         self.output = QLineEdit()
@@ -45,6 +47,7 @@ class ImportDialog(QDialog):
         form = QFormLayout()
         form.addRow("Model:", source_row)
         form.addRow("Input shape:", self.shape)
+        form.addRow("Weights:", self.weights)
         form.addRow("Arguments:", self.args)
         form.addRow("Project file:", out_row)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -92,7 +95,8 @@ class ImportDialog(QDialog):
     def request(self) -> dict:
         return {"source": self.source.text().strip(), "output": self.output.text().strip(),
                 "shape": self.shape.text().strip() or None, "args": self.args.text().strip() or None,
-                "partial": self.partial.isChecked()}
+                "partial": self.partial.isChecked(),
+                "weights": self.weights.text().strip() or None}
 
 
 def _row(field: QLineEdit, button: QPushButton) -> QWidget:
@@ -109,7 +113,7 @@ def run_import(window, request: dict) -> bool:
     """Import as `request` says and open the project; a refusal shows its message and opens nothing.
     An existing project file is replaced only after the person agrees."""
     from studio.importing import ImportRefused, import_model, parse_shape
-    from studio.importing.sources import parse_args_json
+    from studio.importing.sources import WeightsUnavailable, parse_args_json
 
     out = Path(request["output"])
     taken = [p for p in (out, out.with_suffix(".safetensors")) if p.exists()]
@@ -120,8 +124,17 @@ def run_import(window, request: dict) -> bool:
     QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
     try:
         shape = parse_shape(request["shape"]) if request["shape"] else None
-        import_model(request["source"], out, shape, None, parse_args_json(request["args"]), overwrite=bool(taken),
-                     partial=bool(request.get("partial")))
+        args = parse_args_json(request["args"])
+        try:
+            import_model(request["source"], out, shape, request.get("weights"), args, overwrite=bool(taken),
+                         partial=bool(request.get("partial")))
+        except WeightsUnavailable as exc:  # offline: random weights only if the person agrees
+            QApplication.restoreOverrideCursor()
+            if not dialogs.ask_random_weights(window, str(exc)):
+                return False
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            import_model(request["source"], out, shape, None, args, overwrite=bool(taken),
+                         partial=bool(request.get("partial")))
     except ImportRefused as exc:
         dialogs.show_error(window, "Cannot import the model", str(exc))
         return False

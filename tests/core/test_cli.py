@@ -71,16 +71,16 @@ def _commands():
 def test_help_lists_every_command_with_one_line_and_the_gui_options():
     out = run("--help", check_rc=0).stdout
     lines = out.splitlines()
-    for name in ("validate", "summary", "train", "export", "import", "bench", "explain"):
+    for name in ("validate", "summary", "train", "export", "import", "bench", "explain", "finetune"):
         (line,) = [x for x in lines if x.startswith(f"  {name} ")]
         assert len(line.split(maxsplit=1)[1]) > 20  # a line that says what it does
-    assert set(_commands()) == {"validate", "summary", "train", "export", "import", "bench", "explain"}
+    assert set(_commands()) == {"validate", "summary", "train", "export", "import", "bench", "explain", "finetune"}
     for option in ("--screenshot OUT.png", "--size WxH", "--train-steps N", "FILE"):
         assert any(x.strip().startswith(option) for x in lines), option
     assert run("-h", check_rc=0).stdout == out
 
 
-@pytest.mark.parametrize("command", ["validate", "summary", "train", "export", "import", "bench", "explain"])
+@pytest.mark.parametrize("command", ["validate", "summary", "train", "export", "import", "bench", "explain", "finetune"])
 def test_every_flag_of_every_command_has_help_text(command):
     parser = _commands()[command]
     out = " ".join(run(command, "--help", check_rc=0).stdout.split())

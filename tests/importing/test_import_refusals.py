@@ -91,9 +91,8 @@ def test_an_existing_weights_file_is_refused_without_overwrite(tmp_path, capsys)
     assert (tmp_path / "net.safetensors").read_bytes() == b"mine"
 
 
-@pytest.mark.fault("import", "--weights DEFAULT offline, without the file in torch's cache",
-                   "refused (exit 2) saying where the file should be and how to get it")
-def test_pretrained_weights_offline_say_how_to_get_them(tmp_path, capsys, monkeypatch):
+def go_offline(tmp_path, monkeypatch) -> None:
+    """No network and an empty torch cache: torchvision's download fails as it does offline."""
     import torchvision.models._api as api
 
     def offline(*args, **kwargs):
@@ -101,6 +100,12 @@ def test_pretrained_weights_offline_say_how_to_get_them(tmp_path, capsys, monkey
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
     monkeypatch.setattr(api, "load_state_dict_from_url", offline)
+
+
+@pytest.mark.fault("import", "--weights DEFAULT offline, without the file in torch's cache",
+                   "refused (exit 2) saying where the file should be and how to get it")
+def test_pretrained_weights_offline_say_how_to_get_them(tmp_path, capsys, monkeypatch):
+    go_offline(tmp_path, monkeypatch)
     rc, err = _run(capsys, "torchvision:resnet18", "-o", str(tmp_path / "r.json"), "--weights", "DEFAULT")
     assert rc == 2
     assert "ResNet18_Weights.IMAGENET1K_V1 is not in torch's cache" in err
@@ -169,3 +174,14 @@ def test_a_project_keeps_its_weights_field_through_save(tmp_path):
                                         "weights": "w.safetensors"}))
     assert project.to_json()["weights"] == "w.safetensors"
     assert torch.nn.Module  # keeps torch imported for the other tests' timing
+
+
+@pytest.mark.fault("import", "pretrained weights offline, with --random-if-offline",
+                   "imported with random weights, saying so on stderr (exit 0)")
+def test_random_weights_offline_only_with_the_flag(tmp_path, capsys, monkeypatch):
+    go_offline(tmp_path, monkeypatch)
+    out = tmp_path / "r.json"
+    rc, err = _run(capsys, "torchvision:resnet18", "-o", str(out), "--weights", "DEFAULT", "--input-shape", "3,32,32",
+                   "--random-if-offline")
+    assert rc == 0 and "importing with RANDOM weights" in err and "is not in torch's cache" in err
+    assert out.exists() and out.with_suffix(".safetensors").exists()

@@ -4,7 +4,7 @@ nodes. Any other node gets the ordinary card (card.py)."""
 from __future__ import annotations
 
 from .. import block_model
-from .card import CardData, card_data, format_value
+from .card import CardData, card_data, format_value, tuning_fields
 
 KEY_PARAMS = 3  # exposed params shown on the card (the inspector shows them all)
 CATEGORY = "block"
@@ -35,7 +35,7 @@ def card_for(node, info, spec, warning, graph) -> CardData:
     doc += "<br><i>Double-click to open it.</i>"
     return CardData(node.id, bdef.name, CATEGORY, doc, params, tuple((n, False) for n in ins), tuple(outs_names),
                     out_texts, out_kinds, footer, info.error if info is not None else None, warning,
-                    badge=f"×{repeat}" if repeat > 1 else "")
+                    badge=f"×{repeat}" if repeat > 1 else "", **tuning_fields(node))
 
 
 def _value_text(value, first: dict, name: str) -> str:

@@ -24,6 +24,13 @@ class CardData:
     error: str | None = None
     warning: str | None = None
     badge: str = ""  # a block's repeat count ("×4"), drawn in the header
+    frozen: bool = False  # fine-tuning (docs/finetune.md): a "frozen" pill and a dimmed header
+    lr_mult: float = 1.0  # not 1: an "lr×0.1" pill
+
+    @property
+    def tuning(self) -> str:
+        """The fine-tuning pill's text ("" for a node trained as usual)."""
+        return "frozen" if self.frozen else f"lr×{self.lr_mult:g}" if self.lr_mult != 1.0 else ""
 
     @property
     def port_rows(self) -> int:
@@ -80,4 +87,9 @@ def card_data(node, info, spec: NodeSpec | None, warning: str | None = None) -> 
         footer = "← ?"
     error = info.error if info is not None else None
     return CardData(node.id, node.type, category, doc, params, inputs, outputs, out_texts, out_kinds,
-                    footer, error, warning)
+                    footer, error, warning, **tuning_fields(node))
+
+
+def tuning_fields(node) -> dict:
+    """CardData's fine-tuning fields of a graph node."""
+    return {"frozen": bool(getattr(node, "frozen", False)), "lr_mult": float(getattr(node, "lr_mult", 1.0))}

@@ -6,6 +6,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMenu
 
+from .finetune_actions import finetune_items
 from .node_item import NodeItem
 from .wire_item import WireItem
 
@@ -33,6 +34,7 @@ def canvas_menu(view, view_pos) -> QMenu | None:
         add(f"Duplicate {what}", view.duplicate, "Ctrl+D", editable)
         menu.addSeparator()
         block_items(menu, add, view, item.node_id, n, what, editable)
+        finetune_items(menu, add, view, item.node_id, view.canvas_scene.selected_ids(), editable)
         menu.addSeparator()
         add(f"Delete {what}", view.delete_selected, QKeySequence.Delete, editable)
     elif isinstance(item, WireItem):

@@ -108,6 +108,9 @@ class NodeItem(HoverTooltip, QGraphicsItem):
             text = f"<b>{d.title}</b> ({d.type})<br>{d.doc}"
             if d.warning:
                 text += f"<br><i>{d.warning}</i>"
+        if d.tuning:
+            text += ("<br>Frozen: its weights are not trained" if d.frozen else
+                     f"<br>Learning rate ×{d.lr_mult:g} of the run's")
         self.setToolTip(text)
 
     def _build_ports(self) -> None:
@@ -151,7 +154,7 @@ class NodeItem(HoverTooltip, QGraphicsItem):
     def _elide_texts(self) -> dict:
         d, elide, width = self._data, style.elide, style.text_width
         inner = style.NODE_WIDTH - 2 * style.PAD_X
-        badge = width("port", d.badge) + 12 if d.badge else 0
+        badge = sum(width("port", b) + 12 for b in (d.badge, d.tuning) if b)
         t = {"title": elide("title", d.title, inner - (12 if d.warning else 0) - badge),
              "type": elide("type", d.type, inner), "type_font": "type"}
         if t["type"] != d.type:  # a long type name (TransformerEncoderLayer) in a narrower face
@@ -220,6 +223,8 @@ class NodeItem(HoverTooltip, QGraphicsItem):
         painter.setRenderHint(painter.RenderHint.TextAntialiasing)
         rect = self.card_rect()
         head = theme.category_color(d.category)
+        if d.frozen:  # a frozen layer's header is dimmed toward the card: it does not learn
+            head = _dimmed(head, theme.card)
         selected = self.isSelected()
         if lod < style.LOD_SIMPLE:
             self._paint_simple(painter, theme, rect, head, lod, selected)
@@ -255,7 +260,9 @@ class NodeItem(HoverTooltip, QGraphicsItem):
             painter.drawEllipse(QPointF(right - 4, style.HEADER_H / 2), 4, 4)
             right -= 12
         if d.badge:
-            self._paint_badge(painter, theme, d.badge, right)
+            right = self._paint_badge(painter, theme, d.badge, right) - 4
+        if d.tuning:
+            self._paint_badge(painter, theme, d.tuning, right)
         y = style.HEADER_H
         painter.setPen(theme.text_muted)
         painter.setFont(style.Fonts.get(t["type_font"]))
@@ -295,7 +302,8 @@ class NodeItem(HoverTooltip, QGraphicsItem):
         for step in (6.0, 3.0):
             painter.drawRoundedRect(rect.translated(step, -step), style.CORNER, style.CORNER)
 
-    def _paint_badge(self, painter, theme, text: str, right: float) -> None:
+    def _paint_badge(self, painter, theme, text: str, right: float) -> float:
+        """A pill ending at `right` in the header; returns its left edge."""
         w = style.text_width("port", text) + 10
         pill = QRectF(right - w, (style.HEADER_H - 16) / 2, w, 16)
         painter.setPen(style.NO_PEN)
@@ -304,6 +312,7 @@ class NodeItem(HoverTooltip, QGraphicsItem):
         painter.setPen(theme.header_text)
         painter.setFont(style.Fonts.get("port"))
         painter.drawText(pill, style.CENTER, text)
+        return pill.left()
 
     def _paint_footer(self, painter, rect: QRectF, theme, text: str, error: bool) -> None:
         top = rect.bottom() - style.FOOTER_H - 2
@@ -341,3 +350,8 @@ class NodeItem(HoverTooltip, QGraphicsItem):
         if d.badge:  # a repeated block says so at every zoom
             painter.drawText(rect.adjusted(6, 4, -8, -4), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
                              d.badge)
+
+
+def _dimmed(color: QColor, toward: QColor) -> QColor:
+    """`color` mixed 55% toward `toward` (a frozen card's header)."""
+    return QColor.fromRgbF(*(a + (b - a) * 0.55 for a, b in zip(color.getRgbF()[:3], toward.getRgbF()[:3])))

@@ -24,6 +24,7 @@ from .expose import expose_menu
 from ..wheel import guard_wheel
 from .editors import ParamEditor, editor_for
 from .shares import SharesField
+from .tuning import TuningSection
 
 _MISSING = object()
 
@@ -122,6 +123,8 @@ class InspectorPanel(QWidget):
         v.addWidget(self.form_host)
         self.shares = SharesField(document)  # whose weights the node uses (sharing, tying)
         v.addWidget(self.shares)
+        self.tuning = TuningSection(document)  # frozen, learning-rate multiplier (fine-tuning)
+        v.addWidget(self.tuning)
         v.addStretch(1)
 
         self.id_edit.editingFinished.connect(self._rename)
@@ -218,6 +221,7 @@ class InspectorPanel(QWidget):
         self.block_section.show_for(node)
         self._show_shapes(info)
         self.shares.show_for(self.node_id)
+        self.tuning.show_for(self.node_id)
         field_problems = {p.field: p.message for p in analysis.problems_for(self.node_id) if p.field}
         for name, row in self.rows.items():
             value = node.params.get(name, _MISSING)

@@ -173,7 +173,8 @@ def check(training: dict, analysis, edges, base_dir=None, preview: int = 8) -> P
         result.preview = []
     if analysis.ok:
         try:
-            check_fit(signature(analysis), dataset.info, config.loss, SimpleNamespace(edges=list(edges)))
+            check_fit(signature(analysis), dataset.info, config.loss,
+                      SimpleNamespace(edges=list(edges), nodes=analysis.nodes))  # nodes: a Linear head's hint
         except TrainingError as exc:
             result.problems.append(str(exc))
     return result
