@@ -94,6 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true", help="print the figures as one JSON object on stdout")
     b.add_argument("--quick", action="store_true", help="fewer cases and repeats (for tests)")
     b.add_argument("--verbose", action="store_true", help="also print each variant's warm-up and notes")
+    b.add_argument("--preview", action="store_true",
+                   help="editor: also measure the live preview (per template, and edits at 1,000 nodes with it on)")
     _explain_parser(sub, project)
     return p
 

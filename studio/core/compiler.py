@@ -78,6 +78,19 @@ def _unwrap(value):
     return fx.node.map_aggregate(value, lambda v: v.node if isinstance(v, fx.Proxy) else v)
 
 
+def _input_value(proxy, node_id: str, analysis: Analysis, fx_graph):
+    """An Input's value: its placeholder through the spec's wire (the Input's normalisation, which
+    adds no op at mean 0 and std 1); the ops it adds name the Input as the node that made them."""
+    info = analysis.nodes.get(node_id)
+    if info is None or info.spec is None or info.params is None or info.type != "Input":
+        return proxy  # a block's input port: its value as it comes
+    before = len(fx_graph.nodes)
+    value = info.spec.wire(None, [proxy], info.params)[0]
+    for fx_node in itertools.islice(reversed(fx_graph.nodes), len(fx_graph.nodes) - before):
+        fx_node.meta["node_id"] = node_id
+    return value
+
+
 def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Analysis | None = None):
     """Build the torch.fx.GraphModule of a graph; raises CompileError when the graph has errors."""
     analysis = analysis or analyze(graph, registry)
@@ -102,7 +115,8 @@ def graph_module(graph: Graph, analysis: Analysis, input_ids: list[str], outputs
     tracer = fx.proxy.GraphAppendingTracer(fx_graph)
     values: dict[tuple[str, int], Any] = {}  # fx.Proxy, or what a node's wire() returned
     for node_id in input_ids:
-        values[(node_id, 0)] = fx.Proxy(fx_graph.placeholder(node_id), tracer)
+        values[(node_id, 0)] = _input_value(fx.Proxy(fx_graph.placeholder(node_id), tracer), node_id, analysis,
+                                            fx_graph)
     in_edges: dict[str, list] = {n: [] for n in graph.nodes}
     for e in graph.edges:
         in_edges[e.target].append(e)

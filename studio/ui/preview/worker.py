@@ -1,0 +1,34 @@
+"""The live preview's worker: a QObject on its own QThread that runs the Qt-free PreviewEngine for
+one request at a time and hands back the result with each card's face (its QImage made here, off
+the GUI thread). A face whose thumbnail did not change is the very same object as last time, so the
+card it goes to is not repainted."""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from ..canvas.preview_paint import PreviewFace
+
+
+class PreviewWorker(QObject):
+    done = Signal(object, object)  # PreviewResult, {node id: PreviewFace}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.engine = None  # made on the worker thread, at the first request (it imports torch)
+        self._faces: dict[int, tuple[object, PreviewFace]] = {}  # id(thumb) -> (thumb, its face)
+
+    @Slot(object)
+    def run(self, request) -> None:
+        if self.engine is None:
+            from studio.training.preview import PreviewEngine
+
+            self.engine = PreviewEngine()
+        result = self.engine.run(request)
+        faces, kept = {}, {}
+        for node_id, thumb in result.thumbs.items():
+            old = self._faces.get(id(thumb))
+            face = old[1] if old is not None and old[0] is thumb else PreviewFace(thumb)
+            faces[node_id] = face
+            kept[id(thumb)] = (thumb, face)
+        self._faces = kept
+        self.done.emit(result, faces)
