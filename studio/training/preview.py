@@ -7,13 +7,14 @@ chosen, every layer whose shapes still match takes its trained weights.
 
 Each edit must cost little (docs/performance.md), so `PreviewEngine` keeps two caches between runs:
 - modules: a node whose type, params, input types (and block definition) did not change keeps its
-  module and weights; the graph is compiled on the meta device (no memory, no initialisation) and
-  the kept or newly built modules are put in place;
+  module and weights (the compiler takes them: `compile_graph(..., modules=...)`), so an edit builds
+  and initialises only the layers it changed;
 - values: a node whose own key and every upstream key did not change keeps its output, so an edit
   near the output does not run the layers before it again.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import zlib
@@ -64,7 +65,7 @@ class PreviewEngine:
         self.samples = SampleSource()
         self._modules: dict[str, tuple[str, torch.nn.Module]] = {}  # node id -> (module key, module)
         self._values: dict[tuple, torch.Tensor] = {}  # (value key, k-th fx node of that node) -> output
-        self._thumbs: dict[tuple, Thumb] = {}
+        self._thumbs: dict[str, Thumb] = {}
         self._state: tuple | None = None  # (checkpoint path, mtime, its state dict)
         self._whole_run = False  # this run compiled the graph at once: nothing of it is kept
 
@@ -111,7 +112,7 @@ class PreviewEngine:
             return
         outputs.capture(*inputs)
         self._values = outputs.cache if reuse else {}
-        thumbs: dict[tuple, Thumb] = {}
+        thumbs: dict[str, Thumb] = {}
         for node_id in analysis.order:
             info = analysis.nodes[node_id]
             value = outputs.value_of(node_id, info, graph)
@@ -152,16 +153,21 @@ class PreviewEngine:
                                        sort_keys=True, default=str)
         return keys
 
-    def _value_keys(self, graph, analysis, keys: dict[str, str], inputs) -> dict[str, tuple]:
-        """A node's output depends on its module and on everything upstream, in wire order."""
-        sample_keys = {n: (tuple(x.shape), zlib.crc32(x.numpy().tobytes())) for n, x in zip(analysis.inputs, inputs)}
+    def _value_keys(self, graph, analysis, keys: dict[str, str], inputs) -> dict[str, str]:
+        """A node's output depends on its module and on everything upstream, in wire order: a digest
+        of its module key, its sample and its inputs' digests. (Digests, not nested tuples: hashing a
+        tuple walks all of it, and the upstream of a residual chain doubles with every block.)"""
+        samples = {n: f"{tuple(x.shape)}:{zlib.crc32(x.numpy().tobytes())}" for n, x in zip(analysis.inputs, inputs)}
         incoming: dict[str, list] = {n: [] for n in graph.nodes}
         for e in graph.edges:
             incoming[e.target].append(e)
-        out: dict[str, tuple] = {}
+        out: dict[str, str] = {}
         for node_id in analysis.order:
-            ups = tuple((out.get(e.source), e.source_port, e.target_port) for e in incoming[node_id])
-            out[node_id] = (keys[node_id], sample_keys.get(node_id), ups)
+            h = hashlib.sha1(keys[node_id].encode())
+            h.update(samples.get(node_id, "").encode())
+            for e in incoming[node_id]:
+                h.update(f"|{out.get(e.source)}:{e.source_port}:{e.target_port}".encode())
+            out[node_id] = h.hexdigest()
         return out
 
     # ---- the model ---------------------------------------------------------------------------------
@@ -170,25 +176,20 @@ class PreviewEngine:
         elsewhere. Shared weights tie modules together, so such a graph is compiled whole (seeded)."""
         if any(node.shares for node in graph.nodes.values()):
             return self._whole(graph, analysis, seed, state)
-        with torch.device("meta"):
-            model = compile_graph(graph, analysis=analysis)
-        if any(_is_meta(model, n.target) for n in model.graph.nodes if n.op == "get_attr"):
-            return self._whole(graph, analysis, seed, state)  # a constant made while wiring
         kept: dict[str, tuple[str, torch.nn.Module]] = {}
-        for node_id, _ in list(model.named_children()):
+        for node_id in analysis.order:
             key = keys.get(node_id)
             cached = self._modules.get(node_id)
             if cached is not None and cached[0] == key:
                 module = cached[1]
             else:
                 module = self._build(analysis.nodes[node_id], node_id, seed)
+                if module is None:
+                    continue  # a function of its inputs (a ReLU as F.relu, a Flatten): no weights
                 _load_matching(module, state, node_id + ".")
-            module.eval()
-            setattr(model, node_id, module)
-            kept[node_id] = (key, module)
+            kept[node_id] = (key, module.eval())
         self._modules = kept
-        if any(t.is_meta for t in model.parameters()) or any(t.is_meta for t in model.buffers()):
-            return self._whole(graph, analysis, seed, state)  # a module not under a node's name
+        model = compile_graph(graph, analysis=analysis, modules={n: m for n, (_k, m) in kept.items()})
         return model.eval()
 
     def _whole(self, graph, analysis, seed: int, state: dict | None):
@@ -261,11 +262,6 @@ def _inner_level(model, analysis, trail: tuple) -> _InnerLevel | None:
     return _InnerLevel(modules, result.analysis.nodes)
 
 
-def _is_meta(model, target: str) -> bool:
-    value = getattr(model, target, None)
-    return isinstance(value, torch.Tensor) and value.is_meta
-
-
 def _load_matching(module: torch.nn.Module, state: dict | None, prefix: str) -> None:
     """Trained weights for every tensor whose name and shape still match (an edited layer keeps its
     seeded weights)."""
@@ -283,7 +279,7 @@ class _Capture(fx.Interpreter):
     id of the graph node that made them in meta["node_id"]); a node whose value key is unchanged
     takes its outputs from the last run instead of computing them."""
 
-    def __init__(self, model, value_keys: dict[str, tuple], old: dict) -> None:
+    def __init__(self, model, value_keys: dict[str, str], old: dict) -> None:
         super().__init__(model)
         self.value_keys, self.old, self.cache = value_keys, old, {}
         self.values: dict[str, list] = {}

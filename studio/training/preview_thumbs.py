@@ -16,7 +16,7 @@ VALUE = "value"
 
 MAX_CHANNELS = 16  # a card is 160 px wide: more channels than this would be a few pixels each
 MAX_BARS = 48
-AREA_ASPECT = 3.0  # width / height of the thumbnail area on a card
+AREA_ASPECT = 4.0  # width / height of the thumbnail area on a card (140 x 34 px)
 
 
 @dataclass(frozen=True, eq=False)

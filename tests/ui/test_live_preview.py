@@ -76,7 +76,7 @@ def test_thumbnails_follow_normalisation_and_kernel(window, qtbot):
     assert all(first[n] is not None for n in first), [n for n in first if first[n] is None]
     assert first["conv1"][0] == "grid" and first["conv1"][1] == (16, 8, 8)
     assert first["fc2"][0] == "bars" and first["input"][0] == "heat"
-    assert "sample 0" in preview.chooser.status.text()
+    assert "val sample 0 of" in preview.chooser.index.toolTip()
 
     # the Input's normalisation, typed into the inspector: every card's output changes
     window.document.set_selection(["input"])

@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
 from . import style
 
-PREVIEW_H = 64.0  # the strip: image box, then the range line
+PREVIEW_H = 52.0  # the strip: image box, then the range line (kept low: templates space rows ~170 apart)
 RANGE_H = 14.0
 _POS, _NEG = QColor(90, 170, 255), QColor(229, 145, 90)
 
@@ -61,7 +61,7 @@ def paint_preview(painter: QPainter, theme, area: QRectF, face: PreviewFace) -> 
     painter.setPen(QPen(theme.card_border, 1.0))
     painter.drawLine(QPointF(area.left() - style.PAD_X + 1, area.top()), QPointF(area.right() + style.PAD_X - 1,
                                                                                   area.top()))
-    box = QRectF(area.left(), area.top() + 4, area.width(), area.height() - RANGE_H - 6)
+    box = QRectF(area.left(), area.top() + 3, area.width(), area.height() - RANGE_H - 4)
     thumb = face.thumb
     if thumb is not None:
         if face.image is not None:
@@ -85,11 +85,11 @@ def paint_preview(painter: QPainter, theme, area: QRectF, face: PreviewFace) -> 
 def _paint_image(painter: QPainter, box: QRectF, image: QImage) -> None:
     iw, ih = image.width(), image.height()
     scale = min(box.width() / iw, box.height() / ih)
-    if scale >= 1:
+    if scale >= 2:
         scale = float(int(scale))  # whole multiples: an 8x8 map stays 8x8 sharp blocks
     w, h = iw * scale, ih * scale
     target = QRectF(box.center().x() - w / 2, box.center().y() - h / 2, w, h)
-    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1)
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)  # each value a block
     painter.drawImage(target, image)
 
 

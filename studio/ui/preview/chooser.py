@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QSpinBox, QToolButton, QWidget
 
 from ..settings import app_settings, data_dir
 from .controller import SETTING, LivePreview
@@ -75,9 +75,9 @@ class PreviewChooser(QWidget):
         self.next.setText("›")
         self.next.setToolTip("Next sample")
         self.weights = WeightsBox(window, self)
-        self.status = QLabel(self)
-        self.status.setObjectName("dim")
-        for w in (self.prev, self.index, self.next, self.weights, self.status):
+        self.window = window
+        self._said = ""
+        for w in (self.prev, self.index, self.next, self.weights):
             lay.addWidget(w)
         self.prev.clicked.connect(lambda: self.index.stepBy(-1))
         self.next.clicked.connect(lambda: self.index.stepBy(1))
@@ -85,16 +85,26 @@ class PreviewChooser(QWidget):
         self.weights.currentIndexChanged.connect(lambda _i: preview.set_checkpoint(self.weights.currentData()))
         preview.updated.connect(self._on_result)
 
+    def _on_toggled(self, on: bool) -> None:
+        if on and self.preview.last_result is None:
+            self._say("Live preview: computing (the first one loads the dataset)…")
+
+    def _say(self, text: str) -> None:
+        """What the preview shows, in the status bar (the toolbar stays narrow enough for 1024 px)."""
+        if hasattr(self.window, "show_status"):
+            self.window.show_status(text)
+
     def _on_result(self, result) -> None:
         if result.sample_count:
             self.index.blockSignals(True)
             self.index.setRange(0, result.sample_count - 1)
             self.index.setValue(result.sample_index)
             self.index.blockSignals(False)
-        text = result.note or result.sample_text
-        self.status.setText(text if len(text) <= 48 else text[:46] + "…")
-        self.status.setToolTip(f"{result.note or result.sample_text}\n{result.weights_text}; "
-                               f"computed in {result.ms:.0f} ms")
+        text = f"Live preview: {result.note or result.sample_text}; {result.weights_text}"
+        self.index.setToolTip(f"{text} (computed in {result.ms:.0f} ms)")
+        if text != self._said:
+            self._said = text
+            self._say(text)
 
 
 def install_live_preview(window) -> LivePreview:
@@ -130,6 +140,7 @@ def install_live_preview(window) -> LivePreview:
         chooser_action.setVisible(False)
         action.toggled.connect(chooser_action.setVisible)
     action.toggled.connect(preview.set_enabled)
+    action.toggled.connect(chooser._on_toggled)
     if getattr(window, "use_settings", False) and _truthy(app_settings().value(SETTING, False)):
         action.setChecked(True)
     return preview

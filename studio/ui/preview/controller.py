@@ -39,6 +39,7 @@ class LivePreview(QObject):
         self._due = False
         self._sent_trail: tuple = ()
         self._no_preview: PreviewFace | None = None
+        self._refit = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
@@ -62,6 +63,7 @@ class LivePreview(QObject):
         signals = [(level.analysis_changed, self._on_change), (level.level_changed, self._on_level),
                    (root.training_changed, self._on_change), (root.locked_changed, self._on_locked)]
         if on:
+            self._refit = self._shows_whole_graph()  # the cards grow: keep them all in view
             self._start_thread()
             for signal, slot in signals:
                 signal.connect(slot)
@@ -170,7 +172,23 @@ class LivePreview(QObject):
             return
         self.last_result = result
         self._show_faces(faces)
+        if self._refit:
+            self._refit = False
+            if hasattr(self.window, "fit_to_graph"):
+                self.window.fit_to_graph()
         self.updated.emit(result)
+
+    def _shows_whole_graph(self) -> bool:
+        """Whether the canvas shows every card now (then it is fitted again once they have grown)."""
+        view, scene = self.window.canvas, self.scene
+        if scene is None or not scene.nodes or not view.isVisible():
+            return False
+        shown = view.mapToScene(view.viewport().rect()).boundingRect()
+        cards = None
+        for item in scene.nodes.values():
+            r = item.sceneBoundingRect()
+            cards = r if cards is None else cards.united(r)
+        return shown.contains(cards)
 
     def _show_faces(self, faces: dict, clear: bool = False) -> None:
         scene = self.scene
