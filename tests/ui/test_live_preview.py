@@ -5,19 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit
 
+from .test_window_inspector import retype  # typing into an inspector field, as a person does
 from .window_helpers import dialog_log, isolated, window  # noqa: F401
 
 WAIT = 20000  # ms: the first preview loads the dataset and torch's kernels on a loaded machine
-
-
-def retype(qtbot, line: QLineEdit, text: str) -> None:
-    line.setFocus()
-    line.selectAll()
-    qtbot.keyClick(line, Qt.Key.Key_Backspace)
-    qtbot.keyClicks(line, text)
-    qtbot.keyClick(line, Qt.Key.Key_Return)
 
 
 def faces(window) -> dict:

@@ -4,6 +4,8 @@ the GUI thread). A face whose thumbnail did not change is the very same object a
 card it goes to is not repainted."""
 from __future__ import annotations
 
+import sys
+
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..canvas.preview_paint import PreviewFace
@@ -19,11 +21,21 @@ class PreviewWorker(QObject):
 
     @Slot(object)
     def run(self, request) -> None:
+        from ..training.worker import SWITCH_INTERVAL_S, _yield_to_the_gui
+
         if self.engine is None:
             from studio.training.preview import PreviewEngine
 
+            _yield_to_the_gui()  # this thread's own nice value: the window gets a busy core first
             self.engine = PreviewEngine()
-        result = self.engine.run(request)
+        # as while training: the GIL changes hands every 1 ms, so an edit coming back from Qt into
+        # Python waits at most that long for the preview (bench editor --preview: 5 ms cost edits ~30 ms)
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch, SWITCH_INTERVAL_S))
+        try:
+            result = self.engine.run(request)
+        finally:
+            sys.setswitchinterval(switch)
         faces, kept = {}, {}
         for node_id, thumb in result.thumbs.items():
             old = self._faces.get(id(thumb))
