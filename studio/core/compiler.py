@@ -78,6 +78,10 @@ def _unwrap(value):
     return fx.node.map_aggregate(value, lambda v: v.node if isinstance(v, fx.Proxy) else v)
 
 
+def _no_layer(*_args, **_kwargs):
+    raise AssertionError("an Input has no layer to call")  # its wire only computes on the placeholder
+
+
 def _input_value(proxy, node_id: str, analysis: Analysis, fx_graph):
     """An Input's value: its placeholder through the spec's wire (the Input's normalisation, which
     adds no op at mean 0 and std 1); the ops it adds name the Input as the node that made them."""
@@ -85,7 +89,7 @@ def _input_value(proxy, node_id: str, analysis: Analysis, fx_graph):
     if info is None or info.spec is None or info.params is None or info.type != "Input":
         return proxy  # a block's input port: its value as it comes
     before = len(fx_graph.nodes)
-    value = info.spec.wire(None, [proxy], info.params)[0]
+    value = info.spec.wire(_no_layer, [proxy], info.params)[0]
     for fx_node in itertools.islice(reversed(fx_graph.nodes), len(fx_graph.nodes) - before):
         fx_node.meta["node_id"] = node_id
     return value
