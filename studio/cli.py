@@ -105,6 +105,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--verbose", action="store_true", help="also print each variant's warm-up and notes")
     b.add_argument("--views", action="store_true", help="ui: train with Try it (drawn on, Grad-CAM), Where it "
                    "errs and Classes all shown, against them in their tabs (A/B, interleaved)")
+    b.add_argument("--preview", action="store_true",
+                   help="editor: also measure the live preview (per template, and edits at 1,000 nodes with it on)")
     _explain_parser(sub, project)
     from .training.finetune_cli import add_parser as finetune_parser  # no torch: the help stays fast
 

@@ -79,18 +79,38 @@ def _unwrap(value):
     return fx.node.map_aggregate(value, lambda v: v.node if isinstance(v, fx.Proxy) else v)
 
 
-def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Analysis | None = None):
-    """Build the torch.fx.GraphModule of a graph; raises CompileError when the graph has errors."""
+def _no_layer(*_args, **_kwargs):
+    raise AssertionError("an Input has no layer to call")  # its wire only computes on the placeholder
+
+
+def _input_value(proxy, node_id: str, analysis: Analysis, fx_graph):
+    """An Input's value: its placeholder through the spec's wire (the Input's normalisation, which
+    adds no op at mean 0 and std 1); the ops it adds name the Input as the node that made them."""
+    info = analysis.nodes.get(node_id)
+    if info is None or info.spec is None or info.params is None or info.type != "Input":
+        return proxy  # a block's input port: its value as it comes
+    before = len(fx_graph.nodes)
+    value = info.spec.wire(_no_layer, [proxy], info.params)[0]
+    for fx_node in itertools.islice(reversed(fx_graph.nodes), len(fx_graph.nodes) - before):
+        fx_node.meta["node_id"] = node_id
+    return value
+
+
+def compile_graph(graph: Graph, registry: Registry | None = None, analysis: Analysis | None = None,
+                  modules: dict | None = None):
+    """Build the torch.fx.GraphModule of a graph; raises CompileError when the graph has errors.
+    `modules`: layers already built, by node id, used instead of building them (the live preview
+    keeps a node's layer and weights between edits that do not change it)."""
     analysis = analysis or analyze(graph, registry)
     if not analysis.ok:
         raise CompileError(analysis.errors)
     needed = reaching(to_networkx(graph), [n for n, _ in analysis.outputs])
     _check_size(analysis, needed)
-    return graph_module(graph, analysis, analysis.inputs, analysis.outputs, "NetStudioModel", needed)
+    return graph_module(graph, analysis, analysis.inputs, analysis.outputs, "NetStudioModel", needed, modules)
 
 
 def graph_module(graph: Graph, analysis: Analysis, input_ids: list[str], outputs: list[tuple[str, str | None]],
-                 class_name: str, needed: set[str]):
+                 class_name: str, needed: set[str], prebuilt: dict | None = None):
     """One graph as a torch.fx.GraphModule: `input_ids` become its arguments (in that order), the
     values of `outputs` its result. Used for the top-level graph and, through blocks_compile, for
     each block definition's graph (whose instances are submodules built the same way)."""
@@ -98,12 +118,13 @@ def graph_module(graph: Graph, analysis: Analysis, input_ids: list[str], outputs
     from torch import fx
 
     root = torch.nn.Module()
-    modules = ModuleTable(analysis, root)
+    modules = ModuleTable(analysis, root, prebuilt)
     fx_graph = fx.Graph()
     tracer = fx.proxy.GraphAppendingTracer(fx_graph)
     values: dict[tuple[str, int], Any] = {}  # fx.Proxy, or what a node's wire() returned
     for node_id in input_ids:
-        values[(node_id, 0)] = fx.Proxy(fx_graph.placeholder(node_id), tracer)
+        values[(node_id, 0)] = _input_value(fx.Proxy(fx_graph.placeholder(node_id), tracer), node_id, analysis,
+                                            fx_graph)
     in_edges: dict[str, list] = {n: [] for n in graph.nodes}
     for e in graph.edges:
         in_edges[e.target].append(e)
@@ -127,7 +148,8 @@ def graph_module(graph: Graph, analysis: Analysis, input_ids: list[str], outputs
             values[(node_id, 0)] = args[0]
             continue
         if info.block is not None:  # a block instance: its copies as one submodule
-            module, name = instance_module(info, graph_module), node_id
+            module = prebuilt.get(node_id) if prebuilt else None
+            module, name = module if module is not None else instance_module(info, graph_module), node_id
             root.add_module(node_id, module)
         else:
             module, name = modules.module(node_id)  # a node sharing another's weights gets its module

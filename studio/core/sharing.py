@@ -139,14 +139,17 @@ class ModuleTable:
     another of its type gets that node's module (and name) instead of its own, a tied Linear its own
     module whose weight is the Embedding's Parameter."""
 
-    def __init__(self, analysis, root) -> None:
+    def __init__(self, analysis, root, prebuilt: dict | None = None) -> None:
         self.analysis, self.root = analysis, root
         self._built: dict[str, Any] = {}
+        self._prebuilt = prebuilt or {}  # layers built already, by node id (compile_graph's `modules`)
 
     def _own(self, node_id: str):
         if node_id not in self._built:
             info = self.analysis.nodes[node_id]
-            module = info.spec.build(info.params, info.inputs)
+            module = self._prebuilt.get(node_id)
+            if module is None:
+                module = info.spec.build(info.params, info.inputs)
             if module is not None:
                 self.root.add_module(node_id, module)
             self._built[node_id] = module

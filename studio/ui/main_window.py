@@ -33,6 +33,7 @@ class MainWindow(QMainWindow):
         self.use_settings = use_settings
         self.document = None
         self.canvas = None
+        self.preview = None  # the live preview (studio.ui.preview), once attached
         self.toolbar = None
         self.panels_menu = None
         self.training = None  # the training UI, set by install_training_ui
@@ -172,6 +173,10 @@ class MainWindow(QMainWindow):
         self.actions_ = a = _actions.build_actions(self)
         _actions.build_menus(self, a)
         self.toolbar = _actions.build_toolbar(self, a)
+        if hasattr(self.canvas, "canvas_scene"):  # (bench editor's bare canvas has no cards)
+            from .preview import install_live_preview
+
+            self.preview = install_live_preview(self)
         self.canvas.addAction(a.fit)
         for dock in self.docks.values():
             self.panels_menu.addAction(dock.toggleViewAction())
@@ -381,6 +386,8 @@ class MainWindow(QMainWindow):
             self.files.discard_autosave()
             self.files.timer.stop()
         self.save_settings()
+        if getattr(self, "preview", None) is not None:
+            self.preview.shutdown()  # its thread ends with the run in flight
         if self.document is not None:
             # free the commands now, while their Python side is whole: left to the garbage collector,
             # QUndoStack::clear() could run in the middle of collecting the cycle that holds them

@@ -22,6 +22,7 @@ from . import style
 from .card import CardData
 from .hover import HoverTooltip
 from .port_item import IN, OUT, PortItem
+from .preview_paint import PREVIEW_H, paint_preview, strip_rect
 
 
 class NodeItem(HoverTooltip, QGraphicsItem):
@@ -36,6 +37,7 @@ class NodeItem(HoverTooltip, QGraphicsItem):
         self._texts: dict | None = None  # elided for painting in detail (see `texts`)
         self.shown_outputs = None  # what the scene last showed here (to skip unchanged cards)
         self.shown_key = None
+        self.preview = None  # the live preview's face for this card (preview_paint.PreviewFace), or None
         self.setFlags(style.SELECTABLE)  # moves: NodeDrag and the graph's node_moved
         self.setCacheMode(style.DEVICE_CACHE)
         self.setAcceptHoverEvents(True)
@@ -95,6 +97,19 @@ class NodeItem(HoverTooltip, QGraphicsItem):
             self.update()
         return True
 
+    def set_preview(self, face) -> None:
+        """Show the live preview's face (None: no preview strip). Only the strip's presence changes
+        the card's height; a new face of a card that has one only repaints it."""
+        if face is self.preview:
+            return
+        had = self.preview is not None
+        self.preview = face
+        if had != (face is not None) and self._data is not None:
+            self.prepareGeometryChange()
+            self._height = self._layout_height()
+            self._place_ports()
+        self.update()
+
     def set_title(self, node_id: str, data: CardData) -> None:
         self.node_id = node_id
         self.set_data(data)
@@ -132,6 +147,8 @@ class NodeItem(HoverTooltip, QGraphicsItem):
         h += d.port_rows * style.PORT_ROW_H
         if not d.multi_output or d.error:
             h += style.FOOTER_H
+        if self.preview is not None:
+            h += PREVIEW_H
         return h + 4
 
     def _rows_top(self) -> float:
@@ -292,8 +309,11 @@ class NodeItem(HoverTooltip, QGraphicsItem):
                     painter.setPen(theme.text_muted)
                     painter.drawText(r.adjusted(0, 0, -adv, 0), style.RIGHT, shape)
             y += style.PORT_ROW_H
-        if not d.multi_output or d.error:
+        footer = not d.multi_output or bool(d.error)
+        if footer:
             self._paint_footer(painter, rect, theme, t["footer"], bool(d.error))
+        if self.preview is not None:
+            paint_preview(painter, theme, strip_rect(rect, footer), self.preview)
 
     def _paint_stack(self, painter, theme, rect: QRectF) -> None:
         """A block card sits on the edges of two more: it holds layers (and, with ×N, copies)."""
