@@ -73,9 +73,9 @@ def measure_window(n: int, folder: Path, edits: int, app, progress) -> dict:
     from studio.ui.commands import SetParam
     from studio.ui.document import Document
 
-    from .editor import _write_project, generate_graph
+    from .editor_graph import generate_graph, write_project
 
-    path = _write_project(generate_graph(n), folder, n)
+    path = write_project(generate_graph(n), folder, n)
     window = open_window(Document(load_project(path)), app)
     document, preview = window.document, window.preview
     document.set_selection(["stem_conv"])

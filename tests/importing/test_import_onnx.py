@@ -138,10 +138,11 @@ def test_torchvision_models_from_their_onnx_export(tmp_path, torchvision_export,
     assert sorted(result.blocks) == blocks
     agree(tmp_path / f"{name}.json", onnxruntime_of(path), shape)
     agree(tmp_path / f"{name}.json", source, shape)
-    if name == "resnet18":  # eight BasicBlock instances, named after their module paths
-        graph = studio.load_project(tmp_path / f"{name}.json").graph
-        assert [n.id for n in graph.nodes.values() if n.type == "Block"] == [
-            f"layer{i}_{j}" for i in range(1, 5) for j in range(2)]
+    if name == "resnet18":  # BasicBlock instances named after their module paths; layer1's two copies
+        graph = studio.load_project(tmp_path / f"{name}.json").graph  # of one definition: one instance x2
+        instances = [n for n in graph.nodes.values() if n.type == "Block"]
+        assert [n.id for n in instances] == ["layer1", *(f"layer{i}_{j}" for i in range(2, 5) for j in range(2))]
+        assert instances[0].repeat == 2
 
 
 class Cumulative(torch.nn.Module):
