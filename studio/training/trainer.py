@@ -355,6 +355,9 @@ class Trainer(EpochLoop):
             for handle in self._bn_hooks:
                 handle.remove()
             self._bn_hooks = []
+            from .fastpath.pooling import remove
+
+            remove(self.model)  # the strided-pool candidate's forward, when it won
 
     def _fit(self) -> TrainResult:
         from .reporting import boundary_points

@@ -27,8 +27,9 @@ def test_bench_train_quick_json(capsys):
         variants = c["variants"]
         assert c["trainer"] > 0 and c["plain"] > 0 and variants["fused_adam"]["rate"] > 0
         assert variants["trainer"]["ratio"] == pytest.approx(c["ratio"])
-        # the default trainer times channels-last where there are convolutions (issue 19)
-        assert c["trainer_path"] in ("eager+fused", "eager+fused+channels-last") and c["threads"] == 1
+        # the default trainer times channels-last and the strided pool where they apply (issue 19)
+        picks = ("eager+fused", "eager+fused+channels-last", "eager+fused+strided-pool")
+        assert c["trainer_path"] in picks and c["threads"] == 1
         assert (variants["channels_last"]["rate"] or 0) > 0 if name == "lenet" else \
             variants["channels_last"]["note"] == "n/a (no convolutions)"
         assert variants["fast"]["note"] == "skipped (--quick)" and variants["cuda_graph"]["note"] == "n/a (needs CUDA)"

@@ -143,8 +143,8 @@ def test_float32_picks_reach_the_eager_loss(tmp_path, fast_path):
     """Same weights, same batches, same steps: the float32 fast path lands within 1e-4 of eager."""
     trainer, rec, result = run(tmp_path, cnn_project({"epochs": 2, "fast_path": fast_path}), "a.json")
     _, _, off = run(tmp_path, cnn_project({"epochs": 2, "fast_path": "off"}), "b.json")
-    if fast_path == "auto":  # eager and channels-last were both timed on real batches
-        assert set(trainer.step_fn.times) == {"eager", "channels_last"}, trainer.step_fn.reasons
+    if fast_path == "auto":  # eager, channels-last and the strided pool were timed on real batches
+        assert set(trainer.step_fn.times) == {"eager", "channels_last", "strided_pool"}, trainer.step_fn.reasons
         assert any("fast path:" in n.message and "per step" in n.message for n in rec.of("notice"))
     else:
         assert trainer.step_fn.name == "eager+fused+channels-last"
@@ -170,10 +170,11 @@ needs_bf16 = pytest.mark.skipif(cpu_bf16_hardware() is not None, reason=f"{cpu_b
 def test_bf16_picks_stay_within_tolerance_of_float32_after_one_epoch(tmp_path, monkeypatch, project, variant):
     # whatever the timing says on this machine, train the rest of the epoch on `variant`
     monkeypatch.setattr(FastStep, "_finish", lambda self: self._choose(variant))
-    trainer, rec, result = run(tmp_path, project({"precision": "bf16"}), "a.json")
+    # batches of 16: enough steps for every candidate's trial before the bf16 one (the last queued)
+    trainer, rec, result = run(tmp_path, project({"precision": "bf16", "batch_size": 16}), "a.json")
     monkeypatch.undo()
     monkeypatch.setenv("NETSTUDIO_THREADS", "1")
-    _, _, f32 = run(tmp_path, project({"fast_path": "off"}), "b.json")
+    _, _, f32 = run(tmp_path, project({"fast_path": "off", "batch_size": 16}), "b.json")
     assert trainer.step_fn.chosen == variant
     notice = [n.message for n in rec.of("notice") if n.message.startswith("fast path:")][-1]
     assert "bf16" in notice  # the log says what changed

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-MODES = ("auto", "thorough", "off", "eager", "channels_last", "cuda_graph", "compile", "compile_cuda_graph")
-CANDIDATES = ("eager", "channels_last", "cuda_graph", "compile", "compile_cuda_graph")
+MODES = ("auto", "thorough", "off", "eager", "channels_last", "strided_pool", "cuda_graph", "compile",
+         "compile_cuda_graph")
+CANDIDATES = ("eager", "channels_last", "strided_pool", "cuda_graph", "compile", "compile_cuda_graph")
 FUSED = ("Adam", "AdamW", "SGD")  # fused kernels on CUDA and on the CPU
 CAPTURABLE = ("Adam", "AdamW", "SGD", "RMSprop")  # no host-side step counter under capture
 # torch.compile costs 4-11 s of warm-up on an H100, 3-50 s on a CPU cold and 0.15-2 s with a warm
@@ -97,6 +98,11 @@ def plan_fast_path(model, config, device: torch.device, *, distributed: bool = F
     no_conv = not _has(model, (torch.nn.Conv2d,))
     if not cuda and not no_conv and distributed:
         reasons["channels_last"] = "distributed (DDP) runs keep the default layout"
+    # ---- 2x2 max pooling as strided maxima (pooling.py): the CPU's NCHW pooling kernel is the slow
+    # part of LeNet's step; left out silently where no pooling layer qualifies
+    from .pooling import has_eligible
+
+    no_pool = cuda or distributed or not has_eligible(model)
     # ---- whole-step CUDA graph -------------------------------------------------------------------
     if not cuda:
         reasons["cuda_graph"] = f"CUDA graphs need a CUDA device (this run is on {device.type})"
@@ -124,13 +130,18 @@ def plan_fast_path(model, config, device: torch.device, *, distributed: bool = F
 
     if mode == "channels_last" and (cuda or no_conv):
         reasons[mode] = "always on for convolutions on CUDA" if cuda else "the model has no 2-d convolutions"
+    if mode == "strided_pool" and no_pool:
+        reasons[mode] = (f"acts on the CPU (this run is on {device.type})" if cuda else
+                         "distributed (DDP) runs keep PyTorch's pooling" if distributed else
+                         "the model has no 2x2, stride-2 MaxPool2d")
     if mode in CANDIDATES:
         plan.candidates = [mode]
         if mode != "eager" and mode in reasons:
             plan.candidates = ["eager"]  # the reason is logged; the run trains eager
     else:
         # on CUDA convolutions always run channels-last (above): not a candidate there
-        possible = [c for c in CANDIDATES if c not in reasons and not (c == "channels_last" and (cuda or no_conv))]
+        possible = [c for c in CANDIDATES if c not in reasons and not (c == "channels_last" and (cuda or no_conv))
+                    and not (c == "strided_pool" and no_pool)]
         if mode == "auto":
             plan.compile_min_run_s = COMPILE_MIN_RUN_S[device.type if cuda else "cpu"]
         plan.candidates = possible

@@ -1,5 +1,6 @@
 """CPU candidates that change how the eager step runs, not what it computes: channels-last memory
-for convolutions (float32, the same numerics up to summation order), and the bf16 variants a person
+for convolutions (float32, the same numerics up to summation order), 2x2 max pooling as strided
+maxima (float32, bit for bit the same: pooling.py), and the bf16 variants a person
 opts into with `training.precision: "bf16"` (different numerics): autocast to bfloat16 (with
 channels-last where the model has convolutions) and, for models of dense layers only, float32
 matmuls computed in bf16 by oneDNN.
@@ -14,7 +15,9 @@ import functools
 
 import torch
 
-FLOAT32_VARIANTS = ("channels_last",)
+from . import pooling
+
+FLOAT32_VARIANTS = ("channels_last", "strided_pool")
 BF16_VARIANTS = ("bf16", "bf16_channels_last", "bf16_matmul")
 
 
@@ -66,6 +69,7 @@ class EagerVariant:
         self.channels_last = name in ("channels_last", "bf16_channels_last")
         self.autocast = name in ("bf16", "bf16_channels_last")
         self.matmul_bf16 = name == "bf16_matmul"
+        self.strided_pool = name == "strided_pool"
         self._saved = None
         self.apply()
 
@@ -78,6 +82,8 @@ class EagerVariant:
             set_layout(eager, torch.channels_last)
         if self.autocast:
             eager.amp_dtype = torch.bfloat16
+        if self.strided_pool:
+            pooling.install(eager.model)
 
     def __call__(self, x, target):
         if self.matmul_bf16:  # process-wide setting: on only inside this step
@@ -92,6 +98,8 @@ class EagerVariant:
         if self.channels_last and not channels_last:
             set_layout(self.eager, torch.contiguous_format)
         self.eager.amp_dtype = amp
+        if self.strided_pool:
+            pooling.remove(self.eager.model)
 
     @property
     def numerics(self) -> str:
@@ -101,6 +109,7 @@ class EagerVariant:
 def describe(name: str) -> str:
     """What a variant changes, in words (for the notice and the UI)."""
     return {"channels_last": "channels-last memory for the convolutions",
+            "strided_pool": "2x2 max pooling as the maximum of four strided slices (the same values and gradients)",
             "bf16": "bf16 autocast",
             "bf16_channels_last": "bf16 autocast with channels-last convolutions",
             "bf16_matmul": "float32 matrix products computed in bf16 (oneDNN)"}.get(name, name)

@@ -5,7 +5,10 @@ and the log."""
 from __future__ import annotations
 
 FAST_PATH = "fast path:"
-PARTS = {"fused": "fused {optimizer}", "channels-last": "channels-last convolutions"}
+PARTS = {"fused": "fused {optimizer}", "channels-last": "channels-last convolutions",
+         "strided-pool": "2x2 max pooling as strided maxima", "bf16": "bf16 autocast",
+         "bf16-channels-last": "bf16 autocast with channels-last convolutions",
+         "bf16-matmul": "float32 matrix products computed in bf16"}
 STEPS = {"cuda_graph": "the whole step as one CUDA graph", "compile": "compiled with torch.compile",
          "compile_cuda_graph": "compiled with torch.compile, as CUDA graphs"}
 
@@ -34,9 +37,10 @@ def device_words(device) -> str:
 def step_words(step_fn, optimizer: str) -> str:
     """What the chosen step does: 'fused Adam', 'the whole step as one CUDA graph', 'the standard step'."""
     chosen = getattr(step_fn, "chosen", None)
-    name = getattr(step_fn, "eager_name", "eager") if chosen in (None, "eager") else chosen
-    if name in STEPS:
-        return STEPS[name]
+    if chosen in STEPS:
+        return STEPS[chosen]
+    # eager or a variant of it: the displayed name lists its parts ("eager+fused+channels-last")
+    name = getattr(step_fn, "eager_name", "eager") if chosen is None else getattr(step_fn, "name", chosen)
     parts = [PARTS[p].format(optimizer=optimizer) for p in name.split("+")[1:] if p in PARTS]
     return ", ".join(parts) if parts else "the standard step"
 
