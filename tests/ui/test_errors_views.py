@@ -211,3 +211,31 @@ def test_throttle_delays_replaces_and_flushes(qtbot):
     now = Throttle(calls.append, 200)
     now(5)
     assert calls == [2, 4, 5]  # no delay: at once
+
+
+def test_classes_view_keeps_its_title_and_names_the_epoch_under_the_plot(qtbot, tmp_path, monkeypatch):
+    """A new epoch changes the points and the labels under the plot, not the plot's title (setTitle
+    relays the plot out and repaints it every frame); the saved PNG still names the epoch."""
+    from PySide6.QtGui import QImage
+
+    from studio.training.events import ProjectionEvent
+    from studio.ui.training.projection_view import ProjectionView
+
+    view = ProjectionView()
+    qtbot.addWidget(view)
+    view.resize(600, 450)
+    view.show()
+    titles = []
+    set_title = view.plot.setTitle
+    monkeypatch.setattr(view.plot, "setTitle", lambda *a, **k: (titles.append(a[0]), set_title(*a, **k)))
+    rng = np.random.default_rng(1)
+    for k in (1, 2, 3):
+        view.add_projections([ProjectionEvent(k, "val", "fc2", ["a", "b"], rng.normal(size=(20, 2)),
+                                              np.arange(20) % 2, (0.5 + k / 100, 0.2))])
+    assert len(titles) == 1 and "fc2" in titles[0]
+    assert view.epoch_label.text() == "epoch 3 of 3" and "53%" in view.share_label.text()
+    picture = view.buttons.grab_widget.grab()
+    assert picture.height() > view.plots.grab().height()  # a caption line above the plot
+    path = tmp_path / "classes.png"
+    monkeypatch.setattr(file_dialogs, "save_path", lambda *a: str(path))
+    assert view.buttons.save_png() and not QImage(str(path)).isNull()

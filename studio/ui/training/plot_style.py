@@ -67,6 +67,9 @@ def legend_title(title: str, entries: list) -> str:
 
 
 def set_title(plot: pg.PlotItem, html: str) -> None:
+    """The same title again does nothing: setTitle relays out the plot's rows and repaints it."""
+    if plot.titleLabel.isVisible() and plot.titleLabel.text == html:
+        return
     plot.setTitle(html, size="9pt")
 
 

@@ -4,13 +4,16 @@ a slider steps through the epochs (Play animates them) and the newest is shown a
 Saves as PNG, and the shown epoch's points as CSV."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QRect, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
-from .plot_style import new_plot_widget, series_color, set_title, legend_title, style_plot
+from ..theme import color
+from .plot_style import legend_title, new_plot_widget, series_color, set_title, style_plot
 from .view_export import ExportButtons
 
 PLAY_MS = 600  # per epoch when animating
@@ -44,14 +47,22 @@ class ProjectionView(QWidget):
         self.plots.setMinimumHeight(220)
         # the plot takes the room there is (its own size hint made the dock scroll its slider away)
         self.plots.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
-        self.plot = style_plot(self.plots.addPlot(), "", left="PC 2", bottom="PC 1")
+        self.plot = style_plot(self.plots.addPlot(), "")
+        # no axes: PCA's coordinates have no unit worth reading (the label below says each component's
+        # share of the variance), and a frame keeps the plot's edge; axes and grid were repainted with
+        # every frame's points (3-5 ms of each 5-20 ms paint, software rendering)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.showGrid(x=False, y=False)
+        self.plot.getViewBox().setBorder(pg.mkPen(color("border")))
+        self._title = None  # the legend's html, set again only when it changes (a relayout of the plot)
         self.scatters: list = []  # one per class
         # the view range is set here, and only moved when the points leave it or shrink in it: with
         # pyqtgraph's auto-range every epoch moved it, and each move regenerates the axes and the
         # grid (8 of the 11 ms a frame's paint took, software rendering)
         self.plot.disableAutoRange()
         self._fitted = False
-        self.buttons.grab_widget = self.plots
+        self.buttons.grab_widget = SimpleNamespace(grab=self.export_picture)  # the plot, titled with its epoch
 
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("epochSlider")
@@ -74,6 +85,9 @@ class ProjectionView(QWidget):
         layout.addLayout(head)
         layout.addWidget(self.plots, 1)
         layout.addLayout(row)
+        self.share_label = QLabel("")  # what the two directions are (the plot has no axes)
+        self.share_label.setObjectName("dim")
+        layout.addWidget(self.share_label)
         self._timer = QTimer(self)
         self._timer.setInterval(PLAY_MS)
         self._timer.timeout.connect(self._advance)
@@ -84,13 +98,14 @@ class ProjectionView(QWidget):
     def clear(self) -> None:
         self._timer.stop()
         self.play_button.setText("Play")
-        self.frames, self.follow, self._fitted = [], True, False
+        self.frames, self.follow, self._fitted, self._title = [], True, False, None
         for item in self.scatters:
             item.setData(pos=np.zeros((0, 2)))
         self.slider.setRange(0, 0)
         self.slider.setEnabled(False)
         self.play_button.setEnabled(False)
         self.epoch_label.setText("")
+        self.share_label.setText("")
 
     def add_projections(self, events: list) -> None:
         self.keep(events)
@@ -127,7 +142,10 @@ class ProjectionView(QWidget):
         if not 0 <= i < len(self.frames):
             return
         e = self.frames[i]
+        ex = e.explained
         self.epoch_label.setText(f"epoch {e.epoch} of {self.frames[-1].epoch}")
+        self.share_label.setText(f"Across: PC 1, {ex[0]:.0%} of the variance; up: PC 2, {ex[1]:.0%}"
+                                 if len(ex) == 2 else "")
         self._stale = not self.isVisible()
         if self._stale:
             return
@@ -144,10 +162,34 @@ class ProjectionView(QWidget):
             item.setData(pos=points[labels == k] if k < k_max else np.zeros((0, 2)),
                          brush=pg.mkBrush(class_color(k, k_max)))
         self._fit(points)
-        ex = e.explained
-        share = f" · PC 1 {ex[0]:.0%}, PC 2 {ex[1]:.0%} of the variance" if len(ex) == 2 else ""
         entries = [("●", class_color(k, k_max).name(), c) for k, c in enumerate(e.classes)]
-        set_title(self.plot, legend_title(f"Input of {e.node_id}, epoch {e.epoch}{share}", entries))
+        title = legend_title(f"Input of {e.node_id}", entries)
+        if title != self._title:
+            self._title = title
+            set_title(self.plot, title)
+
+    def export_picture(self):
+        """The saved PNG: the plot with a line above it naming the epoch and the variance shares (on
+        screen they are in the labels under the plot, so its title does not relayout every frame)."""
+        plot = self.plots.grab()
+        if not self.frames:
+            return plot
+        e = self.frames[self.slider.value()]
+        ex = e.explained
+        caption = f"Input of {e.node_id}, epoch {e.epoch} of {self.frames[-1].epoch}" + (
+            f" · across: PC 1, {ex[0]:.0%} of the variance; up: PC 2, {ex[1]:.0%}" if len(ex) == 2 else "")
+        fm = self.fontMetrics()
+        line = fm.height() + 8
+        out = QPixmap(plot.width(), plot.height() + line)
+        out.setDevicePixelRatio(plot.devicePixelRatio())
+        out.fill(QColor(color("base")))
+        painter = QPainter(out)
+        painter.setPen(QColor(color("text")))
+        painter.setFont(self.font())
+        painter.drawText(QRect(6, 0, out.width() - 12, line), int(Qt.AlignmentFlag.AlignVCenter), caption)
+        painter.drawPixmap(0, line, plot)
+        painter.end()
+        return out
 
     def _fit(self, points: np.ndarray) -> None:
         if not len(points) or not np.isfinite(points).all():
