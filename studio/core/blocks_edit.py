@@ -181,6 +181,11 @@ def ungroup(graph: Graph, instance_id: str) -> list[str]:
             inner = d.graph.node(n)
             params = {**copy.deepcopy(inner.params), **copy.deepcopy(overrides.get(n, {}))}
             fields = inner.instance_fields()
+            # the instance's fine-tuning marks held for everything inside it (multipliers compose)
+            if node.frozen:
+                fields["frozen"] = True
+            if node.lr_mult != 1.0:
+                fields["lr_mult"] = fields.get("lr_mult", 1.0) * node.lr_mult
             if "shares" in fields:
                 fields["shares"] = m(fields["shares"], fields["shares"])
             graph.add_node(inner.type, params, inner.pos, node_id=m(n, n), index=at + i, **fields)

@@ -93,6 +93,22 @@ def test_copy_paste_and_grouping_keep_the_fields():
     assert g.node("stem").frozen and g.node("stem").lr_mult == 0.25
 
 
+def test_ungrouping_a_frozen_instance_keeps_its_layers_frozen_and_multiplies_the_rates():
+    """What the instance's marks did to its layers (frozen: everything inside; multipliers compose)
+    stays true of the layers once they stand on their own."""
+    project = studio.load_project(MINI)
+    g = project.graph
+    before = {n: p.requires_grad for n, p in studio.build_model(project).named_parameters()}
+    inst = be.group(g, ["stem"], "Stem")
+    g.blocks["Stem"].graph.set_tuning("stem", lr_mult=0.5)
+    g.set_tuning(inst, frozen=True, lr_mult=4)
+    be.ungroup(g, inst)
+    assert g.node("stem").frozen and g.node("stem").lr_mult == 2.0
+    model = studio.build_model(project)
+    assert [n for n, p in model.named_parameters() if not p.requires_grad] == \
+        [n for n in before if n.startswith("stem.")] != []
+
+
 def test_the_compiler_freezes_a_node_and_everything_in_a_frozen_instance():
     rec = mini_record()
     nodes = {n["id"]: n for n in rec["nodes"]}
