@@ -136,7 +136,12 @@ def schedule_code(config, notes: list) -> tuple[str, str]:
         values = [p.get(key) for p in probes]
         if not is_identifier(key) or (key == "mode" and cfg.type == "ReduceLROnPlateau" and config.monitor != "loss"):
             continue  # the script steps ReduceLROnPlateau on the validation loss: lower is better
-        if all(v == values[0] for v in values):
+        if cfg.type == "OneCycleLR" and key == "max_lr" and all(v == values[0] for v in values) \
+                and isinstance(values[0], (list, tuple)) and len(values[0]) == 1:
+            # the trainer gives each param group the peak times its lr multiplier (fine-tuning)
+            top = literal(float(values[0][0]), "training.schedule option max_lr")
+            parts.append(f"max_lr=[{top} * group.get(\"lr_mult\", 1.0) for group in optimizer.param_groups]")
+        elif all(v == values[0] for v in values):
             parts.append(f"{key}={literal(values[0], f'training.schedule option {key}')}")
         elif (expression := _follows(values, PROBE)) is not None:
             parts.append(f"{key}={expression}")
@@ -206,7 +211,7 @@ def train(epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, device: str = DEVI
     torch.manual_seed(seed)
     model = $class_name()
     if weights:
-        model.load_state_dict(load_weights(weights))
+        model.load_state_dict(load_weights(weights))$tuning_setup
     model.to(dev)
     net = DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None) if distributed else model
 
@@ -215,14 +220,14 @@ def train(epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, device: str = DEVI
     loader = DataLoader(train_set, batch_size=batch_size, shuffle=sampler is None, sampler=sampler)
     val_loader = DataLoader(val_set, batch_size=batch_size)
     loss_fn = make_loss()
-    optimizer = make_optimizer(net.parameters())
+    optimizer = make_optimizer($optimizer_params)$after_optimizer
     scheduler = make_scheduler(optimizer, epochs, len(loader))
     l1_params = [p for p in net.parameters() if p.dim() > 1]  # the weights, not the biases
 
     for epoch in range(epochs):
         if sampler is not None:
             sampler.set_epoch(epoch)
-        net.train()
+        net.train()$after_train_mode
         totals = torch.zeros(2, device=dev)  # summed loss, samples: read once per epoch, not every step
         for batch in loader:
             *inputs, target = (t.to(dev) for t in batch)
@@ -270,7 +275,10 @@ if __name__ == "__main__":
 ''')
 
 
-def train_code(class_name: str, schedule_when: str, n_outputs: int) -> str:
+def train_code(class_name: str, schedule_when: str, n_outputs: int, tuning=None) -> str:
+    from .tuning import NONE
+
+    tuning = tuning or NONE
     first = ""
     if n_outputs > 1:
         first = f"[0]  # the model has {n_outputs} outputs; the loss uses the first"
@@ -278,5 +286,6 @@ def train_code(class_name: str, schedule_when: str, n_outputs: int) -> str:
              "epoch": ("", "\n        scheduler.step()"),
              "plateau": ("", "\n        scheduler.step(val_loss)"),
              "none": ("", "")}[schedule_when]
-    return TRAIN.substitute(class_name=class_name,
-                            first_output=first, batch_step=steps[0], epoch_step=steps[1])
+    return TRAIN.substitute(class_name=class_name, first_output=first, batch_step=steps[0], epoch_step=steps[1],
+                            tuning_setup=tuning.setup, optimizer_params=tuning.params,
+                            after_optimizer=tuning.after_optimizer, after_train_mode=tuning.after_train_mode)

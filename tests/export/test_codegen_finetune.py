@@ -1,0 +1,67 @@
+"""The generated script trains what NetStudio trains when the project fine-tunes: frozen layers (and
+their BatchNorm statistics) stay as they are, each learning-rate multiplier gets its own group, and
+OneCycleLR's peak keeps each group's multiplier (docs/finetune.md)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from studio.core.project import loads_project
+from studio.export import export
+from studio.export.codegen.export import import_file
+
+
+def project(tuned: bool = True):
+    nodes = [("input", "Input", {"shape": [2]}, {}), ("fc1", "Linear", {"out_features": 16}, {"frozen": True}),
+             ("bn", "BatchNorm1d", {}, {"frozen": True}), ("act", "Tanh", {}, {}),
+             ("fc2", "Linear", {"out_features": 8}, {}), ("act2", "Tanh", {}, {}),
+             ("fc3", "Linear", {"out_features": 2}, {"lr_mult": 10}), ("output", "Output", {}, {})]
+    record = {"format": "netstudio", "version": 1, "name": "Tuned", "nodes": [
+        {"id": i, "type": t, "params": p, "pos": [0, 0], **(extra if tuned else {})} for i, t, p, extra in nodes],
+        "edges": [{"source": a[0], "target": b[0]} for a, b in zip(nodes, nodes[1:])],
+        "training": {"dataset": {"name": "moons", "samples": 200}, "loss": {"type": "CrossEntropyLoss"},
+                     "optimizer": {"type": "Adam", "lr": 0.01}, "schedule": {"type": "OneCycleLR", "max_lr": 0.05},
+                     "epochs": 1, "batch_size": 16, "seed": 0}}
+    return loads_project(json.dumps(record))
+
+
+def test_frozen_layers_and_their_batchnorm_stay_as_they_are(tmp_path):
+    out = tmp_path / "tuned.py"
+    export(project(), "code", out)
+    module = import_file(out)
+    assert module.FROZEN == ("fc1", "bn") and module.LR_MULT == {"fc3": 10.0}
+    torch.manual_seed(module.SEED)
+    start = {k: v.clone() for k, v in module.TunedNet().state_dict().items()}  # train() starts from these
+    trained = module.train(epochs=1, device="cpu")
+    after = trained.state_dict()
+    for key in ("fc1.weight", "fc1.bias", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"):
+        assert torch.equal(after[key], start[key]), key
+    assert not torch.equal(after["fc2.weight"], start["fc2.weight"])
+    assert not torch.equal(after["fc3.weight"], start["fc3.weight"])
+
+
+def test_each_multiplier_gets_its_group_and_its_peak(tmp_path):
+    out = tmp_path / "tuned.py"
+    export(project(), "code", out)
+    module = import_file(out)
+    net = module.TunedNet()
+    module.freeze(net)
+    groups = module.param_groups(net)
+    assert sorted(g["lr_mult"] for g in groups) == [1.0, 10.0]
+    optimizer = module.make_optimizer(groups)
+    scheduler = module.make_scheduler(optimizer, 1, 10)
+    assert sorted(g["max_lr"] for g in optimizer.param_groups) == pytest.approx([0.05, 0.5])
+    assert isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR)
+
+
+def test_a_project_that_fine_tunes_nothing_gets_no_fine_tuning_code(tmp_path):
+    out = tmp_path / "plain.py"
+    export(project(tuned=False), "code", out)
+    text = out.read_text()
+    assert "FROZEN =" not in text and "def param_groups" not in text and "freeze(" not in text
+    assert "optimizer = make_optimizer(net.parameters())" in text
+    module = import_file(out)
+    optimizer = module.make_optimizer(module.TunedNet().parameters())
+    assert module.make_scheduler(optimizer, 1, 10).optimizer is optimizer  # one group, one peak
