@@ -82,9 +82,14 @@ def test_the_plan_times_it_only_where_a_pool_qualifies():
     assert plan_for(pooled, {"fast_path": "strided_pool"}).candidates == ["strided_pool"]
 
 
-def test_training_with_it_is_training_without_it_bit_for_bit(tmp_path):
-    trainer, _, result = run(tmp_path, cnn_project({"epochs": 2, "fast_path": "strided_pool"}), "a.json")
-    _, _, eager = run(tmp_path, cnn_project({"epochs": 2, "fast_path": "eager"}), "b.json")
+def test_training_with_it_is_training_without_it_bit_for_bit(tmp_path, monkeypatch):
+    monkeypatch.setenv("NETSTUDIO_THREADS", "1")  # both runs at one thread count (the summation order)
+    threads = torch.get_num_threads()
+    try:
+        trainer, _, result = run(tmp_path, cnn_project({"epochs": 2, "fast_path": "strided_pool"}), "a.json")
+        _, _, eager = run(tmp_path, cnn_project({"epochs": 2, "fast_path": "eager"}), "b.json")
+    finally:
+        torch.set_num_threads(threads)
     assert trainer.step_fn.name == "eager+fused+strided-pool"
     assert [h["loss"] for h in result.history] == [h["loss"] for h in eager.history]
     assert not any("forward" in m.__dict__ for m in trainer.model.modules())  # removed when fit ended

@@ -44,7 +44,8 @@ class StridedMaxPool2x2(torch.autograd.Function):
         ab, cd = torch.maximum(a, b), torch.maximum(c, d)
         out = torch.maximum(ab, cd)  # torch.maximum propagates NaN, as the pooling kernel does
         if ctx.needs_input_grad[0]:
-            if bool(torch.isnan(out).any()):  # aten's rule with NaN: the last NaN of the window
+            # one sum finds a NaN (inf - inf too, which only costs the exact route) 20x faster than isnan().any()
+            if bool(torch.isnan(out.sum())):  # aten's rule with NaN: the last NaN of the window
                 top = ((ab >= cd) | torch.isnan(ab)) & ~torch.isnan(cd)
                 left_top = ((a >= b) | torch.isnan(a)) & ~torch.isnan(b)
                 left_bottom = ((c >= d) | torch.isnan(c)) & ~torch.isnan(d)
@@ -58,7 +59,7 @@ class StridedMaxPool2x2(torch.autograd.Function):
     def backward(ctx, g):
         top, left_top, left_bottom = ctx.saved_tensors
         shape = ctx.input_shape
-        if bool(torch.isfinite(g).all()):
+        if bool(torch.isfinite(g.sum())):  # all finite (an overflowing sum only costs the exact route)
             # multiplying by a 0/1 mask and subtracting are exact for finite values (and much faster
             # than masked_fill or where on this CPU: 0.26 against 1.1-1.4 ms for 256x6x14x14)
             g_top = g * top
