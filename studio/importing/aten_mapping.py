@@ -1,5 +1,5 @@
 """What each aten call of an ExportedProgram becomes (a `.pt2` file, or torch.export where torch.fx
-cannot trace): layers with weights (conv2d / convolution, linear / addmm, batch_norm) become the
+cannot trace): layers with weights (conv2d / convolution, conv_transpose2d, linear / addmm, batch_norm) become the
 torch.nn modules they came from, holding the program's weights at their state-dict paths; the rest
 become the torch functions the PyTorch import maps to node types. The module hierarchy is the
 program's `nn_module_stack`. Written once for both sources.
@@ -100,7 +100,7 @@ def _conv(g: AtenGraph, node, scope, a: dict):
     import torch
 
     if a.get("transposed"):
-        raise Unmapped("a transposed convolution (ConvTranspose2d is not mapped from aten yet)")
+        return _conv_transpose(g, node, scope, a)
     weight, name = g.weight(a["weight"], "its weight")
     bias, _ = g.weight(a.get("bias"), "its bias")
     dims = weight.dim() - 2
@@ -118,6 +118,23 @@ def _conv(g: AtenGraph, node, scope, a: dict):
                  dilation=list(a.get("dilation", [1])), groups=groups, bias=bias is not None)
     load_weights(module, weight=weight, bias=bias)
     return g.rb.module(_path(name, "conv"), module, [g.tensor(a["input"], "its input")], scope, "conv")
+
+
+def _conv_transpose(g: AtenGraph, node, scope, a: dict):
+    """conv_transpose2d, or convolution with transposed=True: a ConvTranspose2d (weight [in, out/groups, kH, kW])."""
+    import torch
+
+    weight, name = g.weight(a["weight"], "its weight")
+    bias, _ = g.weight(a.get("bias"), "its bias")
+    if weight.dim() != 4:
+        raise Unmapped(f"a {weight.dim() - 2}-D transposed convolution (only ConvTranspose2d has a node type)")
+    groups = int(a.get("groups", 1))
+    module = torch.nn.ConvTranspose2d(weight.shape[0], weight.shape[1] * groups, list(weight.shape[2:]),
+                                      stride=list(a.get("stride", [1])), padding=list(a.get("padding", [0])),
+                                      output_padding=list(a.get("output_padding", [0])), groups=groups,
+                                      bias=bias is not None, dilation=list(a.get("dilation", [1])))
+    load_weights(module, weight=weight, bias=bias)
+    return g.rb.module(_path(name, "deconv"), module, [g.tensor(a["input"], "its input")], scope, "deconv")
 
 
 def _linear_module(g: AtenGraph, x, weight, name, bias, scope):
@@ -274,7 +291,8 @@ def _matmul(g: AtenGraph, node, scope, a: dict):
 
 
 RULES = {
-    "conv2d": _conv, "conv1d": _conv, "convolution": _conv, "linear": _linear, "addmm": _addmm,
+    "conv2d": _conv, "conv1d": _conv, "convolution": _conv, "conv_transpose2d": _conv_transpose,
+    "linear": _linear, "addmm": _addmm,
     "batch_norm": _batchnorm, "_native_batch_norm_legit_no_training": _batchnorm,
     "max_pool2d": _max_pool, "max_pool1d": _max_pool, "max_pool2d_with_indices": _max_pool,
     "avg_pool2d": _avg_pool, "avg_pool1d": _avg_pool,

@@ -1,5 +1,5 @@
 """What each ONNX node becomes: the torch layer or function it computes (see rebuild.py), or the reason
-it has none. Layers with weights (Conv, Gemm, MatMul with a constant, BatchNormalization) become torch.nn
+it has none. Layers with weights (Conv, ConvTranspose, Gemm, MatMul with a constant, BatchNormalization) become torch.nn
 modules holding the file's initializers; the rest become the torch functions that the PyTorch import
 already maps to node types. The module hierarchy comes from the name scopes and class names that
 torch.onnx writes into each node's metadata_props; a file without them imports flat.
@@ -155,6 +155,28 @@ def _conv(g: OnnxGraph, node, scope):
                  bias=bias is not None)
     load_weights(module, weight=weight, bias=bias)
     path, fallback = leaf_path(node, node.input[1], "conv")
+    return g.rb.module(path, module, [g.tensor(node.input[0], "its input")], scope, fallback)
+
+
+def _conv_transpose(g: OnnxGraph, node, scope):
+    """ConvTranspose (weight [in, out/group, kH, kW]) as a ConvTranspose2d."""
+    import torch
+
+    a = attrs(node)
+    weight = g.const(node, 1)
+    if weight is None:
+        raise Unmapped("a ConvTranspose without weights")
+    if weight.ndim != 4:
+        raise Unmapped(f"a {weight.ndim - 2}-D transposed convolution (only ConvTranspose2d has a node type)")
+    if "output_shape" in a:
+        raise Unmapped("ConvTranspose with output_shape (give pads and output_padding instead)")
+    groups = int(a.get("group", 1))
+    module = torch.nn.ConvTranspose2d(weight.shape[0], weight.shape[1] * groups, list(weight.shape[2:]),
+                                      stride=list(a.get("strides", [1, 1])), padding=_pads(a, 2),
+                                      output_padding=list(a.get("output_padding", [0, 0])), groups=groups,
+                                      bias=g.const(node, 2) is not None, dilation=list(a.get("dilations", [1, 1])))
+    load_weights(module, weight=weight, bias=g.const(node, 2))
+    path, fallback = leaf_path(node, node.input[1], "deconv")
     return g.rb.module(path, module, [g.tensor(node.input[0], "its input")], scope, fallback)
 
 
@@ -357,7 +379,7 @@ def rules() -> dict:
     import torch
 
     return {
-        "Conv": _conv, "Gemm": _gemm, "MatMul": _matmul, "BatchNormalization": _batchnorm,
+        "Conv": _conv, "ConvTranspose": _conv_transpose, "Gemm": _gemm, "MatMul": _matmul, "BatchNormalization": _batchnorm,
         "MaxPool": _pool("Max"), "AveragePool": _pool("Avg"), "GlobalAveragePool": _global_pool,
         "ReduceMean": _reduce_mean, "Reshape": _reshape, "Flatten": _flatten, "Clip": _clip,
         "Softmax": _axis_rule("softmax"), "LogSoftmax": _axis_rule("log_softmax"),
