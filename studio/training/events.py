@@ -147,7 +147,8 @@ class ErrorsEvent(Event):
 @dataclass(frozen=True)
 class ProjectionEvent(Event):
     """After an epoch: the penultimate layer's features of (up to a cap of) the validation samples,
-    projected to 2-D by PCA. Every epoch's is kept, so a view can step through them."""
+    projected to 2-D by PCA. Every epoch's points are kept, so a view can step through them (and the
+    features of the last few, for a t-SNE or UMAP map of an epoch)."""
 
     kind = "projection"
     lane = "projection"
@@ -158,6 +159,7 @@ class ProjectionEvent(Event):
     points: Any  # numpy [N, 2]
     labels: Any  # numpy [N] true classes
     explained: tuple = ()  # the share of the variance along each of the two axes
+    features: Any = None  # numpy float32 [N, D]: what was projected, for the view's t-SNE / UMAP (embedding.py)
 
 
 @dataclass(frozen=True)

@@ -146,5 +146,5 @@ def epoch_views(module, part, info, loss_type: str, transform, epoch: int, split
     if features is not None and len(features) >= 2:
         points, explained = project_2d(features)
         projection = ProjectionEvent(epoch, split, node_id, classes, points, labels[:len(points)].cpu().numpy(),
-                                     explained)
+                                     explained, features.float().cpu().numpy())
     return errors, projection

@@ -239,3 +239,41 @@ def test_classes_view_keeps_its_title_and_names_the_epoch_under_the_plot(qtbot, 
     path = tmp_path / "classes.png"
     monkeypatch.setattr(file_dialogs, "save_path", lambda *a: str(path))
     assert view.buttons.save_png() and not QImage(str(path)).isNull()
+
+
+def test_classes_view_maps_the_shown_epoch_with_tsne_on_a_thread(qtbot):
+    """t-SNE (scikit-learn) for the epoch shown, computed off the GUI thread from the features the
+    epoch carried; an epoch whose features are no longer kept says so; UMAP is listed, and only
+    choosable when umap-learn is installed."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from studio.training.embedding import unavailable
+    from studio.training.events import ProjectionEvent
+    from studio.ui.training.projection_view import FEATURES_KEPT, ProjectionView
+
+    view = ProjectionView()
+    qtbot.addWidget(view)
+    view.resize(600, 450)
+    view.show()
+    rng = np.random.default_rng(2)
+    labels = np.arange(60) % 3
+    centres = rng.normal(size=(3, 8)) * 4
+    events = []
+    for k in range(1, FEATURES_KEPT + 3):
+        features = (centres[labels] + rng.normal(size=(60, 8))).astype(np.float32)
+        events.append(ProjectionEvent(k, "val", "fc2", ["a", "b", "c"], features[:, :2], labels, (0.4, 0.2), features))
+    view.add_projections(events)
+    umap_item = view.method_box.model().item(view.method_box.findData("umap"))
+    assert umap_item.isEnabled() == (unavailable("umap") is None)
+    view.method_box.setFocus()
+    QTest.keyClick(view.method_box, Qt.Key.Key_Down)  # PCA -> t-SNE
+    assert view.method == "tsne"
+    newest = events[-1]
+    qtbot.waitUntil(lambda: ("tsne", newest.epoch) in view._maps, timeout=60000)
+    qtbot.waitUntil(lambda: view.share_label.text().startswith("t-SNE:"), timeout=5000)
+    shown = np.concatenate([s.getData()[0] for s in view.scatters])
+    assert len(shown) == 60 and not np.allclose(np.sort(shown), np.sort(newest.points[:, 0]))
+    assert view.rows()[0] == ["epoch", "index", "class", "tsne1", "tsne2"]
+    view.slider.setValue(0)  # epoch 1: its features were let go
+    assert "kept for the last" in view.share_label.text() and not view.worker.busy

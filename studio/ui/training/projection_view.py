@@ -1,7 +1,9 @@
 """The 'Classes' dock: how the classes separate. Each epoch's ProjectionEvent (the penultimate
 layer's features of the validation samples, PCA to 2-D, computed on the training thread) is kept;
-a slider steps through the epochs (Play animates them) and the newest is shown as it comes.
-Saves as PNG, and the shown epoch's points as CSV."""
+a slider steps through the epochs (Play animates them) and the newest is shown as it comes. The map
+can also be t-SNE or UMAP (when installed) of the epoch shown, computed on a thread of its own from
+the features of the last FEATURES_KEPT epochs (embedding_worker.py). Saves as PNG, and the shown
+epoch's points as CSV."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -10,9 +12,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QVBoxLayout,
+                               QWidget)
+
+from studio.training.embedding import METHODS, READING, unavailable
 
 from ..theme import color
+from .embedding_worker import EmbeddingWorker
 from .plot_style import legend_title, new_plot_widget, series_color, set_title, style_plot
 from .view_export import ExportButtons
 
@@ -20,6 +26,7 @@ PLAY_MS = 600  # per epoch when animating
 KEEP = 200  # epochs kept (a long run keeps its last ones)
 PAD = 0.25  # room around the points when the view is fitted to them, as a share of their span
 FILL = 0.4  # re-fitted when the points span less than this share of the view (or leave it)
+FEATURES_KEPT = 8  # epochs whose features are kept for a t-SNE / UMAP map (a few MB each at most)
 
 
 def class_color(k: int, n: int) -> QColor:
@@ -35,13 +42,34 @@ class ProjectionView(QWidget):
         self.follow = True  # the slider follows the newest epoch until the person moves it
         self._stale = False  # a frame came while hidden: drawn when shown
         self.title = QLabel("After each epoch: the validation samples as the last layer sees them (the input of "
-                            "its last Linear), projected to 2-D with PCA and coloured by their true class.")
+                            "its last Linear), mapped to 2-D and coloured by their true class.")
         self.title.setObjectName("dim")
         self.title.setWordWrap(True)
-        self.buttons = ExportButtons(self, "classes_pca", self.rows)
+        self.method = "pca"
+        self.method_box = QComboBox()
+        self.method_box.setObjectName("projectionMethod")
+        for key, name in METHODS.items():
+            self.method_box.addItem(name, key)
+            why = unavailable(key)
+            if why:  # shown, so people learn it exists, but not choosable
+                item = self.method_box.model().item(self.method_box.count() - 1)
+                item.setEnabled(False)
+                item.setToolTip(why)
+        self.method_box.setToolTip("PCA is computed after every epoch; t-SNE and UMAP for the epoch shown "
+                                   f"(seconds each), from the features of the last {FEATURES_KEPT} epochs")
+        self.method_box.currentIndexChanged.connect(lambda _i: self.set_method(self.method_box.currentData()))
+        self.buttons = ExportButtons(self, "classes_map", self.rows)
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
+        head.addWidget(self.method_box)
         head.addWidget(self.buttons)
+        self._features: dict = {}  # epoch -> features [N, D] (the last FEATURES_KEPT epochs)
+        self._maps: dict = {}  # (method, epoch) -> points [N, 2]
+        self._errors: dict = {}  # (method, epoch) -> why it failed
+        self._generation = 0  # a cleared view ignores maps of the run before
+        self._shown_points = None  # what the plot shows now (the CSV's rows, the next map's start)
+        self.worker = EmbeddingWorker(self)
+        self.worker.done.connect(self._on_map)
 
         self.plots = new_plot_widget()
         self.plots.setMinimumHeight(220)
@@ -87,6 +115,7 @@ class ProjectionView(QWidget):
         layout.addLayout(row)
         self.share_label = QLabel("")  # what the two directions are (the plot has no axes)
         self.share_label.setObjectName("dim")
+        self.share_label.setWordWrap(True)  # t-SNE's reading note is longer than a narrow dock
         layout.addWidget(self.share_label)
         self._timer = QTimer(self)
         self._timer.setInterval(PLAY_MS)
@@ -99,6 +128,8 @@ class ProjectionView(QWidget):
         self._timer.stop()
         self.play_button.setText("Play")
         self.frames, self.follow, self._fitted, self._title = [], True, False, None
+        self._features, self._maps, self._errors, self._shown_points = {}, {}, {}, None
+        self._generation += 1
         for item in self.scatters:
             item.setData(pos=np.zeros((0, 2)))
         self.slider.setRange(0, 0)
@@ -114,6 +145,11 @@ class ProjectionView(QWidget):
     def keep(self, events: list) -> None:
         """Keep each epoch's points (drawn by `show_newest`)."""
         self.frames = (self.frames + list(events))[-KEEP:]
+        for e in events:
+            if getattr(e, "features", None) is not None:
+                self._features[e.epoch] = e.features
+        for epoch in sorted(self._features)[:-FEATURES_KEPT]:
+            del self._features[epoch]
 
     def show_newest(self) -> None:
         """The slider spans the kept epochs and, unless the person moved it, shows the newest."""
@@ -142,15 +178,18 @@ class ProjectionView(QWidget):
         if not 0 <= i < len(self.frames):
             return
         e = self.frames[i]
-        ex = e.explained
         self.epoch_label.setText(f"epoch {e.epoch} of {self.frames[-1].epoch}")
-        self.share_label.setText(f"Across: PC 1, {ex[0]:.0%} of the variance; up: PC 2, {ex[1]:.0%}"
-                                 if len(ex) == 2 else "")
         self._stale = not self.isVisible()
         if self._stale:
+            self.share_label.setText(self._reading(e))
             return
+        points = self._points(e)
+        self.share_label.setText(self._reading(e))
+        if points is None:
+            return  # computing (the plot keeps what it shows) or not possible (the label says why)
         labels = np.asarray(e.labels).astype(int)
-        points = np.asarray(e.points, dtype=np.float64)
+        points = np.asarray(points, dtype=np.float64)
+        self._shown_points = (self.method, e.epoch, points)
         k_max = max(len(e.classes), int(labels.max()) + 1 if len(labels) else 0)
         # one scatter per class, each of one brush: pyqtgraph draws a uniform scatter from one cached
         # symbol, where a brush per point costs a lookup per point (5-10 ms for a few hundred)
@@ -168,6 +207,55 @@ class ProjectionView(QWidget):
             self._title = title
             set_title(self.plot, title)
 
+    # ---- the map: PCA, or t-SNE / UMAP of the epoch shown -------------------------------------------
+    def set_method(self, method: str) -> None:
+        if method == self.method or unavailable(method):
+            return
+        self.method = method
+        self._fitted = False  # another map, another range
+        if self.frames:
+            self.show_frame(self.slider.value())
+
+    def _points(self, e):
+        """The shown epoch's points for the chosen map, or None (asked for, or not possible)."""
+        if self.method == "pca":
+            return e.points
+        key = (self.method, e.epoch)
+        if key in self._maps:
+            return self._maps[key]
+        features = self._features.get(e.epoch)
+        if features is not None and key not in self._errors:
+            shown = self._shown_points
+            init = shown[2] if shown is not None and shown[0] == self.method and len(shown[2]) == len(features) else None
+            self.worker.request(self._generation, self.method, e.epoch, features, init)
+        return None
+
+    def _reading(self, e) -> str:
+        """The line under the plot: what its directions are, or where the map stands."""
+        name = METHODS[self.method]
+        if self.method == "pca":
+            ex = e.explained
+            return f"Across: PC 1, {ex[0]:.0%} of the variance; up: PC 2, {ex[1]:.0%}" if len(ex) == 2 else ""
+        key = (self.method, e.epoch)
+        if key in self._maps:
+            return READING[self.method]
+        if key in self._errors:
+            return f"{name} failed for epoch {e.epoch}: {self._errors[key]}"
+        if e.epoch not in self._features:
+            return (f"{name} needs the features of epoch {e.epoch}: they are kept for the last {FEATURES_KEPT} "
+                    "epochs (PCA has every epoch)")
+        return f"Computing {name} for epoch {e.epoch}… (seconds; PCA is instant)"
+
+    def _on_map(self, generation: int, method: str, epoch: int, points, error: str) -> None:
+        if generation != self._generation:
+            return  # a map of the run before
+        if points is None:
+            self._errors[(method, epoch)] = error
+        else:
+            self._maps[(method, epoch)] = points
+        if self.frames and method == self.method and self.frames[self.slider.value()].epoch == epoch:
+            self.show_frame(self.slider.value())
+
     def export_picture(self):
         """The saved PNG: the plot with a line above it naming the epoch and the variance shares (on
         screen they are in the labels under the plot, so its title does not relayout every frame)."""
@@ -177,7 +265,8 @@ class ProjectionView(QWidget):
         e = self.frames[self.slider.value()]
         ex = e.explained
         caption = f"Input of {e.node_id}, epoch {e.epoch} of {self.frames[-1].epoch}" + (
-            f" · across: PC 1, {ex[0]:.0%} of the variance; up: PC 2, {ex[1]:.0%}" if len(ex) == 2 else "")
+            f" · across: PC 1, {ex[0]:.0%} of the variance; up: PC 2, {ex[1]:.0%}" if self.method == "pca" and len(ex) == 2
+            else f" · {METHODS[self.method]}")
         fm = self.fontMetrics()
         line = fm.height() + 8
         out = QPixmap(plot.width(), plot.height() + line)
@@ -228,9 +317,14 @@ class ProjectionView(QWidget):
         self.slider.setValue(nxt)
 
     def rows(self):
+        """The shown epoch's points as the plot shows them (PCA's, or the t-SNE / UMAP map once computed)."""
         if not self.frames:
             return None
         e = self.frames[self.slider.value()]
-        return (["epoch", "index", "class", "pc1", "pc2"],
+        method, points = "pca", np.asarray(e.points)
+        if self.method != "pca" and (self.method, e.epoch) in self._maps:
+            method, points = self.method, np.asarray(self._maps[(self.method, e.epoch)])
+        x, y = ("pc1", "pc2") if method == "pca" else (f"{method}1", f"{method}2")
+        return (["epoch", "index", "class", x, y],
                 [[e.epoch, i, e.classes[int(k)] if int(k) < len(e.classes) else int(k), float(p[0]), float(p[1])]
-                 for i, (p, k) in enumerate(zip(np.asarray(e.points), np.asarray(e.labels)))])
+                 for i, (p, k) in enumerate(zip(points, np.asarray(e.labels)))])
