@@ -28,8 +28,10 @@ test: $(STAMP)
 	wait $$qt; qt_rc=$$?; echo "---- $(QT_TESTS) (run alongside) ----"; cat $(QT_LOG); \
 	test $$rest -eq 0 && test $$qt_rc -eq 0
 
+# Without the slow tests; the Qt suites in their own process, as in `make test` (one after the other).
 test-fast: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not slow"
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not slow" tests $(QT_TESTS:%=--ignore=%) && \
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not slow" $(QT_TESTS)
 
 lint-imports: $(STAMP)
 	$(VENV)/bin/lint-imports
