@@ -235,6 +235,8 @@ def cmd_import(args) -> int:
         return 0
     print(f"{result.project}: {result.nodes} nodes{blocks}; weights in {result.weights.name} "
           f"(outputs agree with the source to {result.largest_difference:.1e})")
+    if result.tuning:
+        print(result.tuning)
     return 0
 
 

@@ -24,6 +24,7 @@ class ImportResult:
     blocks: list[str]
     largest_difference: float | None  # None for a partial import: the project does not compile yet
     unmapped: list[str] = field(default_factory=list)  # partial: "node id: the import's message" each
+    tuning: str = ""  # what a NetStudio-generated file's fine-tuning marks set ("" when it has none)
 
 
 def parse_shape(text: str) -> list[int]:
@@ -81,15 +82,18 @@ def import_module(model, output, input_shape: list[int], name: str = "imported",
     it; where fx cannot, torch.export does (exported.py)."""
     from .exported import trace_or_export
     from .trace import as_traceable
+    from .tuning_marks import generated_marks
 
     _check_targets(Path(output), overwrite)
+    marks = generated_marks(model)  # export --format code's FROZEN / LR_MULT, read back
     model = as_traceable(model).eval()
     root, fx_graph = trace_or_export(model, list(input_shape))
-    return import_graph(root, fx_graph, output, input_shape, name, overwrite, reference=model, partial=partial)
+    return import_graph(root, fx_graph, output, input_shape, name, overwrite, reference=model, partial=partial,
+                        tuning=marks)
 
 
 def import_graph(root, fx_graph, output, input_shape: list[int], name: str = "imported", overwrite: bool = False,
-                 reference=None, partial: bool = False) -> ImportResult:
+                 reference=None, partial: bool = False, tuning=None) -> ImportResult:
     """Import a torch-level fx graph whose call_module targets are `root`'s layers (holding the weights);
     the compiled project must compute what `reference` (default: `root`) does."""
     import torch
@@ -108,6 +112,14 @@ def import_graph(root, fx_graph, output, input_shape: list[int], name: str = "im
     paths = make_blocks(flat)
     graph = flat.graph
     layout(graph)
+    tuned = ""
+    if tuning:
+        from .tuning_marks import apply_marks
+
+        missed = apply_marks(graph, tuning)
+        tuned = (f"fine-tuning read back: {len(tuning.frozen)} frozen, {len(tuning.lr_mult)} learning-rate "
+                 "multiplier(s)" + (f"; not found as nodes (mark them on the canvas): {', '.join(missed)}"
+                                    if missed else ""))
     if flat.unmapped:
         return _write_partial(model, flat, paths, out, weights_file, name)
     analysis = analyze(graph)
@@ -132,7 +144,7 @@ def import_graph(root, fx_graph, output, input_shape: list[int], name: str = "im
     state = {k: v.detach().clone().contiguous() for k, v in compiled.state_dict().items()}
     project = Project(name=name, graph=graph, weights=weights_file.name)
     _write(project, out, weights_file, state)
-    return ImportResult(out, weights_file, len(graph.nodes), graph.blocks.names(), difference)
+    return ImportResult(out, weights_file, len(graph.nodes), graph.blocks.names(), difference, tuning=tuned)
 
 
 def _write_partial(model, flat, paths, out: Path, weights_file: Path, name: str) -> ImportResult:

@@ -65,3 +65,28 @@ def test_a_project_that_fine_tunes_nothing_gets_no_fine_tuning_code(tmp_path):
     module = import_file(out)
     optimizer = module.make_optimizer(module.TunedNet().parameters())
     assert module.make_scheduler(optimizer, 1, 10).optimizer is optimizer  # one group, one peak
+
+
+def test_importing_the_generated_file_reads_its_fine_tuning_back(tmp_path, capsys):
+    """export --format code, then import file.py:Class: the frozen layers and multipliers come back."""
+    from studio.cli import main
+
+    out = tmp_path / "tuned.py"
+    export(project(), "code", out)
+    back = tmp_path / "back.json"
+    assert main(["import", f"{out}:TunedNet", "-o", str(back), "--input-shape", "2"]) == 0, capsys.readouterr().err
+    assert "fine-tuning read back: 2 frozen, 1 learning-rate multiplier(s)" in capsys.readouterr().out
+    graph = loads_project(back.read_text()).graph
+    assert graph.node("fc1").frozen and graph.node("bn").frozen and graph.node("fc3").lr_mult == 10.0
+    assert not graph.node("fc2").frozen and graph.node("fc2").lr_mult == 1.0
+
+
+def test_a_hand_written_file_with_a_frozen_name_is_not_read_as_marks(tmp_path):
+    from studio.importing.tuning_marks import generated_marks
+
+    source = tmp_path / "mine.py"
+    source.write_text('"""My own model."""\nimport torch\nFROZEN = ("fc",)\n'
+                      "class Net(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                      "        self.fc = torch.nn.Linear(2, 2)\n")
+    module = import_file(source)
+    assert not generated_marks(module.Net())
