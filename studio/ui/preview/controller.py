@@ -197,8 +197,9 @@ class LivePreview(QObject):
         if clear:
             for item in scene.nodes.values():
                 item.set_preview(None)
-            return
-        if self._no_preview is None:
-            self._no_preview = PreviewFace(None, "no preview")
-        for node_id, item in scene.nodes.items():
-            item.set_preview(faces.get(node_id, self._no_preview))
+        else:
+            if self._no_preview is None:
+                self._no_preview = PreviewFace(None, "no preview")
+            for node_id, item in scene.nodes.items():
+                item.set_preview(faces.get(node_id, self._no_preview))
+        scene.reroute_resized()  # the cards grew (shrank): the wires between rows take clear lanes
