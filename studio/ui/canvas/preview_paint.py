@@ -63,20 +63,24 @@ def paint_preview(painter: QPainter, theme, area: QRectF, face: PreviewFace) -> 
                                                                                   area.top()))
     box = QRectF(area.left(), area.top() + 3, area.width(), area.height() - RANGE_H - 4)
     thumb = face.thumb
-    if thumb is not None:
-        if face.image is not None:
-            _paint_image(painter, box, face.image)
-        elif thumb.kind == "bars":
-            _paint_bars(painter, theme, box, thumb.values)
-        else:
-            painter.setPen(theme.text)
-            painter.setFont(style.Fonts.get("title"))
-            painter.drawText(box, style.CENTER, f"{thumb.lo:.4g}")
+    if thumb is None:  # a note only ("preparing the preview…", "no preview"): in the middle of the strip
+        painter.setFont(style.Fonts.get("shape"))
+        painter.setPen(theme.text_muted)
+        painter.drawText(area, style.CENTER, style.elide("shape", face.note, area.width()))
+        return
+    if face.image is not None:
+        _paint_image(painter, box, face.image)
+    elif thumb.kind == "bars":
+        _paint_bars(painter, theme, box, thumb.values)
+    else:
+        painter.setPen(theme.text)
+        painter.setFont(style.Fonts.get("title"))
+        painter.drawText(box, style.CENTER, f"{thumb.lo:.4g}")
     line = QRectF(area.left(), area.bottom() - RANGE_H - 1, area.width(), RANGE_H)
     painter.setFont(style.Fonts.get("shape"))
     painter.setPen(theme.text_muted)
     text = face.range_text
-    if thumb is not None and thumb.note and "finite" in thumb.note:
+    if thumb.note and "finite" in thumb.note:
         painter.setPen(theme.warning)
         text = f"{text}  ({thumb.note})"
     painter.drawText(line, style.CENTER, style.elide("shape", text, line.width()))
