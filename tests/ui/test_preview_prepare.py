@@ -47,3 +47,31 @@ def test_first_run_at_the_guis_priority_later_ones_below_it(window, qtbot, monke
     window.document.graph.set_param("conv1", "kernel_size", 5)
     qtbot.waitUntil(lambda: len(seen) == 2 and not window.preview.pending, timeout=20000)
     assert seen[0] == own and seen[1] > own
+
+
+def test_a_file_opened_with_the_preview_on_shows_computing_until_its_result(window, qtbot, monkeypatch, tmp_path):
+    from studio.ui.preview.controller import COMPUTING
+
+    from .window_helpers import copied_template
+
+    toggle_from_view_menu(window, qtbot)
+    wait_for_preview(window, qtbot)
+    gate = threading.Event()
+    run = engine_module.PreviewEngine.run
+
+    def held(self, req):
+        assert gate.wait(20)  # the result waits until the cards have been looked at
+        return run(self, req)
+
+    monkeypatch.setattr(engine_module.PreviewEngine, "run", held)
+    try:
+        assert window.files.open_path(copied_template(tmp_path, "resnet_digits"), ask=False)
+        scene = window.canvas.canvas_scene
+        qtbot.waitUntil(lambda: all(i.preview is not None for i in scene.nodes.values()), timeout=5000)
+        assert notes(window) == {COMPUTING} and window.preview.pending
+        heights = {n: item.height for n, item in scene.nodes.items()}
+    finally:
+        gate.set()
+    wait_for_preview(window, qtbot)
+    assert all(item.preview.thumb is not None for item in scene.nodes.values())
+    assert {n: item.height for n, item in scene.nodes.items()} == heights

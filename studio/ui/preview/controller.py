@@ -159,6 +159,7 @@ class LivePreview(QObject):
 
         self._due = False
         self._busy = True
+        self._show_waiting()
         doc = self.window.document
         project = doc.project
         trail = tuple(getattr(self.canvas_document, "trail", ()))
@@ -181,6 +182,24 @@ class LivePreview(QObject):
         self._show_faces(faces)
         self.updated.emit(result)
 
+    def _note_face(self, note: str) -> PreviewFace:
+        face = self._notes.get(note)
+        if face is None:
+            face = self._notes[note] = PreviewFace(None, note)
+        return face
+
+    def _show_waiting(self) -> None:
+        """Cards without a strip (a file just opened, a node just added) take theirs now, saying
+        that their preview is on its way: they grow once, before the result, not when it comes."""
+        scene = self.scene
+        if scene is None:
+            return
+        face = self._note_face(PREPARING if self.last_result is None else COMPUTING)
+        for item in scene.nodes.values():
+            if item.preview is None:
+                item.set_preview(face)
+        scene.reroute_resized()
+
     def _shows_whole_graph(self) -> bool:
         """Whether the canvas shows every card now (then it is fitted again once they have grown)."""
         view, scene = self.window.canvas, self.scene
@@ -202,9 +221,7 @@ class LivePreview(QObject):
             for item in scene.nodes.values():
                 item.set_preview(None)
         else:
-            empty = self._notes.get(note)
-            if empty is None:
-                empty = self._notes[note] = PreviewFace(None, note)
+            empty = self._note_face(note)
             for node_id, item in scene.nodes.items():
                 item.set_preview(faces.get(node_id, empty))
         scene.reroute_resized()  # the cards grew (shrank): the wires between rows take clear lanes
