@@ -18,7 +18,7 @@ from ..settings import app_settings
 
 SETTING = "preview/live"
 NO_PREVIEW = "no preview"
-PREPARING = "preparing the preview…"  # the first result of a session: torch's layers, the dataset
+PREPARING = "preparing…"  # the first result of a session (torch's layers, the dataset): the status bar says so
 COMPUTING = "computing…"
 DEBOUNCE_MS = 15  # coalesces the edits of one gesture (a spin box held down, a drag of many nodes)
 
