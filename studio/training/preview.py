@@ -27,7 +27,9 @@ from torch import fx
 from studio.core.analysis import analyze
 from studio.core.blocks_compile import instance_module
 from studio.core.blocks_io import definition_to_json
-from studio.core.compiler import compile_graph, graph_module
+from studio.core.compiler import MAX_PARAMS, compile_graph, graph_module
+from studio.core.problems import CompileError, Problem
+from studio.core.topology import reaching, to_networkx
 
 from .preview_data import SampleSource
 from .preview_thumbs import Thumb, make_thumb
@@ -56,6 +58,7 @@ class PreviewResult:
     sample_count: int = 0
     weights_text: str = ""
     ms: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # ms per step of this run (where the time went)
 
 
 class PreviewEngine:
@@ -68,21 +71,34 @@ class PreviewEngine:
         self._thumbs: dict[str, Thumb] = {}
         self._state: tuple | None = None  # (checkpoint path, mtime, its state dict)
         self._whole_run = False  # this run compiled the graph at once: nothing of it is kept
+        self._sizes: dict[str, int] = {}  # module key -> its parameter count (the size check)
+        self._phases: dict[str, float] = {}
+        self._t = 0.0
 
     def run(self, req: PreviewRequest) -> PreviewResult:
         t0 = time.perf_counter()
         result = PreviewResult(req.revision)
+        self._phases, self._t = result.phases, t0
         try:
             self._run(req, result)
+        except CompileError as exc:
+            result.thumbs.clear()
+            result.note = f"no preview: {exc.problems[0].message if exc.problems else _first_line(exc)}"
         except Exception as exc:  # noqa: BLE001 - a preview that fails shows a note, never a traceback
             result.thumbs.clear()
             result.note = f"no preview: {_first_line(exc)}"
         result.ms = (time.perf_counter() - t0) * 1e3
         return result
 
+    def _lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self._phases[phase] = self._phases.get(phase, 0.0) + (now - self._t) * 1e3
+        self._t = now
+
     def _run(self, req: PreviewRequest, result: PreviewResult) -> None:
         graph = req.graph
         analysis = analyze(graph)
+        self._lap("analyse")
         if not analysis.ok:
             result.note = "no preview: the graph has errors (see Problems)"
             return
@@ -90,6 +106,7 @@ class PreviewEngine:
         keys = self._module_keys(graph, analysis, req)
         self._whole_run = False
         model = self._model(graph, analysis, keys, req.seed, state)
+        self._lap("build")
         inputs = []
         for node_id in analysis.inputs:
             t = analysis.nodes[node_id].output
@@ -99,6 +116,7 @@ class PreviewEngine:
             if len(inputs) == 1:
                 result.sample_text, result.sample_index, result.sample_count = (sample.text, sample.index,
                                                                                 sample.count)
+        self._lap("sample")
         value_keys = self._value_keys(graph, analysis, keys, inputs)
         level = _inner_level(model, analysis, req.trail) if req.trail else None
         reuse = not self._whole_run and level is None  # inside a block its instance must run
@@ -111,6 +129,7 @@ class PreviewEngine:
                 result.thumbs[inner_id] = make_thumb(value[0].detach().float().cpu().numpy())
             return
         outputs.capture(*inputs)
+        self._lap("forward")
         self._values = outputs.cache if reuse else {}
         thumbs: dict[str, Thumb] = {}
         for node_id in analysis.order:
@@ -125,6 +144,7 @@ class PreviewEngine:
             thumbs[key] = thumb
             result.thumbs[node_id] = thumb
         self._thumbs = thumbs
+        self._lap("thumbnails")
 
     # ---- weights ----------------------------------------------------------------------------------
     def _checkpoint(self, path: Path | None) -> tuple[dict | None, str]:
@@ -176,12 +196,16 @@ class PreviewEngine:
         elsewhere. Shared weights tie modules together, so such a graph is compiled whole (seeded)."""
         if any(node.shares for node in graph.nodes.values()):
             return self._whole(graph, analysis, seed, state)
+        needed = reaching(to_networkx(graph), [n for n, _ in analysis.outputs])
+        self._check_size(analysis, needed, keys)
         kept: dict[str, tuple[str, torch.nn.Module]] = {}
         for node_id in analysis.order:
             key = keys.get(node_id)
             cached = self._modules.get(node_id)
             if cached is not None and cached[0] == key:
                 module = cached[1]
+            elif node_id not in needed:
+                continue  # a dead branch: not in the model (compile_graph leaves it out too)
             else:
                 module = self._build(analysis.nodes[node_id], node_id, seed)
                 if module is None:
@@ -189,8 +213,29 @@ class PreviewEngine:
                 _load_matching(module, state, node_id + ".")
             kept[node_id] = (key, module.eval())
         self._modules = kept
-        model = compile_graph(graph, analysis=analysis, modules={n: m for n, (_k, m) in kept.items()})
+        # graph_module, not compile_graph: its size check counts FLOPs too, and the first FLOP count
+        # in a process imports torch._dynamo (seconds on a loaded machine) that the preview never uses
+        model = graph_module(graph, analysis, analysis.inputs, analysis.outputs, "NetStudioModel", needed,
+                             {n: m for n, (_k, m) in kept.items()})
         return model.eval()
+
+    def _check_size(self, analysis, needed: set[str], keys: dict[str, str]) -> None:
+        """Refuse a model too large to build (compile_graph's limit) before any layer is allocated:
+        each layer's parameters counted on the meta device (kept per module key)."""
+        counts, total = {}, 0
+        for node_id in needed:
+            key = keys.get(node_id)
+            n = self._sizes.get(key)
+            if n is None:
+                n = _param_count(analysis.nodes[node_id])
+            counts[key] = n
+            total += n
+            if total > MAX_PARAMS:
+                info = analysis.nodes[node_id]
+                raise CompileError([Problem("error", f"{info.label} has {n:,} parameters (the model at least "
+                                                     f"{total:,}); that is too large to build: reduce its size",
+                                            node_id)])
+        self._sizes = counts
 
     def _whole(self, graph, analysis, seed: int, state: dict | None):
         """The graph compiled at once with one seed (no module is kept between runs, nor any value)."""
@@ -210,6 +255,19 @@ class PreviewEngine:
             if info.block is not None:
                 return instance_module(info, graph_module)
             return info.spec.build(info.params, info.inputs)
+
+
+def _param_count(info) -> int:
+    """A layer's parameters, from its build on the meta device (no memory, no initialisation)."""
+    if info.passthrough:
+        return 0
+    with torch.device("meta"):
+        try:
+            module = instance_module(info, graph_module) if info.block is not None else \
+                info.spec.build(info.params, info.inputs)
+        except RuntimeError:  # weights whose byte size overflows torch's storage size
+            return MAX_PARAMS + 1
+    return 0 if module is None else sum(p.numel() for p in module.parameters())
 
 
 class _InnerLevel:

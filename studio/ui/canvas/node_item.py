@@ -84,11 +84,7 @@ class NodeItem(HoverTooltip, QGraphicsItem):
         self._data = data
         if old is None or (old.inputs, old.outputs) != (data.inputs, data.outputs):
             self._build_ports()
-        height = self._layout_height()
-        if height != self._height:
-            self.prepareGeometryChange()
-            self._height = height
-            self._place_ports()
+        self._resize(self._layout_height())
         self._texts = None
         for port, kind, text in zip(self.outputs, data.out_kinds, data.out_texts):
             port.set_type(kind, text)
@@ -105,10 +101,20 @@ class NodeItem(HoverTooltip, QGraphicsItem):
         had = self.preview is not None
         self.preview = face
         if had != (face is not None) and self._data is not None:
-            self.prepareGeometryChange()
-            self._height = self._layout_height()
-            self._place_ports()
+            self._resize(self._layout_height())
         self.update()
+
+    def _resize(self, height: float) -> None:
+        """A new height: the scene re-routes the wires it may now cover (or no longer covers)."""
+        if height == self._height:
+            return
+        old = QRectF(self.pos().x(), self.pos().y(), style.NODE_WIDTH, self._height)
+        self.prepareGeometryChange()
+        self._height = height
+        self._place_ports()
+        scene = self.scene()
+        if scene is not None and hasattr(scene, "note_resized"):
+            scene.note_resized(self, old)
 
     def set_title(self, node_id: str, data: CardData) -> None:
         self.node_id = node_id

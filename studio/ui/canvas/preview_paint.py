@@ -61,25 +61,38 @@ def paint_preview(painter: QPainter, theme, area: QRectF, face: PreviewFace) -> 
     painter.setPen(QPen(theme.card_border, 1.0))
     painter.drawLine(QPointF(area.left() - style.PAD_X + 1, area.top()), QPointF(area.right() + style.PAD_X - 1,
                                                                                   area.top()))
-    box = QRectF(area.left(), area.top() + 3, area.width(), area.height() - RANGE_H - 4)
+    lines = strip_lines(face)
     thumb = face.thumb
-    if thumb is not None:
-        if face.image is not None:
-            _paint_image(painter, box, face.image)
-        elif thumb.kind == "bars":
-            _paint_bars(painter, theme, box, thumb.values)
-        else:
-            painter.setPen(theme.text)
-            painter.setFont(style.Fonts.get("title"))
-            painter.drawText(box, style.CENTER, f"{thumb.lo:.4g}")
-    line = QRectF(area.left(), area.bottom() - RANGE_H - 1, area.width(), RANGE_H)
+    if thumb is None:  # a note only ("preparing…", "no preview"): in the middle of the strip
+        painter.setFont(style.Fonts.get("shape"))
+        painter.setPen(theme.text_muted)
+        painter.drawText(area, style.CENTER, style.elide("shape", lines[0][0], area.width()))
+        return
+    box = QRectF(area.left(), area.top() + 3, area.width(), area.height() - len(lines) * RANGE_H - 4)
+    if face.image is not None:
+        _paint_image(painter, box, face.image)
+    elif thumb.kind == "bars":
+        _paint_bars(painter, theme, box, thumb.values)
+    else:
+        painter.setPen(theme.text)
+        painter.setFont(style.Fonts.get("title"))
+        painter.drawText(box, style.CENTER, f"{thumb.lo:.4g}")
     painter.setFont(style.Fonts.get("shape"))
-    painter.setPen(theme.text_muted)
-    text = face.range_text
-    if thumb is not None and thumb.note and "finite" in thumb.note:
-        painter.setPen(theme.warning)
-        text = f"{text}  ({thumb.note})"
-    painter.drawText(line, style.CENTER, style.elide("shape", text, line.width()))
+    for i, (text, warn) in enumerate(reversed(lines)):
+        line = QRectF(area.left(), area.bottom() - (i + 1) * RANGE_H - 1, area.width(), RANGE_H)
+        painter.setPen(theme.warning if warn else theme.text_muted)
+        painter.drawText(line, style.CENTER, style.elide("shape", text, line.width()))
+
+
+def strip_lines(face: PreviewFace) -> list[tuple[str, bool]]:
+    """The lines under the thumbnail, each (text, a warning?): its range, and above it how many
+    values are not finite (a line of its own: with the range it would not fit a card), or the
+    note of a card without a thumbnail."""
+    thumb = face.thumb
+    if thumb is None:
+        return [(face.note, False)]
+    bad = [part.strip() for part in thumb.note.split(";") if "finite" in part]
+    return [(bad[0], True), (face.range_text, False)] if bad else [(face.range_text, False)]
 
 
 def _paint_image(painter: QPainter, box: QRectF, image: QImage) -> None:

@@ -48,6 +48,7 @@ class CanvasScene(QGraphicsScene):
         self._dirty: set[str] = set()  # cards whose params changed since the last analysis
         self._selected_wires: set = set()
         self.stale_pills: set[WireItem] = set()  # wires whose pill must be placed before it is seen
+        self._resized: dict[NodeItem, QRectF] = {}  # cards whose height changed -> their rect before
         self.show_ports = True  # False when zoomed out: ports are neither drawn nor targets
         self.expanded: set[str] = set()  # blocks drawn expanded in place (a view choice: block_expand)
         # The scene's rect is fixed around the cards (see _fit_rect): its index divides that rect,
@@ -75,6 +76,7 @@ class CanvasScene(QGraphicsScene):
             self.nodes.clear()
             self.wires.clear()
             self.stale_pills.clear()
+            self._resized.clear()
             analysis = self.document.analysis
             warnings = self._warnings(analysis)
             self._fit_rect()  # around every card: no card needs to grow it (_ensure_in_rect)
@@ -253,6 +255,40 @@ class CanvasScene(QGraphicsScene):
             wire.set_type(edge_types.get(edge), bool(info is not None and info.error))
         if self.expanded:
             sync_expanded(self)
+        self.reroute_resized()
+
+    # ---- cards that change size -----------------------------------------------------------------
+    def note_resized(self, item: NodeItem, old: QRectF) -> None:
+        """A card's height changed (NodeItem._resize); its wires are re-routed in one pass
+        (`reroute_resized`) once every card of the change has its new size."""
+        self._resized.setdefault(item, old)
+
+    def reroute_resized(self) -> int:
+        """Route anew the wires of the cards whose size changed (where their ports moved) and every
+        wire that runs back between rows across what a card covered before or covers now: its lane
+        must stay clear of the cards (routing.py). Returns how many wires were routed."""
+        resized, self._resized = self._resized, {}
+        if not resized:
+            return 0
+        wires: set[WireItem] = set()
+        areas = []
+        for item, old in resized.items():
+            if item.scene() is not self:
+                continue
+            areas.append(old.united(QRectF(item.pos().x(), item.pos().y(), style.NODE_WIDTH, item.height)))
+            for port in item.ports():
+                wires.update(w for w in port.wires if w.ends != (w.source_port.scenePos(), w.target_port.scenePos()))
+        if areas:
+            for wire in self.wires.values():
+                # (only a backward wire's route depends on the cards; its control rect holds its lane)
+                if wire.backward and wire not in wires:
+                    span = wire.visible_area()
+                    if any(span.intersects(a) for a in areas):
+                        wires.add(wire)
+        for wire in wires:
+            self.stale_pills.discard(wire)
+            wire.update_path()
+        return len(wires)
 
     def shows_detail(self) -> bool:
         """Whether some view shows this scene in detail (or none shows it at all: offscreen use)."""
@@ -277,6 +313,7 @@ class CanvasScene(QGraphicsScene):
         for item in self.nodes.values():
             if item.stale:
                 item.refresh()
+        self.reroute_resized()
         self.place_stale_pills()
 
     # ---- selection ----------------------------------------------------------------------------

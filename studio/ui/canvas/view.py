@@ -178,6 +178,7 @@ class CanvasView(BlockActions, EditActions, QGraphicsView):
 
     def paintEvent(self, event) -> None:
         scene = self.canvas_scene
+        scene.reroute_resized()  # (a card resized outside an analysis or a preview: nothing, usually)
         if scene.stale_pills and scene.show_ports:  # place the pills about to be seen (see scene.py)
             scene.place_stale_pills(self.visible_scene_rect())
         super().paintEvent(event)

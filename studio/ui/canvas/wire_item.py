@@ -9,14 +9,17 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 from . import style
 from .hover import HoverTooltip
 from .node_item import NodeItem
+from .routing import lane_y
 
 
-def wire_path(p1: QPointF, p2: QPointF) -> QPainterPath:
+def wire_path(p1: QPointF, p2: QPointF, scene=None) -> QPainterPath:
     """From p1 (an output, leaving rightwards) to p2 (an input, entered from the left).
 
     Forwards: one horizontal-tangent cubic. Backwards (the input lies left of the output, as from
     the end of one row of cards to the start of the next): bend out to the right, run back along
-    the gap between the rows, and bend in from the left, so the wire never cuts across the cards."""
+    the gap between the rows, and bend in from the left, so the wire never cuts across the cards.
+    With `scene`, the run back takes a lane clear of its cards (routing.py), and each bend is as
+    tight as its own height allows."""
     dx, dy = p2.x() - p1.x(), p2.y() - p1.y()
     path = QPainterPath(p1)
     if dx >= -10:
@@ -27,10 +30,13 @@ def wire_path(p1: QPointF, p2: QPointF) -> QPainterPath:
         run_y = (p1.y() + p2.y()) / 2
     else:  # the same row: loop under the cards
         run_y = max(p1.y(), p2.y()) + BACK_DROP
-    bend = min(BACK_BEND, abs(run_y - p1.y()) / 2 + 10)
-    path.cubicTo(QPointF(p1.x() + 2 * bend, p1.y()), QPointF(p1.x() + 2 * bend, run_y), QPointF(p1.x(), run_y))
+    if scene is not None:
+        run_y = lane_y(scene, p1, p2, run_y, BACK_BEND)
+    b1 = min(BACK_BEND, abs(run_y - p1.y()) / 2 + 10)
+    b2 = min(BACK_BEND, abs(run_y - p2.y()) / 2 + 10)
+    path.cubicTo(QPointF(p1.x() + 2 * b1, p1.y()), QPointF(p1.x() + 2 * b1, run_y), QPointF(p1.x(), run_y))
     path.lineTo(QPointF(p2.x(), run_y))
-    path.cubicTo(QPointF(p2.x() - 2 * bend, run_y), QPointF(p2.x() - 2 * bend, p2.y()), p2)
+    path.cubicTo(QPointF(p2.x() - 2 * b2, run_y), QPointF(p2.x() - 2 * b2, p2.y()), p2)
     return path
 
 
@@ -61,6 +67,8 @@ class WireItem(HoverTooltip, QGraphicsPathItem):
     _count = 0  # wires made so far: pills overlap in the order of their wires (PillItem)
     _curve = QPainterPath()  # until routed (both are replaced, never changed in place)
     _curve_rect = QRectF()  # where the curve runs (the pill sits on it)
+    backward = False  # routed back from the end of a row (wire_path): its lane depends on the cards
+    ends: tuple = ()  # the ports' scene positions it was routed between
 
     def __init__(self, edge, source_port, target_port) -> None:
         super().__init__()
@@ -124,7 +132,10 @@ class WireItem(HoverTooltip, QGraphicsPathItem):
         self.setToolTip(f"{self.edge.source} → {self.edge.target}" + (f": {t}" if t is not None else ""))
 
     def _route(self) -> None:
-        curve = wire_path(self.source_port.scenePos(), self.target_port.scenePos())
+        p1, p2 = self.source_port.scenePos(), self.target_port.scenePos()
+        self.backward = p2.x() - p1.x() < -10  # its run back avoids the cards: routed anew when they grow
+        self.ends = (p1, p2)
+        curve = wire_path(p1, p2, self.scene())
         self._curve, self._curve_rect = curve, curve.controlPointRect()
 
     def update_path(self) -> None:

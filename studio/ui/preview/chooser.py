@@ -87,7 +87,7 @@ class PreviewChooser(QWidget):
 
     def _on_toggled(self, on: bool) -> None:
         if on and self.preview.last_result is None:
-            self._say("Live preview: computing (the first one loads the dataset)…")
+            self._say("Live preview: preparing (the first one loads torch's layers and the dataset)…")
 
     def _say(self, text: str) -> None:
         """What the preview shows, in the status bar (the toolbar stays narrow enough for 1024 px)."""

@@ -17,6 +17,9 @@ from ..canvas.preview_paint import PreviewFace
 from ..settings import app_settings
 
 SETTING = "preview/live"
+NO_PREVIEW = "no preview"
+PREPARING = "preparing…"  # the first result of a session (torch's layers, the dataset): the status bar says so
+COMPUTING = "computing…"
 DEBOUNCE_MS = 15  # coalesces the edits of one gesture (a spin box held down, a drag of many nodes)
 
 
@@ -38,8 +41,7 @@ class LivePreview(QObject):
         self._busy = False
         self._due = False
         self._sent_trail: tuple = ()
-        self._no_preview: PreviewFace | None = None
-        self._refit = False
+        self._notes: dict[str, PreviewFace] = {}  # a card's face while it has no thumbnail, per note
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
@@ -63,11 +65,16 @@ class LivePreview(QObject):
         signals = [(level.analysis_changed, self._on_change), (level.level_changed, self._on_level),
                    (root.training_changed, self._on_change), (root.locked_changed, self._on_locked)]
         if on:
-            self._refit = self._shows_whole_graph()  # the cards grow: keep them all in view
+            refit = self._shows_whole_graph()  # the cards grow: keep them all in view
             self._start_thread()
             for signal, slot in signals:
                 signal.connect(slot)
             self.schedule()
+            # the cards grow now, with what is coming in their strip: the first result's wait (the
+            # imports, the dataset) is seen at once, and the result itself changes no card's size
+            self._show_faces({}, note=PREPARING if self.last_result is None else COMPUTING)
+            if refit and hasattr(self.window, "fit_to_graph"):
+                self.window.fit_to_graph()
         else:
             for signal, slot in signals:
                 signal.disconnect(slot)
@@ -136,7 +143,7 @@ class LivePreview(QObject):
         self.schedule()
 
     def _on_level(self) -> None:
-        self._show_faces({}, clear=False)  # the new level's cards wait for their own result
+        self._show_faces({}, note=COMPUTING)  # the new level's cards wait for their own result
         self.schedule()
 
     def _on_locked(self, locked: bool) -> None:
@@ -152,6 +159,7 @@ class LivePreview(QObject):
 
         self._due = False
         self._busy = True
+        self._show_waiting()
         doc = self.window.document
         project = doc.project
         trail = tuple(getattr(self.canvas_document, "trail", ()))
@@ -172,11 +180,25 @@ class LivePreview(QObject):
             return
         self.last_result = result
         self._show_faces(faces)
-        if self._refit:
-            self._refit = False
-            if hasattr(self.window, "fit_to_graph"):
-                self.window.fit_to_graph()
         self.updated.emit(result)
+
+    def _note_face(self, note: str) -> PreviewFace:
+        face = self._notes.get(note)
+        if face is None:
+            face = self._notes[note] = PreviewFace(None, note)
+        return face
+
+    def _show_waiting(self) -> None:
+        """Cards without a strip (a file just opened, a node just added) take theirs now, saying
+        that their preview is on its way: they grow once, before the result, not when it comes."""
+        scene = self.scene
+        if scene is None:
+            return
+        face = self._note_face(PREPARING if self.last_result is None else COMPUTING)
+        for item in scene.nodes.values():
+            if item.preview is None:
+                item.set_preview(face)
+        scene.reroute_resized()
 
     def _shows_whole_graph(self) -> bool:
         """Whether the canvas shows every card now (then it is fitted again once they have grown)."""
@@ -190,15 +212,16 @@ class LivePreview(QObject):
             cards = r if cards is None else cards.united(r)
         return shown.contains(cards)
 
-    def _show_faces(self, faces: dict, clear: bool = False) -> None:
+    def _show_faces(self, faces: dict, clear: bool = False, note: str = NO_PREVIEW) -> None:
+        """Each card's face from `faces`, `note` on the others (no strip at all with `clear`)."""
         scene = self.scene
         if scene is None:
             return
         if clear:
             for item in scene.nodes.values():
                 item.set_preview(None)
-            return
-        if self._no_preview is None:
-            self._no_preview = PreviewFace(None, "no preview")
-        for node_id, item in scene.nodes.items():
-            item.set_preview(faces.get(node_id, self._no_preview))
+        else:
+            empty = self._note_face(note)
+            for node_id, item in scene.nodes.items():
+                item.set_preview(faces.get(node_id, empty))
+        scene.reroute_resized()  # the cards grew (shrank): the wires between rows take clear lanes
