@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 SIDE = 224  # px of the bitmap drawn on (any input size scales from it by averaging)
 STROKE = 1.3  # the pen's width in model pixels (a digit's line is about one cell wide)
+HINT = "Draw here\nor drop a picture"
 
 
 class DrawCanvas(QWidget):
@@ -29,6 +30,7 @@ class DrawCanvas(QWidget):
         self.overlay: QImage | None = None
         self._last: QPointF | None = None
         self.strokes = 0
+        self.blank = True  # nothing drawn or opened: the canvas says what it is for
         self.clear(emit=False)
 
     def set_input_size(self, h: int, w: int) -> None:
@@ -39,6 +41,7 @@ class DrawCanvas(QWidget):
     def clear(self, emit: bool = True) -> None:
         self.image.fill(QColor("black"))
         self.overlay = None
+        self.blank = True
         self.update()
         if emit:
             self.stroke_done.emit()
@@ -55,6 +58,7 @@ class DrawCanvas(QWidget):
         p.drawImage((self.image.width() - scaled.width()) // 2, (self.image.height() - scaled.height()) // 2, scaled)
         p.end()
         self.overlay = None
+        self.blank = False
         self.update()
         if emit:
             self.stroke_done.emit()
@@ -114,6 +118,7 @@ class DrawCanvas(QWidget):
         if event.button() == Qt.MouseButton.LeftButton:
             self._last = self._to_image(event.position())
             self.overlay = None
+            self.blank = False
             self._line(self._last, self._last)
 
     def mouseMoveEvent(self, event) -> None:
@@ -146,6 +151,9 @@ class DrawCanvas(QWidget):
             p.drawImage(r, self.overlay)  # one cell per input value, scaled up without smoothing
         p.setPen(QColor(90, 90, 90))
         p.drawRect(r.adjusted(0, 0, -1, -1))
+        if self.blank and self.isEnabled():  # the instruction where the hand goes (the caption may
+            p.setPen(QColor(150, 150, 150))   # be below the fold of a short dock)
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, HINT)
         p.end()
 
 
