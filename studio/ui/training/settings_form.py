@@ -113,9 +113,12 @@ class SettingsForm(QWidget):
         precision.addWidget(self.bf16)
         precision.addWidget(self.bf16_note)
         form.insertRow(form.rowCount() - 1, precision)  # both columns: it names itself
-        for combo in (self.dataset, self.loss, self.optimizer, self.schedule, self.amp, self.device):
+        for combo in (self.dataset, self.device):  # names of any length: a narrow box, the list shows them whole
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
+        for combo in (self.loss, self.optimizer, self.schedule, self.amp):  # a few fixed names: each read
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # whole, the row wraps under
+            # its label where the dock is narrow ("CrossEntropyl" in a 1024 px window)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(data)
