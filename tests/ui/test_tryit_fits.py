@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from studio.core.project import load_project
 
+from .test_layout import combo_room
 from .window_helpers import copied_template, dialog_log, isolated, open_window  # noqa: F401
 
 # the windows a maximized NetStudio gets on these screens (less the title bar); the least canvas side
@@ -80,6 +81,8 @@ def test_try_it_fits_the_bottom_row(qtbot, isolated, dialog_log, tmp_path, size)
     assert shown_whole(view.prediction, answer)
     assert shown_whole(view.why, view) and shown_whole(view.node, view)  # Grad-CAM's layer too
     assert canvas.overlay is not None
+    field, _need = combo_room(view.why)  # each Why choice reads whole ("Why: integrated gradien" was cut)
+    assert all(view.why.fontMetrics().horizontalAdvance(view.why.itemText(i)) <= field for i in range(view.why.count()))
     share = w.canvas.viewport().width() * w.canvas.viewport().height() / (w.width() * w.height())
     assert share >= 0.40  # not at the node canvas's cost
     w.document.undo_stack.setClean()

@@ -71,8 +71,8 @@ class TryItView(QWidget):
         for text, method in WHY:
             self.why.addItem(text, method)
         self.why.setToolTip("Why: draw an attribution of the current input over it")
-        self.why.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.why.setMinimumContentsLength(13)  # "Why: Grad-CAM"; the list shows the long names whole
+        # as wide as its longest choice: "Why: integrated gradients" reads whole once chosen
+        self.why.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.node = QComboBox()
         self.node.setToolTip("The conv layer Grad-CAM looks at")
         self.node.setVisible(False)
