@@ -91,7 +91,7 @@ class SettingsForm(QWidget):
         self.bf16 = QCheckBox("Faster numerics (bf16)")
         self.bf16_note = QLabel("Slightly different results than float32")  # wraps: the dock is narrow
         self.bf16_note.setWordWrap(True)
-        self.bf16_note.setObjectName("dim")
+        self.bf16_note.setObjectName("subtle")  # (the style sheet dims "subtle")
         self.bf16.setToolTip("training.precision: bf16. On a CPU with bf16 hardware the trainer also times bf16 "
                              "steps (autocast, channels-last convolutions, bf16 matrix products) and keeps the "
                              "fastest; results differ slightly from float32. The log names what it changed.")
