@@ -51,3 +51,22 @@ def test_the_inspector_reads_whole_in_a_small_window(qtbot, isolated, dialog_log
     problems = cut_off(w.docks["inspector"])
     assert not problems, "\n".join(problems)
     w.document.undo_stack.setClean()
+
+
+def test_a_bottom_dock_scrolls_only_below_its_minimum(qtbot, isolated, dialog_log):  # noqa: F811
+    """The Samples dock (a caption that wraps, a text box) fits the 1024x700 window's bottom row; it
+    scrolled there as if it needed its preferred height. Where it errs (its minimum is taller than the
+    row) still scrolls, and is given its minimum."""
+    w = open_window(qtbot, load_project(TEMPLATES / "cnn_digits.json"), size=(1024, 680))
+    qtbot.waitUntil(lambda: w.training is not None, timeout=10_000)
+    for name, scrolls in (("samples", False), ("errors", True)):
+        w.docks[name].raise_()
+        for _ in range(3):
+            QApplication.processEvents()
+        holder = w.docks[name].widget()
+        inner = holder.widget()
+        assert (holder.verticalScrollBar().maximum() > 0) is scrolls, (name, inner.size(), holder.viewport().size())
+        assert inner.height() >= inner.minimumSizeHint().height() and inner.width() >= holder.viewport().width() - 1
+        if not scrolls:
+            assert inner.height() == holder.viewport().height()
+    w.document.undo_stack.setClean()
