@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 from studio.core.project import load_project
 
 from .test_layout import combo_room
-from .window_helpers import copied_template, dialog_log, isolated, open_window  # noqa: F401
+from .window_helpers import TEMPLATES, copied_template, dialog_log, isolated, open_window  # noqa: F401
 
 # the windows a maximized NetStudio gets on these screens (less the title bar); the least canvas side
 SIZES = {(1024, 680): 150, (1440, 875): 200, (1920, 1050): 250}
@@ -85,4 +85,36 @@ def test_try_it_fits_the_bottom_row(qtbot, isolated, dialog_log, tmp_path, size)
     assert all(view.why.fontMetrics().horizontalAdvance(view.why.itemText(i)) <= field for i in range(view.why.count()))
     share = w.canvas.viewport().width() * w.canvas.viewport().height() / (w.width() * w.height())
     assert share >= 0.40  # not at the node canvas's cost
+    w.document.undo_stack.setClean()
+
+
+@pytest.mark.fault("try it", "a file that is not a picture, or a checkpoint of another graph, in a 1024x700 "
+                   "window", "said under the answer, scrolled into view")
+def test_a_problem_is_scrolled_into_view_in_a_short_dock(qtbot, isolated, dialog_log, tmp_path,  # noqa: F811
+                                                         monkeypatch):
+    import torch
+
+    import studio
+    from studio.training.explain import Subject
+    from studio.ui.training import file_dialogs
+
+    w = open_window(qtbot, load_project(copied_template(tmp_path)), size=(1024, 680))
+    view = w.training.tryit
+    w.docks["tryit"].raise_()
+    with qtbot.waitSignal(view.answered, timeout=10_000):
+        view.set_subject(Subject.from_project(w.document.project), "untrained")
+    stroke(qtbot, view)  # five bars and a note: the caption is below the fold
+    answer = view.answer_scroll.viewport()
+    assert not shown_whole(view.caption, answer)
+    bad = tmp_path / "not.png"
+    bad.write_bytes(b"\x89PNG but not really")
+    monkeypatch.setattr(file_dialogs, "open_path", lambda *a: str(bad))
+    qtbot.mouseClick(view.open_button, Qt.MouseButton.LeftButton)
+    assert "not a picture" in view.note.text() and shown_whole(view.note, answer)
+    wrong = tmp_path / "moons.pt"
+    torch.save(studio.build_model(studio.load_project(TEMPLATES / "moons_mlp.json")).state_dict(), wrong)
+    monkeypatch.setattr(file_dialogs, "open_path", lambda *a: str(wrong))
+    view.answer_scroll.verticalScrollBar().setValue(0)
+    qtbot.mouseClick(view.checkpoint_button, Qt.MouseButton.LeftButton)
+    assert "different graph" in view.caption.text() and shown_whole(view.caption, answer)
     w.document.undo_stack.setClean()

@@ -17,14 +17,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QFontDatabase, QImage, QImageReader
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGridLayout, QHBoxLayout, QLabel,
                                QLineEdit, QProgressBar, QPushButton, QScrollArea, QStackedWidget, QVBoxLayout,
                                QWidget)
 
 from . import file_dialogs, images
 from .tryit_answer import Request, answer
-from .tryit_canvas import DrawCanvas, PictureBox
+from .tryit_canvas import DrawCanvas, PictureBox, read_picture
 
 TOP = 5  # classes shown
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum"
@@ -235,8 +235,8 @@ class TryItView(QWidget):
             what = "Type some text"
         else:
             self.subject = None
-            self.caption.setText(f"Try it takes images, feature values or text; this model's input is {list(shape)} "
-                                 f"{subject.info.input.dtype}.")
+            self.say(f"Try it takes images, feature values or text; this model's input is {list(shape)} "
+                     f"{subject.info.input.dtype}.")
             self._enable(False)
             return
         says = {"reconstruction": "reconstructs it beside it", "regression": "gives its value"}.get(
@@ -246,6 +246,14 @@ class TryItView(QWidget):
         self._enable(True, image)
         self._fit_pictures()
         self.refresh()
+
+    def say(self, problem: str, label: QLabel | None = None) -> None:
+        """Put `problem` in the caption (or the note), scrolled into view: under the answer it may be
+        below the fold of a short dock."""
+        label = label or self.caption
+        label.setText(problem)
+        self.answer_scroll.widget().layout().activate()  # (the label where its new text puts it)
+        self.answer_scroll.ensureWidgetVisible(label)
 
     def _enable(self, on: bool, image: bool = True) -> None:
         # Why explains a class or a value of a float input: not an autoencoder's picture, not token ids
@@ -285,11 +293,11 @@ class TryItView(QWidget):
         the canvas (or in the feature boxes), with Grad-CAM at the last conv when Why was off."""
         subject = self.subject
         if subject is None:
-            self.caption.setText("Try it takes the model when the run ends: click the sample again then.")
+            self.say("Try it takes the model when the run ends: click the sample again then.")
             return
         if split != subject.split or not 0 <= index < len(subject):
-            self.caption.setText(f"Sample {index} of the {split} split is not among the {len(subject)} samples of "
-                                 f"the {subject.split} split tried here (the weights: {self.source}).")
+            self.say(f"Sample {index} of the {split} split is not among the {len(subject)} samples of "
+                     f"the {subject.split} split tried here (the weights: {self.source}).")
             return
         raw = subject.part.x[index]
         if self.kind == "image":
@@ -347,22 +355,11 @@ class TryItView(QWidget):
     def load_picture(self, path: str) -> None:
         """Put the picture file `path` on the canvas (opened or dropped); a file that is not one (or is
         cut short, or would unpack past Qt's allocation limit) is said with the reader's reason."""
-        reader = QImageReader(path)
-        size, limit = reader.size(), QImageReader.allocationLimit()  # limit: MB, Qt's guard against bombs
-        if size.isValid() and limit and size.width() * size.height() * 4 > limit * 2 ** 20:
-            self.note.setText(f"{path}: a picture of {size.width()} x {size.height()} pixels, more than the "
-                              f"{limit} MB Qt unpacks; open a smaller one.")
+        grey = self._bright_on_dark and self.subject is not None and self.subject.part.x.shape[1] == 1
+        picture, problem = read_picture(path, light_ink_on_black=grey)
+        if picture is None:
+            self.say(problem, self.note)
             return
-        picture = reader.read()
-        if picture.isNull():
-            self.note.setText(f"{path}: not a picture this program can read ({reader.errorString()}); "
-                              "open a PNG, JPEG, BMP or GIF file.")
-            return
-        if self._bright_on_dark and self.subject is not None and self.subject.part.x.shape[1] == 1:
-            grey = picture.convertToFormat(QImage.Format.Format_Grayscale8)
-            if _mean(grey) > 127:  # dark ink on paper: turn it into the data set's light ink on black
-                grey.invertPixels()
-            picture = grey
         self.canvas.set_picture(picture)
 
     def _clear(self) -> None:
@@ -472,11 +469,6 @@ def _scrolled(widget: QWidget) -> QScrollArea:
     return area
 
 
-def _mean(grey: QImage) -> float:
-    w, h, stride = grey.width(), grey.height(), grey.bytesPerLine()
-    return float(np.frombuffer(grey.constBits(), np.uint8, count=stride * h).reshape(h, stride)[:, :w].mean())
-
-
 def install_tryit(ui) -> TryItView:
     """Fill the Try it dock of the training UI `ui`: the last finished run's model is tried as each run
     ends; the Checkpoint… button tries a checkpoint's weights on the open project instead."""
@@ -506,7 +498,7 @@ def install_tryit(ui) -> TryItView:
         except Exception as exc:  # noqa: BLE001 - a file that does not fit is said, not raised
             if not is_user_error(exc):
                 raise
-            view.caption.setText(f"{path}: {exc}")
+            view.say(f"{path}: {exc}")
             return
         view.set_subject(subject, f"checkpoint {path}")
 
