@@ -70,3 +70,33 @@ def test_a_bottom_dock_scrolls_only_below_its_minimum(qtbot, isolated, dialog_lo
         if not scrolls:
             assert inner.height() == holder.viewport().height()
     w.document.undo_stack.setClean()
+
+
+def test_earlier_runs_read_whole_in_a_small_window(qtbot, isolated, dialog_log, tmp_path):  # noqa: F811
+    """The Training panel's earlier runs wrap in the 260 px dock instead of scrolling sideways
+    ('20261202-072703  (10 ep, A' and a scroll bar)."""
+    import json
+
+    from .window_helpers import copied_template
+
+    project = copied_template(tmp_path)
+    for name in ("20261202-071720", "20261202-072703"):
+        run = project.parent / f"{project.stem}.runs" / name
+        run.mkdir(parents=True)
+        (run / "settings.json").write_text(json.dumps({"status": "finished",
+                                                       "training": {"optimizer": {"type": "Adam"}}}))
+        (run / "metrics.jsonl").write_text("".join(json.dumps({"epoch": e, "split": "val", "loss": 0.5 / e}) + "\n"
+                                                   for e in range(1, 11)))
+    w = open_window(qtbot, load_project(project), size=(1024, 680))
+    runs = w.training.panel.runs
+    qtbot.waitUntil(lambda: runs.count() == 2, timeout=10_000)
+    w.docks["training"].raise_()
+    for _ in range(3):
+        QApplication.processEvents()
+    assert runs.horizontalScrollBar().maximum() == 0
+    for i in range(runs.count()):
+        item = runs.item(i)
+        rect = runs.visualItemRect(item)
+        assert rect.right() <= runs.viewport().width() and "best val loss 0.0500" in item.text()
+        assert rect.height() > runs.fontMetrics().height() * 1.5  # on two lines, not cut at one
+    w.document.undo_stack.setClean()
