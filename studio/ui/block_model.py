@@ -11,6 +11,7 @@ from studio.core.graph import GraphError, GraphEventKind
 BLOCK_TYPE = "Block"
 INPUT_TYPE = "BlockInput"
 OUTPUT_TYPE = "BlockOutput"
+BLOCK_PORT_TYPES = (INPUT_TYPE, OUTPUT_TYPE)  # a definition's own ports: offered (palette, quick add) only inside one
 BLOCKS_CHANGED = GraphEventKind.BLOCKS_CHANGED
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea,
-                               QStackedWidget, QTabWidget)
+from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QStackedWidget,
+                               QTabWidget)
 
 from studio.core.graph import GraphEventKind
 
 from . import actions as _actions
 from . import icons, layout, stats_service
+from .dock_scroll import DockScroll
 from .settings import app_settings
 from .theme import apply_theme, current_theme
 
@@ -93,10 +94,8 @@ class MainWindow(QMainWindow):
                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
             self.docks[name], self.dock_places[name] = dock, place
             if scroll:
-                area = QScrollArea(dock)
+                area = DockScroll(dock)
                 area.setObjectName(f"scroll_{name}")
-                area.setWidgetResizable(True)
-                area.setFrameShape(QFrame.Shape.NoFrame)
                 dock.setWidget(area)
             if self._layout_settled:
                 self._place_late(dock, place)

@@ -8,14 +8,13 @@ from PySide6.QtWidgets import (QLineEdit, QStyle, QStyledItemDelegate, QStyleOpt
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget, QAbstractItemView)
 
 from . import icons
-from .block_model import INPUT_TYPE, OUTPUT_TYPE
+from .block_model import BLOCK_PORT_TYPES
 from .palette_blocks import BLOCK_MIME, BLOCK_ROLE, BlocksCategory, block_mime_data
 from .theme import CATEGORY_LABELS
 
 NODE_MIME = "application/x-netstudio-node"
 TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
 DOC_ROLE = Qt.ItemDataRole.UserRole + 2
-BLOCK_PORT_TYPES = (INPUT_TYPE, OUTPUT_TYPE)  # a block definition's own ports: offered only inside one
 
 
 def node_mime_data(type_name: str) -> QMimeData:

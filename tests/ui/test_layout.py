@@ -7,7 +7,8 @@ from __future__ import annotations
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QByteArray, QRect, Qt
-from PySide6.QtWidgets import QAbstractButton, QApplication, QDockWidget, QLabel, QLineEdit, QTabBar
+from PySide6.QtWidgets import (QAbstractButton, QApplication, QComboBox, QDockWidget, QLabel, QLineEdit, QStyle,
+                               QStyleOptionComboBox, QTabBar)
 
 from studio.core.project import load_project
 from studio.ui.document import Document
@@ -89,6 +90,11 @@ def clipped(window: MainWindow) -> list[str]:
             if widget.width() < need:
                 text = widget.text() if hasattr(widget, "text") else ""
                 out.append(f"{name}: {type(widget).__name__} {text!r} {widget.width()} px < {need} px")
+        for combo in inner.findChildren(QComboBox):  # its shown choice whole ("CrossEntropyl" was cut)
+            if combo.isVisible() and not combo.isEditable() and combo.currentText():
+                field, need = combo_room(combo)
+                if field < need:
+                    out.append(f"{name}: combo box {combo.currentText()!r} shows {field} px of the {need} px it needs")
         for view in inner.findChildren(pg.GraphicsView):
             if not view.isVisible():
                 continue
@@ -109,6 +115,16 @@ def clipped(window: MainWindow) -> list[str]:
                 out.append(f"tab {bar.tabText(i)!r}: {bar.tabRect(i).width()} px of the "
                            f"{bar.tabSizeHint(i).width()} its name needs")
     return out
+
+
+def combo_room(combo) -> tuple[int, int]:
+    """(px of a combo box's text field, px its current text needs)."""
+    opt = QStyleOptionComboBox()
+    combo.initStyleOption(opt)
+    field = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, opt,
+                                         QStyle.SubControl.SC_ComboBoxEditField, combo)
+    icon = combo.iconSize().width() + 4 if not combo.itemIcon(combo.currentIndex()).isNull() else 0
+    return field.width() - icon, combo.fontMetrics().horizontalAdvance(combo.currentText())
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])

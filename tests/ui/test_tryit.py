@@ -73,7 +73,7 @@ def test_draw_a_digit_see_the_prediction_then_why(win, qtbot):
     assert set(view.last_ms) == {"predict", "why"}  # both timed (off the GUI thread)
 
 
-@pytest.mark.fault("try it", "an image file that is not a picture", "said under the canvas, canvas kept")
+@pytest.mark.fault("try it", "an image file that is not a picture", "said beside the canvas (scrolled into view), canvas kept")
 def test_open_a_file_that_is_not_a_picture(win, qtbot, tmp_path, monkeypatch):
     from studio.training.explain import Subject
 
@@ -157,7 +157,7 @@ def test_the_newest_input_wins(qtbot, isolated, dialog_log, tmp_path):  # noqa: 
     w.document.undo_stack.setClean()
 
 
-@pytest.mark.fault("try it", "a dropped file that is not a picture", "said under the canvas")
+@pytest.mark.fault("try it", "a dropped file that is not a picture", "said beside the canvas")
 def test_drop_a_picture_on_the_canvas(win, qtbot, tmp_path):
     from PySide6.QtCore import QMimeData, QPointF, QUrl
     from PySide6.QtGui import QColor, QDropEvent, QImage

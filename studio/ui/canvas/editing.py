@@ -49,7 +49,8 @@ class EditActions:
         if scene_pos is None:
             scene_pos = self._cursor_scene_pos() or self._center_scene_pos()
         need = None if connect is None else ("inputs" if connect[0] == "from" else "outputs")
-        popup = QuickAddPopup(self.canvas_scene.registry, self.canvas_scene.theme, self, need)
+        popup = QuickAddPopup(self.canvas_scene.registry, self.canvas_scene.theme, self, need,
+                              inside_block=not self.document.at_root)
         at = QPointF(scene_pos)
         popup.chosen.connect(lambda name: self._quick_chosen(name, at, connect))
         popup.closed.connect(lambda: self._quick_closed(popup))

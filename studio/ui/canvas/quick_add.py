@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QFontMetrics, QPalette
 from PySide6.QtWidgets import (QApplication, QFrame, QLineEdit, QListWidget, QListWidgetItem,
                                QStyle, QStyledItemDelegate, QVBoxLayout)
 
+from ..block_model import BLOCK_PORT_TYPES
 from . import style
 
 TYPE_ROLE = Qt.UserRole
@@ -86,13 +87,17 @@ class QuickAddPopup(QFrame):
     dismissed = Signal()  # closed without a choice
     closed = Signal()  # closed either way
 
-    def __init__(self, registry, theme: style.Theme, parent=None, need: str | None = None) -> None:
-        """need: "inputs" or "outputs" to list only types that have some (a wire waits to connect)."""
+    def __init__(self, registry, theme: style.Theme, parent=None, need: str | None = None, *,
+                 inside_block: bool = False) -> None:
+        """need: "inputs" or "outputs" to list only types that have some (a wire waits to connect).
+        inside_block: the canvas shows a block's definition, so its ports (BlockInput, BlockOutput)
+        are offered; anywhere else they are hidden, as in the palette."""
         super().__init__(parent)
         self.setObjectName("QuickAdd")
         self.theme = theme
         self.specs = [s for category, specs in registry.by_category().items() for s in specs
-                      if (need is None or getattr(s, need)) and category != "unmapped"]  # made by imports only
+                      if (need is None or getattr(s, need)) and category != "unmapped"  # made by imports only
+                      and (inside_block or s.type not in BLOCK_PORT_TYPES)]
         self.setFrameShape(QFrame.StyledPanel)
         self.setAutoFillBackground(True)
         pal = self.palette()

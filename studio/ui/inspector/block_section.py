@@ -69,6 +69,7 @@ class BlockSection(QWidget):
         self.first_form = QGridLayout(self.first_host)
         self.first_form.setContentsMargins(0, 0, 0, 0)
         self.first_form.setColumnStretch(2, 1)
+        self.first_form.setHorizontalSpacing(4)  # a param's name and its field in a 1024 px window's dock
         v.addWidget(self.first_host)
         self.first_rows: dict = {}
         self._first_key = None

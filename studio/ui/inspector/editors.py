@@ -139,6 +139,12 @@ class IntEditor(ParamEditor):
         lo = int(param.min) if param.min is not None else -INT_LIMIT
         hi = int(param.max) if param.max is not None else INT_LIMIT
         self.spin.setRange(max(lo, -INT_LIMIT), min(hi, INT_LIMIT))
+        # sized for a value of 5 digits, not for the range's 10: the range's width made the form
+        # wider than a 1024 px window's inspector (a sideways scroll bar); a longer value scrolls
+        digits = self.spin.fontMetrics().horizontalAdvance("00000")
+        self.spin.setMinimumWidth(min(self.spin.minimumSizeHint().width(),
+                                      digits + self.spin.minimumSizeHint().width()
+                                      - self.spin.fontMetrics().horizontalAdvance(self.spin.textFromValue(hi))))
         self.spin.setKeyboardTracking(False)  # one edit per Enter / focus change / arrow step
         self.spin.setAccelerated(True)
         self._layout.addWidget(self.spin)

@@ -6,6 +6,8 @@ value must fit the param (Param.coerce) and the params together (NodeSpec.resolv
 value stays in its field with the reason underneath. A valid edit is one undoable SetParam."""
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QScrollArea,
                                QSizePolicy, QStackedWidget, QVBoxLayout, QWidget)
@@ -36,6 +38,13 @@ def _label(text: str = "", name: str | None = None, wrap: bool = False) -> QLabe
     label.setWordWrap(wrap)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
+
+
+def breakable(text: str, longest: int = 24) -> str:
+    """`text` with places to break inside words longer than `longest` characters (after "(", "_",
+    ...): a formula in a layer's doc ("x + Dropout(SelfAttention(LayerNorm(x)))") would otherwise
+    make a wrapped label as wide as itself, wider than a narrow dock."""
+    return re.sub(r"\S{%d,}" % longest, lambda m: re.sub(r"([(\[_/.,])(?=\S)", "\\1\u200b", m.group()), text)
 
 
 def _form_key(node, document):
@@ -78,7 +87,7 @@ class InspectorPanel(QWidget):
         layout.addWidget(self.stack)
 
         v = QVBoxLayout(self.body)
-        v.setContentsMargins(12, 10, 12, 12)
+        v.setContentsMargins(10, 10, 10, 12)  # (a block's first-copy form fits 250 px: a 1024 px window)
         v.setSpacing(6)
         head = QHBoxLayout()
         self.icon = QLabel()
@@ -93,7 +102,7 @@ class InspectorPanel(QWidget):
         self.id_error = _label("", "fieldError", wrap=True)
         self.id_error.hide()
         v.addWidget(self.id_error)
-        self.type_label = _label("", "subtle")
+        self.type_label = _label("", "subtle", wrap=True)  # "TransformerEncoderLayer  ·  attention"
         v.addWidget(self.type_label)
         self.doc_label = _label("", "doc", wrap=True)
         v.addWidget(self.doc_label)
@@ -215,7 +224,7 @@ class InspectorPanel(QWidget):
         if node.type == BLOCK_TYPE:  # a block: its definition (and how many copies) is what it is
             kind = f"{node.block} ×{node.repeat}" if node.repeat > 1 else str(node.block)
         self.type_label.setText(f"{kind}  ·  {category}" if spec else f"{kind}  ·  unknown type")
-        self.doc_label.setText(spec.doc if spec else "")
+        self.doc_label.setText(breakable(spec.doc) if spec else "")
         self.node_error.setText(info.error or "" if info else "")
         self.node_error.setVisible(bool(info and info.error))
         self.block_section.show_for(node)

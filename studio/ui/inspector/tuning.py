@@ -63,8 +63,11 @@ class TuningSection(QWidget):
         v.setSpacing(3)
         title = QLabel("FINE-TUNING")
         title.setObjectName("sectionTitle")
-        self.frozen = QCheckBox("Frozen: keep its weights as they are")
+        self.frozen = QCheckBox("Frozen")
         self.frozen.setObjectName("frozen")
+        note = QLabel("Keeps its weights as they are")  # below, wrapping: one line was wider than a
+        note.setObjectName("subtle")                    # 1024 px window's inspector
+        note.setWordWrap(True)
         self.frozen.setToolTip("No gradients for this layer's weights (a block: for everything inside it); "
                                "the optimizer leaves them out. Frozen BatchNorm keeps its running statistics "
                                "unless training.frozen_batchnorm is \"train\".")
@@ -82,6 +85,7 @@ class TuningSection(QWidget):
         self.error.hide()
         v.addWidget(title)
         v.addWidget(self.frozen)
+        v.addWidget(note)
         v.addLayout(row)
         v.addWidget(self.error)
         self.frozen.toggled.connect(self._frozen_toggled)

@@ -91,7 +91,7 @@ class SettingsForm(QWidget):
         self.bf16 = QCheckBox("Faster numerics (bf16)")
         self.bf16_note = QLabel("Slightly different results than float32")  # wraps: the dock is narrow
         self.bf16_note.setWordWrap(True)
-        self.bf16_note.setObjectName("dim")
+        self.bf16_note.setObjectName("subtle")  # (the style sheet dims "subtle")
         self.bf16.setToolTip("training.precision: bf16. On a CPU with bf16 hardware the trainer also times bf16 "
                              "steps (autocast, channels-last convolutions, bf16 matrix products) and keeps the "
                              "fastest; results differ slightly from float32. The log names what it changed.")
@@ -113,9 +113,12 @@ class SettingsForm(QWidget):
         precision.addWidget(self.bf16)
         precision.addWidget(self.bf16_note)
         form.insertRow(form.rowCount() - 1, precision)  # both columns: it names itself
-        for combo in (self.dataset, self.loss, self.optimizer, self.schedule, self.amp, self.device):
+        for combo in (self.dataset, self.device):  # names of any length: a narrow box, the list shows them whole
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
+        for combo in (self.loss, self.optimizer, self.schedule, self.amp):  # a few fixed names: each read
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # whole, the row wraps under
+            # its label where the dock is narrow ("CrossEntropyl" in a 1024 px window)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(data)

@@ -16,17 +16,18 @@ import copy
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QFontDatabase, QImage, QImageReader
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGridLayout, QHBoxLayout, QLabel,
                                QLineEdit, QProgressBar, QPushButton, QScrollArea, QStackedWidget, QVBoxLayout,
                                QWidget)
 
 from . import file_dialogs, images
 from .tryit_answer import Request, answer
-from .tryit_canvas import DrawCanvas, PictureBox
+from .tryit_canvas import DrawCanvas, PictureBox, read_picture
 
 TOP = 5  # classes shown
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum"
 WHY = (("Why: off", None), ("Why: saliency", "saliency"), ("Why: integrated gradients", "integrated_gradients"),
        ("Why: Grad-CAM", "gradcam"), ("Why: occlusion", "occlusion"))
 
@@ -70,13 +71,13 @@ class TryItView(QWidget):
         for text, method in WHY:
             self.why.addItem(text, method)
         self.why.setToolTip("Why: draw an attribution of the current input over it")
-        self.why.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.why.setMinimumContentsLength(13)  # "Why: Grad-CAM"; the list shows the long names whole
+        # as wide as its longest choice: "Why: integrated gradients" reads whole once chosen
+        self.why.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.node = QComboBox()
         self.node.setToolTip("The conv layer Grad-CAM looks at")
         self.node.setVisible(False)
-        # the tools in a column between the input and the answer: the bottom docks are ~250 px high in
-        # a 1440x900 window, where a row of tools above the canvas left it 130 px, cut off in a scroll
+        # the tools in a column between the input and the answer: the bottom row is ~180 px high in a
+        # 1024x700 window (~230 px at 1440x900), where a row of tools above the canvas crushed it
         tools = QVBoxLayout()
         tools.setSpacing(2)
         pair = QHBoxLayout()
@@ -98,8 +99,11 @@ class TryItView(QWidget):
         pictures.setContentsMargins(0, 0, 0, 0)
         pictures.addWidget(self.canvas)
         pictures.addWidget(self.reconstruction)
-        self.features = QWidget()
-        self.feature_form = QFormLayout(self.features)
+        # the feature boxes and a continuation scroll in their page: however many or long, the row
+        # keeps its height (a page taller than the dock would make the whole dock scroll)
+        boxes = QWidget()
+        self.feature_form = QFormLayout(boxes)
+        self.features = _scrolled(boxes)
         self.spins: list[QDoubleSpinBox] = []
         self.text_page = QWidget()
         self.text = QLineEdit()
@@ -113,7 +117,7 @@ class TryItView(QWidget):
         tl = QVBoxLayout(self.text_page)
         tl.setContentsMargins(0, 0, 0, 0)
         tl.addWidget(self.text)
-        tl.addWidget(self.continuation, 1)
+        tl.addWidget(_scrolled(self.continuation), 1)
         self.stack = QStackedWidget()
         for page in (self.pictures, self.features, self.text_page):
             self.stack.addWidget(page)
@@ -124,14 +128,18 @@ class TryItView(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.6)
         font.setBold(True)
         self.prediction.setFont(font)
+        self.prediction.setVisible(False)  # until there is an answer
         grid = QGridLayout()
+        grid.setVerticalSpacing(2)  # five rows and the prediction in the ~165 px of a 1024x700 window's row
         self.class_labels, self.bars = [], []
         for i in range(TOP):
             label, bar = QLabel(""), QProgressBar()
             bar.setRange(0, 1000)
             bar.setTextVisible(True)
             bar.setFormat("")
-            bar.setMaximumHeight(self.fontMetrics().height() + 6)  # five rows that fit a low dock
+            bar.setMaximumHeight(self.fontMetrics().height() + 4)  # five rows that fit a low dock
+            label.setVisible(False)
+            bar.setVisible(False)  # until there is an answer: the caption says what to do
             grid.addWidget(label, i, 0)
             grid.addWidget(bar, i, 1)
             self.class_labels.append(label)
@@ -144,24 +152,19 @@ class TryItView(QWidget):
         side.setContentsMargins(0, 0, 0, 0)
         side.addWidget(self.prediction)
         side.addLayout(grid)
+        side.addWidget(self.caption)  # under the answer: before any, the first line of the column
         side.addWidget(self.note)
         side.addStretch(1)
-        # the answer scrolls on its own in a low dock (the note wraps onto several lines), so the
-        # canvas keeps the dock's height
-        self.answer_scroll = QScrollArea()
-        self.answer_scroll.setWidget(answer)
-        self.answer_scroll.setWidgetResizable(True)
-        self.answer_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.answer_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # the answer (and what is said about it: the caption and the note wrap onto several lines)
+        # scrolls on its own in a low dock, so the canvas keeps the dock's whole height
+        self.answer_scroll = _scrolled(answer)
         self.answer_scroll.setMinimumWidth(self.fontMetrics().horizontalAdvance("MSE 0.0000") * 2)
-        body = QHBoxLayout()
-        body.addWidget(self.stack, 3)
-        body.addLayout(tools, 0)
-        body.addWidget(self.answer_scroll, 3)
-        layout = QVBoxLayout(self)
+        layout = QHBoxLayout(self)  # side by side: each column has the dock's whole height
         layout.setContentsMargins(8, 6, 8, 8)
-        layout.addWidget(self.caption)
-        layout.addLayout(body, 1)
+        layout.addWidget(self.stack, 3)
+        layout.addLayout(tools, 0)
+        layout.addWidget(self.answer_scroll, 3)
+        self.stack.installEventFilter(self)  # a picture is as wide as the row is high (_fit_pictures)
 
         self.canvas.stroke_done.connect(self._edited)
         self.text.textChanged.connect(self._edited)
@@ -171,6 +174,24 @@ class TryItView(QWidget):
         self.why.currentIndexChanged.connect(self._why_changed)
         self.node.currentIndexChanged.connect(self.refresh)
         self._enable(False)
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.stack and event.type() == QEvent.Type.Resize:
+            self._fit_pictures()
+        return super().eventFilter(obj, event)
+
+    def _fit_pictures(self) -> None:
+        """The pictures page no wider than its pictures at the row's height: the answer gets the rest
+        (the canvas paints a square in whatever it is given; the room beside it would be lost)."""
+        image_page = self.kind == "image"
+        self.layout().setStretchFactor(self.stack, 12 if image_page else 3)  # to its square first
+        if not image_page:
+            self.stack.setMaximumWidth(QWIDGETSIZE_MAX)
+            return
+        image = self.canvas.image
+        shown = 2 if self.reconstruction.isVisibleTo(self) else 1
+        width = shown * self.stack.height() * image.width() / image.height() + (shown - 1) * 6
+        self.stack.setMaximumWidth(max(self.stack.minimumSizeHint().width(), round(width)))
 
     @property
     def kind(self) -> str:
@@ -214,8 +235,8 @@ class TryItView(QWidget):
             what = "Type some text"
         else:
             self.subject = None
-            self.caption.setText(f"Try it takes images, feature values or text; this model's input is {list(shape)} "
-                                 f"{subject.info.input.dtype}.")
+            self.say(f"Try it takes images, feature values or text; this model's input is {list(shape)} "
+                     f"{subject.info.input.dtype}.")
             self._enable(False)
             return
         says = {"reconstruction": "reconstructs it beside it", "regression": "gives its value"}.get(
@@ -223,7 +244,16 @@ class TryItView(QWidget):
         self.caption.setText(f"{what}: the model ({source}) {says}. Dataset: {subject.info.name}, "
                              f"input {list(shape)}.")
         self._enable(True, image)
+        self._fit_pictures()
         self.refresh()
+
+    def say(self, problem: str, label: QLabel | None = None) -> None:
+        """Put `problem` in the caption (or the note), scrolled into view: under the answer it may be
+        below the fold of a short dock."""
+        label = label or self.caption
+        label.setText(problem)
+        self.answer_scroll.widget().layout().activate()  # (the label where its new text puts it)
+        self.answer_scroll.ensureWidgetVisible(label)
 
     def _enable(self, on: bool, image: bool = True) -> None:
         # Why explains a class or a value of a float input: not an autoencoder's picture, not token ids
@@ -263,11 +293,11 @@ class TryItView(QWidget):
         the canvas (or in the feature boxes), with Grad-CAM at the last conv when Why was off."""
         subject = self.subject
         if subject is None:
-            self.caption.setText("Try it takes the model when the run ends: click the sample again then.")
+            self.say("Try it takes the model when the run ends: click the sample again then.")
             return
         if split != subject.split or not 0 <= index < len(subject):
-            self.caption.setText(f"Sample {index} of the {split} split is not among the {len(subject)} samples of "
-                                 f"the {subject.split} split tried here (the weights: {self.source}).")
+            self.say(f"Sample {index} of the {split} split is not among the {len(subject)} samples of "
+                     f"the {subject.split} split tried here (the weights: {self.source}).")
             return
         raw = subject.part.x[index]
         if self.kind == "image":
@@ -325,22 +355,11 @@ class TryItView(QWidget):
     def load_picture(self, path: str) -> None:
         """Put the picture file `path` on the canvas (opened or dropped); a file that is not one (or is
         cut short, or would unpack past Qt's allocation limit) is said with the reader's reason."""
-        reader = QImageReader(path)
-        size, limit = reader.size(), QImageReader.allocationLimit()  # limit: MB, Qt's guard against bombs
-        if size.isValid() and limit and size.width() * size.height() * 4 > limit * 2 ** 20:
-            self.note.setText(f"{path}: a picture of {size.width()} x {size.height()} pixels, more than the "
-                              f"{limit} MB Qt unpacks; open a smaller one.")
+        grey = self._bright_on_dark and self.subject is not None and self.subject.part.x.shape[1] == 1
+        picture, problem = read_picture(path, light_ink_on_black=grey)
+        if picture is None:
+            self.say(problem, self.note)
             return
-        picture = reader.read()
-        if picture.isNull():
-            self.note.setText(f"{path}: not a picture this program can read ({reader.errorString()}); "
-                              "open a PNG, JPEG, BMP or GIF file.")
-            return
-        if self._bright_on_dark and self.subject is not None and self.subject.part.x.shape[1] == 1:
-            grey = picture.convertToFormat(QImage.Format.Format_Grayscale8)
-            if _mean(grey) > 127:  # dark ink on paper: turn it into the data set's light ink on black
-                grey.invertPixels()
-            picture = grey
         self.canvas.set_picture(picture)
 
     def _clear(self) -> None:
@@ -381,6 +400,7 @@ class TryItView(QWidget):
         self.last_ms, self.last_probs = out["ms"], out.get("probs")
         self.last_output = out.get("output")
         self._show_output(out)
+        self.prediction.setVisible(bool(self.prediction.text()))
         a = self.last_attribution = out.get("attribution")
         note = str(out.get("problem", ""))
         if a is None:
@@ -406,6 +426,7 @@ class TryItView(QWidget):
             return
         for label, bar in zip(self.class_labels, self.bars):
             label.setText("")
+            label.setVisible(False)
             bar.setVisible(False)
         value = out.get("output")
         if value is None:
@@ -426,6 +447,7 @@ class TryItView(QWidget):
         self.prediction.setText(f"{self.subject.class_name(int(top[0]))}  ({float(probs[top[0]]):.0%})")
         for i, (label, bar) in enumerate(zip(self.class_labels, self.bars)):
             bar.setVisible(i < len(top))
+            label.setVisible(i < len(top))
             if i < len(top):
                 k = int(top[i])
                 label.setText(self.subject.class_name(k))
@@ -438,9 +460,13 @@ class TryItView(QWidget):
                 if bar.isVisible() and lab.text()]
 
 
-def _mean(grey: QImage) -> float:
-    w, h, stride = grey.width(), grey.height(), grey.bytesPerLine()
-    return float(np.frombuffer(grey.constBits(), np.uint8, count=stride * h).reshape(h, stride)[:, :w].mean())
+def _scrolled(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area
 
 
 def install_tryit(ui) -> TryItView:
@@ -472,7 +498,7 @@ def install_tryit(ui) -> TryItView:
         except Exception as exc:  # noqa: BLE001 - a file that does not fit is said, not raised
             if not is_user_error(exc):
                 raise
-            view.caption.setText(f"{path}: {exc}")
+            view.say(f"{path}: {exc}")
             return
         view.set_subject(subject, f"checkpoint {path}")
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 SIDE = 224  # px of the bitmap drawn on (any input size scales from it by averaging)
 STROKE = 1.3  # the pen's width in model pixels (a digit's line is about one cell wide)
+HINT = "Draw here\nor drop a picture"
 
 
 class DrawCanvas(QWidget):
@@ -29,6 +30,7 @@ class DrawCanvas(QWidget):
         self.overlay: QImage | None = None
         self._last: QPointF | None = None
         self.strokes = 0
+        self.blank = True  # nothing drawn or opened: the canvas says what it is for
         self.clear(emit=False)
 
     def set_input_size(self, h: int, w: int) -> None:
@@ -39,6 +41,7 @@ class DrawCanvas(QWidget):
     def clear(self, emit: bool = True) -> None:
         self.image.fill(QColor("black"))
         self.overlay = None
+        self.blank = True
         self.update()
         if emit:
             self.stroke_done.emit()
@@ -55,6 +58,7 @@ class DrawCanvas(QWidget):
         p.drawImage((self.image.width() - scaled.width()) // 2, (self.image.height() - scaled.height()) // 2, scaled)
         p.end()
         self.overlay = None
+        self.blank = False
         self.update()
         if emit:
             self.stroke_done.emit()
@@ -114,6 +118,7 @@ class DrawCanvas(QWidget):
         if event.button() == Qt.MouseButton.LeftButton:
             self._last = self._to_image(event.position())
             self.overlay = None
+            self.blank = False
             self._line(self._last, self._last)
 
     def mouseMoveEvent(self, event) -> None:
@@ -146,6 +151,9 @@ class DrawCanvas(QWidget):
             p.drawImage(r, self.overlay)  # one cell per input value, scaled up without smoothing
         p.setPen(QColor(90, 90, 90))
         p.drawRect(r.adjusted(0, 0, -1, -1))
+        if self.blank and self.isEnabled():  # the instruction where the hand goes (the caption may
+            p.setPen(QColor(150, 150, 150))   # be below the fold of a short dock)
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, HINT)
         p.end()
 
 
@@ -173,3 +181,30 @@ class PictureBox(QWidget):
         p.setPen(QColor(90, 90, 90))
         p.drawRect(r.adjusted(0, 0, -1, -1))
         p.end()
+
+
+def read_picture(path: str, light_ink_on_black: bool = False) -> tuple[QImage | None, str]:
+    """The picture file `path` (opened or dropped on the canvas), or None and why: a file that is not
+    one (or is cut short, or would unpack past Qt's allocation limit) is said with the reader's reason.
+    `light_ink_on_black`: a grey data set of light ink on black (the digits): the picture in grey, a
+    dark-on-paper one inverted."""
+    reader = QImageReader(path)
+    size, limit = reader.size(), QImageReader.allocationLimit()  # limit: MB, Qt's guard against bombs
+    if size.isValid() and limit and size.width() * size.height() * 4 > limit * 2 ** 20:
+        return None, (f"{path}: a picture of {size.width()} x {size.height()} pixels, more than the "
+                      f"{limit} MB Qt unpacks; open a smaller one.")
+    picture = reader.read()
+    if picture.isNull():
+        return None, (f"{path}: not a picture this program can read ({reader.errorString()}); "
+                      "open a PNG, JPEG, BMP or GIF file.")
+    if light_ink_on_black:
+        grey = picture.convertToFormat(QImage.Format.Format_Grayscale8)
+        if _mean(grey) > 127:  # dark ink on paper: turn it into the data set's light ink on black
+            grey.invertPixels()
+        picture = grey
+    return picture, ""
+
+
+def _mean(grey: QImage) -> float:
+    w, h, stride = grey.width(), grey.height(), grey.bytesPerLine()
+    return float(np.frombuffer(grey.constBits(), np.uint8, count=stride * h).reshape(h, stride)[:, :w].mean())
