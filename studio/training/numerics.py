@@ -7,7 +7,8 @@ Nothing here runs per step on the device. The loop reads the per-step losses at 
 `LossWatch` on the host; the data is searched only after a failure.
 
 The divergence rule: the reference is the loss of the run's first step (the model before any update;
-for a resumed run, the larger of that and the first epoch's training loss in the history). The run
+for a resumed run, the larger of that and the first epoch's training loss in the history; never
+below MIN_REFERENCE, so a run warm-started from trained weights is not stopped for its first bump). The run
 has diverged when the loss exceeds DIVERGENCE_FACTOR times the reference for `needed` consecutive
 steps: `streak` steps (a tenth of an epoch, 3 to 50), or half the steps run so far when that is fewer,
 so a short run that blows up in its first steps is caught too. Every bundled template stays below 2x
@@ -22,6 +23,10 @@ import math
 import torch
 
 DIVERGENCE_FACTOR = 100.0
+# the reference is never below this: a run that starts from trained weights begins near zero loss
+# (0.0005 on digits), and the first steps of fresh optimizer moments lift it to ~0.08, a hundred-fold
+# jump that is no divergence; the learning rates that do diverge put the loss at 1e4-1e13
+MIN_REFERENCE = 0.1
 
 
 class NonFiniteLoss(Exception):
@@ -52,7 +57,7 @@ class LossWatch:
 
     def set_reference(self, first: float) -> None:
         if self.reference is None and math.isfinite(first):
-            self.reference = max(first, self.early or 0.0)
+            self.reference = max(first, self.early or 0.0, MIN_REFERENCE)
 
     def check(self, losses: list[float], epoch: int, first_step: int) -> None:
         """`losses`: the steps `first_step`, `first_step + 1`, ... of `epoch`, in order. Raises

@@ -256,3 +256,14 @@ def test_the_loss_is_read_once_per_epoch_without_reports(monkeypatch):
     monkeypatch.undo()
     assert result.status == "finished" and trainer.global_step == 2 * 40
     assert reads == ["tolist", "tolist"], reads  # one per epoch, for 40 steps each
+
+
+def test_a_warm_started_run_is_not_stopped_for_its_first_bump():
+    """From trained weights the first loss is near zero; fresh optimizer moments lift it a hundred-fold
+    in the first steps (0.0005 -> 0.079 seen on digits). That is no divergence."""
+    from studio.training.numerics import LossWatch
+
+    watch = LossWatch(steps_per_epoch=40)
+    watch.check([0.0005] + [0.079] * 30, epoch=1, first_step=1)  # does not raise
+    with pytest.raises(Exception, match="loss"):
+        LossWatch(steps_per_epoch=40).check([0.0005] + [1e6] * 30, epoch=1, first_step=1)
