@@ -6,6 +6,7 @@ the features of the last FEATURES_KEPT epochs (embedding_worker.py). Saves as PN
 epoch's points as CSV."""
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -143,11 +144,14 @@ class ProjectionView(QWidget):
         self.show_newest()
 
     def keep(self, events: list) -> None:
-        """Keep each epoch's points (drawn by `show_newest`)."""
-        self.frames = (self.frames + list(events))[-KEEP:]
+        """Keep each epoch's points (drawn by `show_newest`); the features only for the last
+        FEATURES_KEPT epochs (the frames keep the events without them: KEEP epochs of a few MB each
+        would stay otherwise)."""
         for e in events:
             if getattr(e, "features", None) is not None:
                 self._features[e.epoch] = e.features
+        self.frames = (self.frames + [replace(e, features=None) if getattr(e, "features", None) is not None else e
+                                      for e in events])[-KEEP:]
         for epoch in sorted(self._features)[:-FEATURES_KEPT]:
             del self._features[epoch]
 
