@@ -355,9 +355,9 @@ class Trainer(EpochLoop):
             for handle in self._bn_hooks:
                 handle.remove()
             self._bn_hooks = []
-            from .fastpath.pooling import remove
+            from .fastpath import restore_modules
 
-            remove(self.model)  # the strided-pool candidate's forward, when it won
+            restore_modules(self.model)  # the strided pool (when it won) and the ReLU after pooling
 
     def _fit(self) -> TrainResult:
         from .reporting import boundary_points

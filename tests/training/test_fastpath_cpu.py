@@ -147,7 +147,7 @@ def test_float32_picks_reach_the_eager_loss(tmp_path, fast_path):
         assert set(trainer.step_fn.times) == {"eager", "channels_last", "strided_pool"}, trainer.step_fn.reasons
         assert any("fast path:" in n.message and "per step" in n.message for n in rec.of("notice"))
     else:
-        assert trainer.step_fn.name == "eager+fused+channels-last"
+        assert trainer.step_fn.name == "eager+fused+relu-after-pool+channels-last"  # the pair: conv -> bn -> relu -> pool
     for mine, plain in zip(result.history, off.history):
         assert mine["loss"] == pytest.approx(plain["loss"], abs=1e-4)
 

@@ -90,6 +90,6 @@ def test_training_with_it_is_training_without_it_bit_for_bit(tmp_path, monkeypat
         _, _, eager = run(tmp_path, cnn_project({"epochs": 2, "fast_path": "eager"}), "b.json")
     finally:
         torch.set_num_threads(threads)
-    assert trainer.step_fn.name == "eager+fused+strided-pool"
+    assert trainer.step_fn.name == "eager+fused+relu-after-pool+strided-pool"
     assert [h["loss"] for h in result.history] == [h["loss"] for h in eager.history]
     assert not any("forward" in m.__dict__ for m in trainer.model.modules())  # removed when fit ended

@@ -19,11 +19,24 @@ from .select import FastStep, device_sync
 from .variants import BF16_VARIANTS, FLOAT32_VARIANTS, EagerVariant, describe
 
 __all__ = ["CANDIDATES", "MODES", "CandidateFailed", "CompiledStep", "FastPlan", "FastStep", "GraphStep",
-           "build_fast_step", "plan_fast_path"]
+           "build_fast_step", "plan_fast_path", "restore_modules"]
+
+
+def restore_modules(model) -> None:
+    """Take away the instance forwards the CPU step gave the model's modules (strided pooling, ReLU
+    after pooling), so the model leaves training as a plain module (for export and saving)."""
+    from . import pooling, relu_pool
+
+    relu_pool.remove(model)
+    pooling.remove(model)
 
 
 def build_fast_step(plan: FastPlan, model, loss_fn, optimizer, *, device, amp_dtype=None, grad_clip=None,
                     l1=0.0, total_steps: int = 0, notify=None, timer=None) -> FastStep:
+    if plan.relu_after_pool:
+        from .relu_pool import install
+
+        install(model)  # taken away again when fit ends (restore_modules)
     eager = EagerStep(model, loss_fn, optimizer, device=device, amp_dtype=amp_dtype, grad_clip=grad_clip, l1=l1,
                       channels_last=plan.channels_last, autocast_cache=False)
 

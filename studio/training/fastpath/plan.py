@@ -32,6 +32,7 @@ class FastPlan:
     threads: int | None = None  # CPU: intra-op threads for this run, and why that many
     threads_why: str = ""
     precision: str = "float32"  # what the person chose (training.precision)
+    relu_after_pool: bool = False  # CPU: ReLU -> max pool runs as pool -> ReLU (relu_pool.py; exact)
 
     @property
     def numerics_changed(self) -> bool:
@@ -44,6 +45,8 @@ class FastPlan:
             parts.append("fused")
         if self.channels_last:
             parts.append("channels-last")
+        if self.relu_after_pool:
+            parts.append("relu-after-pool")
         return "+".join(parts)
 
     def describe(self) -> str:
@@ -103,6 +106,11 @@ def plan_fast_path(model, config, device: torch.device, *, distributed: bool = F
     from .pooling import has_eligible
 
     no_pool = cuda or distributed or not has_eligible(model)
+    # ---- ReLU after max pooling (relu_pool.py): the same numbers, a quarter of the ReLU's work; in
+    # every CPU step (eager and each candidate), not timed: it can only remove work
+    from .relu_pool import has_pairs
+
+    plan.relu_after_pool = not cuda and not distributed and has_pairs(model)
     # ---- whole-step CUDA graph -------------------------------------------------------------------
     if not cuda:
         reasons["cuda_graph"] = f"CUDA graphs need a CUDA device (this run is on {device.type})"

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 MARK = "_netstudio_strided_pool"
+OVERRIDE = "_netstudio_pool_forward"
 
 
 def _pair(v) -> tuple:
@@ -78,8 +79,31 @@ class StridedMaxPool2x2(torch.autograd.Function):
         return grad
 
 
-def _forward(x):
-    return StridedMaxPool2x2.apply(x)
+def pool_forward(module, x):
+    """The pooling `module` computes now: the strided one where installed, else its class's."""
+    if module.__dict__.get(MARK):
+        return StridedMaxPool2x2.apply(x)
+    return type(module).forward(module, x)
+
+
+def _refresh(module) -> None:
+    # one instance forward per module, shared with relu_pool.py (which puts a ReLU after the pool)
+    override = module.__dict__.get(OVERRIDE)
+    if override is not None:
+        module.forward = override
+    elif module.__dict__.get(MARK):
+        module.forward = StridedMaxPool2x2.apply
+    else:
+        module.__dict__.pop("forward", None)
+
+
+def set_forward(module, forward) -> None:
+    """Give `module` the instance forward `forward` (which calls pool_forward), or None to clear it."""
+    if forward is None:
+        module.__dict__.pop(OVERRIDE, None)
+    else:
+        module.__dict__[OVERRIDE] = forward
+    _refresh(module)
 
 
 def install(model) -> int:
@@ -87,8 +111,8 @@ def install(model) -> int:
     n = 0
     for module in model.modules():
         if eligible(module) and MARK not in module.__dict__:
-            module.forward = _forward
             setattr(module, MARK, True)
+            _refresh(module)
             n += 1
     return n
 
@@ -96,7 +120,7 @@ def install(model) -> int:
 def remove(model) -> None:
     for module in model.modules():
         if module.__dict__.pop(MARK, False):
-            module.__dict__.pop("forward", None)
+            _refresh(module)
 
 
 def has_eligible(model) -> bool:
