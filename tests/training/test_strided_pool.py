@@ -48,6 +48,35 @@ def test_values_and_gradients_are_those_of_pytorchs_pooling(shape, kind):
     assert torch.equal(grad, g_aten)  # the same position of each window takes the gradient
 
 
+@pytest.mark.parametrize("kind", ["randn", "relu", "ties", "nan"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_channels_last_and_bf16_inputs_too(kind, dtype):
+    x = inputs(kind, (4, 6, 12, 10)).to(dtype).contiguous(memory_format=torch.channels_last)
+    g = torch.randn(4, 6, 6, 5).to(dtype)
+    (y_aten, g_aten), (y, grad) = both(x, g)
+    assert torch.equal(y.isnan(), y_aten.isnan()) and torch.equal(y.nan_to_num(), y_aten.nan_to_num())
+    assert torch.equal(grad, g_aten) and grad.dtype == dtype
+    assert grad.is_contiguous(memory_format=torch.channels_last)  # the convolution before takes it as is
+
+
+def test_each_pool_keeps_the_faster_of_the_two_on_its_first_training_call(monkeypatch):
+    import studio.training.fastpath.pooling as pooling
+
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.MaxPool2d(2), nn.Conv2d(2, 2, 1), nn.MaxPool2d(2))
+    install(model)
+    calls = []
+    monkeypatch.setattr(pooling, "faster", lambda x: calls.append(x.shape) or ("strided" if len(calls) == 1 else "aten"))
+    x = torch.randn(2, 1, 18, 18)
+    with torch.no_grad():
+        model(x)  # no gradient: nothing timed yet
+    assert calls == []
+    model(x).sum().backward()
+    model(x)
+    assert calls == [(2, 2, 16, 16), (2, 2, 8, 8)]  # once each, on its own input
+    assert model[1].__dict__[pooling.MARK] == "strided" and model[3].__dict__[pooling.MARK] == "aten"
+    assert pooling.faster(torch.randn(2, 3, 8, 8, requires_grad=True)) in ("strided", "aten")
+
+
 def test_a_non_finite_gradient_reaches_only_the_maximum():
     x = inputs("randn", (2, 3, 8, 8))
     g = torch.randn(2, 3, 4, 4)

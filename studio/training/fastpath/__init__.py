@@ -24,11 +24,12 @@ __all__ = ["CANDIDATES", "MODES", "CandidateFailed", "CompiledStep", "FastPlan",
 
 def restore_modules(model) -> None:
     """Take away the instance forwards the CPU step gave the model's modules (strided pooling, ReLU
-    after pooling), so the model leaves training as a plain module (for export and saving)."""
-    from . import pooling, relu_pool
+    after pooling, bf16's dropout), so the model leaves training as a plain module (for export and saving)."""
+    from . import dropout, pooling, relu_pool
 
     relu_pool.remove(model)
     pooling.remove(model)
+    dropout.remove(model)
 
 
 def build_fast_step(plan: FastPlan, model, loss_fn, optimizer, *, device, amp_dtype=None, grad_clip=None,

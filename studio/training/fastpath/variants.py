@@ -1,9 +1,10 @@
 """CPU candidates that change how the eager step runs, not what it computes: channels-last memory
 for convolutions (float32, the same numerics up to summation order), 2x2 max pooling as strided
-maxima (float32, bit for bit the same: pooling.py), and the bf16 variants a person
+maxima (bit for bit the same: pooling.py; in each layout's variant, per pool where it times faster), and the bf16 variants a person
 opts into with `training.precision: "bf16"` (different numerics): autocast to bfloat16 (with
 channels-last where the model has convolutions) and, for models of dense layers only, float32
-matmuls computed in bf16 by oneDNN.
+matmuls computed in bf16 by oneDNN; each bf16 variant also draws its dropout masks 16 bits at a
+time (dropout.py).
 
 Each variant edits the shared eager step in place when its trial starts (`apply`) and puts it back
 when its trial ends (`undo`; applied again if it wins), so every candidate trains the same parameters and optimizer state, one
@@ -15,7 +16,7 @@ import functools
 
 import torch
 
-from . import pooling
+from . import dropout, pooling
 
 FLOAT32_VARIANTS = ("channels_last", "strided_pool")
 BF16_VARIANTS = ("bf16", "bf16_channels_last", "bf16_matmul")
@@ -69,7 +70,9 @@ class EagerVariant:
         self.channels_last = name in ("channels_last", "bf16_channels_last")
         self.autocast = name in ("bf16", "bf16_channels_last")
         self.matmul_bf16 = name == "bf16_matmul"
-        self.strided_pool = name == "strided_pool"
+        # 2x2 max pools: each times PyTorch's pooling against strided maxima on its real input and keeps
+        # the faster (pooling.faster; the same values): in either layout, either precision
+        self.strided_pool = name in ("strided_pool", "channels_last", "bf16_channels_last")
         self._saved = None
         self.apply()
 
@@ -84,6 +87,8 @@ class EagerVariant:
             eager.amp_dtype = torch.bfloat16
         if self.strided_pool:
             pooling.install(eager.model)
+        if self.numerics == "bf16":  # masks 16 bits at a time (dropout.py): another trajectory, as bf16 is
+            dropout.install(eager.model)
 
     def __call__(self, x, target):
         if self.matmul_bf16:  # process-wide setting: on only inside this step
@@ -100,6 +105,8 @@ class EagerVariant:
         self.eager.amp_dtype = amp
         if self.strided_pool:
             pooling.remove(self.eager.model)
+        if self.numerics == "bf16":
+            dropout.remove(self.eager.model)
 
     @property
     def numerics(self) -> str:
@@ -108,8 +115,10 @@ class EagerVariant:
 
 def describe(name: str) -> str:
     """What a variant changes, in words (for the notice and the UI)."""
-    return {"channels_last": "channels-last memory for the convolutions",
-            "strided_pool": "2x2 max pooling as the maximum of four strided slices (the same values and gradients)",
-            "bf16": "bf16 autocast",
-            "bf16_channels_last": "bf16 autocast with channels-last convolutions",
-            "bf16_matmul": "float32 matrix products computed in bf16 (oneDNN)"}.get(name, name)
+    pools = "2x2 max pools as strided maxima where that times faster (the same values and gradients)"
+    masks = "dropout masks drawn 16 bits at a time"
+    return {"channels_last": f"channels-last memory for the convolutions; {pools}",
+            "strided_pool": pools,
+            "bf16": f"bf16 autocast; {masks}",
+            "bf16_channels_last": f"bf16 autocast with channels-last convolutions; {pools}; {masks}",
+            "bf16_matmul": f"float32 matrix products computed in bf16 (oneDNN); {masks}"}.get(name, name)
