@@ -28,8 +28,9 @@ def test_bench_train_quick_json(capsys):
         assert c["trainer"] > 0 and c["plain"] > 0 and variants["fused_adam"]["rate"] > 0
         assert variants["trainer"]["ratio"] == pytest.approx(c["ratio"])
         # the default trainer times channels-last and the strided pool where they apply (issue 19)
-        # (LeNet's ReLU -> max-pool pairs run as pool -> ReLU in every CPU step: relu_pool.py)
-        swap = "+relu-after-pool" if name == "lenet" else ""
+        # (LeNet's ReLU -> max-pool pairs run as pool -> ReLU in every CPU step: relu_pool.py,
+        # and the Transformer's dropouts draw PyTorch's masks in bulk: dropout.py)
+        swap = {"lenet": "+relu-after-pool", "transformer": "+bulk-dropout"}.get(name, "")
         picks = tuple(f"eager+fused{swap}{v}" for v in ("", "+channels-last", "+strided-pool"))
         assert c["trainer_path"] in picks and c["threads"] == 1
         assert (variants["channels_last"]["rate"] or 0) > 0 if name == "lenet" else \

@@ -3,7 +3,9 @@ to 1/65536, the 1 / (1 - p) scale, NaN kept), its gradient, the run's seed decid
 only in training, only in bf16 variants, gone when their trial ends."""
 from __future__ import annotations
 
+import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from studio.training.fastpath import dropout
@@ -39,7 +41,7 @@ def test_nan_stays_nan_where_dropped_and_the_seed_decides_the_masks():
 
 def test_it_acts_in_training_only_and_leaves_a_plain_module():
     model = nn.Sequential(nn.Linear(8, 8), nn.Dropout(0.5), nn.Dropout1d(0.5))
-    assert dropout.install(model) == 1 and dropout.install(model) == 0  # nn.Dropout only
+    assert dropout.install(model, "fast16") == 1  # nn.Dropout only
     x = torch.randn(16, 8)
     model.eval()
     assert torch.equal(model(x), model[0](x))
@@ -47,6 +49,35 @@ def test_it_acts_in_training_only_and_leaves_a_plain_module():
     assert (model[1](torch.ones(1000)) == 0).any()
     dropout.remove(model)
     assert "forward" not in model[1].__dict__ and dropout.MARK not in model[1].__dict__
+
+
+@pytest.mark.parametrize("shape", [(64, 64, 512), (7, 3), (2, 6, 5, 5)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_exact_masks_are_pytorchs_bit_for_bit_and_leave_the_generator_where_it_would_be(shape, dtype):
+    x = torch.randn(shape).to(dtype)
+    if len(shape) == 4:
+        x = x.contiguous(memory_format=torch.channels_last)
+    for p in (0.1, 0.5, 0.9):
+        torch.manual_seed(3)
+        want, after = F.dropout(x, p, True), torch.rand(4)
+        torch.manual_seed(3)
+        got = dropout.exact_dropout(x, p)
+        assert torch.equal(got, want) and torch.equal(torch.rand(4), after)
+
+
+def test_a_run_with_exact_masks_is_the_run_without_them(tmp_path, monkeypatch):
+    from .test_fastpath_cpu import dense_project, run
+
+    project = dense_project({"epochs": 2, "fast_path": "eager"})
+    project["nodes"].insert(3, {"id": "drop", "type": "Dropout", "params": {"p": 0.3}, "pos": [0, 0]})
+    project["edges"] = [{"source": a["id"], "target": b["id"]} for a, b in zip(project["nodes"], project["nodes"][1:])]
+    trainer, _, bulk = run(tmp_path, project, "a.json")
+    assert trainer.step_fn.name == "eager+fused+bulk-dropout"
+    assert not any(dropout.MARK in m.__dict__ for m in trainer.model.modules())  # removed when fit ended
+    monkeypatch.setattr(dropout, "has_dropout", lambda model: False)
+    plain_trainer, _, plain = run(tmp_path, project, "b.json")
+    assert plain_trainer.step_fn.name == "eager+fused"
+    assert [h["loss"] for h in bulk.history] == [h["loss"] for h in plain.history]
 
 
 def test_only_the_bf16_variants_draw_their_masks_this_way():
@@ -61,3 +92,10 @@ def test_only_the_bf16_variants_draw_their_masks_this_way():
         assert (dropout.MARK in eager.model[1].__dict__) is fast, name
         variant.undo()
         assert dropout.MARK not in eager.model[1].__dict__
+    eager = Eager()
+    eager.dropout_mode = "exact"  # the float32 steps' masks: put back when a bf16 trial ends
+    dropout.install(eager.model, "exact")
+    variant = EagerVariant(eager, "bf16")
+    assert eager.model[1].__dict__[dropout.MARK] == "fast16"
+    variant.undo()
+    assert eager.model[1].__dict__[dropout.MARK] == "exact"

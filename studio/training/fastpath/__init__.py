@@ -24,7 +24,7 @@ __all__ = ["CANDIDATES", "MODES", "CandidateFailed", "CompiledStep", "FastPlan",
 
 def restore_modules(model) -> None:
     """Take away the instance forwards the CPU step gave the model's modules (strided pooling, ReLU
-    after pooling, bf16's dropout), so the model leaves training as a plain module (for export and saving)."""
+    after pooling, the dropouts), so the model leaves training as a plain module (for export and saving)."""
     from . import dropout, pooling, relu_pool
 
     relu_pool.remove(model)
@@ -38,8 +38,13 @@ def build_fast_step(plan: FastPlan, model, loss_fn, optimizer, *, device, amp_dt
         from .relu_pool import install
 
         install(model)  # taken away again when fit ends (restore_modules)
+    if plan.bulk_dropout:
+        from .dropout import install as bulk
+
+        bulk(model, "exact")
     eager = EagerStep(model, loss_fn, optimizer, device=device, amp_dtype=amp_dtype, grad_clip=grad_clip, l1=l1,
                       channels_last=plan.channels_last, autocast_cache=False)
+    eager.dropout_mode = "exact" if plan.bulk_dropout else None  # what a bf16 variant's trial puts back
 
     def graph():
         step = GraphStep(eager)

@@ -1,24 +1,42 @@
-"""Dropout with its mask drawn 16 bits at a time, for the CPU's bf16 variants (different numerics,
-which the person chose with training.precision "bf16").
+"""Dropout masks drawn in bulk on the CPU fast path, in two modes.
 
 PyTorch's CPU `bernoulli_` takes an MKL path on Intel CPUs only; elsewhere (this AMD EPYC) it draws
-one element at a time: `F.dropout` on 64x64x512 took 18 ms forward + backward, and the dropouts were
-42% of the Transformer's bf16 step (docs/performance.md, "Transformer"). This draws 64 random bits
-per four elements from the same generator (torch's default, so the run's seed still decides every
-mask) and keeps an element where its 16 bits are at or above round(p * 65536): the drop probability
-is p rounded to 1/65536 (0.1 -> 0.1000061); kept elements are scaled by 1 / (1 - p) as PyTorch does,
-and NaN stays NaN where dropped (x * 0), as with PyTorch's.
+one element at a time through a per-element double-precision lambda: `F.dropout` on 64x64x512 took
+15 ms forward, and the dropouts were 42% of the Transformer's bf16 step (docs/performance.md,
+"Transformer").
 
-The masks differ from PyTorch's, so the run follows another trajectory: this is never part of a
-float32 pick (those keep PyTorch's masks and reach the eager loss within 1e-4). `install` gives each
-`nn.Dropout` an instance forward (acting in training only), `remove` takes it away again."""
+- "exact" (every CPU step): the same masks as PyTorch's, bit for bit, and the generator left in the
+  same state. Its `bernoulli_(1 - p)` keeps an element where the low 53 bits of one 64-bit draw,
+  as a double in [0, 1), are below 1 - p; this draws the same 64-bit numbers in the same order with
+  `random_` over the full range and compares the integers, then scales as `_dropout` does
+  (`noise.div_(1 - p)`, `input * noise`). The draws are still one per element: about 15% faster.
+- "fast16" (the bf16 variants only: different numerics, which the person chose): 64 random bits
+  per four elements, an element kept where its 16 bits are at or above round(p * 65536), so the
+  drop probability is p rounded to 1/65536 (0.1 -> 0.1000061); kept elements scaled by 1 / (1 - p),
+  NaN kept where dropped (x * 0), as PyTorch does. Other masks than PyTorch's, so another trajectory.
+
+Both draw from torch's default generator: the run's seed decides every mask. `install` gives each
+`nn.Dropout` (not in-place) an instance forward acting in training only; `remove` takes it away."""
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
 
 MARK = "_netstudio_fast_dropout"
+MODES = ("exact", "fast16")
 LEVELS = 1 << 16
+LOW53 = (1 << 53) - 1  # the bits of a draw that PyTorch's uniform double uses
+
+
+def exact_dropout(x: torch.Tensor, p: float) -> torch.Tensor:
+    """PyTorch's CPU dropout of `x` (0 < p < 1), the same values and generator state."""
+    q = 1.0 - p
+    bits = torch.empty_like(x, dtype=torch.int64).random_(-(1 << 63), None)  # x's layout: the same order
+    noise = (bits.bitwise_and_(LOW53) < math.ceil(q * 2.0 ** 53)).to(x.dtype)
+    noise.div_(q)
+    return x * noise
 
 
 def keep_mask(shape, p: float) -> torch.Tensor:
@@ -52,20 +70,31 @@ def dropout(x: torch.Tensor, p: float) -> torch.Tensor:
 
 
 def _forward(module, x):
-    if not module.training or module.p == 0.0 or x.device.type != "cpu":
+    mode = module.__dict__.get(MARK)
+    if not module.training or not 0.0 < module.p < 1.0 or x.device.type != "cpu" or not x.is_floating_point():
         return type(module).forward(module, x)
-    return dropout(x, module.p)
+    if mode == "fast16":
+        return dropout(x, module.p)
+    if x.is_contiguous() or x.is_contiguous(memory_format=torch.channels_last):
+        return exact_dropout(x, module.p)
+    return type(module).forward(module, x)
 
 
-def install(model) -> int:
-    """Give every `nn.Dropout` of `model` the fast forward; the number changed."""
+def install(model, mode: str = "exact") -> int:
+    """Give every `nn.Dropout` of `model` the forward of `mode` (MODES); the number that has it."""
+    if mode not in MODES:
+        raise ValueError(f"dropout mode {mode!r}: one of {', '.join(MODES)}")
     n = 0
     for module in model.modules():
-        if type(module) is nn.Dropout and MARK not in module.__dict__:
+        if type(module) is nn.Dropout and not module.inplace:
             module.forward = _forward.__get__(module)
-            setattr(module, MARK, True)
+            module.__dict__[MARK] = mode
             n += 1
     return n
+
+
+def has_dropout(model) -> bool:
+    return any(type(m) is nn.Dropout and not m.inplace and 0.0 < m.p < 1.0 for m in model.modules())
 
 
 def remove(model) -> None:

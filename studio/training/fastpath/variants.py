@@ -88,7 +88,7 @@ class EagerVariant:
         if self.strided_pool:
             pooling.install(eager.model)
         if self.numerics == "bf16":  # masks 16 bits at a time (dropout.py): another trajectory, as bf16 is
-            dropout.install(eager.model)
+            dropout.install(eager.model, "fast16")
 
     def __call__(self, x, target):
         if self.matmul_bf16:  # process-wide setting: on only inside this step
@@ -105,8 +105,9 @@ class EagerVariant:
         self.eager.amp_dtype = amp
         if self.strided_pool:
             pooling.remove(self.eager.model)
-        if self.numerics == "bf16":
-            dropout.remove(self.eager.model)
+        if self.numerics == "bf16":  # back to the float32 steps' masks (PyTorch's, drawn in bulk) or none
+            mode = getattr(self.eager, "dropout_mode", None)
+            dropout.install(self.eager.model, mode) if mode else dropout.remove(self.eager.model)
 
     @property
     def numerics(self) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 FAST_PATH = "fast path:"
 PARTS = {"fused": "fused {optimizer}", "channels-last": "channels-last convolutions",
          "strided-pool": "2x2 max pooling as strided maxima", "relu-after-pool": "ReLU after max pooling",
+         "bulk-dropout": "dropout masks drawn in bulk",
          "bf16": "bf16 autocast",
          "bf16-channels-last": "bf16 autocast with channels-last convolutions",
          "bf16-matmul": "float32 matrix products computed in bf16"}
