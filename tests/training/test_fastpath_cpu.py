@@ -191,8 +191,9 @@ def test_on_the_cpu_eager_is_timed_again_before_a_candidate_wins():
     eager.cost = 1.0  # the machine calmed down
     for i in range(6, 30):
         step(*batch(i))
-    # A/B/A: eager, channels-last, eager again; the candidate does not win on eager's bad spell
-    assert eager.batches[:6] == list(range(6)) and built["channels_last"].batches == list(range(6, 12))
+    # A/B/A: eager, channels-last, eager again (and channels-last again: it was the fastest); the
+    # candidate does not win on eager's bad spell
+    assert eager.batches[:6] == list(range(6)) and built["channels_last"].batches == [*range(6, 12), *range(18, 24)]
     assert eager.batches[6:12] == list(range(12, 18))
     assert step.chosen == "eager" and step.times == pytest.approx({"eager": 1.0, "channels_last": 2.0})
     # without a second look the first figures decide: on CUDA the window between two syncs is kept
@@ -201,6 +202,29 @@ def test_on_the_cpu_eager_is_timed_again_before_a_candidate_wins():
     for i in range(12):
         step(*batch(i))
     assert step.chosen == "channels_last"
+
+
+def test_close_candidates_are_timed_again_in_reverse_order_and_keep_their_better_time():
+    clock = Clock()
+    step, eager, built = fast_step({"eager": 1.0, "channels_last": 0.8, "strided_pool": 0.85}, clock, per_step=True)
+    for i in range(24):  # first pass: eager, channels-last, strided pool (2 warm + 4 timed each); eager again
+        step(*batch(i))
+    built["channels_last"].cost = 0.9  # a slow spell during channels-last's second look
+    for i in range(24, 60):
+        step(*batch(i))
+    # second look: eager (a candidate would win), then the two close ones in reverse order
+    assert eager.batches[6:12] == list(range(18, 24))
+    assert built["strided_pool"].batches[6:12] == list(range(24, 30))
+    assert built["channels_last"].batches[6:12] == list(range(30, 36))
+    assert step.times == pytest.approx({"eager": 1.0, "channels_last": 0.8, "strided_pool": 0.85})
+    assert step.chosen == "channels_last"  # its better (first) time stands
+    # a candidate far behind the fastest is not timed again
+    clock = Clock()
+    step, _, built = fast_step({"eager": 1.0, "channels_last": 0.5, "strided_pool": 0.9}, clock, per_step=True)
+    for i in range(60):
+        step(*batch(i))
+    assert len(built["strided_pool"].batches) == 6  # eager 18-23, then channels-last's second look
+    assert built["channels_last"].batches[6:12] == list(range(24, 30)) and step.chosen == "channels_last"
 
 
 def test_the_pick_is_never_more_than_5_percent_below_the_fastest_float32_candidate():

@@ -32,6 +32,10 @@ from .candidates import CandidateFailed
 # most that (eager's rate >= (1 - margin) x the candidate's)
 MAX_BELOW_BEST = 0.05
 COLLAPSE = 3.0  # a step this many times slower than its best means the cores got busy
+# on the CPU, candidates within this of the fastest after the first pass are timed again (in reverse
+# order) and keep their better time: one pass of 10 steps each picked the slower of two candidates 10%
+# apart about one time in four on this 2-core machine (docs/performance.md, "session 7")
+CLOSE = 0.10
 WATCH_S = 2.0  # seconds of step time per throughput check
 
 
@@ -67,7 +71,7 @@ class FastStep:
         self.describe = describe or (lambda name: name)
         self.per_step = per_step  # time each call (no device sync needed: the CPU)
         self._per_step: list[float] = []
-        self._eager_first = None  # eager's first time, while it is timed again (per_step only)
+        self._first_pass = None  # the first pass's times, while the close ones are timed again (per_step only)
         self._watch = [0, 0.0, None]  # steps, step seconds in this window, best seconds per step
         if total_steps and total_steps < 3 * (warm + timed) and len(self.queue) > 1:
             # too short to time eager and another candidate and still gain from the pick
@@ -147,14 +151,23 @@ class FastStep:
                 self._finish()
                 if self.active is not None:
                     return self.active(x, target)
-                continue  # _finish queued eager again (confirmation)
+                continue  # _finish queued the second look
             name = self.queue.pop(0)
+            again = self._first_pass is not None
             gate = self._gate(name)
             if gate:
-                self.reasons[name] = gate
+                if not again:  # a second look that no longer fits keeps its first time, silently
+                    self.reasons[name] = gate
                 continue
             try:
-                step = self.eager if name == "eager" else self.factories[name]()
+                if name == "eager":
+                    step = self.eager
+                elif again:  # the step timed in the first pass, its layout or precision put on again
+                    step = self._cache[name]
+                    if hasattr(step, "apply"):
+                        step.apply()
+                else:
+                    step = self.factories[name]()
             except Exception as exc:  # building failed: nothing ran yet
                 self.reasons[name] = f"could not be set up ({type(exc).__name__}: {exc})"
                 continue
@@ -184,8 +197,9 @@ class FastStep:
             self.sync()
             # the CPU's step is synchronous, so each call is timed alone and the lower quartile
             # taken: a neighbour that preempts a step only ever adds time to it
-            self.times[name] = (statistics.quantiles(self._per_step, n=4)[0] if self.per_step
-                                else (self.timer() - self._t0) / self.timed)
+            t_step = (statistics.quantiles(self._per_step, n=4)[0] if self.per_step
+                      else (self.timer() - self._t0) / self.timed)
+            self.times[name] = min(t_step, self.times.get(name, t_step))  # a second look keeps the better
             self._trial = None
             if hasattr(step, "undo"):  # a layout/precision variant: the next trial starts from eager
                 step.undo()
@@ -223,14 +237,16 @@ class FastStep:
             self._choose("eager")
             return
         best = min(self.times, key=self.times.get)
-        if self.per_step and best != "eager" and "eager" in self.times:
-            if self._eager_first is None:
-                # A/B/A on the CPU: time eager again after the candidates, so a slow spell of the
-                # machine during eager's trial cannot hand the run to a candidate
-                self._eager_first = self.times["eager"]
-                self.queue = ["eager"]
+        if self.per_step and self._first_pass is None:
+            # on the CPU a second look, in reverse order: eager when a candidate would win (so a slow
+            # spell during eager's trial cannot hand the run to a candidate), and every candidate
+            # within CLOSE of the fastest (so one slow spell cannot decide between two close ones)
+            again = [k for k in self.times if not k.startswith(("compile", "cuda_graph"))
+                     and (self.times[k] <= self.times[best] * (1 + CLOSE) or (k == "eager" and best != "eager"))]
+            if len(again) > 1 or (again == ["eager"] and best != "eager"):
+                self._first_pass = dict(self.times)
+                self.queue = (["eager"] if "eager" in again else []) + [k for k in reversed(again) if k != "eager"]
                 return
-            self.times["eager"] = min(self.times["eager"], self._eager_first)
             best = min(self.times, key=self.times.get)
         eager_t = self.times.get("eager")
         if best != "eager" and eager_t is not None and self.times[best] > eager_t * (1 - self.margin):
