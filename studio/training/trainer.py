@@ -357,7 +357,7 @@ class Trainer(EpochLoop):
             self._bn_hooks = []
             from .fastpath import restore_modules
 
-            restore_modules(self.model)  # the strided pool (when it won) and the ReLU after pooling
+            restore_modules(self.model)  # the strided pool, the ReLU after pooling, the dropouts' masks
 
     def _fit(self) -> TrainResult:
         from .reporting import boundary_points

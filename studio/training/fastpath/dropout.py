@@ -41,9 +41,7 @@ def exact_dropout(x: torch.Tensor, p: float) -> torch.Tensor:
 
 def keep_mask(shape, p: float) -> torch.Tensor:
     """A bool tensor of `shape`, each element True with probability 1 - round(p * 2**16) / 2**16."""
-    n = 1
-    for s in shape:
-        n *= s
+    n = math.prod(shape)
     bits = torch.empty((n + 3) // 4, dtype=torch.int64).random_(-(1 << 63), None)  # all 64 bits (random_() keeps the sign bit 0)
     r = bits.view(torch.int16)[:n].view(shape)  # four uniform 16-bit draws per 64 bits
     return r >= round(p * LEVELS) - LEVELS // 2
@@ -64,8 +62,7 @@ class _Dropout(torch.autograd.Function):
 
 
 def dropout(x: torch.Tensor, p: float) -> torch.Tensor:
-    if p == 1.0:
-        return x * 0.0
+    """Dropout of `x` (0 < p < 1) with fast16 masks."""
     return _Dropout.apply(x, p)
 
 

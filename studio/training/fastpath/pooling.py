@@ -103,8 +103,8 @@ def pool_forward(module, x):
 def faster(x, repeats: int = 3) -> str:
     """"strided" or "aten": which computes forward + backward of this input faster, timed here on a
     detached copy (the best of `repeats`, interleaved). Which wins depends on the layout, dtype and
-    shape: on this CPU the strided one is 2x faster for NCHW and for bf16 NHWC with 6 channels, and
-    aten's 4x faster for float32 NHWC with 16 (docs/performance.md, "LeNet")."""
+    shape: on this CPU (with the ReLU after it) the strided one was 2x faster for NCHW and 1.7x for
+    bf16 NHWC with 6 channels, aten's 5-6x faster for NHWC with 16 (docs/performance.md, "session 7")."""
     import time
 
     probe = x.detach()
@@ -143,7 +143,8 @@ def set_forward(module, forward) -> None:
 
 
 def install(model) -> int:
-    """Give every eligible pooling module of `model` the strided forward; the number changed."""
+    """Give every eligible pooling module of `model` the timed choice of forward (`pool_forward`);
+    the number changed."""
     n = 0
     for module in model.modules():
         if eligible(module) and MARK not in module.__dict__:

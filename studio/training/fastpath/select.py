@@ -33,8 +33,8 @@ from .candidates import CandidateFailed
 MAX_BELOW_BEST = 0.05
 COLLAPSE = 3.0  # a step this many times slower than its best means the cores got busy
 # on the CPU, candidates within this of the fastest after the first pass are timed again (in reverse
-# order) and keep their better time: one pass of 10 steps each picked the slower of two candidates 10%
-# apart about one time in four on this 2-core machine (docs/performance.md, "session 7")
+# order) and keep their better time: one pass of 10 steps each picked the slower of two candidates
+# 10-15% apart in 1 of 4 LeNet trials on this 2-core machine (docs/performance.md, "session 7")
 CLOSE = 0.10
 WATCH_S = 2.0  # seconds of step time per throughput check
 
@@ -71,7 +71,7 @@ class FastStep:
         self.describe = describe or (lambda name: name)
         self.per_step = per_step  # time each call (no device sync needed: the CPU)
         self._per_step: list[float] = []
-        self._first_pass = None  # the first pass's times, while the close ones are timed again (per_step only)
+        self._second_look = False  # the close candidates are being timed again (per_step only)
         self._watch = [0, 0.0, None]  # steps, step seconds in this window, best seconds per step
         if total_steps and total_steps < 3 * (warm + timed) and len(self.queue) > 1:
             # too short to time eager and another candidate and still gain from the pick
@@ -153,7 +153,7 @@ class FastStep:
                     return self.active(x, target)
                 continue  # _finish queued the second look
             name = self.queue.pop(0)
-            again = self._first_pass is not None
+            again = self._second_look
             gate = self._gate(name)
             if gate:
                 if not again:  # a second look that no longer fits keeps its first time, silently
@@ -237,17 +237,16 @@ class FastStep:
             self._choose("eager")
             return
         best = min(self.times, key=self.times.get)
-        if self.per_step and self._first_pass is None:
+        if self.per_step and not self._second_look:
             # on the CPU a second look, in reverse order: eager when a candidate would win (so a slow
             # spell during eager's trial cannot hand the run to a candidate), and every candidate
             # within CLOSE of the fastest (so one slow spell cannot decide between two close ones)
             again = [k for k in self.times if not k.startswith(("compile", "cuda_graph"))
                      and (self.times[k] <= self.times[best] * (1 + CLOSE) or (k == "eager" and best != "eager"))]
             if len(again) > 1 or (again == ["eager"] and best != "eager"):
-                self._first_pass = dict(self.times)
+                self._second_look = True
                 self.queue = (["eager"] if "eager" in again else []) + [k for k in reversed(again) if k != "eager"]
                 return
-            best = min(self.times, key=self.times.get)
         eager_t = self.times.get("eager")
         if best != "eager" and eager_t is not None and self.times[best] > eager_t * (1 - self.margin):
             best = "eager"  # within the noise of eager: keep the simpler path

@@ -1,6 +1,7 @@
 """CPU candidates that change how the eager step runs, not what it computes: channels-last memory
 for convolutions (float32, the same numerics up to summation order), 2x2 max pooling as strided
-maxima (bit for bit the same: pooling.py; in each layout's variant, per pool where it times faster), and the bf16 variants a person
+maxima (bit for bit the same: pooling.py; in each layout's variant, per pool where it times
+faster), and the bf16 variants a person
 opts into with `training.precision: "bf16"` (different numerics): autocast to bfloat16 (with
 channels-last where the model has convolutions) and, for models of dense layers only, float32
 matmuls computed in bf16 by oneDNN; each bf16 variant also draws its dropout masks 16 bits at a
@@ -107,7 +108,10 @@ class EagerVariant:
             pooling.remove(self.eager.model)
         if self.numerics == "bf16":  # back to the float32 steps' masks (PyTorch's, drawn in bulk) or none
             mode = getattr(self.eager, "dropout_mode", None)
-            dropout.install(self.eager.model, mode) if mode else dropout.remove(self.eager.model)
+            if mode:
+                dropout.install(self.eager.model, mode)
+            else:
+                dropout.remove(self.eager.model)
 
     @property
     def numerics(self) -> str:
