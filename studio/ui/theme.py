@@ -71,9 +71,16 @@ def apply_theme(name: str, app: QApplication | None = None) -> str:
     name = name if name in THEMES else DEFAULT_THEME
     app = app or QApplication.instance()
     if app is not None:
-        app.setStyle("Fusion")
-        app.setPalette(palette(name))
-        app.setStyleSheet(stylesheet(name))
+        sheet, pal = stylesheet(name), palette(name)
+        # re-styling the application re-polishes every live widget (0.2-0.6 s): only when it changes
+        # (under a style sheet app.style() is Qt's sheet proxy, nameless: the app remembers its base)
+        if app.property("netstudio_style") != "Fusion":
+            app.setStyle("Fusion")
+            app.setProperty("netstudio_style", "Fusion")
+        if app.palette() != pal:
+            app.setPalette(pal)
+        if app.styleSheet() != sheet:
+            app.setStyleSheet(sheet)
     _current = name
     return name
 

@@ -264,3 +264,19 @@ def test_a_small_jitter_on_a_card_at_the_edge_does_not_scroll(qtbot):
     QTest.mouseMove(vp, QPoint(p.x() + 1, p.y()))
     assert not view.edge_scroll.timer.isActive()
     QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, QPoint(p.x() + 1, p.y()))
+
+
+def test_quick_add_with_no_match_says_what_to_try(canvas, qtbot):
+    view = canvas
+    QTest.mouseMove(view.viewport(), QPoint(400, 300))
+    QTest.keyClick(view, Qt.Key_Tab)
+    popup = view.quick_add
+    QTest.keyClicks(popup.search, "zzqx")
+    assert popup.types() == [] and not popup.list.isVisible()
+    assert popup.empty.isVisible() and "zzqx" in popup.empty.text() and "Backspace" in popup.empty.text()
+    QTest.keyClick(popup.search, Qt.Key_Return)  # nothing to add: nothing happens
+    assert view.quick_add is popup and len(view.document.graph) == 0
+    for _ in range(4):
+        QTest.keyClick(popup.search, Qt.Key_Backspace)
+    assert popup.list.isVisible() and not popup.empty.isVisible() and popup.types()
+    QTest.keyClick(popup.search, Qt.Key_Escape)

@@ -116,3 +116,33 @@ def test_plot_titles_are_drawn_after_a_run_starts(qtbot, isolated, dialog_log):
         qtbot.mouseClick(ui.panel.train_button, Qt.MouseButton.LeftButton)
     for plot in (ui.curves.loss_plot, ui.curves.metric_plot, ui.curves.lr_plot):
         assert title_pixels(ui.curves, plot) > 20, plot.titleLabel.text  # the new text, not an empty cache
+
+
+def test_applying_the_theme_in_use_restyles_nothing(qtbot, isolated):
+    """Re-styling the application re-polishes every live widget: the same theme again is a no-op,
+    another theme restyles them."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QLabel
+
+    class StyleChanges(QObject):
+        count = 0
+
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.StyleChange:
+                self.count += 1
+            return False
+
+    label = QLabel("x")
+    qtbot.addWidget(label)
+    label.show()
+    seen = StyleChanges()
+    label.installEventFilter(seen)
+    apply_theme("dark")
+    assert seen.count == 0
+    apply_theme("light")
+    assert seen.count > 0
+    before = seen.count
+    apply_theme("light")
+    assert seen.count == before
+    apply_theme("dark")
+    assert seen.count > before

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QPalette
-from PySide6.QtWidgets import (QApplication, QFrame, QLineEdit, QListWidget, QListWidgetItem,
+from PySide6.QtWidgets import (QApplication, QFrame, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                                QStyle, QStyledItemDelegate, QVBoxLayout)
 
 from ..block_model import BLOCK_PORT_TYPES
@@ -95,6 +95,7 @@ class QuickAddPopup(QFrame):
         super().__init__(parent)
         self.setObjectName("QuickAdd")
         self.theme = theme
+        self.need = need
         self.specs = [s for category, specs in registry.by_category().items() for s in specs
                       if (need is None or getattr(s, need)) and category != "unmapped"  # made by imports only
                       and (inside_block or s.type not in BLOCK_PORT_TYPES)]
@@ -106,7 +107,8 @@ class QuickAddPopup(QFrame):
         pal.setColor(QPalette.Text, theme.text)
         pal.setColor(QPalette.WindowText, theme.text)
         self.setPalette(pal)
-        self.setStyleSheet(f"#QuickAdd {{ border: 1px solid {theme.accent.name()}; border-radius: 6px; }}"
+        self.setStyleSheet(f"#QuickAdd {{ border: 1px solid {theme.accent.name()}; border-radius: 6px;"
+                           f" background: {theme.card.name()}; }}"
                            f"QLineEdit {{ padding: 5px; border: 1px solid {theme.card_border.name()};"
                            f" border-radius: 4px; background: {theme.background.name()}; color: {theme.text.name()}; }}"
                            f"QListWidget {{ border: none; background: {theme.card.name()}; outline: none; }}"
@@ -124,8 +126,14 @@ class QuickAddPopup(QFrame):
         self.list.setFocusPolicy(Qt.NoFocus)
         self.list.setUniformItemSizes(True)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        # an empty list says why and what to try, instead of a blank box
+        self.empty = QLabel(self)
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet(f"color: {theme.text_muted.name()}; padding: 8px 4px;")
+        self.empty.hide()
         layout.addWidget(self.search)
         layout.addWidget(self.list)
+        layout.addWidget(self.empty)
         self.resize(340, 330)
         self.search.textChanged.connect(self.refilter)
         self.search.installEventFilter(self)
@@ -149,8 +157,17 @@ class QuickAddPopup(QFrame):
             self.list.addItem(item)
         if self.list.count():
             self.list.setCurrentRow(0)
+        found = bool(self.list.count())
+        self.list.setVisible(found)
+        self.empty.setVisible(not found)
+        if not found:
+            what = "layer that can take this wire" if self.need else "layer"
+            self.empty.setText(f"No {what} matches \u201c{text.strip()}\u201d. Try part of a name (\u201cconv\u201d), "
+                               "its letters in order (\u201ccv2\u201d) or a category (\u201cpooling\u201d); "
+                               "Backspace widens the search.")
         rows = min(max(self.list.count(), 1), 8)
-        self.resize(self.width(), 6 + 30 + 4 + rows * 40 + 6 + 2)
+        body = rows * 40 if found else self.empty.heightForWidth(self.width() - 12)
+        self.resize(self.width(), 6 + 30 + 4 + body + 6 + 2)
 
     def types(self) -> list[str]:
         return [self.list.item(i).data(TYPE_ROLE) for i in range(self.list.count())]
