@@ -139,6 +139,25 @@ def test_tabular_features_predict_as_they_change(qtbot, isolated, dialog_log, tm
     w.document.undo_stack.setClean()
 
 
+@pytest.mark.fault("try it", "a model whose input it cannot take, after one it could",
+                   "said in the dock; the last model's answer cleared, not left beside it")
+def test_a_model_it_cannot_take_clears_the_last_answer(qtbot, isolated, dialog_log, tmp_path):  # noqa: F811
+    from studio.training.explain import Subject
+    from tests.conftest import TEMPLATES
+
+    w = open_window(qtbot, load_project(copied_template(tmp_path, "moons_mlp")), size=(1400, 900))
+    view = w.training.tryit
+    with qtbot.waitSignal(view.answered, timeout=10_000):
+        view.set_subject(Subject.from_project(w.document.project), "untrained")
+    assert len(view.shown_top()) == 2 and view.prediction.isVisible()
+    sequence = Subject.from_project(load_project(TEMPLATES / "lstm_sequence.json"))  # [20, 1] steps
+    view.set_subject(sequence, "another run")
+    assert view.subject is None and "this model's input is [20, 1]" in view.caption.text()
+    assert view.shown_top() == [] and not view.prediction.isVisible() and view.last_probs is None
+    assert not any(bar.isVisible() for bar in view.bars) and view.note.text() == ""
+    w.document.undo_stack.setClean()
+
+
 def test_the_newest_input_wins(qtbot, isolated, dialog_log, tmp_path):  # noqa: F811
     """Inputs faster than the helper thread: the screen ends on the newest one's answer."""
     from studio.training.explain import Subject, predict

@@ -205,6 +205,7 @@ class TryItView(QWidget):
 
         self.subject, self.source = subject, source
         self.sample_index = None
+        self._clear_answer()  # the last model's answer says nothing about this one
         shape = tuple(subject.info.input.shape)
         x = subject.part.x
         self._range = (float(x.min()), float(x.max()))
@@ -246,6 +247,19 @@ class TryItView(QWidget):
         self._enable(True, image)
         self._fit_pictures()
         self.refresh()
+
+    def _clear_answer(self) -> None:
+        self._seq += 1  # an answer still computing for the last model is dropped when it comes
+        self.last_probs = self.last_output = self.last_attribution = None
+        self.prediction.setText("")
+        self.prediction.setVisible(False)
+        for label, bar in zip(self.class_labels, self.bars):
+            label.setText("")
+            label.setVisible(False)
+            bar.setVisible(False)
+        self.note.setText("")
+        self.continuation.setText("")
+        self.canvas.set_overlay(None)
 
     def say(self, problem: str, label: QLabel | None = None) -> None:
         """Put `problem` in the caption (or the note), scrolled into view: under the answer it may be
