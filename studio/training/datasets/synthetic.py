@@ -15,13 +15,47 @@ def _rng(options):
     return np.random.default_rng(int_option(options, "seed", 0))
 
 
+# scikit-learn's make_moons and make_circles, point for point (tests/training/test_sklearn_files.py holds
+# them to it): importing sklearn.datasets for them cost 1.6-1.8 s of a first run or live preview
+
+
+def _two_rings(outer, inner, noise: float, seed: int):
+    """Stack the two rings' points, labels 0 and 1, shuffled then jittered by a RandomState(seed) as
+    scikit-learn does (a permutation of the indices first, then the Gaussian noise)."""
+    x = np.vstack([np.append(outer[0], inner[0]), np.append(outer[1], inner[1])]).T
+    y = np.hstack([np.zeros(len(outer[0]), dtype=np.intp), np.ones(len(inner[0]), dtype=np.intp)])
+    generator = np.random.RandomState(seed)
+    order = np.arange(len(x))
+    generator.shuffle(order)
+    x, y = x[order], y[order]
+    if noise is not None:
+        x += generator.normal(scale=noise, size=x.shape)
+    return x, y
+
+
+def make_moons(n: int, noise: float, seed: int):
+    n_out = n // 2
+    n_in = n - n_out
+    outer = (np.cos(np.linspace(0, np.pi, n_out)), np.sin(np.linspace(0, np.pi, n_out)))
+    inner = (1 - np.cos(np.linspace(0, np.pi, n_in)), 1 - np.sin(np.linspace(0, np.pi, n_in)) - 0.5)
+    return _two_rings(outer, inner, noise, seed)
+
+
+def make_circles(n: int, noise: float, factor: float, seed: int):
+    n_out = n // 2
+    n_in = n - n_out
+    t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
+    t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
+    outer = (np.cos(t_out), np.sin(t_out))
+    inner = (np.cos(t_in) * factor, np.sin(t_in) * factor)
+    return _two_rings(outer, inner, noise, seed)
+
+
 @register("moons", "Two interleaving half circles: 2 features, 2 classes.", "generated", "classification",
           samples=1000, noise=0.15, seed=0)
 def moons(options, ctx):
-    from sklearn.datasets import make_moons
-
     n, noise = samples_option(options, 3), float_option(options, "noise")
-    x, y = make_moons(n, noise=noise, random_state=int_option(options, "seed", 0))
+    x, y = make_moons(n, noise, int_option(options, "seed", 0))
     return classification("moons", f"Two interleaving half circles ({n} points, noise {noise:g}): "
                           "2 features, 2 classes.", x.astype(np.float32), y, ["upper", "lower"])
 
@@ -29,11 +63,9 @@ def moons(options, ctx):
 @register("circles", "A circle inside a circle: 2 features, 2 classes.", "generated", "classification",
           samples=1000, noise=0.1, factor=0.5, seed=0)
 def circles(options, ctx):
-    from sklearn.datasets import make_circles
-
     n, noise = samples_option(options, 3), float_option(options, "noise")
     factor = float_option(options, "factor", 0.01, 0.99)
-    x, y = make_circles(n, noise=noise, factor=factor, random_state=int_option(options, "seed", 0))
+    x, y = make_circles(n, noise, factor, int_option(options, "seed", 0))
     return classification("circles", f"A circle inside a circle ({n} points): 2 features, 2 classes.",
                           x.astype(np.float32), y, ["outer", "inner"])
 

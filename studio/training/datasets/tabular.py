@@ -8,9 +8,9 @@ from .registry import bool_option, register
 
 
 def _sk(name):
-    import sklearn.datasets as skd
+    from .sklearn_files import load  # the bundled files, read without importing scikit-learn
 
-    return getattr(skd, f"load_{name}")()
+    return load(name)
 
 
 @register("digits", "Handwritten digits 0-9 as 8x8 grey images [1, 8, 8] scaled to 0..1 "
