@@ -176,6 +176,11 @@ class MainWindow(QMainWindow):
             from .preview import install_live_preview
 
             self.preview = install_live_preview(self)
+        # shown now, not on the layout's next pass: on X11 the first frame with the graph was painted
+        # without them, and the canvas jumped down by their height seconds later, once the training
+        # UI was built (seen on a real screen; the offscreen platform orders its paints otherwise)
+        self.menuBar().show()
+        self.toolbar.show()
         self.canvas.addAction(a.fit)
         for dock in self.docks.values():
             self.panels_menu.addAction(dock.toggleViewAction())
