@@ -250,3 +250,24 @@ def test_event_queue_keeps_every_step_and_the_newest_activation():
     assert b.activation.value == 4 and q.dropped == 4
     assert [e.kind for e in b.other] == ["paused"]
     assert not q.take()
+
+
+def test_feature_maps_show_the_first_convolution_until_a_layer_is_selected(win, qtbot):
+    """After a run with nothing selected, the panel shows conv1's maps (not an empty box); a selected
+    layer replaces it, and clearing the selection brings the first convolution back."""
+    ui, doc = win.training, win.document
+    set_epochs(qtbot, ui.panel, 1)
+    assert doc.selection == [] and ui.features.node_id == "conv1"
+    assert "the first convolution" in ui.features.title.text()
+    with qtbot.waitSignal(ui.session.ended, timeout=RUN_TIMEOUT):
+        click(qtbot, ui.panel.train_button)
+    win.docks["features"].raise_()
+    qtbot.waitUntil(ui.features.has_image, timeout=RUN_TIMEOUT)
+    assert ui.features.last_event.node_id == "conv1" and ui.features.last_event.value.shape == (16, 8, 8)
+    doc.set_selection(["conv2"])
+    qtbot.waitUntil(lambda: ui.features.last_event is not None and ui.features.last_event.node_id == "conv2",
+                    timeout=RUN_TIMEOUT)
+    doc.set_selection([])
+    assert ui.features.node_id == "conv1"
+    qtbot.waitUntil(lambda: ui.features.last_event is not None and ui.features.last_event.node_id == "conv1",
+                    timeout=RUN_TIMEOUT)

@@ -77,6 +77,9 @@ class FeatureMapView(QWidget):
             self.map_tile.set_image(None, "")
             self.bars.set_values([])
             self.note.setText("")
+        self.map_tile.placeholder = ("Train (or select a layer) to see activations" if node_id is None
+                                     else "Train the model to see this layer's activations")
+        self.map_tile.update()
         self.title.setText(label or (node_id or "Select a layer on the canvas to see its activations"))
 
     def set_sample_count(self, n: int) -> None:

@@ -92,8 +92,10 @@ class TrainingUI(QObject):
         self.features.sample_changed.connect(lambda _i: self._rewatch())
         document.analysis_changed.connect(lambda _a: self.schedule_preflight())
         document.selection_changed.connect(self._on_selection)
+        document.analysis_changed.connect(lambda _a: self._on_analysis())
         document.graph_changed.connect(self._on_graph_event)
         self.docks["features"].visibilityChanged.connect(lambda _v: self._rewatch())
+        self._on_selection(document.selection)  # the first convolution until a layer is selected
         self._preflight_timer = QTimer(self)
         self._preflight_timer.setSingleShot(True)
         self._preflight_timer.setInterval(PREFLIGHT_DELAY_MS)
@@ -266,11 +268,26 @@ class TrainingUI(QObject):
 
     # ---- feature maps -------------------------------------------------------------------------
     def _on_selection(self, ids: list) -> None:
-        node = ids[0] if len(ids) == 1 else None
+        node, why = (ids[0], "") if len(ids) == 1 else self._first_layer()
         info = self.document.analysis.nodes.get(node) if node else None
         label = f"{node} · {info.type}" if info is not None else ""
-        self.features.set_node(node, label)
+        self.features.set_node(node, label + (f" ({why}; select a layer to see another)" if why and label else ""))
         self._rewatch()
+
+    def _first_layer(self) -> tuple[str | None, str]:
+        """With no layer selected, the panel shows the first convolution's maps (else the first layer's
+        outputs): something to look at as soon as a run has trained, not an empty box."""
+        analysis = self.document.analysis
+        layers = [n for n in analysis.order if (info := analysis.nodes.get(n)) is not None
+                  and info.spec is not None and info.type not in ("Input", "Output") and info.output is not None]
+        conv = [n for n in layers if analysis.nodes[n].type.startswith("Conv")]
+        if conv:
+            return conv[0], "the first convolution"
+        return (layers[0], "the first layer") if layers else (None, "")
+
+    def _on_analysis(self) -> None:
+        if len(self.document.selection) != 1:  # the first layer may have changed (or gone)
+            self._on_selection(self.document.selection)
 
     def _rewatch(self) -> None:
         """Watch the selected layer only while the Feature maps panel is visible (no cost otherwise)."""
