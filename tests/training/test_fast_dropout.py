@@ -65,6 +65,26 @@ def test_exact_masks_are_pytorchs_bit_for_bit_and_leave_the_generator_where_it_w
         assert torch.equal(got, want) and torch.equal(torch.rand(4), after)
 
 
+def test_a_transposed_input_takes_the_exact_masks_too_and_a_strided_one_pytorchs(monkeypatch):
+    """A Transformer layer's attention output is transposed (dense, not contiguous): the module draws
+    the exact masks for it; a view with gaps keeps PyTorch's own dropout. Both as F.dropout would."""
+    layer = nn.Dropout(0.2)
+    dropout.install(layer, "exact")
+    base = torch.randn(16, 12, 32)
+    calls = []
+    real = dropout.exact_dropout
+    monkeypatch.setattr(dropout, "exact_dropout", lambda t, p: calls.append(t.shape) or real(t, p))
+    for x, exact in ((base.transpose(0, 1), True), (base.permute(2, 0, 1), True), (base[:, ::2], False)):
+        assert dropout.dense(x) is exact
+        torch.manual_seed(5)
+        want = F.dropout(x, 0.2, True)
+        torch.manual_seed(5)
+        got = layer(x)
+        assert torch.equal(got, want) and got.stride() == want.stride()
+        assert bool(calls) is exact
+        calls.clear()
+
+
 def test_a_run_with_exact_masks_is_the_run_without_them(tmp_path, monkeypatch):
     from .test_fastpath_cpu import dense_project, run
 

@@ -72,9 +72,21 @@ def _forward(module, x):
         return type(module).forward(module, x)
     if mode == "fast16":
         return dropout(x, module.p)
-    if x.is_contiguous() or x.is_contiguous(memory_format=torch.channels_last):
+    if dense(x):
         return exact_dropout(x, module.p)
     return type(module).forward(module, x)
+
+
+def dense(x: torch.Tensor) -> bool:
+    """x fills its memory without gaps or overlaps in some order of its dimensions (contiguous,
+    channels-last, or transposed: a Transformer layer's attention output). Then `empty_like` keeps
+    its strides, so PyTorch's mask and `exact_dropout`'s bits are drawn in the same memory order."""
+    expected = 1
+    for size, stride in sorted((d for d in zip(x.shape, x.stride()) if d[0] != 1), key=lambda d: d[1]):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
 
 
 def install(model, mode: str = "exact") -> int:
