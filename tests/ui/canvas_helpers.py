@@ -42,6 +42,14 @@ def canvas(qtbot) -> CanvasView:
     return view
 
 
+def double_click(widget, pos: QPoint) -> None:
+    """A real double click: press and release, then the double-click press and its release (Qt 6's
+    QTest.mouseDClick leaves the button down, so later tests' mouse moves were drags, not hovers)."""
+    QTest.mouseClick(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+    QTest.mouseDClick(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+    QTest.mouseRelease(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+
+
 # ---- where things are (viewport coordinates) ----------------------------------------------------
 def to_view(view: CanvasView, scene_point: QPointF) -> QPoint:
     return view.mapFromScene(scene_point)

@@ -12,13 +12,12 @@ from PySide6.QtTest import QTest
 from studio.ui.commands import SetParam
 
 from .blocks_helpers import staged_project
-from .canvas_helpers import card_pos, make_view
+from .canvas_helpers import card_pos, double_click, make_view
 
 
 def _open_by_double_click(qtbot, view, node_id):
     pos = card_pos(view, node_id)
-    QTest.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, pos)
-    QTest.mouseDClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, pos)
+    double_click(view.viewport(), pos)
     qtbot.waitUntil(lambda: view.document.trail == [node_id], timeout=3000)
 
 

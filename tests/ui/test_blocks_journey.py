@@ -14,7 +14,7 @@ from studio.core.project import load_project
 from studio.ui.block_model import to_record
 
 from .blocks_helpers import settled_window
-from .canvas_helpers import card_pos, drag
+from .canvas_helpers import card_pos, double_click, drag
 from .window_helpers import copied_template, dialog_log, isolated  # noqa: F401  (fixtures)
 
 STAGE = ["conv1", "relu1", "pool1"]
@@ -76,8 +76,7 @@ def test_group_open_edit_inside_undo_all_redo_all(qtbot, isolated, dialog_log, t
     assert str(doc.analysis.nodes[block].output) == "[16, 4, 4]"  # the shapes go through the block
     # double-click the block: the canvas shows its inside, with a breadcrumb
     pos = card_pos(canvas, block)
-    QTest.mouseClick(canvas.viewport(), Qt.LeftButton, Qt.NoModifier, pos)
-    QTest.mouseDClick(canvas.viewport(), Qt.LeftButton, Qt.NoModifier, pos)
+    double_click(canvas.viewport(), pos)
     qtbot.waitUntil(lambda: canvas.document.trail == [block], timeout=3000)
     assert canvas.breadcrumb.isVisible() and canvas.breadcrumb.texts()[0] == "Model"
     assert set(STAGE) <= set(canvas.canvas_scene.nodes)

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from studio.core.graph import Edge
 
-from .canvas_helpers import (canvas, card_pos, click, drag, empty_pos,  # noqa: F401
+from .canvas_helpers import (canvas, card_pos, click, double_click, drag, empty_pos,  # noqa: F401
                              port_pos, snapshot, template_view)
 
 
@@ -38,7 +38,7 @@ def test_tab_quick_add_typing_and_enter(canvas, qtbot):
 def test_double_click_on_empty_canvas_opens_quick_add_there(canvas, qtbot):
     view = canvas
     at = QPoint(300, 200)
-    QTest.mouseDClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, at)
+    double_click(view.viewport(), at)
     popup = view.quick_add
     assert popup is not None
     assert (popup.pos() - (at + view.viewport().pos())).manhattanLength() <= 2

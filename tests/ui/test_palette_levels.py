@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from .blocks_helpers import settled_window, staged_project
-from .canvas_helpers import card_pos
+from .canvas_helpers import card_pos, double_click
 from .window_helpers import dialog_log, isolated  # noqa: F401  (fixtures)
 
 PORTS = {"BlockInput", "BlockOutput"}
@@ -22,8 +22,7 @@ def test_block_ports_are_offered_only_inside_a_block(qtbot, isolated, dialog_log
     palette.search.clear()
 
     pos = card_pos(view, "stage1")  # open the block with a real double click
-    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
-    QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+    double_click(view.viewport(), pos)
     qtbot.waitUntil(lambda: view.document.trail == ["stage1"], timeout=3000)
     assert PORTS <= set(palette.visible_types())
     item = palette.item_for("BlockInput")

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from .blocks_helpers import staged_project
-from .canvas_helpers import card_pos, make_view
+from .canvas_helpers import card_pos, double_click, make_view
 
 PORTS = {"BlockInput", "BlockOutput"}
 
@@ -34,8 +34,7 @@ def test_quick_add_offers_block_ports_only_inside_a_block(qtbot):
     popup.close_popup()
 
     pos = card_pos(view, "stage1")  # open the block with a real double click
-    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
-    QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+    double_click(view.viewport(), pos)
     qtbot.waitUntil(lambda: view.document.trail == ["stage1"], timeout=3000)
     assert PORTS <= _tab_types(view)
     assert _tab_types(view, "blockout") == {"BlockOutput"}

@@ -16,6 +16,8 @@ from studio.ui.document import Document
 from studio.ui.main_window import MainWindow
 from studio.ui.theme import apply_theme
 
+from .canvas_helpers import double_click
+
 TEMPLATES = Path(__file__).resolve().parents[2] / "resources" / "templates"
 
 
@@ -99,9 +101,8 @@ def window(qtbot, isolated, dialog_log) -> MainWindow:
 
 
 def click_item(view, rect_center: QPoint, double: bool = False) -> None:
-    if double:  # a real double click: press, release, then the double-click event
-        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, rect_center)
-        QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, rect_center)
+    if double:
+        double_click(view.viewport(), rect_center)
     else:
         QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, rect_center)
 

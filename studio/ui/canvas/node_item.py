@@ -366,15 +366,19 @@ class NodeItem(HoverTooltip, QGraphicsItem):
         font = type(font)(font)
         font.setPixelSize(max(12, int(13 / lod)))
         fm = QFontMetricsF(font)
-        while font.pixelSize() > 12 and fm.horizontalAdvance(d.title) > rect.width() - 12:
+
+        def badge_width() -> float:  # a repeated block says so at every zoom, beside the title
+            return fm.horizontalAdvance(d.badge) + 6 if d.badge else 0.0
+
+        while font.pixelSize() > 12 and fm.horizontalAdvance(d.title) > rect.width() - 12 - badge_width():
             font.setPixelSize(int(font.pixelSize() * 0.9))
             fm = QFontMetricsF(font)
         painter.setFont(font)
         painter.setPen(theme.header_text)
-        text = fm.elidedText(d.title, Qt.ElideRight, rect.width() - 12)
-        painter.drawText(rect.adjusted(6, 0, -6, 0), style.CENTER, text)
-        if d.badge:  # a repeated block says so at every zoom
-            painter.drawText(rect.adjusted(6, 4, -8, -4), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
+        room = rect.adjusted(6, 0, -6 - badge_width(), 0)
+        painter.drawText(room, style.CENTER, fm.elidedText(d.title, Qt.ElideRight, room.width()))
+        if d.badge:
+            painter.drawText(rect.adjusted(6, 0, -6, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                              d.badge)
 
 
