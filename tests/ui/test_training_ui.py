@@ -12,7 +12,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDockWidget
 
 from studio.core.project import load_project
-from studio.ui.commands import SetParam
+from studio.ui.commands import RenameNode, SetParam
 from studio.ui.training import file_dialogs
 
 from .window_helpers import TEMPLATES, dialog_log, isolated, copied_template, open_window  # noqa: F401
@@ -271,3 +271,7 @@ def test_feature_maps_show_the_first_convolution_until_a_layer_is_selected(win, 
     assert ui.features.node_id == "conv1"
     qtbot.waitUntil(lambda: ui.features.last_event is not None and ui.features.last_event.node_id == "conv1",
                     timeout=RUN_TIMEOUT)
+    doc.push(RenameNode(doc.graph, "conv1", "stem"))  # an edit that changes which layer is first
+    assert ui.features.node_id == "stem" and ui.features.title.text().startswith("stem · Conv2d")
+    doc.undo_stack.undo()
+    assert ui.features.node_id == "conv1"

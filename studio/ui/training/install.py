@@ -286,7 +286,8 @@ class TrainingUI(QObject):
         return (layers[0], "the first layer") if layers else (None, "")
 
     def _on_analysis(self) -> None:
-        if len(self.document.selection) != 1:  # the first layer may have changed (or gone)
+        # an edit may have changed (or removed) the first layer: only then is it shown anew
+        if len(self.document.selection) != 1 and self._first_layer()[0] != self.features.node_id:
             self._on_selection(self.document.selection)
 
     def _rewatch(self) -> None:
