@@ -1,7 +1,7 @@
 """scikit-learn's bundled data sets (digits, iris, wine, breast cancer) read from the CSV files it ships,
-without importing it: `import sklearn.datasets` costs 1.6-1.8 s in a fresh process here (most of a
-first run's or a first live preview's wait on the digits templates, docs/preview.md), reading the
-file 0.05 s. The arrays are those of `sklearn.datasets.load_<name>()` (tested against it); a file
+without importing it: a fresh process's first digits load took 1.31-1.43 s with `import sklearn.datasets`
+(most of a first run's or a first live preview's wait on the digits templates, docs/preview.md),
+0.06-0.09 s reading the file. The arrays are those of `sklearn.datasets.load_<name>()` (tested against it); a file
 that is missing or not as expected falls back to scikit-learn's own loader."""
 from __future__ import annotations
 

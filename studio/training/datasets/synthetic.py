@@ -16,9 +16,7 @@ def _rng(options):
 
 
 # scikit-learn's make_moons and make_circles, point for point (tests/training/test_sklearn_files.py holds
-# them to it): importing sklearn.datasets for them cost 1.6-1.8 s of a first run or live preview
-
-
+# them to it): importing sklearn.datasets for them made a fresh process's first load 1.3-1.4 s, now 0.06 s
 def _two_rings(outer, inner, noise: float, seed: int):
     """Stack the two rings' points, labels 0 and 1, shuffled then jittered by a RandomState(seed) as
     scikit-learn does (a permutation of the indices first, then the Gaussian noise)."""
@@ -27,10 +25,8 @@ def _two_rings(outer, inner, noise: float, seed: int):
     generator = np.random.RandomState(seed)
     order = np.arange(len(x))
     generator.shuffle(order)
-    x, y = x[order], y[order]
-    if noise is not None:
-        x += generator.normal(scale=noise, size=x.shape)
-    return x, y
+    x = x[order] + generator.normal(scale=noise, size=x.shape)  # drawn after the permutation, as it does
+    return x, y[order]
 
 
 def make_moons(n: int, noise: float, seed: int):

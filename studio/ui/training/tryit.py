@@ -253,13 +253,16 @@ class TryItView(QWidget):
         self.last_probs = self.last_output = self.last_attribution = None
         self.prediction.setText("")
         self.prediction.setVisible(False)
+        self._hide_bars()
+        self.note.setText("")
+        self.continuation.setText("")
+        self.canvas.set_overlay(None)
+
+    def _hide_bars(self) -> None:
         for label, bar in zip(self.class_labels, self.bars):
             label.setText("")
             label.setVisible(False)
             bar.setVisible(False)
-        self.note.setText("")
-        self.continuation.setText("")
-        self.canvas.set_overlay(None)
 
     def say(self, problem: str, label: QLabel | None = None) -> None:
         """Put `problem` in the caption (or the note), scrolled into view: under the answer it may be
@@ -438,10 +441,7 @@ class TryItView(QWidget):
         if out.get("probs") is not None:
             self._show_probs(out["probs"])
             return
-        for label, bar in zip(self.class_labels, self.bars):
-            label.setText("")
-            label.setVisible(False)
-            bar.setVisible(False)
+        self._hide_bars()
         value = out.get("output")
         if value is None:
             self.prediction.setText("")
