@@ -280,3 +280,14 @@ def test_quick_add_with_no_match_says_what_to_try(canvas, qtbot):
         QTest.keyClick(popup.search, Qt.Key_Backspace)
     assert popup.list.isVisible() and not popup.empty.isVisible() and popup.types()
     QTest.keyClick(popup.search, Qt.Key_Escape)
+
+
+def test_quick_add_shows_typed_markup_as_text(canvas, qtbot):
+    view = canvas
+    QTest.mouseMove(view.viewport(), QPoint(400, 300))
+    QTest.keyClick(view, Qt.Key_Tab)
+    popup = view.quick_add
+    QTest.keyClicks(popup.search, "<b>x</b>&amp;")
+    assert popup.types() == [] and popup.empty.textFormat() == Qt.PlainText
+    assert "\u201c<b>x</b>&amp;\u201d" in popup.empty.text()
+    QTest.keyClick(popup.search, Qt.Key_Escape)

@@ -129,6 +129,7 @@ class QuickAddPopup(QFrame):
         # an empty list says why and what to try, instead of a blank box
         self.empty = QLabel(self)
         self.empty.setWordWrap(True)
+        self.empty.setTextFormat(Qt.PlainText)  # it quotes what was typed: "<b>" is shown, not rendered
         self.empty.setStyleSheet(f"color: {theme.text_muted.name()}; padding: 8px 4px;")
         self.empty.hide()
         layout.addWidget(self.search)
