@@ -257,3 +257,45 @@ def test_the_pick_is_never_more_than_5_percent_below_the_fastest_float32_candida
 def test_a_noise_margin_that_could_break_the_5_percent_bar_is_refused(margin):
     with pytest.raises(ValueError, match="margin"):
         fast_step({"eager": 1.0, "channels_last": 0.9}, Clock(), margin=margin)
+
+
+def _run_until_chosen(step, start=0, limit=5000):
+    i = start
+    while step.chosen is None and i < limit:
+        step(*batch(i))
+        i += 1
+    return i
+
+
+def test_a_cpu_trial_of_short_steps_lasts_until_they_add_up_so_a_slow_moment_cannot_decide():
+    ms = 1 / 1024  # about a millisecond, exact in binary: the sums of fake step times are exact
+    for min_timed_s, expected in ((0.0, "eager"), (0.25, "bf16")):
+        clock = Clock()
+        step, eager, built = fast_step({"eager": 1.5 * ms, "bf16": ms}, clock, per_step=True,
+                                       min_timed_s=min_timed_s, total_steps=10**6)
+        i = 0
+        while "bf16" not in built:
+            step(*batch(i))
+            i += 1
+        built["bf16"].cost = 4 * ms  # a neighbour takes the core for the candidate's first ten steps
+        for _ in range(10):
+            step(*batch(i))
+            i += 1
+        built["bf16"].cost = ms
+        _run_until_chosen(step, i)
+        # four timed steps (the old CPU trial) all fall in the slow moment, and eager wins on it; a
+        # trial of 0.25 s is 171 eager steps (1.5 ms) and 200 bf16 steps (the most a trial times)
+        assert step.chosen == expected, step.times
+        if min_timed_s:
+            assert eager.batches[:174] == [*range(173), 375] and built["bf16"].batches[:202] == list(range(173, 375))
+
+
+def test_a_short_cpu_run_times_each_candidate_on_as_few_steps_as_before():
+    clock = Clock()
+    ms = 1 / 1024
+    step, eager, built = fast_step({"eager": ms, "channels_last": 0.5 * ms}, clock, per_step=True,
+                                   min_timed_s=0.25, total_steps=120)
+    _run_until_chosen(step)
+    # two candidates, a second look each: 20% of 120 steps leaves 6 a trial, so 2 warm + 4 timed
+    assert eager.batches[:6] == list(range(6)) and built["channels_last"].batches[:6] == list(range(6, 12))
+    assert step.chosen == "channels_last"

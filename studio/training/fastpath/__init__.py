@@ -15,7 +15,7 @@ from __future__ import annotations
 from ..step import EagerStep
 from .candidates import CandidateFailed, CompiledStep, GraphStep
 from .plan import CANDIDATES, MODES, FastPlan, plan_fast_path
-from .select import FastStep, device_sync
+from .select import MIN_TIMED_S, FastStep, device_sync
 from .variants import BF16_VARIANTS, FLOAT32_VARIANTS, EagerVariant, describe
 
 __all__ = ["CANDIDATES", "MODES", "CandidateFailed", "CompiledStep", "FastPlan", "FastStep", "GraphStep",
@@ -60,4 +60,4 @@ def build_fast_step(plan: FastPlan, model, loss_fn, optimizer, *, device, amp_dt
     return FastStep(eager, factories, plan.candidates, eager_name=plan.eager_name, reasons=plan.reasons,
                     total_steps=total_steps, compile_min_run_s=plan.compile_min_run_s, sync=device_sync(device),
                     notify=notify, threads=plan.threads, threads_why=plan.threads_why, describe=describe,
-                    per_step=device.type == "cpu", **kwargs)
+                    per_step=device.type == "cpu", min_timed_s=MIN_TIMED_S, **kwargs)

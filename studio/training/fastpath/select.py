@@ -37,6 +37,13 @@ COLLAPSE = 3.0  # a step this many times slower than its best means the cores go
 # 10-15% apart in 1 of 4 LeNet trials on this 2-core machine (docs/performance.md, "session 7")
 CLOSE = 0.10
 WATCH_S = 2.0  # seconds of step time per throughput check
+# on the CPU a trial times at least `timed` steps and goes on until they add up to MIN_TIMED_S: ten
+# 1.5 ms MLP steps (15 ms) let one slow moment decide, and kept eager over a bf16 step 1.3x faster
+# (docs/performance.md, "session 9"); but all trials, both passes, take at most TRIAL_SHARE of the
+# run's steps, so a short run times as many candidates as before, each on `timed` steps
+MIN_TIMED_S = 0.25
+TRIAL_SHARE = 0.2
+MAX_TIMED = 200
 
 
 class FastStep:
@@ -44,7 +51,7 @@ class FastStep:
                  reasons: dict | None = None, warm: int = 3, timed: int = 10, margin: float = 0.03,
                  total_steps: int = 0, compile_min_run_s: float = 0.0, timer=time.perf_counter,
                  sync=None, notify=None, threads: int | None = None, threads_why: str = "",
-                 describe=None, per_step: bool = False) -> None:
+                 describe=None, per_step: bool = False, min_timed_s: float = 0.0) -> None:
         if not 0.0 <= margin < MAX_BELOW_BEST:
             raise ValueError(f"margin {margin} must be in [0, {MAX_BELOW_BEST}): keeping eager within it must "
                              f"stay within {MAX_BELOW_BEST:.0%} of the fastest candidate")
@@ -70,6 +77,8 @@ class FastStep:
         self.threads, self.threads_why = threads, threads_why
         self.describe = describe or (lambda name: name)
         self.per_step = per_step  # time each call (no device sync needed: the CPU)
+        self.min_timed_s = min_timed_s if per_step else 0.0  # the clock needs each call timed
+        self.max_timed = self._max_timed()
         self._per_step: list[float] = []
         self._second_look = False  # the close candidates are being timed again (per_step only)
         self._watch = [0, 0.0, None]  # steps, step seconds in this window, best seconds per step
@@ -81,6 +90,22 @@ class FastStep:
         if self.queue == ["eager"] or not self.queue:
             self._choose("eager", announce=False)
         self.scaler = eager.scaler
+
+    def _max_timed(self) -> int:
+        """The most steps one trial times: the trials of every queued candidate, a second look at each
+        included, fit in TRIAL_SHARE of the run (an open-ended run: MAX_TIMED)."""
+        if not self.min_timed_s:
+            return self.timed
+        if not self.total_steps:
+            return MAX_TIMED
+        share = int(TRIAL_SHARE * self.total_steps / (2 * max(len(self.queue), 1))) - self.warm
+        return max(self.timed, min(MAX_TIMED, share))
+
+    def _trial_done(self, done: int) -> bool:
+        timed = done - self.warm
+        if timed < self.timed:
+            return False
+        return timed >= self.max_timed or sum(self._per_step) >= self.min_timed_s
 
     # ---- the step --------------------------------------------------------------------------------
     @property
@@ -193,7 +218,7 @@ class FastStep:
         self._trial[2] = done = done + 1
         if self.per_step and done > self.warm:
             self._per_step.append(self.timer() - t)
-        if done == self.warm + self.timed:
+        if self._trial_done(done):
             self.sync()
             # the CPU's step is synchronous, so each call is timed alone and the lower quartile
             # taken: a neighbour that preempts a step only ever adds time to it
