@@ -31,3 +31,20 @@ def test_bf16_switch_is_off_by_default_and_sets_precision_undoably(win, qtbot):
     assert doc.undo_stack.undoText() == "Set precision"
     doc.undo_stack.undo()
     assert "precision" not in doc.project.training and not box.isChecked()
+
+
+def test_the_note_under_the_switch_says_what_it_does_on_the_chosen_device(win, qtbot, monkeypatch):
+    from studio.training.fastpath import variants
+
+    form = win.training.panel.form
+    cpu = form.device.findData("cpu")
+    expected = ("This CPU has no bf16 instructions: runs here stay float32" if variants.cpu_bf16_hardware()
+                else "Slightly different results than float32")
+    form.device.setCurrentIndex(cpu)
+    assert form.bf16_note.text() == expected
+    form.device.addItem("cuda:7 (not on this machine)", "cuda:7")  # as load() shows a project's missing device
+    form.device.setCurrentIndex(form.device.count() - 1)
+    assert form.bf16_note.text() == "Acts on the CPU; on a GPU choose Mixed precision"
+    monkeypatch.setattr(variants, "cpu_bf16_hardware", lambda: None)  # a CPU with bf16 hardware
+    form.device.setCurrentIndex(cpu)
+    assert form.bf16_note.text() == "Slightly different results than float32"

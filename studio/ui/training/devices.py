@@ -46,3 +46,22 @@ def list_devices() -> list[DeviceChoice]:
     found.extend(cuda)
     found.extend(mps)
     return found
+
+
+def resolved(value: str, devices: list[DeviceChoice]) -> str:
+    """The device a run on `value` trains on: `auto` is the one its label names."""
+    if value != "auto":
+        return value
+    auto = next((d for d in devices if d.value == "auto"), None)
+    return auto.label.removeprefix("Auto (").removesuffix(")") if auto else "cpu"
+
+
+def bf16_note(device: str) -> str:
+    """What training.precision "bf16" does on `device` (resolved), in a few words under the switch."""
+    if device != "cpu":
+        return "Acts on the CPU; on a GPU choose Mixed precision"
+    from studio.training.fastpath.variants import cpu_bf16_hardware
+
+    if cpu_bf16_hardware():
+        return "This CPU has no bf16 instructions: runs here stay float32"
+    return "Slightly different results than float32"

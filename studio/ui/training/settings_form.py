@@ -89,7 +89,7 @@ class SettingsForm(QWidget):
             self.amp.addItem(label, value)
         # training.precision "bf16" (issue 19): opt-in, off by default; the run's log says what changed
         self.bf16 = QCheckBox("Faster numerics (bf16)")
-        self.bf16_note = QLabel("Slightly different results than float32")  # wraps: the dock is narrow
+        self.bf16_note = QLabel()  # what it does on the chosen device (_show_bf16_note); wraps: the dock is narrow
         self.bf16_note.setWordWrap(True)
         self.bf16_note.setObjectName("subtle")  # (the style sheet dims "subtle")
         self.bf16.setToolTip("training.precision: bf16. On a CPU with bf16 hardware the trainer also times bf16 "
@@ -134,9 +134,17 @@ class SettingsForm(QWidget):
         self.seed.valueChanged.connect(lambda v: self._push(("seed",), v, "Seed"))
         self.amp.currentIndexChanged.connect(lambda _i: self._push(("amp",), self.amp.currentData(), "Mixed precision"))
         self.device.currentIndexChanged.connect(lambda _i: self._push(("device",), self.device.currentData(), "Device"))
+        # the note under the switch says what it does on the chosen device (nothing on a CPU without bf16)
+        self.device.currentIndexChanged.connect(lambda _i: self._show_bf16_note())
         self.bf16.toggled.connect(lambda on: self._push(("precision",), "bf16" if on else "float32", "Precision"))
         document.training_changed.connect(self._on_training_changed)
         self.load()
+        self._show_bf16_note()
+
+    def _show_bf16_note(self) -> None:
+        from .devices import bf16_note, resolved
+
+        self.bf16_note.setText(bf16_note(resolved(self.device.currentData() or "auto", self.devices)))
 
     def _on_training_changed(self, _section) -> None:  # a method: the connection goes with the form
         self.load()
