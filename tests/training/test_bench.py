@@ -30,7 +30,10 @@ def test_bench_train_quick_json(capsys):
         # the default trainer times channels-last and the strided pool where they apply (issue 19)
         # (LeNet's ReLU -> max-pool pairs run as pool -> ReLU in every CPU step: relu_pool.py,
         # and the Transformer's dropouts draw PyTorch's masks in bulk: dropout.py)
-        swap = {"lenet": "+relu-after-pool", "transformer": "+bulk-dropout"}.get(name, "")
+        from studio.training.fastpath.dropout import exact_masks_here
+
+        bulk = "+bulk-dropout" if exact_masks_here() else ""  # not on an Intel CPU, where MKL draws them
+        swap = {"lenet": "+relu-after-pool", "transformer": bulk}.get(name, "")
         picks = tuple(f"eager+fused{swap}{v}" for v in ("", "+channels-last", "+strided-pool"))
         assert c["trainer_path"] in picks and c["threads"] == 1
         assert (variants["channels_last"]["rate"] or 0) > 0 if name == "lenet" else \

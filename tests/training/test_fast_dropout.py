@@ -51,6 +51,12 @@ def test_it_acts_in_training_only_and_leaves_a_plain_module():
     assert "forward" not in model[1].__dict__ and dropout.MARK not in model[1].__dict__
 
 
+# PyTorch's own masks are drawn with MKL on an Intel CPU: there the exact masks are not used
+needs_exact = pytest.mark.skipif(not dropout.exact_masks_here(),
+                                 reason="PyTorch draws dropout masks with MKL on this CPU; the bulk masks are off")
+
+
+@needs_exact
 @pytest.mark.parametrize("shape", [(64, 64, 512), (7, 3), (2, 6, 5, 5)])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_exact_masks_are_pytorchs_bit_for_bit_and_leave_the_generator_where_it_would_be(shape, dtype):
@@ -65,6 +71,7 @@ def test_exact_masks_are_pytorchs_bit_for_bit_and_leave_the_generator_where_it_w
         assert torch.equal(got, want) and torch.equal(torch.rand(4), after)
 
 
+@needs_exact
 def test_a_transposed_input_takes_the_exact_masks_too_and_a_strided_one_pytorchs(monkeypatch):
     """A Transformer layer's attention output is transposed (dense, not contiguous): the module draws
     the exact masks for it; a view with gaps keeps PyTorch's own dropout. Both as F.dropout would."""
@@ -85,6 +92,7 @@ def test_a_transposed_input_takes_the_exact_masks_too_and_a_strided_one_pytorchs
         calls.clear()
 
 
+@needs_exact
 def test_a_run_with_exact_masks_is_the_run_without_them(tmp_path, monkeypatch):
     from .test_fastpath_cpu import dense_project, run
 
@@ -98,6 +106,28 @@ def test_a_run_with_exact_masks_is_the_run_without_them(tmp_path, monkeypatch):
     plain_trainer, _, plain = run(tmp_path, project, "b.json")
     assert plain_trainer.step_fn.name == "eager+fused"
     assert [h["loss"] for h in bulk.history] == [h["loss"] for h in plain.history]
+
+
+def test_where_pytorch_draws_other_masks_the_run_keeps_them_and_says_why(tmp_path, monkeypatch):
+    from .test_fastpath_cpu import dense_project, run
+
+    monkeypatch.setattr(dropout, "exact_masks_here", lambda: False)  # an Intel CPU with MKL
+    project = dense_project({"epochs": 1, "fast_path": "eager"})
+    project["nodes"].insert(3, {"id": "drop", "type": "Dropout", "params": {"p": 0.3}, "pos": [0, 0]})
+    project["edges"] = [{"source": a["id"], "target": b["id"]} for a, b in zip(project["nodes"], project["nodes"][1:])]
+    trainer, rec, _ = run(tmp_path, project, "a.json")
+    assert trainer.step_fn.name == "eager+fused"
+    assert "MKL" in trainer.fast_plan.reasons["bulk_dropout"]
+    assert any("bulk_dropout (PyTorch draws its dropout masks with MKL" in n.message for n in rec.of("notice"))
+
+
+def test_the_check_matches_pytorchs_masks_here_or_finds_them_different():
+    # what the check compares, drawn here on the default generator (PyTorch's masks against the bits)
+    torch.manual_seed(8)
+    want = torch.empty(5000).bernoulli_(0.7)
+    torch.manual_seed(8)
+    got = (dropout.exact_dropout(torch.ones(5000), 0.3) != 0).float()  # kept where the mask is 1
+    assert torch.equal(got, want) is dropout.exact_masks_here()
 
 
 def test_only_the_bf16_variants_draw_their_masks_this_way():

@@ -16,9 +16,13 @@ one element at a time through a per-element double-precision lambda: `F.dropout`
   NaN kept where dropped (x * 0), as PyTorch does. Other masks than PyTorch's, so another trajectory.
 
 Both draw from torch's default generator: the run's seed decides every mask. `install` gives each
-`nn.Dropout` (not in-place) an instance forward acting in training only; `remove` takes it away."""
+`nn.Dropout` (not in-place) an instance forward acting in training only; `remove` takes it away.
+
+On Intel CPUs a PyTorch built with MKL seeds an MKL stream from the generator instead (parallel and
+vectorised, other masks), so "exact" is used only where `exact_masks_here` finds PyTorch's masks."""
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -37,6 +41,18 @@ def exact_dropout(x: torch.Tensor, p: float) -> torch.Tensor:
     noise = (bits.bitwise_and_(LOW53) < math.ceil(q * 2.0 ** 53)).to(x.dtype)
     noise.div_(q)
     return x * noise
+
+
+@functools.lru_cache(maxsize=1)
+def exact_masks_here() -> bool:
+    """Whether this PyTorch on this CPU draws `bernoulli_` masks as `exact_dropout` does: both drawn
+    once from generators of their own with the same seed (the default generator is not touched)."""
+    n, q = 4096, 0.5
+    theirs, mine = torch.Generator().manual_seed(19), torch.Generator().manual_seed(19)
+    want = torch.empty(n).bernoulli_(q, generator=theirs)
+    bits = torch.empty(n, dtype=torch.int64).random_(-(1 << 63), None, generator=mine)
+    got = (bits.bitwise_and_(LOW53) < math.ceil(q * 2.0 ** 53)).float()
+    return torch.equal(got, want) and torch.equal(theirs.get_state(), mine.get_state())
 
 
 def keep_mask(shape, p: float) -> torch.Tensor:

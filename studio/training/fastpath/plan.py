@@ -115,9 +115,13 @@ def plan_fast_path(model, config, device: torch.device, *, distributed: bool = F
 
     plan.relu_after_pool = not cuda and not distributed and has_pairs(model)
     # ---- dropout masks drawn in bulk (dropout.py): PyTorch's masks, bit for bit, about 15% faster
-    from .dropout import has_dropout
+    # where PyTorch draws them one at a time (not with MKL on an Intel CPU: its masks differ there)
+    from . import dropout
 
-    plan.bulk_dropout = not cuda and not distributed and has_dropout(model)
+    plan.bulk_dropout = not cuda and not distributed and dropout.has_dropout(model)
+    if plan.bulk_dropout and not dropout.exact_masks_here():
+        plan.bulk_dropout = False
+        reasons["bulk_dropout"] = "PyTorch draws its dropout masks with MKL on this CPU, in bulk already"
     # ---- whole-step CUDA graph -------------------------------------------------------------------
     if not cuda:
         reasons["cuda_graph"] = f"CUDA graphs need a CUDA device (this run is on {device.type})"
