@@ -122,7 +122,23 @@ def run_gui(args) -> int:
         window.showMaximized()
     else:
         window.show()
-    return app.exec()
+    code = app.exec()
+    _exit_after_helpers(code)
+    return code
+
+
+def _exit_after_helpers(code: int) -> None:
+    """Wait for the helper threads (background.py) while the application still exists; one still
+    running after the wait (stuck in a torch call) would abort Python's finalization, so the process
+    then ends here, its output flushed (everything a person made was saved or offered before)."""
+    from . import background
+
+    left = background.shutdown()
+    if left:
+        print(f"note: exiting while {', '.join(left)} still ran", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _after_first_paint(window, callback, fallback_ms: int = 1000) -> None:
@@ -259,6 +275,7 @@ def screenshot(args) -> int:
         why = "cannot write the file"
     window.files.timer.stop()
     window.close()
+    _exit_after_helpers(0 if ok else EXIT_USER_ERROR)
     if not ok:
         print(f"error: {out}: {why}", file=sys.stderr)
         return EXIT_USER_ERROR

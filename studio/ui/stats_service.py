@@ -39,8 +39,9 @@ class _StatsService(QObject):
             self._asked = True
             return
         if self._thread is None and not self._done.is_set():
-            self._thread = threading.Thread(target=self._run, name="netstudio-stats-warmup", daemon=True)
-            self._thread.start()
+            from . import background
+
+            self._thread = background.start(self._run, "netstudio-stats-warmup")
         if wait and self._thread is not None:
             self._thread.join()
 

@@ -10,6 +10,7 @@ class DeviceChoice:
     value: str  # what goes into training.device: auto | cpu | cuda:N | mps
     label: str  # what the selector shows
     tooltip: str = ""
+    resolves_to: str = ""  # auto: the device it picks here
 
 
 def _gib(n: int) -> str:
@@ -41,7 +42,8 @@ def list_devices() -> list[DeviceChoice]:
     if backend is not None and backend.is_available():
         mps.append(DeviceChoice("mps", "MPS · Apple GPU", "Apple's Metal Performance Shaders backend"))
     best = cuda[0] if cuda else (mps[0] if mps else cpu)
-    found.append(DeviceChoice("auto", f"Auto ({best.value})", "the best device here: CUDA, then MPS, then the CPU"))
+    found.append(DeviceChoice("auto", f"Auto ({best.value})", "the best device here: CUDA, then MPS, then the CPU",
+                              resolves_to=best.value))
     found.append(cpu)
     found.extend(cuda)
     found.extend(mps)
@@ -52,8 +54,7 @@ def resolved(value: str, devices: list[DeviceChoice]) -> str:
     """The device a run on `value` trains on: `auto` is the one its label names."""
     if value != "auto":
         return value
-    auto = next((d for d in devices if d.value == "auto"), None)
-    return auto.label.removeprefix("Auto (").removesuffix(")") if auto else "cpu"
+    return next((d.resolves_to for d in devices if d.value == "auto"), "cpu")
 
 
 def bf16_note(device: str) -> str:

@@ -7,6 +7,8 @@ import threading
 
 from PySide6.QtCore import QObject, Signal
 
+from .. import background
+
 
 class EmbeddingWorker(QObject):
     done = Signal(int, str, int, object, str)  # generation, method, epoch, points [N, 2] or None, error
@@ -28,7 +30,7 @@ class EmbeddingWorker(QObject):
             if self._running:
                 return
             self._running = True
-        threading.Thread(target=self._run, name="netstudio-embedding", daemon=True).start()
+        background.start(self._run, "netstudio-embedding")
 
     def _run(self) -> None:
         from studio.training.embedding import embed

@@ -9,7 +9,6 @@ only after the person says so (here, or in the Browse dialog's own question)."""
 from __future__ import annotations
 
 import shutil
-import threading
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
                                QMessageBox, QPlainTextEdit, QPushButton, QVBoxLayout)
 
 from ..theme import color
+from .. import background
 from . import file_dialogs
 from .session import snapshot
 
@@ -143,7 +143,7 @@ class ExportDialog(QDialog):
 
                 self._relay.done.emit(None, str(exc) if is_user_error(exc) else f"{type(exc).__name__}: {exc}")
 
-        threading.Thread(target=work, name="netstudio-export", daemon=True).start()
+        background.start(work, "netstudio-export")
 
     def _on_done(self, report, error: str) -> None:
         self.busy = False

@@ -8,7 +8,6 @@ GUI never reads the trainer, its model or its datasets. After a run, the layer's
 chosen sample come from the `Probe` the training thread handed over as it ended."""
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import QWidget
 
 from studio.core.graph import GraphEventKind
 
+from .. import background
 from . import file_dialogs, runs
 from .project_runs import ProjectRuns
 from .curves import CurvesView
@@ -175,7 +175,7 @@ class TrainingUI(QObject):
                 return
             warm_up_imports()  # while the window is idle, not in the middle of the first run
 
-        threading.Thread(target=work, name="netstudio-preflight", daemon=True).start()
+        background.start(work, "netstudio-preflight")
 
     def _on_preflight(self, seq: int, result) -> None:
         if seq != self._preflight_seq:

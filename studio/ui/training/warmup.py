@@ -25,7 +25,11 @@ def warm_up_imports() -> None:
     global _done
     if _done:
         return
+    from ..background import stopping
+
     for name in MODULES + LAZY:
+        if stopping.is_set():  # the application is exiting: leave the rest unimported
+            return
         try:
             importlib.import_module(name)
         except ImportError:
