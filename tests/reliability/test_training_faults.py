@@ -370,7 +370,7 @@ def test_close_the_window_mid_run(app_on, qtbot, monkeypatch, gates):
     ui = win.training
     gate = gates()
     fault_at_step(monkeypatch, STEPS_PER_EPOCH + 3, gate=gate)
-    monkeypatch.setattr(file_dialogs, "ask_stop_run", lambda parent: True)
+    monkeypatch.setattr(file_dialogs, "ask_stop_run", lambda parent, **kw: True)
     click(qtbot, ui.panel.train_button)
     qtbot.waitUntil(gate.reached.is_set, timeout=RUN_TIMEOUT)
     worker = ui.session.worker

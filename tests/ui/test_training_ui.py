@@ -201,13 +201,13 @@ def test_a_training_change_from_outside_the_form_reaches_the_form_and_the_prefli
 def test_closing_mid_run_asks_and_stops_cleanly(win, qtbot, monkeypatch):
     ui = win.training
     asked = []
-    monkeypatch.setattr(file_dialogs, "ask_stop_run", lambda parent: asked.append(1) or False)
+    monkeypatch.setattr(file_dialogs, "ask_stop_run", lambda parent, **kw: asked.append(1) or False)
     set_epochs(qtbot, ui.panel, 300)
     click(qtbot, ui.panel.train_button)
     qtbot.waitUntil(lambda: ui.session.state == "running", timeout=RUN_TIMEOUT)
     assert not win.close()  # "no": the window stays and the run goes on
     assert asked and ui.session.running
-    monkeypatch.setattr(file_dialogs, "ask_stop_run", lambda parent: True)
+    monkeypatch.setattr(file_dialogs, "ask_stop_run", lambda parent, **kw: True)
     worker = ui.session.worker
     t0 = time.perf_counter()
     win.document.undo_stack.setClean()
@@ -215,6 +215,22 @@ def test_closing_mid_run_asks_and_stops_cleanly(win, qtbot, monkeypatch):
     assert time.perf_counter() - t0 < 1.5
     assert worker.isFinished() and not ui.session.running
     assert ui.session.last_end.status == "stopped"
+
+
+def test_a_run_that_ends_while_the_close_question_is_open_lets_the_close_go_on(qtbot):
+    from PySide6.QtCore import QObject, QTimer, Signal
+    from PySide6.QtWidgets import QApplication
+
+    class Run(QObject):
+        ended = Signal(object)
+
+    run = Run()
+    QTimer.singleShot(0, lambda: run.ended.emit(None))  # fires inside the question's own event loop
+    assert file_dialogs.ask_stop_run(None, ended=run.ended)  # nothing is left to stop: the close goes on
+    run.ended.emit(None)  # disconnected: a later end reaches no deleted box
+    # while the run goes on, Cancel (Escape) keeps the window
+    QTimer.singleShot(0, lambda: QTest.keyClick(QApplication.activeModalWidget(), Qt.Key.Key_Escape))
+    assert not file_dialogs.ask_stop_run(None, ended=run.ended)
 
 
 def test_device_selector_lists_cuda_and_mps(monkeypatch):

@@ -14,10 +14,24 @@ def open_path(parent, title: str, folder: str, filters: str) -> str:
     return path
 
 
-def ask_stop_run(parent) -> bool:
-    """Closing the window while a run trains: stop it and close?"""
-    answer = QMessageBox.question(
-        parent, "Training in progress",
-        "A model is training. Stop the run and close?\n\nThe last complete epoch stays saved in the run folder.",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
-    return answer == QMessageBox.StandardButton.Yes
+def ask_stop_run(parent, ended=None) -> bool:
+    """Closing the window while a run trains: stop it and close? `ended`: a signal the run emits when
+    it ends; if it ends while the question is open, the question is moot (nothing is left to stop, the
+    run is saved) and the close goes on, as if asked a moment later."""
+    yes, cancel = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.Cancel
+    box = QMessageBox(QMessageBox.Icon.Question, "Training in progress",
+                      "A model is training. Stop the run and close?\n\nThe last complete epoch stays saved in "
+                      "the run folder.", yes | cancel, parent)
+    box.setDefaultButton(cancel)
+
+    def moot(*_):
+        box.done(yes)
+
+    if ended is not None:
+        ended.connect(moot)
+    try:
+        return box.exec() == yes
+    finally:
+        if ended is not None:
+            ended.disconnect(moot)
+        box.deleteLater()

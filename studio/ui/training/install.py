@@ -399,7 +399,7 @@ class TrainingUI(QObject):
 
     def eventFilter(self, obj, event) -> bool:
         if obj is self.window and event.type() == QEvent.Type.Close and self.session.running:
-            if not file_dialogs.ask_stop_run(self.window):
+            if not file_dialogs.ask_stop_run(self.window, ended=self.session.ended):
                 event.ignore()
                 return True
             self.session.shutdown(1000)
