@@ -266,12 +266,18 @@ def test_a_small_jitter_on_a_card_at_the_edge_does_not_scroll(qtbot):
     QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, QPoint(p.x() + 1, p.y()))
 
 
-def test_quick_add_with_no_match_says_what_to_try(canvas, qtbot):
-    view = canvas
+def _quick_add_typing(view, text):
+    """Open quick add over the canvas (Tab) and type `text` into its search; the popup."""
     QTest.mouseMove(view.viewport(), QPoint(400, 300))
     QTest.keyClick(view, Qt.Key_Tab)
     popup = view.quick_add
-    QTest.keyClicks(popup.search, "zzqx")
+    QTest.keyClicks(popup.search, text)
+    return popup
+
+
+def test_quick_add_with_no_match_says_what_to_try(canvas, qtbot):
+    view = canvas
+    popup = _quick_add_typing(view, "zzqx")
     assert popup.types() == [] and not popup.list.isVisible()
     assert popup.empty.isVisible() and "zzqx" in popup.empty.text() and "Backspace" in popup.empty.text()
     QTest.keyClick(popup.search, Qt.Key_Return)  # nothing to add: nothing happens
@@ -283,11 +289,7 @@ def test_quick_add_with_no_match_says_what_to_try(canvas, qtbot):
 
 
 def test_quick_add_shows_typed_markup_as_text(canvas, qtbot):
-    view = canvas
-    QTest.mouseMove(view.viewport(), QPoint(400, 300))
-    QTest.keyClick(view, Qt.Key_Tab)
-    popup = view.quick_add
-    QTest.keyClicks(popup.search, "<b>x</b>&amp;")
+    popup = _quick_add_typing(canvas, "<b>x</b>&amp;")
     assert popup.types() == [] and popup.empty.textFormat() == Qt.PlainText
     assert "\u201c<b>x</b>&amp;\u201d" in popup.empty.text()
     QTest.keyClick(popup.search, Qt.Key_Escape)
