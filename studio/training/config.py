@@ -49,7 +49,7 @@ TOP_LEVEL = ("dataset", "loss", "optimizer", "schedule", "epochs", "batch_size",
              "device", "seed", "metrics", "split", "grad_clip", "amp", "early_stopping", "monitor",
              "restore_best", "report_interval", "drop_last", "deterministic", "fast_path", "precision",
              "frozen_batchnorm")
-FAST_PATHS = ("auto", "thorough", "off", "eager", "channels_last", "strided_pool", "cuda_graph", "compile",
+FAST_PATHS = ("auto", "thorough", "off", "eager", "channels_last", "strided_pool", "conv_pool", "cuda_graph", "compile",
               "compile_cuda_graph")
 FROZEN_BATCHNORM = ("eval", "train")  # frozen BatchNorm: running stats kept (eval) or batch stats (train)
 PRECISIONS = ("float32", "bf16")  # bf16: faster on CPUs with bf16 hardware, different numerics (opt-in)

@@ -34,7 +34,7 @@ def test_bench_train_quick_json(capsys):
 
         bulk = "+bulk-dropout" if exact_masks_here() else ""  # not on an Intel CPU, where MKL draws them
         swap = {"lenet": "+relu-after-pool", "transformer": bulk}.get(name, "")
-        picks = tuple(f"eager+fused{swap}{v}" for v in ("", "+channels-last", "+strided-pool"))
+        picks = tuple(f"eager+fused{swap}{v}" for v in ("", "+channels-last", "+strided-pool", "+conv-pool"))
         assert c["trainer_path"] in picks and c["threads"] == 1
         assert (variants["channels_last"]["rate"] or 0) > 0 if name == "lenet" else \
             variants["channels_last"]["note"] == "n/a (no convolutions)"

@@ -23,10 +23,12 @@ __all__ = ["CANDIDATES", "MODES", "CandidateFailed", "CompiledStep", "FastPlan",
 
 
 def restore_modules(model) -> None:
-    """Take away the instance forwards the CPU step gave the model's modules (strided pooling, ReLU
-    after pooling, the dropouts), so the model leaves training as a plain module (for export and saving)."""
-    from . import dropout, pooling, relu_pool
+    """Take away the instance forwards the CPU step gave the model's modules (strided pooling, fused
+    convolution + pooling, ReLU after pooling, the dropouts), so the model leaves training as a plain
+    module (for export and saving)."""
+    from . import conv_pool, dropout, pooling, relu_pool
 
+    conv_pool.remove(model)
     relu_pool.remove(model)
     pooling.remove(model)
     dropout.remove(model)

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-MODES = ("auto", "thorough", "off", "eager", "channels_last", "strided_pool", "cuda_graph", "compile",
+MODES = ("auto", "thorough", "off", "eager", "channels_last", "strided_pool", "conv_pool", "cuda_graph", "compile",
          "compile_cuda_graph")
-CANDIDATES = ("eager", "channels_last", "strided_pool", "cuda_graph", "compile", "compile_cuda_graph")
+CANDIDATES = ("eager", "channels_last", "strided_pool", "conv_pool", "cuda_graph", "compile", "compile_cuda_graph")
 FUSED = ("Adam", "AdamW", "SGD")  # fused kernels on CUDA and on the CPU
 CAPTURABLE = ("Adam", "AdamW", "SGD", "RMSprop")  # no host-side step counter under capture
 # torch.compile costs 4-11 s of warm-up on an H100, 3-50 s on a CPU cold and 0.15-2 s with a warm
@@ -109,6 +109,11 @@ def plan_fast_path(model, config, device: torch.device, *, distributed: bool = F
     from .pooling import has_eligible
 
     no_pool = cuda or distributed or not has_eligible(model)
+    # ---- a convolution and the max pool after it as one stride-2 convolution (conv_pool.py): where
+    # it qualifies it also has the strided pools, so it stands in for the strided-pool candidate
+    from .conv_pool import has_chains
+
+    no_chain = cuda or distributed or not has_chains(model)
     # ---- ReLU after max pooling (relu_pool.py): the same numbers, a quarter of the ReLU's work; in
     # every CPU step (eager and each candidate), not timed: it can only remove work
     from .relu_pool import has_pairs
@@ -153,6 +158,10 @@ def plan_fast_path(model, config, device: torch.device, *, distributed: bool = F
         reasons[mode] = (f"acts on the CPU (this run is on {device.type})" if cuda else
                          "distributed (DDP) runs keep PyTorch's pooling" if distributed else
                          "the model has no 2x2, stride-2 MaxPool2d")
+    if mode == "conv_pool" and no_chain:
+        reasons[mode] = (f"acts on the CPU (this run is on {device.type})" if cuda else
+                         "distributed (DDP) runs keep PyTorch's convolutions" if distributed else
+                         "no stride-1 Conv2d feeds a 2x2, stride-2 MaxPool2d (alone or through a ReLU)")
     if mode in CANDIDATES:
         plan.candidates = [mode]
         if mode != "eager" and mode in reasons:
@@ -160,7 +169,8 @@ def plan_fast_path(model, config, device: torch.device, *, distributed: bool = F
     else:
         # on CUDA convolutions always run channels-last (above): not a candidate there
         possible = [c for c in CANDIDATES if c not in reasons and not (c == "channels_last" and (cuda or no_conv))
-                    and not (c == "strided_pool" and no_pool)]
+                    and not (c == "strided_pool" and (no_pool or not no_chain))
+                    and not (c == "conv_pool" and no_chain)]
         if mode == "auto":
             plan.compile_min_run_s = COMPILE_MIN_RUN_S[device.type if cuda else "cpu"]
         plan.candidates = possible

@@ -24,6 +24,7 @@ from torch import nn
 
 MARK = "_netstudio_strided_pool"
 OVERRIDE = "_netstudio_pool_forward"
+PASSING = "_netstudio_pool_passing"  # conv_pool.py: the convolution before already pooled this call
 
 
 def _pair(v) -> tuple:
@@ -43,10 +44,20 @@ def _quarters(x):
     return (x[..., 0:h:2, 0:w:2], x[..., 0:h:2, 1:w:2], x[..., 1:h:2, 0:w:2], x[..., 1:h:2, 1:w:2])
 
 
-class StridedMaxPool2x2(torch.autograd.Function):
+def _covers(x) -> bool:
+    return x.shape[-2] % 2 == 0 and x.shape[-1] % 2 == 0  # an odd last row or column is in no window
+
+
+class MaxOfFour(torch.autograd.Function):
+    """The elementwise maximum of four views of `x`, `split(x)`, as a 2x2 max pool takes it: the
+    gradient goes to the first maximum of the four (the last NaN where there is one), bit for bit
+    what aten's indices name. `covers(x)`: whether the views cover every element (the others get a
+    zero gradient). The strided pool splits a window into its four positions; conv_pool.py splits
+    the four phases of a stride-2 convolution's output channels."""
+
     @staticmethod
-    def forward(ctx, x):
-        a, b, c, d = _quarters(x)
+    def forward(ctx, x, split, covers):
+        a, b, c, d = split(x)
         ab, cd = torch.maximum(a, b), torch.maximum(c, d)
         out = torch.maximum(ab, cd)  # torch.maximum propagates NaN, as the pooling kernel does
         if ctx.needs_input_grad[0]:
@@ -58,7 +69,7 @@ class StridedMaxPool2x2(torch.autograd.Function):
             else:  # ties go to the first maximum: the top row, then the left column
                 top, left_top, left_bottom = ab >= cd, a >= b, c >= d
             ctx.save_for_backward(top, left_top, left_bottom)
-            ctx.input_shape = x.shape
+            ctx.input_shape, ctx.split, ctx.covers = x.shape, split, covers(x)
             # the gradient in the input's layout: a channels-last convolution before would reorder it
             ctx.layout = (torch.channels_last if x.dim() == 4 and not x.is_contiguous()
                           and x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format)
@@ -67,7 +78,6 @@ class StridedMaxPool2x2(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         top, left_top, left_bottom = ctx.saved_tensors
-        shape = ctx.input_shape
         if bool(torch.isfinite(g.sum())):  # all finite (an overflowing sum only costs the exact route)
             # multiplying by a 0/1 mask and subtracting are exact for finite values (and much faster
             # than masked_fill or where on this CPU: 0.26 against 1.1-1.4 ms for 256x6x14x14)
@@ -80,18 +90,29 @@ class StridedMaxPool2x2(torch.autograd.Function):
             g_top, g_bottom = torch.where(top, g, zero), torch.where(top, zero, g)
             parts = (torch.where(left_top, g_top, zero), torch.where(left_top, zero, g_top),
                      torch.where(left_bottom, g_bottom, zero), torch.where(left_bottom, zero, g_bottom))
-        odd = shape[-2] % 2 or shape[-1] % 2
-        grad = torch.empty(shape, dtype=g.dtype, device=g.device, memory_format=ctx.layout)
-        if odd:
+        grad = torch.empty(ctx.input_shape, dtype=g.dtype, device=g.device, memory_format=ctx.layout)
+        if not ctx.covers:
             grad.zero_()
-        for view, part in zip(_quarters(grad), parts):
+        for view, part in zip(ctx.split(grad), parts):
             view.copy_(part)
-        return grad
+        return grad, None, None
+
+
+class StridedMaxPool2x2:
+    """2x2 max pooling with stride 2 as the maximum of the window's four strided slices."""
+
+    @staticmethod
+    def apply(x):
+        return MaxOfFour.apply(x, _quarters, _covers)
 
 
 def pool_forward(module, x):
     """The pooling `module` computes now: the strided one where installed and timed faster on this
-    input's shape (either gives the same values and gradients), else its class's."""
+    input's shape (either gives the same values and gradients), else its class's; the input itself
+    where the convolution before it pooled it already (conv_pool.py)."""
+    passing = module.__dict__.get(PASSING)
+    if passing is not None and passing(x):
+        return x
     choice = module.__dict__.get(MARK)
     if choice == "auto" and torch.is_grad_enabled() and module.training and x.requires_grad:
         choice = module.__dict__[MARK] = faster(x)
@@ -127,7 +148,7 @@ def _refresh(module) -> None:
     override = module.__dict__.get(OVERRIDE)
     if override is not None:
         module.forward = override
-    elif MARK in module.__dict__:
+    elif MARK in module.__dict__ or PASSING in module.__dict__:
         module.forward = functools.partial(pool_forward, module)
     else:
         module.__dict__.pop("forward", None)
@@ -139,6 +160,15 @@ def set_forward(module, forward) -> None:
         module.__dict__.pop(OVERRIDE, None)
     else:
         module.__dict__[OVERRIDE] = forward
+    _refresh(module)
+
+
+def set_passing(module, passing) -> None:
+    """`passing(x)` says whether the pool's input is already pooled (conv_pool.py); None clears it."""
+    if passing is None:
+        module.__dict__.pop(PASSING, None)
+    else:
+        module.__dict__[PASSING] = passing
     _refresh(module)
 
 

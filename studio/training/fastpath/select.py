@@ -117,7 +117,7 @@ class FastStep:
     def _display(self, name: str) -> str:
         if name == "eager":
             return self.eager_name
-        if name in ("channels_last", "strided_pool", "bf16", "bf16_channels_last", "bf16_matmul"):
+        if name in ("channels_last", "strided_pool", "conv_pool", "bf16", "bf16_channels_last", "bf16_matmul"):
             return self.eager_name + "+" + name.replace("bf16_matmul", "bf16-matmul").replace("_", "-")
         return name
 

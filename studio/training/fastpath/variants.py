@@ -1,7 +1,9 @@
 """CPU candidates that change how the eager step runs, not what it computes: channels-last memory
 for convolutions (float32, the same numerics up to summation order), 2x2 max pooling as strided
 maxima (bit for bit the same: pooling.py; in each layout's variant, per pool where it times
-faster), and the bf16 variants a person
+faster), a convolution and the max pool after it as one stride-2 convolution (conv_pool.py; the
+same numerics up to summation order; in both float32 layouts, per chain where it times faster),
+and the bf16 variants a person
 opts into with `training.precision: "bf16"` (different numerics): autocast to bfloat16 (with
 channels-last where the model has convolutions) and, for models of dense layers only, float32
 matmuls computed in bf16 by oneDNN; each bf16 variant also draws its dropout masks 16 bits at a
@@ -17,9 +19,9 @@ import functools
 
 import torch
 
-from . import dropout, pooling
+from . import conv_pool, dropout, pooling
 
-FLOAT32_VARIANTS = ("channels_last", "strided_pool")
+FLOAT32_VARIANTS = ("channels_last", "strided_pool", "conv_pool")
 BF16_VARIANTS = ("bf16", "bf16_channels_last", "bf16_matmul")
 
 
@@ -73,7 +75,9 @@ class EagerVariant:
         self.matmul_bf16 = name == "bf16_matmul"
         # 2x2 max pools: each times PyTorch's pooling against strided maxima on its real input and keeps
         # the faster (pooling.faster; the same values): in either layout, either precision
-        self.strided_pool = name in ("strided_pool", "channels_last", "bf16_channels_last")
+        self.strided_pool = name in ("strided_pool", "conv_pool", "channels_last", "bf16_channels_last")
+        # convolution + 2x2 max pool as one stride-2 convolution, per chain where it times faster
+        self.conv_pool = name in ("conv_pool", "channels_last")
         self._saved = None
         self.apply()
 
@@ -88,6 +92,8 @@ class EagerVariant:
             eager.amp_dtype = torch.bfloat16
         if self.strided_pool:
             pooling.install(eager.model)
+        if self.conv_pool:
+            conv_pool.install(eager.model)
         if self.numerics == "bf16":  # masks 16 bits at a time (dropout.py): another trajectory, as bf16 is
             dropout.install(eager.model, "fast16")
 
@@ -106,6 +112,8 @@ class EagerVariant:
         self.eager.amp_dtype = amp
         if self.strided_pool:
             pooling.remove(self.eager.model)
+        if self.conv_pool:
+            conv_pool.remove(self.eager.model)
         if self.numerics == "bf16":  # back to the float32 steps' masks (PyTorch's, drawn in bulk) or none
             mode = getattr(self.eager, "dropout_mode", None)
             if mode:
@@ -122,8 +130,10 @@ def describe(name: str) -> str:
     """What a variant changes, in words (for the notice and the UI)."""
     pools = "2x2 max pools as strided maxima where that times faster (the same values and gradients)"
     masks = "dropout masks drawn 16 bits at a time"
-    return {"channels_last": f"channels-last memory for the convolutions; {pools}",
+    fused = "a convolution and the 2x2 max pool after it as one stride-2 convolution where that times faster"
+    return {"channels_last": f"channels-last memory for the convolutions; {pools}; {fused}",
             "strided_pool": pools,
+            "conv_pool": f"{fused}; {pools}",
             "bf16": f"bf16 autocast; {masks}",
             "bf16_channels_last": f"bf16 autocast with channels-last convolutions; {pools}; {masks}",
             "bf16_matmul": f"float32 matrix products computed in bf16 (oneDNN); {masks}"}.get(name, name)

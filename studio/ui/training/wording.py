@@ -7,6 +7,7 @@ from __future__ import annotations
 FAST_PATH = "fast path:"
 PARTS = {"fused": "fused {optimizer}", "channels-last": "channels-last convolutions",
          "strided-pool": "2x2 max pooling as strided maxima", "bf16": "bf16 autocast",
+         "conv-pool": "convolution and max pooling as one stride-2 convolution",
          "bf16-channels-last": "bf16 autocast with channels-last convolutions",
          "bf16-matmul": "float32 matrix products computed in bf16"}
 # not named on the panel: "relu-after-pool" and "bulk-dropout" change nothing a person sees (the same

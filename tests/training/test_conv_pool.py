@@ -1,0 +1,223 @@
+"""A convolution and the 2x2 max pool after it as one stride-2 convolution, on the CPU fast path
+(fastpath/conv_pool.py): the values and gradients of convolution + pool up to summation order (any
+kernel, padding, odd sizes, channels-last, no bias, ties), only for the chains it can stand in for,
+never while a hook watches them, timed per chain, and gone from the model when training ends."""
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import fx, nn
+
+from studio.training.fastpath import conv_pool, pooling
+
+from .test_fastpath_cpu import cnn_project, plan_for, run
+
+TOL = {"rtol": 1e-5, "atol": 1e-5}  # float32 summed in another order
+
+
+def close(got, want, rel=1e-5):
+    """Equal up to float32 summation order: within `rel` of the largest magnitude (a gradient summed
+    over thousands of products differs in its last bits, which is large for its small elements)."""
+    assert got.shape == want.shape
+    scale = max(1.0, float(want.abs().max()))
+    assert float((got - want).abs().max()) <= rel * scale, float((got - want).abs().max())
+
+
+def reference(x, w, b, padding):
+    return F.max_pool2d(F.conv2d(x, w, b, padding=padding), 2)
+
+
+def both(x, w, b, padding, x_grad=True):
+    out = []
+    for way in (reference, conv_pool.conv_max_pool):
+        leaves = [t.detach().clone().requires_grad_() if t is not None else None for t in (x, w, b)]
+        leaves[0].requires_grad_(x_grad)
+        y = way(*leaves, padding)
+        y.backward(torch.linspace(-1, 1, y.numel()).reshape(y.shape))
+        out.append((y.detach(), *[t.grad if t is not None else None for t in leaves]))
+    return out
+
+
+@pytest.mark.parametrize("kernel, padding, size", [(5, (0, 0), (32, 32)), (5, (0, 0), (14, 14)), (3, (1, 1), (8, 8)),
+                                                   (3, (0, 0), (9, 7)), (1, (0, 0), (6, 6)), (3, (1, 0), (10, 11))])
+def test_values_and_gradients_are_those_of_convolution_then_pooling(kernel, padding, size):
+    g = torch.Generator().manual_seed(kernel * 100 + size[0])
+    x = torch.randn(4, 3, *size, generator=g)
+    w, b = torch.randn(5, 3, kernel, kernel, generator=g), torch.randn(5, generator=g)
+    (y_ref, *grads_ref), (y, *grads) = both(x, w, b, padding)
+    assert y.shape == y_ref.shape
+    torch.testing.assert_close(y, y_ref, **TOL)
+    for got, want in zip(grads, grads_ref):
+        close(got, want)
+
+
+def test_channels_last_no_bias_unbatched_and_a_first_layer():
+    x = torch.randn(2, 3, 12, 12).contiguous(memory_format=torch.channels_last)
+    w = torch.randn(6, 3, 5, 5).contiguous(memory_format=torch.channels_last)
+    (y_ref, *ref), (y, *got) = both(x, w, None, (0, 0), x_grad=False)
+    torch.testing.assert_close(y, y_ref, **TOL)
+    assert got[0] is None and got[2] is None  # the input needs no gradient: only the weight's is computed
+    close(got[1], ref[1])
+    assert conv_pool.fused_weight(w).is_contiguous(memory_format=torch.channels_last)
+    (y_ref, *ref), (y, *got) = both(torch.randn(3, 9, 9), torch.randn(4, 3, 3, 3), torch.randn(4), (1, 1))
+    torch.testing.assert_close(y, y_ref, **TOL)  # an unbatched input
+    close(got[0], ref[0])
+
+
+def test_ties_send_the_gradient_where_pytorchs_pooling_does():
+    """A blank image: every window's four outputs are the bias exactly; the first position takes it."""
+    x = torch.zeros(2, 1, 8, 8)
+    x[:, :, 4:, 4:] = 1.0  # and a flat patch: ties inside it too
+    w, b = torch.ones(2, 1, 3, 3), torch.tensor([0.5, -0.25])
+    (y_ref, *ref), (y, *got) = both(x, w, b, (1, 1))
+    assert torch.equal(y, y_ref)
+    for g, want in zip(got, ref):
+        close(g, want)
+
+
+# ---- which chains qualify -----------------------------------------------------------------------
+class Chain(nn.Module):
+    def __init__(self, conv=None, middle=None, pool=None) -> None:
+        super().__init__()
+        self.conv = conv or nn.Conv2d(3, 6, 5)
+        self.relu = middle if middle is not None else nn.ReLU()
+        self.pool = pool or nn.MaxPool2d(2)
+        self.head = nn.LazyLinear(4)
+
+    def forward(self, x):
+        return self.head(self.pool(self.relu(self.conv(x))).flatten(1))
+
+
+def traced(module=None, shape=(2, 3, 16, 16), **parts) -> fx.GraphModule:
+    net = module or Chain(**parts)
+    net(torch.zeros(shape))  # the lazy head takes its size
+    return fx.symbolic_trace(net)
+
+
+class NoRelu(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv, self.pool, self.head = nn.Conv2d(3, 6, 3, padding="same"), nn.MaxPool2d(2), nn.LazyLinear(4)
+
+    def forward(self, x):
+        return self.head(self.pool(self.conv(x)).flatten(1))
+
+
+class TwoUsers(NoRelu):
+    def forward(self, x):
+        y = self.conv(x)
+        return self.head(self.pool(y).flatten(1)) + y.mean()
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+def test_only_chains_it_can_stand_in_for_qualify():
+    assert len(conv_pool.chains(traced())) == 1
+    assert len(conv_pool.chains(traced(NoRelu()))) == 1  # convolution straight into the pool
+    for parts in ({"middle": nn.BatchNorm2d(6)}, {"conv": nn.Conv2d(3, 6, 3, stride=2)},
+                  {"conv": nn.Conv2d(3, 6, 3, dilation=2)}, {"conv": nn.Conv2d(3, 6, 3, groups=3)},
+                  {"conv": nn.Conv2d(3, 6, 3, padding=1, padding_mode="reflect")},
+                  {"conv": nn.Conv2d(3, 6, 4, padding="same")}, {"pool": nn.MaxPool2d(3, 2)},
+                  {"pool": nn.MaxPool2d(2, ceil_mode=True)}, {"middle": nn.GELU()}):
+        assert conv_pool.chains(traced(**parts)) == [], parts
+    assert conv_pool.chains(traced(TwoUsers())) == []  # the full-size output is needed elsewhere
+    assert conv_pool.chains(nn.Sequential(nn.Conv2d(3, 6, 3), nn.ReLU(), nn.MaxPool2d(2))) == []  # not traced
+
+
+def choose(monkeypatch, choice="fused"):
+    calls = []
+    monkeypatch.setattr(conv_pool, "faster", lambda conv, x: calls.append(tuple(x.shape)) or choice)
+    return calls
+
+
+def test_installed_it_trains_the_same_and_runs_as_written_outside_training(monkeypatch):
+    calls = choose(monkeypatch)
+    model = traced()
+    x = torch.randn(4, 3, 16, 16)
+    before = model(x)
+    assert conv_pool.install(model) == 1 and conv_pool.install(model) == 0  # once
+    model.train()
+    out = model(x)
+    torch.testing.assert_close(out, before, **TOL)
+    assert calls == [(4, 3, 16, 16)]  # timed once, on its first training call
+    fused = []
+    monkeypatch.setattr(conv_pool, "conv_max_pool", lambda *a: fused.append(1) or pooling.MaxOfFour.apply(
+        F.conv2d(a[0], conv_pool.fused_weight(a[1]), a[2].repeat(4), stride=2, padding=a[3]),
+        conv_pool._phases, conv_pool._all))
+    model(x).sum().backward()
+    assert fused == [1]
+    with torch.no_grad():
+        model(x)
+    model.eval()
+    model(x)
+    model.train()
+    seen = []
+    handle = model.relu.register_forward_hook(lambda m, i, o: seen.append(tuple(o.shape)))
+    torch.testing.assert_close(model(x), before, **TOL)
+    handle.remove()
+    assert fused == [1] and seen == [(4, 6, 12, 12)]  # eval, no_grad and a watching hook: as written
+    conv_pool.remove(model)
+    assert not any(k.startswith("_netstudio") or "forward" in m.__dict__ for m in model.modules() for k in m.__dict__)
+    assert torch.equal(model(x), model.head(model.pool(model.relu(model.conv(x))).flatten(1)))
+
+
+def test_with_the_relu_after_the_pool_and_the_strided_pool_too(monkeypatch):
+    from studio.training.fastpath import relu_pool
+
+    choose(monkeypatch)
+    model = traced()
+    x = torch.randn(4, 3, 16, 16)
+    before = model(x)
+    relu_pool.install(model)
+    pooling.install(model)
+    conv_pool.install(model)
+    torch.testing.assert_close(model(x), before, **TOL)
+    conv_pool.remove(model)  # the others stay as they were
+    assert "forward" in model.pool.__dict__ and pooling.PASSING not in model.pool.__dict__
+    assert torch.equal(model(x), before)
+
+
+def test_a_chain_keeps_the_faster_way_on_its_input():
+    conv = nn.Conv2d(3, 6, 5)
+    assert conv_pool.faster(conv, torch.randn(8, 3, 32, 32)) in ("fused", "plain")
+    assert conv_pool.faster(conv, torch.randn(1, 3, 5, 5)) == "plain"  # too small for the stride-2 kernel
+
+
+# ---- in the trainer ------------------------------------------------------------------------------
+def lenet_project(training):
+    nodes = [("input", "Input", {"shape": [1, 8, 8]}),
+             ("conv", "Conv2d", {"out_channels": 6, "kernel_size": 3, "padding": 1}), ("relu", "ReLU", {}),
+             ("pool", "MaxPool2d", {"kernel_size": 2}), ("flatten", "Flatten", {}),
+             ("fc", "Linear", {"out_features": 10}), ("output", "Output", {})]
+    project = cnn_project(training)
+    return project | {"nodes": [{"id": i, "type": t, "params": p, "pos": [0, 0]} for i, t, p in nodes],
+                      "edges": [{"source": a[0], "target": b[0]} for a, b in zip(nodes, nodes[1:])]}
+
+
+def test_the_plan_times_it_in_place_of_the_strided_pool_where_a_chain_qualifies(tmp_path):
+    from studio import load_project
+    from studio.training.trainer import Trainer
+
+    from .conftest import write_project
+
+    trainer = Trainer.from_project(load_project(write_project(tmp_path, lenet_project({}))))
+    plan = plan_for(trainer.model)
+    assert "conv_pool" in plan.candidates and "strided_pool" not in plan.candidates
+    bn = Trainer.from_project(load_project(write_project(tmp_path, cnn_project({}), "bn.json"))).model
+    assert "conv_pool" not in plan_for(bn).candidates and "strided_pool" in plan_for(bn).candidates
+    assert plan_for(bn, {"fast_path": "conv_pool"}).candidates == ["eager"]
+    assert "no stride-1 Conv2d" in plan_for(bn, {"fast_path": "conv_pool"}).reasons["conv_pool"]
+
+
+def test_training_with_it_reaches_the_eager_loss(tmp_path, monkeypatch):
+    choose(monkeypatch)  # fused whatever the timing says here
+    fused = []
+    real = conv_pool.conv_max_pool
+    monkeypatch.setattr(conv_pool, "conv_max_pool", lambda *a: fused.append(1) or real(*a))
+    trainer, _, result = run(tmp_path, lenet_project({"epochs": 2, "fast_path": "conv_pool"}), "a.json")
+    _, _, off = run(tmp_path, lenet_project({"epochs": 2, "fast_path": "off"}), "b.json")
+    assert trainer.step_fn.name == "eager+fused+relu-after-pool+conv-pool"
+    assert len(fused) == len(result.history) * -(-1797 // 32)  # every step (digits: 1,797 samples)
+    for mine, plain in zip(result.history, off.history):
+        assert mine["loss"] == pytest.approx(plain["loss"], abs=1e-4)
+    assert not any("forward" in m.__dict__ for m in trainer.model.modules())  # removed when fit ended
