@@ -14,6 +14,8 @@ from studio.ui.training.wording import step_words
     ("strided_pool", "eager+fused+strided-pool", "fused Adam, 2x2 max pooling as strided maxima"),
     ("strided_pool", "eager+fused+relu-after-pool+strided-pool",
      "fused Adam, 2x2 max pooling as strided maxima"),  # the exact rewrites stay in the tooltip
+    ("conv_pool", "eager+fused+relu-after-pool+conv-pool",
+     "fused Adam, convolution and max pooling as one stride-2 convolution"),
     ("bf16_channels_last", "eager+fused+bf16-channels-last", "fused Adam, bf16 autocast with channels-last convolutions"),
     ("compile", "compile", "compiled with torch.compile"),
     (None, "timing eager+fused, channels_last", "fused Adam"),

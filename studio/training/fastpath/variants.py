@@ -2,7 +2,7 @@
 for convolutions (float32, the same numerics up to summation order), 2x2 max pooling as strided
 maxima (bit for bit the same: pooling.py; in each layout's variant, per pool where it times
 faster), a convolution and the max pool after it as one stride-2 convolution (conv_pool.py; the
-same numerics up to summation order; in both float32 layouts, per chain where it times faster),
+same numerics up to summation order; in both layouts, per chain where it times faster),
 and the bf16 variants a person
 opts into with `training.precision: "bf16"` (different numerics): autocast to bfloat16 (with
 channels-last where the model has convolutions) and, for models of dense layers only, float32
@@ -77,7 +77,7 @@ class EagerVariant:
         # the faster (pooling.faster; the same values): in either layout, either precision
         self.strided_pool = name in ("strided_pool", "conv_pool", "channels_last", "bf16_channels_last")
         # convolution + 2x2 max pool as one stride-2 convolution, per chain where it times faster
-        self.conv_pool = name in ("conv_pool", "channels_last")
+        self.conv_pool = name in ("conv_pool", "channels_last", "bf16_channels_last")
         self._saved = None
         self.apply()
 
@@ -135,5 +135,5 @@ def describe(name: str) -> str:
             "strided_pool": pools,
             "conv_pool": f"{fused}; {pools}",
             "bf16": f"bf16 autocast; {masks}",
-            "bf16_channels_last": f"bf16 autocast with channels-last convolutions; {pools}; {masks}",
+            "bf16_channels_last": f"bf16 autocast with channels-last convolutions; {pools}; {fused}; {masks}",
             "bf16_matmul": f"float32 matrix products computed in bf16 (oneDNN); {masks}"}.get(name, name)
