@@ -5,12 +5,14 @@ The stride-1 convolution's output at (2i + a, 2j + b) is the stride-2 convolutio
 kernel moved by (a, b) inside one a row and a column larger. So the four positions (a, b) of each
 2x2 / stride-2 pooling window are four groups of output channels of a single stride-2 convolution
 with four times the channels, and the pool is the maximum of the four groups (pooling.MaxOfFour,
-with aten's choice of the window's first maximum): the full-size output is never written, and a
-convolution with few output channels (LeNet's 3 -> 6) fills oneDNN's vector lanes. On this CPU
-(AVX2, 2 threads) LeNet's conv1 + ReLU + pool forward + backward took 9.5 against 11.7 ms, its whole
-step 15.9 against 18.3 ms (docs/performance.md, "session 10"); a convolution whose input needs a
-gradient (LeNet's conv2) was slower fused, so each chain times both on its first training call,
-on its real input, and keeps the faster.
+with aten's choice of the window's first maximum). The pool becomes an elementwise maximum of four
+channel groups (no window indexing), and a convolution with few output channels (LeNet's 3 -> 6)
+fills oneDNN's vector lanes with four times as many, at 36/25 of the multiply-adds for 5x5. On this CPU
+(AVX2, 2 threads, NCHW, batch 256) LeNet's conv1 + ReLU + pool, forward + backward, took 6.8 ms
+fused against 8.7 with the strided pool and 10.6 as written, and its whole step 15.7 against 20.0
+(docs/performance.md, "session 10"); its conv2, whose input needs a gradient too, took 9.1 fused
+against 6.1. So each chain times both on its first training call, on its real input, and keeps the
+faster.
 
 A chain qualifies where an `nn.Conv2d` (stride 1, dilation 1, one group, zero padding) feeds only an
 `nn.ReLU` that feeds only an eligible `nn.MaxPool2d` (pooling.eligible), or feeds the pool directly,
