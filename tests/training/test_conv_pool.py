@@ -40,11 +40,13 @@ def both(x, w, b, padding, x_grad=True):
 
 
 @pytest.mark.parametrize("kernel, padding, size", [(5, (0, 0), (32, 32)), (5, (0, 0), (14, 14)), (3, (1, 1), (8, 8)),
-                                                   (3, (0, 0), (9, 7)), (1, (0, 0), (6, 6)), (3, (1, 0), (10, 11))])
+                                                   (3, (0, 0), (9, 7)), (1, (0, 0), (6, 6)), (3, (1, 0), (10, 11)),
+                                                   ((3, 5), (1, 2), (9, 12)), ((2, 4), (0, 1), (7, 8))])
 def test_values_and_gradients_are_those_of_convolution_then_pooling(kernel, padding, size):
-    g = torch.Generator().manual_seed(kernel * 100 + size[0])
+    kernel = kernel if isinstance(kernel, tuple) else (kernel, kernel)
+    g = torch.Generator().manual_seed(kernel[0] * 100 + kernel[1] * 10 + size[0])
     x = torch.randn(4, 3, *size, generator=g)
-    w, b = torch.randn(5, 3, kernel, kernel, generator=g), torch.randn(5, generator=g)
+    w, b = torch.randn(5, 3, *kernel, generator=g), torch.randn(5, generator=g)
     (y_ref, *grads_ref), (y, *grads) = both(x, w, b, padding)
     assert y.shape == y_ref.shape
     torch.testing.assert_close(y, y_ref, **TOL)
