@@ -27,11 +27,11 @@ import time
 
 import torch
 import torch.nn.functional as F
-from torch import fx, nn
+from torch import nn
 from torch.nn.modules import module as module_hooks
 
 from . import pooling
-from .relu_pool import _calls
+from .fx_calls import call_counts, calls_alone, single_use_calls
 
 MARK = "_netstudio_conv_pool"
 
@@ -55,33 +55,21 @@ def eligible_conv(conv) -> bool:
 
 def chains(model) -> list[tuple]:
     """(conv, relu or None, pool) chains that can run fused (see the module docstring)."""
-    counts, found = _calls(model), []
-    for gm in model.modules():
-        if not isinstance(gm, fx.GraphModule):
+    counts, found = call_counts(model), []
+    for gm, node, conv in single_use_calls(model):
+        if not eligible_conv(conv):
             continue
-        for node in gm.graph.nodes:
-            if node.op != "call_module" or len(node.users) != 1:
-                continue
-            conv = gm.get_submodule(node.target)
-            if not eligible_conv(conv):
-                continue
+        (user,) = node.users
+        relu = None
+        if calls_alone(gm, user, node, (nn.ReLU,)) and len(user.users) == 1:
+            relu, node = gm.get_submodule(user.target), user
             (user,) = node.users
-            relu = None
-            if _sole_call(gm, user, node, (nn.ReLU,)) and len(user.users) == 1:
-                relu, node = gm.get_submodule(user.target), user
-                (user,) = node.users
-            if not _sole_call(gm, user, node, (nn.MaxPool2d,)):
-                continue
-            pool = gm.get_submodule(user.target)
-            if pooling.eligible(pool) and all(counts[id(m)] == 1 for m in (conv, relu, pool) if m is not None):
-                found.append((conv, relu, pool))
+        if not calls_alone(gm, user, node, (nn.MaxPool2d,)):
+            continue
+        pool = gm.get_submodule(user.target)
+        if pooling.eligible(pool) and all(counts[id(m)] == 1 for m in (conv, relu, pool) if m is not None):
+            found.append((conv, relu, pool))
     return found
-
-
-def _sole_call(gm, node, arg, kinds) -> bool:
-    """`node` calls a module of exactly one of `kinds` on `arg` alone."""
-    return (node.op == "call_module" and node.args == (arg,) and not node.kwargs
-            and type(gm.get_submodule(node.target)) in kinds)
 
 
 def _watched(module) -> bool:

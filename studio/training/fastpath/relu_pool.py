@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import fx, nn
+from torch import nn
 
 from . import pooling
+from .fx_calls import call_counts, calls_alone, single_use_calls
 
 POOLS = (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)
 MARK = "_netstudio_relu_after_pool"
@@ -46,34 +47,16 @@ class _Pair:
         return out
 
 
-def _calls(model) -> dict[int, int]:
-    """id(module) -> how many call_module nodes call it, over every fx graph in the model."""
-    counts: dict[int, int] = {}
-    for gm in model.modules():
-        if isinstance(gm, fx.GraphModule):
-            for node in gm.graph.nodes:
-                if node.op == "call_module":
-                    m = gm.get_submodule(node.target)
-                    counts[id(m)] = counts.get(id(m), 0) + 1
-    return counts
-
-
 def pairs(model) -> list[tuple[nn.ReLU, nn.Module]]:
     """(relu, pool) pairs whose order can be swapped (see the module docstring)."""
-    counts, found = _calls(model), []
-    for gm in model.modules():
-        if not isinstance(gm, fx.GraphModule):
+    counts, found = call_counts(model), []
+    for gm, node, relu in single_use_calls(model):
+        (user,) = node.users
+        if type(relu) is not nn.ReLU or not calls_alone(gm, user, node, POOLS):
             continue
-        for node in gm.graph.nodes:
-            if node.op != "call_module" or len(node.users) != 1:
-                continue
-            relu = gm.get_submodule(node.target)
-            (user,) = node.users
-            if type(relu) is not nn.ReLU or user.op != "call_module" or user.args != (node,) or user.kwargs:
-                continue
-            pool = gm.get_submodule(user.target)
-            if type(pool) in POOLS and not pool.return_indices and counts[id(relu)] == counts[id(pool)] == 1:
-                found.append((relu, pool))
+        pool = gm.get_submodule(user.target)
+        if not pool.return_indices and counts[id(relu)] == counts[id(pool)] == 1:
+            found.append((relu, pool))
     return found
 
 
