@@ -237,3 +237,26 @@ def test_under_bf16_autocast_it_computes_what_bf16_convolution_then_pooling_does
     close(y.float(), y_ref.float(), rel=2e-2)
     for g, want in zip(got, ref):
         close(g, want, rel=2e-2)
+
+
+def test_the_log_names_the_fused_layers_and_a_trial_that_fused_none_is_not_called_fused(tmp_path, monkeypatch):
+    choose(monkeypatch, "fused")
+    trainer, rec, _ = run(tmp_path, lenet_project({"fast_path": "conv_pool"}), "a.json")
+    (notice,) = [n.message for n in rec.of("notice") if n.message.startswith("fast path:")]
+    assert "fused: conv" in notice, notice
+    choose(monkeypatch, "plain")  # slower fused here: the variant is the strided pool alone
+    trainer, rec, _ = run(tmp_path, lenet_project({"fast_path": "conv_pool"}), "b.json")
+    (notice,) = [n.message for n in rec.of("notice") if n.message.startswith("fast path:")]
+    assert trainer.step_fn.name == "eager+fused+relu-after-pool+strided-pool"
+    assert "fused:" not in notice and "stride-2 convolution" not in notice, notice
+
+
+def test_each_chain_is_timed_once_per_layout_even_when_its_variant_wins(tmp_path, monkeypatch):
+    from studio.training.fastpath import FastStep
+
+    calls = choose(monkeypatch, "fused")
+    monkeypatch.setattr(FastStep, "_finish", lambda self: self._choose("conv_pool"))  # whatever the timing says
+    trainer, _, _ = run(tmp_path, lenet_project({"epochs": 2, "fast_path": "auto"}), "a.json")
+    assert trainer.step_fn.name == "eager+fused+relu-after-pool+conv-pool"
+    assert {"conv_pool", "channels_last"} <= set(trainer.step_fn.times), trainer.step_fn.reasons
+    assert len(calls) == 2  # in the conv_pool trial and in the channels-last one, not again after

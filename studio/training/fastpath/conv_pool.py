@@ -163,14 +163,15 @@ def faster(conv: nn.Conv2d, x, repeats: int = 3) -> str:
     return "fused" if best["fused"] < min(best["aten"], best["strided"]) else "plain"
 
 
-def install(model) -> int:
-    """Give every qualifying chain of `model` its fused forward (timed on its first training call);
-    the number of chains."""
+def install(model, choices: dict | None = None) -> int:
+    """Give every qualifying chain of `model` its fused forward (timed on its first training call,
+    unless `choices` (conv -> "fused" / "plain", from `choices()`) already says); the number of chains."""
     n = 0
     for conv, relu, pool in chains(model):
         if MARK in conv.__dict__:
             continue
         chain = _Chain(conv, relu, pool)
+        chain.choice = (choices or {}).get(conv, "auto")
         setattr(conv, MARK, chain)
         conv.forward = chain.conv_forward
         pooling.set_passing(pool, chain.passes)
@@ -184,6 +185,19 @@ def remove(model) -> None:
         if chain is not None:
             module.__dict__.pop("forward", None)
             pooling.set_passing(chain.pool, None)
+
+
+def choices(model) -> dict:
+    """conv -> "fused" / "plain" for every installed chain that has timed itself."""
+    found = (m.__dict__.get(MARK) for m in model.modules())
+    return {chain.conv: chain.choice for chain in found if chain is not None and chain.choice != "auto"}
+
+
+def fused_layers(model, chosen: dict | None = None) -> list[str]:
+    """The names of the convolutions that run fused with their pool, in the model's order: as
+    installed now, or as `chosen` (from `choices()`) says."""
+    chosen = choices(model) if chosen is None else chosen
+    return [name for name, m in model.named_modules() if chosen.get(m) == "fused"]
 
 
 def has_chains(model) -> bool:

@@ -114,7 +114,14 @@ class FastStep:
             return self._display(self.chosen)
         return "timing " + ", ".join(self._display(c) for c in self.queue)
 
+    def _label(self, name: str) -> str:
+        """The chosen variant's own label (conv_pool with nothing fused shows as the strided pool)."""
+        if name == self.chosen and self.active is not None and hasattr(self.active, "label"):
+            return self.active.label
+        return name
+
     def _display(self, name: str) -> str:
+        name = self._label(name)
         if name == "eager":
             return self.eager_name
         if name in ("channels_last", "strided_pool", "conv_pool", "bf16", "bf16_channels_last", "bf16_matmul"):
@@ -295,7 +302,9 @@ class FastStep:
 
     def summary(self) -> str:
         shown = self._display(self.chosen)
-        what = self.describe(self.chosen)
+        what = self.describe(self._label(self.chosen))
+        detail = getattr(self.active, "detail", lambda: "")()
+        what = f"{what}; {detail}" if detail else what
         parts = [f"fast path: {shown}" + (f" ({what})" if what != self.chosen else "")]
         if self.times:
             timing = ", ".join(f"{self._display(k)} {v * 1e3:.2f} ms"

@@ -78,6 +78,7 @@ class EagerVariant:
         self.strided_pool = name in ("strided_pool", "conv_pool", "channels_last", "bf16_channels_last")
         # convolution + 2x2 max pool as one stride-2 convolution, per chain where it times faster
         self.conv_pool = name in ("conv_pool", "channels_last", "bf16_channels_last")
+        self._chain_choices: dict = {}  # conv -> "fused" / "plain", timed in this variant's trial
         self._saved = None
         self.apply()
 
@@ -92,8 +93,8 @@ class EagerVariant:
             eager.amp_dtype = torch.bfloat16
         if self.strided_pool:
             pooling.install(eager.model)
-        if self.conv_pool:
-            conv_pool.install(eager.model)
+        if self.conv_pool:  # applied again after winning: each chain keeps what its trial timed
+            conv_pool.install(eager.model, self._chain_choices)
         if self.numerics == "bf16":  # masks 16 bits at a time (dropout.py): another trajectory, as bf16 is
             dropout.install(eager.model, "fast16")
 
@@ -113,6 +114,7 @@ class EagerVariant:
         if self.strided_pool:
             pooling.remove(self.eager.model)
         if self.conv_pool:
+            self._chain_choices = conv_pool.choices(self.eager.model)
             conv_pool.remove(self.eager.model)
         if self.numerics == "bf16":  # back to the float32 steps' masks (PyTorch's, drawn in bulk) or none
             mode = getattr(self.eager, "dropout_mode", None)
@@ -120,6 +122,26 @@ class EagerVariant:
                 dropout.install(self.eager.model, mode)
             else:
                 dropout.remove(self.eager.model)
+
+    @property
+    def label(self) -> str:
+        """The name the step is shown by: conv_pool where no chain came out faster fused is the
+        strided pool alone (the panel must not say a convolution was fused)."""
+        if self.name == "conv_pool" and not self._fused():
+            return "strided_pool"
+        return self.name
+
+    def _fused(self) -> list[str]:
+        # as installed while the variant runs; as its trial timed them once training has ended
+        model = self.eager.model
+        return conv_pool.fused_layers(model, conv_pool.choices(model) or self._chain_choices)
+
+    def detail(self) -> str:
+        """What the trial decided inside the variant: which convolutions run fused with their pool."""
+        if not self.conv_pool:
+            return ""
+        fused = self._fused()
+        return f"fused: {', '.join(fused)}" if fused else ""
 
     @property
     def numerics(self) -> str:
