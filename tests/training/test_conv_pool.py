@@ -260,3 +260,19 @@ def test_each_chain_is_timed_once_per_layout_even_when_its_variant_wins(tmp_path
     assert trainer.step_fn.name == "eager+fused+relu-after-pool+conv-pool"
     assert {"conv_pool", "channels_last"} <= set(trainer.step_fn.times), trainer.step_fn.reasons
     assert len(calls) == 2  # in the conv_pool trial and in the channels-last one, not again after
+
+
+def test_each_pool_is_timed_once_per_trial_and_not_again_when_its_variant_wins(tmp_path, monkeypatch):
+    from studio.training.fastpath import FastStep
+
+    choose(monkeypatch, "plain")  # the chain unfused: its pool computes, and times itself
+    timed = []
+    monkeypatch.setattr(pooling, "faster", lambda x: timed.append(tuple(x.shape)) or "strided")
+    tried = []
+    real_choose = FastStep._choose
+    monkeypatch.setattr(FastStep, "_finish", lambda self: (tried.append(set(self.times)), real_choose(self, "conv_pool")))
+    trainer, _, _ = run(tmp_path, lenet_project({"epochs": 2, "fast_path": "auto"}), "a.json")
+    assert trainer.step_fn.name == "eager+fused+relu-after-pool+strided-pool"
+    pooled = {"strided_pool", "conv_pool", "channels_last"} & tried[0]
+    assert len(pooled) >= 2, tried  # the variants that install the timed pool, each tried once
+    assert len(timed) == len(pooled)  # once in each of their trials, not again after conv_pool won

@@ -172,16 +172,22 @@ def set_passing(module, passing) -> None:
     _refresh(module)
 
 
-def install(model) -> int:
-    """Give every eligible pooling module of `model` the timed choice of forward (`pool_forward`);
-    the number changed."""
+def install(model, choices: dict | None = None) -> int:
+    """Give every eligible pooling module of `model` the timed choice of forward (`pool_forward`),
+    timed against aten's on its first training call unless `choices` (module -> "strided" / "aten",
+    from `choices()`) already says; the number changed."""
     n = 0
     for module in model.modules():
         if eligible(module) and MARK not in module.__dict__:
-            setattr(module, MARK, "auto")  # timed against aten's on its first training call
+            setattr(module, MARK, (choices or {}).get(module, "auto"))
             _refresh(module)
             n += 1
     return n
+
+
+def choices(model) -> dict:
+    """module -> "strided" / "aten" for every installed pooling that has timed itself."""
+    return {m: m.__dict__[MARK] for m in model.modules() if m.__dict__.get(MARK, "auto") != "auto"}
 
 
 def remove(model) -> None:

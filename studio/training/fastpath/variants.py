@@ -79,6 +79,7 @@ class EagerVariant:
         # convolution + 2x2 max pool as one stride-2 convolution, per chain where it times faster
         self.conv_pool = name in ("conv_pool", "channels_last", "bf16_channels_last")
         self._chain_choices: dict = {}  # conv -> "fused" / "plain", timed in this variant's trial
+        self._pool_choices: dict = {}  # pool -> "strided" / "aten", likewise
         self._saved = None
         self.apply()
 
@@ -91,9 +92,10 @@ class EagerVariant:
             set_layout(eager, torch.channels_last)
         if self.autocast:
             eager.amp_dtype = torch.bfloat16
+        # applied again after winning: each pool and chain keeps what its trial timed
         if self.strided_pool:
-            pooling.install(eager.model)
-        if self.conv_pool:  # applied again after winning: each chain keeps what its trial timed
+            pooling.install(eager.model, self._pool_choices)
+        if self.conv_pool:
             conv_pool.install(eager.model, self._chain_choices)
         if self.numerics == "bf16":  # masks 16 bits at a time (dropout.py): another trajectory, as bf16 is
             dropout.install(eager.model, "fast16")
@@ -112,6 +114,7 @@ class EagerVariant:
             set_layout(self.eager, torch.contiguous_format)
         self.eager.amp_dtype = amp
         if self.strided_pool:
+            self._pool_choices = pooling.choices(self.eager.model)
             pooling.remove(self.eager.model)
         if self.conv_pool:
             self._chain_choices = conv_pool.choices(self.eager.model)
