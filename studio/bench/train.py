@@ -209,7 +209,7 @@ def bench_case(name: str, device: str, quick: bool, progress=None) -> dict:
         variants[v] = entry
     for v, note in notes.items():
         variants[v] = {"rate": None, "note": note}
-    # the CPU's bar (issue 19): the trainer's pick against the best float32 candidate of each round
+    # the CPU's bar (issue 19): the trainer's pick against the best float32 candidate, paired by round
     from .train_cpu import vs_best_float32
 
     vs_f32 = vs_best_float32(rates, rounds) if device == "cpu" else None
@@ -330,8 +330,8 @@ def run(args) -> int:
                     print(f"  {'':18s} {note}")
         if c.get("trainer_vs_best_float32"):
             b = c["trainer_vs_best_float32"]
-            print(f"  trainer / best float32 candidate of each round ({', '.join(b['of'])}): x{b['ratio']:.2f} "
-                  f"(IQR {b['ratio_iqr'][0]:.2f}-{b['ratio_iqr'][1]:.2f})")
+            print(f"  trainer / best float32 candidate ({b['best']}, of {', '.join(b['of'])}): x{b['ratio']:.2f} "
+                  f"(IQR {b['ratio_iqr'][0]:.2f}-{b['ratio_iqr'][1]:.2f}, paired by round)")
         if c["fast_vs_best"] is not None:
             print(f"  fast path / best hand-tuned ({c['best_reference']}): {c['fast_vs_best']:.2f}")
     return 0
