@@ -291,3 +291,60 @@ def test_feature_maps_show_the_first_convolution_until_a_layer_is_selected(win, 
     assert ui.features.node_id == "stem" and ui.features.title.text().startswith("stem · Conv2d")
     doc.undo_stack.undo()
     assert ui.features.node_id == "conv1"
+
+
+@pytest.fixture
+def held_check(monkeypatch):
+    """The pre-flight check waits until the test lets it go (the first check takes seconds: torch's
+    import, the data); returns the release."""
+    import threading
+
+    from studio.ui.training import preflight
+
+    gate, real = threading.Event(), preflight.check
+    monkeypatch.setattr(preflight, "check", lambda *a, **kw: gate.wait(60) and real(*a, **kw))
+    yield gate.set
+    gate.set()
+
+
+def test_train_pressed_while_the_dataset_is_checked_starts_when_the_check_passes(qtbot, isolated, dialog_log,
+                                                                                  project_file, held_check):
+    w = open_window(qtbot, load_project(project_file), size=(1600, 1000))
+    ui, panel = w.training, w.training.panel
+    assert panel.status.text() == "Checking the dataset…" and ui.preflight is None
+    click(qtbot, panel.train_button)  # the first click of a fresh window is not lost
+    assert not ui.session.running and "as soon as the dataset is checked" in panel.status.text()
+    assert not panel.train_button.isEnabled() and panel.stop_button.isEnabled()
+    with qtbot.waitSignal(ui.session.started, timeout=RUN_TIMEOUT):
+        held_check()
+    assert ui.preflight.ok
+    with qtbot.waitSignal(ui.session.ended, timeout=RUN_TIMEOUT):
+        ui.session.stop()
+
+
+def test_stop_takes_back_a_train_press_made_while_checking(qtbot, isolated, dialog_log, project_file, held_check):
+    w = open_window(qtbot, load_project(project_file), size=(1600, 1000))
+    ui, panel = w.training, w.training.panel
+    click(qtbot, panel.train_button)
+    click(qtbot, panel.stop_button)
+    assert panel.status.text() == "Checking the dataset…" and panel.train_button.isEnabled()
+    with qtbot.waitSignal(ui.preflight_ready, timeout=RUN_TIMEOUT):
+        held_check()
+    assert ui.can_train and not ui.session.running and panel.status.text() == "Ready to train"
+
+
+def test_a_train_press_made_while_checking_does_not_start_a_run_the_check_refuses(qtbot, isolated, dialog_log,
+                                                                                   tmp_path, held_check):
+    import json
+
+    path = copied_template(tmp_path)
+    project = json.loads(path.read_text())
+    project["training"]["dataset"] = {"name": "csv", "options": {"path": "missing.csv"}}
+    path.write_text(json.dumps(project))
+    w = open_window(qtbot, load_project(path), size=(1600, 1000))
+    ui, panel = w.training, w.training.panel
+    click(qtbot, panel.train_button)
+    with qtbot.waitSignal(ui.preflight_ready, timeout=RUN_TIMEOUT):
+        held_check()
+    assert not ui.can_train and not ui.session.running and not ui.train_pending
+    assert panel.status.text() == "Not ready to train: see above" and not panel.train_button.isEnabled()

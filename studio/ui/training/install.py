@@ -22,7 +22,7 @@ from .curves import CurvesView
 from .docks import add_training_docks
 from .feature_maps import FeatureMapView
 from .norms_view import NormsView
-from .panel import TrainingPanel
+from .panel import TrainingPanel, checking
 from .report_view import ReportView
 from .session import IDLE, TrainingSession, snapshot
 from .text_samples import install_text_samples
@@ -49,6 +49,7 @@ class TrainingUI(QObject):
         self.weights = None  # a checkpoint file the next run and exports start from
         self.preflight = None
         self.can_train, self.reason = False, "checking the dataset…"
+        self.train_pending = False  # Train pressed before the first verdict: start when it passes
         self._preflight_seq = 0
         self._input_cache: dict[int, tuple] = {}
 
@@ -77,10 +78,10 @@ class TrainingUI(QObject):
         s.report.connect(self.report.show_report)
         s.notice_event.connect(self._on_notice)
         s.ended.connect(self._on_ended)
-        p.train_button.clicked.connect(self.train)
+        p.train_button.clicked.connect(self.press_train)
         p.pause_button.clicked.connect(s.pause)
         p.resume_button.clicked.connect(s.resume)
-        p.stop_button.clicked.connect(s.stop)
+        p.stop_button.clicked.connect(self.press_stop)
         p.export_button.clicked.connect(self.open_export)
         p.load_button.clicked.connect(self.ask_load_checkpoint)
         p.clear_weights_button.clicked.connect(lambda: self.set_weights(None))
@@ -186,7 +187,10 @@ class TrainingUI(QObject):
         problems = getattr(self.window, "problems", None)
         if hasattr(problems, "set_training_problems"):  # the Problems list and the panel say the same
             problems.set_training_problems(result.setting_problems)
+        pending, self.train_pending = self.train_pending, False
         self._set_verdict(result.ok, result.reason())
+        if pending and result.ok:
+            self.train()
         if result.preview and self.session.last_probe is None:
             self.features.set_input(result.preview[0]["x"], _caption(result.preview[0]))
         self.preflight_ready.emit()
@@ -201,6 +205,21 @@ class TrainingUI(QObject):
 
         project = self.document.project
         return runs.runs_root(project.path, project.name, data_dir())
+
+    def press_train(self) -> None:
+        """Train pressed: the run starts now, or as soon as the dataset check under way passes."""
+        if not self.session.running and not self.can_train and checking(self.reason):
+            self.train_pending = True
+            self._on_state(self.session.state)
+        else:
+            self.train()
+
+    def press_stop(self) -> None:
+        if self.train_pending:  # not started yet: Stop takes the press back
+            self.train_pending = False
+            self._on_state(self.session.state)
+        else:
+            self.session.stop()
 
     def train(self, max_steps: int = 0, overrides: dict | None = None) -> bool:
         if self.session.running or not self.can_train:
@@ -223,7 +242,7 @@ class TrainingUI(QObject):
         return True
 
     def _on_state(self, state: str) -> None:
-        self.panel.set_state(state, self.can_train, self.reason)
+        self.panel.set_state(state, self.can_train, self.reason, self.train_pending)
 
     def _on_started(self, e) -> None:
         self.curves.on_started(e)

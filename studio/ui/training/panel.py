@@ -16,13 +16,21 @@ from .wording import device_words
 
 
 READY, NOT_READY, CHECKING = "Ready to train", "Not ready to train: see above", "Checking the dataset…"
-IDLE_TEXTS = (READY, NOT_READY, CHECKING)
+PENDING = "Starting as soon as the dataset is checked… (Stop cancels)"
+IDLE_TEXTS = (READY, NOT_READY, CHECKING, PENDING)
 
 
-def _idle_text(can_train: bool, reason: str) -> str:
+def checking(reason: str) -> bool:
+    """The verdict is still to come: the first check (importing torch, loading the data) takes seconds."""
+    return reason.startswith("checking")
+
+
+def _idle_text(can_train: bool, reason: str, pending: bool = False) -> str:
     if can_train:
         return READY
-    return CHECKING if reason.startswith("checking") else NOT_READY
+    if checking(reason):
+        return PENDING if pending else CHECKING
+    return NOT_READY
 
 
 class TrainingPanel(QScrollArea):
@@ -119,14 +127,20 @@ class TrainingPanel(QScrollArea):
             self.problems.setStyleSheet(f"color: {color('warning')};")
         self.problems.setVisible(bool(problems or notes))
 
-    def set_state(self, state: str, can_train: bool, reason: str) -> None:
+    def set_state(self, state: str, can_train: bool, reason: str, pending: bool = False) -> None:
+        """`pending`: Train was pressed while the dataset is still being checked; the run starts when
+        the check passes (Train is pressable while checking, so that first click is not lost)."""
         idle = state == "idle"
+        wait = idle and not can_train and checking(reason)
         if idle:
-            self.train_button.setToolTip("Train the model on the dataset" if can_train else reason)
+            self.train_button.setToolTip("Train the model on the dataset" if can_train else
+                                         "Starts as soon as the dataset is checked" if wait else reason)
         else:
             self.train_button.setToolTip("A run is in progress")
-        enabled = {self.train_button: idle and can_train, self.pause_button: state in ("preparing", "running"),
-                   self.resume_button: state == "paused", self.stop_button: state in ("preparing", "running", "paused"),
+        enabled = {self.train_button: idle and (can_train or wait and not pending),
+                   self.pause_button: state in ("preparing", "running"),
+                   self.resume_button: state == "paused",
+                   self.stop_button: state in ("preparing", "running", "paused") or wait and pending,
                    self.form: idle, self.load_button: idle, self.clear_weights_button: idle, self.export_button: idle}
         # Enable first, move the focus off what is about to be disabled, then disable: a focused widget
         # that is disabled hands the focus to the next one in the tab order and the scroll area scrolls
@@ -145,7 +159,7 @@ class TrainingPanel(QScrollArea):
             if not on:
                 w.setEnabled(False)
         if idle and self.status.text() in IDLE_TEXTS:  # a run's verdict stays until the next run or edit
-            self.status.setText(_idle_text(can_train, reason))
+            self.status.setText(_idle_text(can_train, reason, pending))
         self._verdict = (can_train, reason)
         if state == "preparing":
             self.status.setText("Preparing: loading the data and building the model…")
