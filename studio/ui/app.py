@@ -187,19 +187,49 @@ def _after_first_frame(window, probe: bool) -> None:
     from .gc_thread import collect_on_gui_thread
     from .stats_service import service
 
+    from .startup_imports import import_then
+
     if probe:  # `bench startup`: the first frame with the graph painted (and whether torch was needed)
         _report("painted", f"torch={'yes' if 'torch' in sys.modules else 'no'}")
+        stalls = _StallWatch(window)
     collect_on_gui_thread()  # before the training UI and the warm-up start their threads
-    window.attach_rest()
-    service().hold(False)
-    if probe:  # then when every view is ready and the counts are in, then quit
-        from PySide6.QtCore import QTimer
-        from PySide6.QtWidgets import QApplication
 
-        _report("ready")
-        window.summary.model.finish()
-        _report("counted")
-        QTimer.singleShot(0, QApplication.quit)
+    def rest(import_s: float) -> None:
+        window.attach_rest()
+        service().hold(False)
+        if probe:  # then when every view is ready and the counts are in, then quit
+            from PySide6.QtCore import QTimer
+            from PySide6.QtWidgets import QApplication
+
+            stalls.stop()
+            _report("ready", f"stall={stalls.longest:.3f} imports={import_s:.3f}")
+            window.summary.model.finish()
+            _report("counted")
+            QTimer.singleShot(0, QApplication.quit)
+
+    import_then(window, rest)  # torch on a helper thread: the window stays live while it loads
+
+
+class _StallWatch:
+    """The longest the GUI thread went without turning its event loop (a frozen window: clicks and
+    keys wait), from now until stop(), including the turn that stop() is called in."""
+
+    def __init__(self, parent, interval_ms: int = 10) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.longest, self._last = 0.0, time.perf_counter()
+        self._timer = QTimer(parent)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.longest, self._last = max(self.longest, now - self._last), now
+
+    def stop(self) -> None:
+        self._tick()
+        self._timer.stop()
 
 
 def _report(what: str, note: str = "") -> None:

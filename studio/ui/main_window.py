@@ -54,7 +54,7 @@ class MainWindow(QMainWindow):
             self.add_dock(name, title, QLabel(""), place)
         from .training.docks import add_training_docks
 
-        add_training_docks(self)  # empty until the training UI fills them: the layout is whole at once
+        add_training_docks(self, placeholder=True)  # "loading" until the training UI fills them: the whole layout at once
         from .dock_titles import hide_titles_when_tabbed
 
         self._titles = hide_titles_when_tabbed(self)  # tabbed docks: the tab names them, no title bar under it
@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
             else:
                 dock.setWidget(widget)
             if old is not None:
+                old.hide()  # at once: deleted on a later turn, it would show under the new one till then
                 old.deleteLater()
         return dock
 

@@ -12,6 +12,7 @@ from studio.core.project import Project, load_project
 from studio.ui.canvas_host import when_nodes_painted
 from studio.ui.document import Document
 from studio.ui.main_window import MainWindow
+from studio.ui.training.docks import LOADING, TRAINING_DOCKS
 
 from .window_helpers import TEMPLATES, dialog_log, isolated  # noqa: F401
 
@@ -26,6 +27,10 @@ def test_the_app_paints_the_graph_before_it_imports_torch(tmp_path):
     assert marks["painted"][1] == "torch=no"  # the layer specs, the canvas and the analysis need no torch
     times = [float(marks[m][0]) for m in marks]
     assert times == sorted(times)
+    notes = dict(note.split("=") for note in marks["ready"][1:])
+    # torch loads on a helper thread: the window is never frozen for as long as it takes (on the GUI
+    # thread it was: about 3 s with the graph on screen, clicks unanswered)
+    assert float(notes["stall"]) < float(notes["imports"]), notes
 
 
 def _window(qtbot, document) -> MainWindow:
@@ -34,6 +39,14 @@ def _window(qtbot, document) -> MainWindow:
     window.resize(1280, 800)
     window.attach(document, later=True)
     return window
+
+
+def _loading(window) -> set[str]:
+    """The docks that still show the loading placeholder."""
+    from PySide6.QtWidgets import QLabel
+
+    return {name for name, dock in window.docks.items()
+            if any(label.text() == LOADING for label in dock.findChildren(QLabel))}
 
 
 def test_the_training_ui_comes_after_the_canvas_painted_its_nodes(qtbot, isolated, dialog_log):
@@ -45,12 +58,14 @@ def test_the_training_ui_comes_after_the_canvas_painted_its_nodes(qtbot, isolate
         window.attach_rest()
 
     when_nodes_painted(window.canvas, first_frame, fallback_ms=60_000)
-    assert window.training is None and window.docks["curves"].isVisibleTo(window)  # laid out, still empty
+    assert window.training is None and window.docks["curves"].isVisibleTo(window)  # laid out, not filled yet
+    assert _loading(window) == {name for name, _title, _place in TRAINING_DOCKS}  # each says it is loading
     window.fit_to_graph()
     window.show()
     qtbot.waitUntil(lambda: window.training is not None, timeout=30_000)
     assert painted == [True]
     assert window.training.panel.isVisibleTo(window)
+    qtbot.waitUntil(lambda: _loading(window) == set(), timeout=5000)  # every one filled (the labels deleted later)
     window.attach_rest()  # once only
     assert len(window.findChildren(type(window.training))) == 1
     window.close()

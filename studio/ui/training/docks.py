@@ -14,8 +14,24 @@ TRAINING_DOCKS = (("training", "Training", "properties"),  # a tab beside the In
                   ("classes", "Classes", "plots"))  # projection_view.py: how the classes separate
 
 
-def add_training_docks(window) -> dict:
-    """The training docks of `window` by name (made now if they are not there yet)."""
-    # the plots scroll rather than squeeze below their minimum on a short screen
-    return {name: window.add_dock(name, title, place=place, scroll=place == "plots")
-            for name, title, place in TRAINING_DOCKS}
+LOADING = "Loading the training tools…"
+
+
+def add_training_docks(window, placeholder: bool = False) -> dict:
+    """The training docks of `window` by name (made now if they are not there yet); with
+    `placeholder`, each says it is loading until the training UI fills it (torch loads first, a few
+    seconds: an empty panel would look broken)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel
+
+    docks = {}
+    for name, title, place in TRAINING_DOCKS:
+        label = None
+        if placeholder:
+            label = QLabel(LOADING)
+            label.setObjectName("empty")
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setWordWrap(True)
+        # the plots scroll rather than squeeze below their minimum on a short screen
+        docks[name] = window.add_dock(name, title, label, place=place, scroll=place == "plots")
+    return docks
