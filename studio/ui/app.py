@@ -185,9 +185,8 @@ def _finish_startup(window, file: str | None, probe: bool = False) -> None:
 def _after_first_frame(window, probe: bool) -> None:
     """The graph is on screen: now the costly rest (the training UI, torch for the counts)."""
     from .gc_thread import collect_on_gui_thread
-    from .stats_service import service
-
     from .startup_imports import import_then
+    from .stats_service import service
 
     if probe:  # `bench startup`: the first frame with the graph painted (and whether torch was needed)
         _report("painted", f"torch={'yes' if 'torch' in sys.modules else 'no'}")
