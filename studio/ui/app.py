@@ -190,18 +190,26 @@ def _after_first_frame(window, probe: bool) -> None:
 
     if probe:  # `bench startup`: the first frame with the graph painted (and whether torch was needed)
         _report("painted", f"torch={'yes' if 'torch' in sys.modules else 'no'}")
-        stalls = _StallWatch(window)
     collect_on_gui_thread()  # before the training UI and the warm-up start their threads
+    stalls = _StallWatch(window) if probe else None
 
     def rest(import_s: float) -> None:
-        window.attach_rest()
+        while_importing = stalls.longest if probe else 0.0
+        try:
+            window.attach_rest()
+        except Exception as exc:
+            from .training.docks import say_not_loaded
+
+            say_not_loaded(window, exc)  # not "Loading…" forever
+            raise
         service().hold(False)
         if probe:  # then when every view is ready and the counts are in, then quit
             from PySide6.QtCore import QTimer
             from PySide6.QtWidgets import QApplication
 
             stalls.stop()
-            _report("ready", f"stall={stalls.longest:.3f} imports={import_s:.3f}")
+            _report("ready", f"stall={stalls.longest:.3f} stall_importing={while_importing:.3f} "
+                             f"imports={import_s:.3f}")
             window.summary.model.finish()
             _report("counted")
             QTimer.singleShot(0, QApplication.quit)

@@ -326,7 +326,9 @@ def test_stop_takes_back_a_train_press_made_while_checking(qtbot, isolated, dial
     w = open_window(qtbot, load_project(project_file), size=(1600, 1000))
     ui, panel = w.training, w.training.panel
     click(qtbot, panel.train_button)
+    assert ui.train_pending and panel.stop_button.isEnabled()
     click(qtbot, panel.stop_button)
+    assert not ui.train_pending
     assert panel.status.text() == "Checking the dataset…" and panel.train_button.isEnabled()
     with qtbot.waitSignal(ui.preflight_ready, timeout=RUN_TIMEOUT):
         held_check()
@@ -344,7 +346,25 @@ def test_a_train_press_made_while_checking_does_not_start_a_run_the_check_refuse
     w = open_window(qtbot, load_project(path), size=(1600, 1000))
     ui, panel = w.training, w.training.panel
     click(qtbot, panel.train_button)
+    assert ui.train_pending
     with qtbot.waitSignal(ui.preflight_ready, timeout=RUN_TIMEOUT):
         held_check()
     assert not ui.can_train and not ui.session.running and not ui.train_pending
     assert panel.status.text() == "Not ready to train: see above" and not panel.train_button.isEnabled()
+
+
+def test_a_train_press_made_while_checking_is_dropped_when_the_graph_breaks(qtbot, isolated, dialog_log,
+                                                                             project_file, held_check):
+    """"Not ready" said while the press waited: fixing the graph again must not start a run by itself."""
+    w = open_window(qtbot, load_project(project_file), size=(1600, 1000))
+    ui, panel, doc = w.training, w.training.panel, w.document
+    click(qtbot, panel.train_button)
+    doc.push(SetParam(doc.graph, "conv2", "kernel_size", 9))  # larger than its 4x4 input: the graph has errors
+    assert not doc.analysis.ok
+    qtbot.waitUntil(lambda: panel.status.text() == "Not ready to train: see above", timeout=RUN_TIMEOUT)
+    assert not ui.train_pending and not panel.stop_button.isEnabled()
+    doc.undo_stack.undo()
+    with qtbot.waitSignal(ui.preflight_ready, timeout=RUN_TIMEOUT):
+        held_check()
+    qtbot.waitUntil(lambda: ui.can_train, timeout=RUN_TIMEOUT)
+    assert not ui.session.running and panel.status.text() == "Ready to train"

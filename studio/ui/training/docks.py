@@ -35,3 +35,14 @@ def add_training_docks(window, placeholder: bool = False) -> dict:
         # the plots scroll rather than squeeze below their minimum on a short screen
         docks[name] = window.add_dock(name, title, label, place=place, scroll=place == "plots")
     return docks
+
+
+def say_not_loaded(window, error: Exception) -> None:
+    """The training UI could not be built (a broken install): the docks say so instead of loading."""
+    from PySide6.QtWidgets import QLabel
+
+    text = f"The training tools could not be loaded: {type(error).__name__}: {error}"
+    for dock in window.docks.values():
+        for label in dock.findChildren(QLabel):
+            if label.text() == LOADING:
+                label.setText(text)

@@ -196,6 +196,8 @@ class TrainingUI(QObject):
         self.preflight_ready.emit()
 
     def _set_verdict(self, ok: bool, reason: str) -> None:
+        if not ok and not checking(reason):  # "not ready" said: a queued press must not start a run later
+            self.train_pending = False
         self.can_train, self.reason = ok, reason
         self._on_state(self.session.state)
 
@@ -403,6 +405,8 @@ class TrainingUI(QObject):
     # ---- document and window ------------------------------------------------------------------
     def _on_graph_event(self, event) -> None:
         if event.kind == GraphEventKind.RESET:  # another file opened
+            self.train_pending = False  # a press for the project before: not for this one
+            self._on_state(self.session.state)
             if not self.session.running:
                 self.session.last_probe = None
             self.set_weights(None)
