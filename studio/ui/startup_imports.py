@@ -32,15 +32,15 @@ class _Receiver(QObject):
         self.callback(seconds)
 
 
-def import_then(window, callback, modules=MODULES) -> None:
-    """Import `modules` on a helper thread, then call `callback(seconds)` on the GUI thread. An
+def import_then(window, callback) -> None:
+    """Import MODULES on a helper thread, then call `callback(seconds)` on the GUI thread. An
     import that fails is left for the GUI thread's own import, which reports it where it is used."""
     relay = _Relay(QCoreApplication.instance())  # owned by the application: it outlives the window
     relay.done.connect(_Receiver(window, callback).fire)
 
     def work() -> None:
         start = time.perf_counter()
-        for name in modules:
+        for name in MODULES:
             if background.stopping.is_set():  # the application is exiting
                 return
             try:

@@ -85,8 +85,11 @@ def test_training_tools_that_cannot_load_say_so_instead_of_loading_forever(qtbot
 
     from studio.ui import app
 
+    def broken_install():
+        raise ImportError("no module named torch")
+
     window = _window(qtbot, Document(load_project(TEMPLATES / "cnn_digits.json")))
-    monkeypatch.setattr(window, "attach_rest", lambda: (_ for _ in ()).throw(ImportError("no module named torch")))
+    monkeypatch.setattr(window, "attach_rest", broken_install)
     monkeypatch.setattr("studio.ui.startup_imports.import_then", lambda w, callback: callback(0.0))
     try:
         app._after_first_frame(window, probe=False)
@@ -95,4 +98,20 @@ def test_training_tools_that_cannot_load_say_so_instead_of_loading_forever(qtbot
     assert _loading(window) == set()
     texts = {label.text() for dock in window.docks.values() for label in dock.findChildren(QLabel)}
     assert "The training tools could not be loaded: ImportError: no module named torch" in texts
+    window.close()
+
+
+def test_an_error_shown_in_the_training_docks_is_plain_text(qtbot, isolated, dialog_log):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel
+
+    from studio.ui.training.docks import say_not_loaded
+
+    window = _window(qtbot, Document(Project()))
+    say_not_loaded(window, ImportError("<img src='x' onerror=alert(1)> \\\\share\\\"torch\""))
+    shown = [label for dock in window.docks.values() for label in dock.findChildren(QLabel)
+             if label.text().startswith("The training tools could not be loaded")]
+    assert len(shown) == len(TRAINING_DOCKS)
+    assert all(label.textFormat() == Qt.TextFormat.PlainText for label in shown)
+    assert "<img src='x'" in shown[0].text()  # shown as written, not rendered
     window.close()

@@ -32,6 +32,7 @@ def add_training_docks(window, placeholder: bool = False) -> dict:
             label.setObjectName("empty")
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setWordWrap(True)
+            label.setTextFormat(Qt.TextFormat.PlainText)  # say_not_loaded puts an error's words here
         # the plots scroll rather than squeeze below their minimum on a short screen
         docks[name] = window.add_dock(name, title, label, place=place, scroll=place == "plots")
     return docks
