@@ -24,3 +24,23 @@ from studio.ui.training.wording import step_words
 def test_the_chosen_step_in_words(chosen, name, words):
     step = SimpleNamespace(chosen=chosen, name=name, eager_name=name if chosen == "eager" else "eager+fused")
     assert step_words(step, "Adam") == words
+
+
+def _trainer(precision, chosen, times):
+    step = SimpleNamespace(chosen=chosen, name="eager+fused+strided-pool", eager_name="eager+fused", times=times)
+    config = SimpleNamespace(precision=precision, optimizer=SimpleNamespace(type="Adam"))
+    return SimpleNamespace(step_fn=step, config=config, device="cpu")
+
+
+def test_bf16_chosen_but_float32_faster_is_said():
+    """A person who ticked bf16 learns that it was tried and why the run stays float32."""
+    from studio.ui.training.wording import plain_notice
+
+    times = {"eager": 0.010, "strided_pool": 0.008, "bf16": 0.012, "bf16_channels_last": 0.011}
+    line = plain_notice("fast path: eager+fused+strided-pool (...)", _trainer("bf16", "strided_pool", times))
+    assert line.startswith("Training on CPU, fused Adam, 2x2 max pooling as strided maxima (fastest of 4 tried)")
+    assert "bf16 was slower" in line and "float32" in line
+    # not said where the person kept float32, or where bf16 was not tried at all (no bf16 hardware)
+    assert "bf16" not in plain_notice("fast path: x", _trainer("float32", "strided_pool", times))
+    no_bf16 = {"eager": 0.010, "strided_pool": 0.008}
+    assert "bf16" not in plain_notice("fast path: x", _trainer("bf16", "strided_pool", no_bf16))

@@ -64,4 +64,13 @@ def plain_notice(message: str, trainer) -> str:
     tried = len(getattr(step_fn, "times", {}) or {})
     if tried > 1:
         line += f" (fastest of {tried} tried)"
-    return line
+    return line + _kept_float32(step_fn, config)
+
+
+def _kept_float32(step_fn, config) -> str:
+    """Where the person chose bf16 and the timing kept a float32 step: that their switch acted."""
+    chosen = getattr(step_fn, "chosen", None)
+    tried_bf16 = any(name.startswith("bf16") for name in getattr(step_fn, "times", None) or {})
+    if getattr(config, "precision", "float32") != "bf16" or not tried_bf16 or chosen is None or chosen.startswith("bf16"):
+        return ""
+    return "; bf16 was slower for this model here, so it trains in float32"
