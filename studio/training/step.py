@@ -28,11 +28,16 @@ class EagerStep:
         self.amp_dtype = amp_dtype
         self.scaler = torch.amp.GradScaler(device.type) if amp_dtype == torch.float16 else None
         self.channels_last = channels_last
+        # a dtype the input is cast to before its layout changes: the bf16 channels-last variant sets
+        # it where only convolutions read the input, which autocast would cast to bf16 anyway
+        self.input_dtype = None
         self.autocast_cache = autocast_cache  # off under CUDA graph capture
         # once a CUDA graph owns the .grad tensors, every other step zeroes them in place
         self.set_to_none = True
 
     def prepare_input(self, x: torch.Tensor) -> torch.Tensor:
+        if self.input_dtype is not None and x.dtype == torch.float32:
+            x = x.to(self.input_dtype)  # first, so the layout change moves half the bytes
         if self.channels_last and x.dim() == 4:
             return x.contiguous(memory_format=torch.channels_last)
         return x

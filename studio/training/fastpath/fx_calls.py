@@ -32,3 +32,13 @@ def calls_alone(gm, node, arg, kinds) -> bool:
     """`node` calls a module of exactly one of the types `kinds`, on `arg` alone."""
     return (node.op == "call_module" and node.args == (arg,) and not node.kwargs
             and type(gm.get_submodule(node.target)) in kinds)
+
+
+def inputs_read_only_by(model, kinds) -> bool:
+    """Every input of `model` (an fx graph module) is read only by modules of one of the types
+    `kinds`, each called on it alone: nothing else sees the input as it was given."""
+    if not isinstance(model, fx.GraphModule):
+        return False
+    inputs = [node for node in model.graph.nodes if node.op == "placeholder"]
+    return bool(inputs) and all(node.users and all(calls_alone(model, user, node, kinds) for user in node.users)
+                                for node in inputs)

@@ -18,8 +18,10 @@ import contextlib
 import functools
 
 import torch
+from torch import nn
 
 from . import conv_pool, dropout, pooling
+from .fx_calls import inputs_read_only_by
 
 FLOAT32_VARIANTS = ("channels_last", "strided_pool", "conv_pool")
 BF16_VARIANTS = ("bf16", "bf16_channels_last", "bf16_matmul")
@@ -87,11 +89,15 @@ class EagerVariant:
         eager = self.eager
         if self._saved is not None:
             return
-        self._saved = (eager.channels_last, eager.amp_dtype)
+        self._saved = (eager.channels_last, eager.amp_dtype, eager.input_dtype)
         if self.channels_last and not eager.channels_last:
             set_layout(eager, torch.channels_last)
         if self.autocast:
             eager.amp_dtype = torch.bfloat16
+            if self.channels_last and inputs_read_only_by(eager.model, (nn.Conv2d,)):
+                # autocast would cast the input to bf16 at the convolution anyway (the same values):
+                # cast before the channels-last copy, which then moves half the bytes
+                eager.input_dtype = torch.bfloat16
         # applied again after winning: each pool and chain keeps what its trial timed
         if self.strided_pool:
             pooling.install(eager.model, self._pool_choices)
@@ -109,10 +115,10 @@ class EagerVariant:
     def undo(self) -> None:
         if self._saved is None:
             return
-        (channels_last, amp), self._saved = self._saved, None
+        (channels_last, amp, input_dtype), self._saved = self._saved, None
         if self.channels_last and not channels_last:
             set_layout(self.eager, torch.contiguous_format)
-        self.eager.amp_dtype = amp
+        self.eager.amp_dtype, self.eager.input_dtype = amp, input_dtype
         if self.strided_pool:
             self._pool_choices = pooling.choices(self.eager.model)
             pooling.remove(self.eager.model)
