@@ -227,6 +227,20 @@ def test_close_candidates_are_timed_again_in_reverse_order_and_keep_their_better
     assert built["channels_last"].batches[6:12] == list(range(24, 30)) and step.chosen == "channels_last"
 
 
+def test_a_candidate_a_slow_spell_put_a_fifth_behind_is_timed_again_and_wins():
+    # session 14: a bf16 trial of LeNet timed 17.9 ms during a slow spell against 15.0 for channels-last,
+    # where it ran 12.1-13.6 ms in the other runs of the day; 10% was too narrow to look again
+    clock = Clock()
+    step, _, built = fast_step({"eager": 1.0, "channels_last": 0.8, "bf16_channels_last": 0.96}, clock,
+                               per_step=True)
+    for i in range(18):  # first pass: eager, channels-last, bf16 (2 warm + 4 timed each)
+        step(*batch(i))
+    built["bf16_channels_last"].cost = 0.7  # the spell is over
+    _run_until_chosen(step, 18)
+    assert len(built["bf16_channels_last"].batches) == 12  # timed again
+    assert step.chosen == "bf16_channels_last" and step.times["bf16_channels_last"] == pytest.approx(0.7)
+
+
 def test_the_pick_is_never_more_than_5_percent_below_the_fastest_float32_candidate():
     # issue 19, acceptance line 3, through FastStep's own selection with fake timings: random costs per
     # candidate, eager's second look (A/B/A) at another speed, with and without a bf16 candidate
