@@ -32,12 +32,16 @@ from .candidates import CandidateFailed
 # most that (eager's rate >= (1 - margin) x the candidate's)
 MAX_BELOW_BEST = 0.05
 COLLAPSE = 3.0  # a step this many times slower than its best means the cores got busy
-# on the CPU, candidates within this of the fastest after the first pass are timed again (in reverse
-# order) and keep their better time: one pass of 10 steps each picked the slower of two candidates
+# on the CPU, candidates within this of the fastest after a pass are timed again (in alternating
+# order) and keep their best time: one pass of 10 steps each picked the slower of two candidates
 # 10-15% apart in 1 of 4 LeNet trials on this 2-core machine (docs/performance.md, "session 7"), and
 # a slow spell put LeNet's bf16 step 19% behind float32 channels-last where it ran 10-20% ahead in
-# five other runs ("session 14"); a second look costs one more trial (at least MIN_TIMED_S)
+# five other runs ("session 14"); each look costs one more trial (at least MIN_TIMED_S)
 CLOSE = 0.25
+# how many passes the CPU's close candidates get: machine speed drifts by 15-30% over a few seconds
+# here, so a candidate can sit in a slow spell for two trials (session 14: LeNet's bf16 step, 16%
+# faster than channels-last over whole epochs, timed behind it in 2 of 9 runs' trials)
+LOOKS = 3
 WATCH_S = 2.0  # seconds of step time per throughput check
 # on the CPU a trial times at least `timed` steps and goes on until they add up to MIN_TIMED_S: ten
 # 1.5 ms MLP steps (15 ms) let one slow moment decide, and kept eager over a bf16 step 1.3x faster
@@ -82,7 +86,7 @@ class FastStep:
         self.min_timed_s = min_timed_s if per_step else 0.0  # the clock needs each call timed
         self.max_timed = self._max_timed()
         self._per_step: list[float] = []
-        self._second_look = False  # the close candidates are being timed again (per_step only)
+        self._look = 1  # the pass over the candidates: later ones time the close ones again (per_step only)
         self._watch = [0, 0.0, None]  # steps, step seconds in this window, best seconds per step
         if total_steps and total_steps < 3 * (warm + timed) and len(self.queue) > 1:
             # too short to time eager and another candidate and still gain from the pick
@@ -94,13 +98,13 @@ class FastStep:
         self.scaler = eager.scaler
 
     def _max_timed(self) -> int:
-        """The most steps one trial times: the trials of every queued candidate, a second look at each
+        """The most steps one trial times: the trials of every queued candidate, every look at each
         included, fit in TRIAL_SHARE of the run (an open-ended run: MAX_TIMED)."""
         if not self.min_timed_s:
             return self.timed
         if not self.total_steps:
             return MAX_TIMED
-        share = int(TRIAL_SHARE * self.total_steps / (2 * max(len(self.queue), 1))) - self.warm
+        share = int(TRIAL_SHARE * self.total_steps / (LOOKS * max(len(self.queue), 1))) - self.warm
         return max(self.timed, min(MAX_TIMED, share))
 
     def _trial_done(self, done: int) -> bool:
@@ -185,12 +189,12 @@ class FastStep:
                 self._finish()
                 if self.active is not None:
                     return self.active(x, target)
-                continue  # _finish queued the second look
+                continue  # _finish queued another look
             name = self.queue.pop(0)
-            again = self._second_look
+            again = self._look > 1
             gate = self._gate(name)
             if gate:
-                if not again:  # a second look that no longer fits keeps its first time, silently
+                if not again:  # a later look that no longer fits keeps its earlier time, silently
                     self.reasons[name] = gate
                 continue
             try:
@@ -233,7 +237,7 @@ class FastStep:
             # taken: a neighbour that preempts a step only ever adds time to it
             t_step = (statistics.quantiles(self._per_step, n=4)[0] if self.per_step
                       else (self.timer() - self._t0) / self.timed)
-            self.times[name] = min(t_step, self.times.get(name, t_step))  # a second look keeps the better
+            self.times[name] = min(t_step, self.times.get(name, t_step))  # a later look keeps the best
             self._trial = None
             if hasattr(step, "undo"):  # a layout/precision variant: the next trial starts from eager
                 step.undo()
@@ -271,15 +275,17 @@ class FastStep:
             self._choose("eager")
             return
         best = min(self.times, key=self.times.get)
-        if self.per_step and not self._second_look:
-            # on the CPU a second look, in reverse order: eager when a candidate would win (so a slow
-            # spell during eager's trial cannot hand the run to a candidate), and every candidate
-            # within CLOSE of the fastest (so one slow spell cannot decide between two close ones)
+        if self.per_step and self._look < LOOKS:
+            # on the CPU more looks, in alternating order: the second at eager when a candidate would
+            # win (so a slow spell during eager's trial cannot hand the run to a candidate), and each at
+            # every candidate within CLOSE of the fastest (so a slow spell cannot decide between them)
             again = [k for k in self.times if not k.startswith(("compile", "cuda_graph"))
-                     and (self.times[k] <= self.times[best] * (1 + CLOSE) or (k == "eager" and best != "eager"))]
+                     and (self.times[k] <= self.times[best] * (1 + CLOSE)
+                          or (k == "eager" and best != "eager" and self._look == 1))]
             if len(again) > 1 or (again == ["eager"] and best != "eager"):
-                self._second_look = True
-                self.queue = (["eager"] if "eager" in again else []) + [k for k in reversed(again) if k != "eager"]
+                self._look += 1
+                others = [k for k in again if k != "eager"]
+                self.queue = (["eager"] if "eager" in again else []) + (others[::-1] if self._look % 2 == 0 else others)
                 return
         eager_t = self.times.get("eager")
         if best != "eager" and eager_t is not None and self.times[best] > eager_t * (1 - self.margin):
