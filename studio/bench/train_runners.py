@@ -58,7 +58,12 @@ class FastRunner:
         self.trainer.add_listener(lambda e: self.notes.append(e.message) if e.kind == "notice" else None)
         self.epoch = 0
         t0 = time.perf_counter()
-        while getattr(self.trainer.step_fn, "chosen", "eager") is None and self.epoch < 200:
+        # until the selection has picked; twice its most steps: the partial last batch of an epoch
+        # runs outside every trial
+        limit = 2 * step.most_selection_steps() if hasattr(step, "most_selection_steps") else 0
+        while getattr(self.trainer.step_fn, "chosen", "eager") is None:
+            if self.trainer.global_step > limit:
+                raise RuntimeError(f"the fast path's selection did not end within {limit} steps")
             self._epoch()
         self._epoch()
         self.trainer.listeners.clear()  # no reports in the timed runs (the plain loop has none)

@@ -135,6 +135,7 @@ def test_only_the_bf16_variants_draw_their_masks_this_way():
         def __init__(self):
             self.model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.1))
             self.channels_last, self.amp_dtype, self.params, self.optimizer = False, None, [], None
+            self.input_dtype = None
 
     for name, fast in (("bf16", True), ("bf16_matmul", True), ("strided_pool", False)):
         eager = Eager()

@@ -333,3 +333,14 @@ def test_a_short_cpu_run_times_each_candidate_on_as_few_steps_as_before():
     # two candidates, a second look each: 20% of 120 steps leaves 6 a trial, so 2 warm + 4 timed
     assert eager.batches[:6] == list(range(6)) and built["channels_last"].batches[:6] == list(range(6, 12))
     assert step.chosen == "channels_last"
+
+
+def test_the_selection_never_takes_more_steps_than_it_says_it_may():
+    # the bench's warm-up loops until the pick, guarded by this bound (a run of 2-batch epochs once
+    # ended its 200-epoch guard mid-selection)
+    for costs in ({"eager": 1.0, "channels_last": 0.8, "bf16_channels_last": 0.85},
+                  {"eager": 1.0, "channels_last": 0.99, "strided_pool": 1.01, "conv_pool": 0.98}):
+        step, _, _ = fast_step(costs, Clock(), per_step=True)
+        bound = step.most_selection_steps()
+        taken = _run_until_chosen(step)
+        assert step.chosen is not None and taken <= bound and step.most_selection_steps() == 0

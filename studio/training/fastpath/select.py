@@ -107,6 +107,14 @@ class FastStep:
         share = int(TRIAL_SHARE * self.total_steps / (LOOKS * max(len(self.queue), 1))) - self.warm
         return max(self.timed, min(MAX_TIMED, share))
 
+    def most_selection_steps(self) -> int:
+        """The most full batches the selection can take from now: every candidate still to time, on
+        every look, for as long as a trial may last (a guard for callers that loop until it ends)."""
+        if self.chosen is not None:
+            return 0
+        trial = self.warm + max(self.max_timed, self.timed)
+        return LOOKS * (len(self.queue) + len(self.times) + 1) * trial
+
     def _trial_done(self, done: int) -> bool:
         timed = done - self.warm
         if timed < self.timed:
