@@ -61,7 +61,7 @@ class FastRunner:
         # until the selection has picked; twice its most steps: the partial last batch of an epoch
         # runs outside every trial
         limit = 2 * step.most_selection_steps() if hasattr(step, "most_selection_steps") else 0
-        while getattr(self.trainer.step_fn, "chosen", "eager") is None:
+        while getattr(step, "chosen", "eager") is None:
             if self.trainer.global_step > limit:
                 raise RuntimeError(f"the fast path's selection did not end within {limit} steps")
             self._epoch()

@@ -35,12 +35,12 @@ COLLAPSE = 3.0  # a step this many times slower than its best means the cores go
 # on the CPU, candidates within this of the fastest after a pass are timed again (in alternating
 # order) and keep their best time: one pass of 10 steps each picked the slower of two candidates
 # 10-15% apart in 1 of 4 LeNet trials on this 2-core machine (docs/performance.md, "session 7"), and
-# a slow spell put LeNet's bf16 step 19% behind float32 channels-last where it ran 10-20% ahead in
-# five other runs ("session 14"); each look costs one more trial (at least MIN_TIMED_S)
+# a slow spell put LeNet's bf16 step 19% behind float32 channels-last, which it ran 11-19% ahead of
+# in four of the five runs before ("session 14"); each look costs one more trial (at least MIN_TIMED_S)
 CLOSE = 0.25
 # how many passes the CPU's close candidates get: machine speed drifts by 15-30% over a few seconds
 # here, so a candidate can sit in a slow spell for two trials (session 14: LeNet's bf16 step, 16%
-# faster than channels-last over whole epochs, timed behind it in 2 of 9 runs' trials)
+# faster than channels-last over whole epochs, timed behind it in 3 of 9 runs' trials)
 LOOKS = 3
 WATCH_S = 2.0  # seconds of step time per throughput check
 # on the CPU a trial times at least `timed` steps and goes on until they add up to MIN_TIMED_S: ten
@@ -113,7 +113,7 @@ class FastStep:
         if self.chosen is not None:
             return 0
         trial = self.warm + max(self.max_timed, self.timed)
-        return LOOKS * (len(self.queue) + len(self.times) + 1) * trial
+        return LOOKS * (len(self.queue) + len(self.times)) * trial
 
     def _trial_done(self, done: int) -> bool:
         timed = done - self.warm
