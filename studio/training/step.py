@@ -20,6 +20,9 @@ class EagerStep:
                  grad_clip: float | None = None, l1: float = 0.0, channels_last: bool = False,
                  autocast_cache: bool = True) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        # what zero_grad() and step() are called on: the optimizer, or on the CPU fast path the same
+        # fused Adam update without step()'s Python around it (fastpath/lean_adam.py)
+        self.optimizer_calls = optimizer
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.grad_clip = grad_clip
         self.l1 = float(l1)
@@ -69,10 +72,10 @@ class EagerStep:
             objective.backward()
             if self.grad_clip:
                 torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip)
-            opt.step()
+            self.optimizer_calls.step()
 
     def __call__(self, x: torch.Tensor, target: torch.Tensor):
-        self.optimizer.zero_grad(set_to_none=self.set_to_none)
+        self.optimizer_calls.zero_grad(set_to_none=self.set_to_none)
         loss, objective, out = self.forward_loss(self.prepare_input(x), target)
         self.backward_update(objective)
         return loss.detach(), out.detach()

@@ -94,7 +94,7 @@ class CompiledStep:
 
     def __call__(self, x, target):
         eager = self.eager
-        eager.optimizer.zero_grad(set_to_none=eager.set_to_none)
+        eager.optimizer_calls.zero_grad(set_to_none=eager.set_to_none)
         x = eager.prepare_input(x)
         if self.calls < 2:  # compiles on the first call(s): a failure leaves the weights untouched
             try:
@@ -103,7 +103,7 @@ class CompiledStep:
                 loss, objective, out = self.fn(x, target)
                 eager.backward_update(objective)  # the backward graph compiles on its first call
             except Exception as exc:
-                eager.optimizer.zero_grad(set_to_none=eager.set_to_none)
+                eager.optimizer_calls.zero_grad(set_to_none=eager.set_to_none)
                 raise CandidateFailed(f"torch.compile failed ({type(exc).__name__}: "
                                       f"{str(exc).splitlines()[0][:200] if str(exc) else ''})") from exc
             self.calls += 1
