@@ -21,7 +21,7 @@ class EagerStep:
                  autocast_cache: bool = True) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         # what zero_grad() and step() are called on: the optimizer, or on the CPU fast path the same
-        # fused Adam update without step()'s Python around it (fastpath/lean_adam.py)
+        # fused update without step()'s Python around it (fastpath/lean_optim.py)
         self.optimizer_calls = optimizer
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.grad_clip = grad_clip

@@ -10,7 +10,7 @@ from studio import load_project
 from studio.training.config import parse_config
 from studio.training.errors import TrainingError
 from studio.training.fastpath import FastStep, plan_fast_path, threads
-from studio.training.fastpath.lean_adam import LeanAdam
+from studio.training.fastpath.lean_optim import LeanOptimizer
 from studio.training.fastpath.variants import EagerVariant, cpu_bf16_hardware
 from studio.training.step import EagerStep
 from studio.training.trainer import Trainer
@@ -144,7 +144,7 @@ def test_float32_picks_reach_the_eager_loss(tmp_path, fast_path):
     """Same weights, same batches, same steps: the float32 fast path lands within 1e-4 of eager."""
     trainer, rec, result = run(tmp_path, cnn_project({"epochs": 2, "fast_path": fast_path}), "a.json")
     _, _, off = run(tmp_path, cnn_project({"epochs": 2, "fast_path": "off"}), "b.json")
-    assert isinstance(trainer.step_fn.eager.optimizer_calls, LeanAdam)  # fused Adam without step()'s Python
+    assert isinstance(trainer.step_fn.eager.optimizer_calls, LeanOptimizer)  # fused Adam without step()'s Python
     if fast_path == "auto":  # eager, channels-last and the strided pool were timed on real batches
         assert set(trainer.step_fn.times) == {"eager", "channels_last", "strided_pool"}, trainer.step_fn.reasons
         assert any("fast path:" in n.message and "per step" in n.message for n in rec.of("notice"))

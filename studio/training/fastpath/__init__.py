@@ -1,5 +1,5 @@
-"""The trainer's fast path (issues 7 and 19): fused optimizers (on the CPU, fused Adam without
-step()'s Python: lean_adam.py), channels-last convolutions (always on
+"""The trainer's fast path (issues 7 and 19): fused optimizers (on the CPU, fused Adam, AdamW and SGD
+without step()'s Python: lean_optim.py), channels-last convolutions (always on
 CUDA, timed on the CPU), whole-step capture (a CUDA graph of the whole step, torch.compile, or both),
 on the CPU a thread count from the idle cores and, when the person chose training.precision "bf16",
 bf16 variants; picked per model by timing a few real steps of each candidate, with a stated reason
@@ -14,7 +14,7 @@ See docs/performance.md ("Trainer") for what each part measured.
 from __future__ import annotations
 
 from ..step import EagerStep
-from . import lean_adam
+from . import lean_optim
 from .candidates import CandidateFailed, CompiledStep, GraphStep
 from .plan import CANDIDATES, MODES, FastPlan, plan_fast_path
 from .select import MIN_TIMED_S, FastStep, device_sync
@@ -49,8 +49,8 @@ def build_fast_step(plan: FastPlan, model, loss_fn, optimizer, *, device, amp_dt
     eager = EagerStep(model, loss_fn, optimizer, device=device, amp_dtype=amp_dtype, grad_clip=grad_clip, l1=l1,
                       channels_last=plan.channels_last, autocast_cache=False)
     eager.dropout_mode = "exact" if plan.bulk_dropout else None  # what a bf16 variant's trial puts back
-    if device.type == "cpu" and lean_adam.fits(optimizer):  # the same update; on CUDA a graph replaces it
-        eager.optimizer_calls = lean_adam.LeanAdam(optimizer)
+    if device.type == "cpu" and lean_optim.fits(optimizer):  # the same update; on CUDA a graph replaces it
+        eager.optimizer_calls = lean_optim.LeanOptimizer(optimizer)
 
     def graph():
         step = GraphStep(eager)
