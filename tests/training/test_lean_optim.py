@@ -159,3 +159,14 @@ def test_zero_grad_without_set_to_none_zeroes_in_place():
     assert model.fc.weight.grad is grad and not grad.any()
     lean.zero_grad()
     assert model.fc.weight.grad is None
+
+
+def test_a_schedule_sees_the_first_step_so_it_does_not_warn(recwarn):
+    # plain SGD has no state: only the first call being step() itself tells a schedule it ran
+    model, opt, _, _ = pair(torch.optim.SGD, lr=0.1)
+    lean = LeanOptimizer(opt)
+    schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1)
+    for x, y in batches(3):
+        train(model, lean, [(x, y)])
+        schedule.step()
+    assert not [w for w in recwarn if "lr_scheduler.step()" in str(w.message)]

@@ -6,8 +6,8 @@ profiler range, hook checks, a grad-mode switch and `_init_group`'s per-paramete
 MLP 784-128-10 here, Adam's step() took 94 us of which the kernel call took 48, and zero_grad() 10
 us to set four gradients to None (docs/performance.md, "session 15"). `LeanOptimizer` calls
 PyTorch's own functional `adam` or `sgd` with the group's settings and state, and hands the call to
-`optimizer.step()` whenever that would do anything else: before the state exists (the first step
-creates it), when a parameter has no gradient (the optimizer skips it), when step hooks or a
+`optimizer.step()` whenever that would do anything else: on the first call (it creates the state,
+and a schedule checks that step() ran before its own step), when a parameter has no gradient (the optimizer skips it), when step hooks or a
 gradient scaler's attributes are set. The state lists are gathered on every call: a layout change
 (channels-last) or a loaded checkpoint replaces the state tensors.
 """
@@ -37,6 +37,9 @@ class LeanOptimizer:
             raise ValueError(f"LeanOptimizer needs a fused Adam, AdamW or SGD, not {type(optimizer).__name__}")
         self.optimizer = optimizer
         self._group_calls = _CALLS[type(optimizer)]
+        # the first step is step() itself: it creates the state, and a learning-rate schedule watches
+        # for it (it warns when its own step comes first; plain SGD has no state to tell)
+        self._stepped = False
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         if not set_to_none:
@@ -48,9 +51,10 @@ class LeanOptimizer:
 
     def step(self) -> None:
         opt = self.optimizer
-        calls = self._calls(opt)
+        calls = self._calls(opt) if self._stepped else None
         if calls is None:
             opt.step()
+            self._stepped = True
             return
         with torch.no_grad():
             for fn, args, kwargs in calls:
