@@ -22,6 +22,7 @@ def make(tmp_path, record) -> Trainer:
 class Clock:
     def __init__(self):
         self.now = 0.0
+        self.factor = 1.0  # the machine's speed: every step costs this much more (a slow spell: > 1)
 
     def __call__(self):
         return self.now
@@ -39,7 +40,7 @@ class FakeStep:
         if self.fail_at is not None and len(self.batches) == self.fail_at:
             raise CandidateFailed(f"{self.name} broke")
         self.batches.append(int(x[0, 0]))
-        self.clock.now += self.cost
+        self.clock.now += self.cost * self.clock.factor
         return torch.tensor(0.0), x
 
     def state_dict(self):

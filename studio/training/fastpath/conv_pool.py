@@ -132,11 +132,13 @@ class _Chain:
         return pending is not None and x.shape == pending
 
 
-def faster(conv: nn.Conv2d, x, repeats: int = 3) -> str:
+def faster(conv: nn.Conv2d, x, repeats: int = 5) -> str:
     """"fused" or "plain": which computes convolution + pool, forward + backward, faster on this
     input (the best of `repeats`, interleaved, on detached copies: the run's graph is not touched);
     plain is the faster of aten's and the strided pool. A fused convolution that cannot run here
-    (an input smaller than its kernel) is "plain", and so the error is the convolution's own."""
+    (an input smaller than its kernel) is "plain", and so the error is the convolution's own.
+    Five repeats, not three: in bf16 on a Zen 4 the two are 7% apart, and three let a slow moment
+    keep conv1 plain in one of three selections (docs/performance.md, "session 15")."""
     padding = _padding(conv)
 
     def plain(pool):

@@ -13,8 +13,10 @@ would change the loss mean and BatchNorm's batch statistics.
 A candidate that fails (capture or compile error) is dropped with its reason and that batch runs
 eagerly; a candidate the run is too short to repay (compile warm-up) is skipped with its reason.
 
-On the CPU the run's thread count (fastpath/threads.py) is set on the first call, in the training
-thread, so every candidate is timed at the same count; once a step is chosen its own time per step
+On the CPU each call is timed alone, and the candidates still close after their trials take turns
+in short blocks, round after round (fastpath/rounds.py): the machine's drift over seconds then
+slows every candidate alike instead of the one on trial. The run's thread count (fastpath/threads.py)
+is set on the first call, in the training thread, so every candidate is timed at the same count; once a step is chosen its own time per step
 is watched (the clock only: a CPU step is synchronous), and when it collapses to a third of its
 best, the idle cores are counted again and the threads lowered to match.
 """
@@ -26,27 +28,27 @@ import time
 import torch
 
 from .candidates import CandidateFailed
+from .rounds import PairedRounds
 
 # issue 19's bar: the pick's rate (steps/s) is never more than 5% below the fastest float32 candidate
 # timed in the same trial; keeping eager when a candidate's time is within `margin` of eager's costs at
 # most that (eager's rate >= (1 - margin) x the candidate's)
 MAX_BELOW_BEST = 0.05
 COLLAPSE = 3.0  # a step this many times slower than its best means the cores got busy
-# on the CPU, candidates within this of the fastest after a pass are timed again (in alternating
-# order) and keep their best time: one pass of 10 steps each picked the slower of two candidates
-# 10-15% apart in 1 of 4 LeNet trials on this 2-core machine (docs/performance.md, "session 7"), and
-# a slow spell put LeNet's bf16 step 19% behind float32 channels-last, which it ran 11-19% ahead of
-# in four of the five runs before ("session 14"); each look costs one more trial (at least MIN_TIMED_S)
-CLOSE = 0.25
-# how many passes the CPU's close candidates get: machine speed drifts by 15-30% over a few seconds
-# here, so a candidate can sit in a slow spell for two trials (session 14: LeNet's bf16 step, 16%
-# faster than channels-last over whole epochs, timed behind it in 3 of 9 runs' trials)
+# on the CPU, candidates within this of the fastest after their trials go on to the paired rounds
+# (fastpath/rounds.py), eager too where a candidate would beat it: one pass of 10 steps each picked
+# the slower of two candidates 10-15% apart in 1 of 4 LeNet trials on this 2-core machine
+# (docs/performance.md, "session 7"), and slow spells put LeNet's bf16 step 19% and 25% behind float32
+# channels-last, which it runs 16% ahead of ("sessions 14 and 15")
+CLOSE = 0.4
+# the trials take 1/LOOKS of the selection's share of the run (TRIAL_SHARE), the rounds the rest
 LOOKS = 3
 WATCH_S = 2.0  # seconds of step time per throughput check
 # on the CPU a trial times at least `timed` steps and goes on until they add up to MIN_TIMED_S: ten
 # 1.5 ms MLP steps (15 ms) let one slow moment decide, and kept eager over a bf16 step 1.3x faster
-# (docs/performance.md, "session 9"); but all trials, both passes, take at most TRIAL_SHARE of the
-# run's steps, so a short run times as many candidates as before, each on `timed` steps
+# (docs/performance.md, "session 9"); but the trials and the rounds after them take at most
+# TRIAL_SHARE of the run's steps, so a short run times as many candidates as before, each on `timed`
+# steps (and skips the rounds)
 MIN_TIMED_S = 0.25
 TRIAL_SHARE = 0.2
 MAX_TIMED = 200
@@ -86,7 +88,8 @@ class FastStep:
         self.min_timed_s = min_timed_s if per_step else 0.0  # the clock needs each call timed
         self.max_timed = self._max_timed()
         self._per_step: list[float] = []
-        self._look = 1  # the pass over the candidates: later ones time the close ones again (per_step only)
+        self._rounds: PairedRounds | None = None  # the CPU's second phase, while it runs
+        self._paired = False  # it ran (or could not): the next _finish chooses
         self._watch = [0, 0.0, None]  # steps, step seconds in this window, best seconds per step
         if total_steps and total_steps < 3 * (warm + timed) and len(self.queue) > 1:
             # too short to time eager and another candidate and still gain from the pick
@@ -98,8 +101,8 @@ class FastStep:
         self.scaler = eager.scaler
 
     def _max_timed(self) -> int:
-        """The most steps one trial times: the trials of every queued candidate, every look at each
-        included, fit in TRIAL_SHARE of the run (an open-ended run: MAX_TIMED)."""
+        """The most steps one trial times: the trials of every queued candidate fit in 1/LOOKS of
+        TRIAL_SHARE of the run, the rounds after them in the rest (an open-ended run: MAX_TIMED)."""
         if not self.min_timed_s:
             return self.timed
         if not self.total_steps:
@@ -108,12 +111,16 @@ class FastStep:
         return max(self.timed, min(MAX_TIMED, share))
 
     def most_selection_steps(self) -> int:
-        """The most full batches the selection can take from now: every candidate still to time, on
-        every look, for as long as a trial may last (a guard for callers that loop until it ends)."""
+        """The most full batches the selection can take from now: every candidate still to time for
+        as long as a trial may last, and the rounds (a guard for callers that loop until it ends)."""
         if self.chosen is not None:
             return 0
+        if self._rounds is not None:
+            return self._rounds.steps_left()
         trial = self.warm + max(self.max_timed, self.timed)
-        return LOOKS * (len(self.queue) + len(self.times)) * trial
+        candidates = len(self.queue) + len(self.times) + (self._trial is not None)
+        rounds = PairedRounds.most_steps(candidates) if self.per_step and not self._paired else 0
+        return (len(self.queue) + 1) * trial + rounds
 
     def _trial_done(self, done: int) -> bool:
         timed = done - self.warm
@@ -126,7 +133,8 @@ class FastStep:
     def name(self) -> str:
         if self.chosen is not None:
             return self._display(self.chosen)
-        return "timing " + ", ".join(self._display(c) for c in self.queue)
+        names = self._rounds.order if self._rounds is not None else self.queue
+        return "timing " + ", ".join(self._display(c) for c in names)
 
     def _label(self, name: str) -> str:
         """The chosen variant's own label (conv_pool with nothing fused shows as the strided pool)."""
@@ -192,28 +200,21 @@ class FastStep:
             w[2] = None  # a new best at the new count
 
     def _select_step(self, x, target):
+        if self._rounds is not None:
+            return self._round_step(x, target)
         while self._trial is None:
             if not self.queue:
                 self._finish()
                 if self.active is not None:
                     return self.active(x, target)
-                continue  # _finish queued another look
+                return self._round_step(x, target)  # _finish planned the rounds
             name = self.queue.pop(0)
-            again = self._look > 1
             gate = self._gate(name)
             if gate:
-                if not again:  # a later look that no longer fits keeps its earlier time, silently
-                    self.reasons[name] = gate
+                self.reasons[name] = gate
                 continue
             try:
-                if name == "eager":
-                    step = self.eager
-                elif again:  # the step timed in the first pass, its layout or precision put on again
-                    step = self._cache[name]
-                    if hasattr(step, "apply"):
-                        step.apply()
-                else:
-                    step = self.factories[name]()
+                step = self.eager if name == "eager" else self.factories[name]()
             except Exception as exc:  # building failed: nothing ran yet
                 self.reasons[name] = f"could not be set up ({type(exc).__name__}: {exc})"
                 continue
@@ -245,13 +246,55 @@ class FastStep:
             # taken: a neighbour that preempts a step only ever adds time to it
             t_step = (statistics.quantiles(self._per_step, n=4)[0] if self.per_step
                       else (self.timer() - self._t0) / self.timed)
-            self.times[name] = min(t_step, self.times.get(name, t_step))  # a later look keeps the best
+            self.times[name] = t_step
             self._trial = None
             if hasattr(step, "undo"):  # a layout/precision variant: the next trial starts from eager
                 step.undo()
             if not self.queue:
                 self._finish()
         return result
+
+    def _round_step(self, x, target):
+        """One call of the paired rounds: the current candidate's block, put on at its first call and
+        taken off at its last (a layout or precision variant edits the shared eager step)."""
+        rounds = self._rounds
+        name = rounds.current
+        step = self.eager if name == "eager" else self._cache[name]
+        if hasattr(step, "apply"):
+            step.apply()  # nothing to do while it is on
+        t = self.timer()
+        try:
+            result = step(x, target)
+        except CandidateFailed as exc:
+            self.reasons[name] = str(exc)
+            self.times.pop(name, None)
+            if hasattr(step, "undo"):
+                step.undo()
+            rounds.drop(name)
+            result = self.eager(x, target)
+        else:
+            if rounds.record(self.timer() - t) and hasattr(step, "undo"):
+                step.undo()
+        if rounds.done:
+            self._rounds, self._paired = None, True
+            self.times.update(rounds.estimates())
+            self._finish()
+        return result
+
+    def _plan_rounds(self, best: str) -> PairedRounds | None:
+        """The rounds for the candidates within CLOSE of the fastest, eager first (and eager too where a
+        candidate would beat it: a slow spell during eager's trial must not hand the run to another);
+        compiled and captured steps keep their trial's time."""
+        close = [k for k in self.times if not k.startswith(("compile", "cuda_graph"))
+                 and (self.times[k] <= self.times[best] * (1 + CLOSE) or (k == "eager" and best != "eager"))]
+        close.sort(key=lambda k: k != "eager")  # eager first, the others in the trials' order
+        reference = "eager" if "eager" in close else (best if best in close else None)
+        if reference is None:
+            return None
+        budget = None
+        if self.total_steps:
+            budget = int(TRIAL_SHARE * self.total_steps) - self.steps
+        return PairedRounds.plan(close, reference, self.times[reference], budget)
 
     def exclude(self, seconds: float) -> None:
         """Leave `seconds` out of the trial being timed (a pause, an eager partial batch)."""
@@ -283,17 +326,10 @@ class FastStep:
             self._choose("eager")
             return
         best = min(self.times, key=self.times.get)
-        if self.per_step and self._look < LOOKS:
-            # on the CPU more looks, in alternating order: the second at eager when a candidate would
-            # win (so a slow spell during eager's trial cannot hand the run to a candidate), and each at
-            # every candidate within CLOSE of the fastest (so a slow spell cannot decide between them)
-            again = [k for k in self.times if not k.startswith(("compile", "cuda_graph"))
-                     and (self.times[k] <= self.times[best] * (1 + CLOSE)
-                          or (k == "eager" and best != "eager" and self._look == 1))]
-            if len(again) > 1 or (again == ["eager"] and best != "eager"):
-                self._look += 1
-                others = [k for k in again if k != "eager"]
-                self.queue = (["eager"] if "eager" in again else []) + (others[::-1] if self._look % 2 == 0 else others)
+        if self.per_step and not self._paired:
+            self._paired = True  # one phase of rounds at most
+            self._rounds = self._plan_rounds(best)  # each trial took its variant off at its end
+            if self._rounds is not None:
                 return
         eager_t = self.times.get("eager")
         if best != "eager" and eager_t is not None and self.times[best] > eager_t * (1 - self.margin):
