@@ -251,7 +251,7 @@ def test_the_log_names_the_fused_layers_and_a_trial_that_fused_none_is_not_calle
     assert "fused:" not in notice and "stride-2 convolution" not in notice, notice
 
 
-def test_each_chain_is_timed_once_per_layout_even_when_its_variant_wins(tmp_path, monkeypatch):
+def test_each_chain_is_timed_once_per_application_of_its_variant(tmp_path, monkeypatch):
     from studio.training.fastpath import FastStep
 
     calls = choose(monkeypatch, "fused")
@@ -259,7 +259,26 @@ def test_each_chain_is_timed_once_per_layout_even_when_its_variant_wins(tmp_path
     trainer, _, _ = run(tmp_path, lenet_project({"epochs": 2, "fast_path": "auto"}), "a.json")
     assert trainer.step_fn.name == "eager+fused+relu-after-pool+conv-pool"
     assert {"conv_pool", "channels_last"} <= set(trainer.step_fn.times), trainer.step_fn.reasons
-    assert len(calls) == 2  # in the conv_pool trial and in the channels-last one, not again after
+    # in the conv_pool trial, in the channels-last one, and once more when conv_pool is put on to win
+    assert len(calls) == 3
+
+
+def test_a_chain_settles_on_the_majority_of_its_probes(monkeypatch):
+    answers = iter(["plain", "fused", "fused"])
+    calls = []
+    monkeypatch.setattr(conv_pool, "faster", lambda conv, x: calls.append(1) or next(answers))
+    model = traced()
+    model.train()
+    x = torch.randn(4, 3, 16, 16)
+    votes = {}
+    for _ in range(conv_pool.PROBES + 2):  # a variant put on and taken off, as the trials and rounds do
+        conv_pool.install(model, votes)
+        model(x)
+        votes = conv_pool.votes(model)
+        conv_pool.remove(model)
+    assert len(calls) == conv_pool.PROBES  # one probe per application, then settled
+    assert conv_pool.choices(model, votes) == {model.conv: "fused"}
+    assert conv_pool.majority(["plain", "fused"]) == "plain"  # a tie: the first probe
 
 
 def test_each_pool_is_timed_once_per_trial_and_not_again_when_its_variant_wins(tmp_path, monkeypatch):

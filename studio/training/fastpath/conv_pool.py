@@ -12,7 +12,10 @@ fills oneDNN's vector lanes with four times as many, at 36/25 of the multiply-ad
 fused against 8.7 with the strided pool and 10.6 as written, and its whole step 15.7 against 20.0
 (docs/performance.md, "session 10"); its conv2, whose input needs a gradient too, took 9.1 fused
 against 6.1. So each chain times both on its first training call, on its real input, and keeps the
-faster.
+faster; and again on the first call of each of its variant's next applications, up to PROBES in
+all, keeping the majority (one probe of the two ways, 7% apart in bf16 on a Zen 4, kept conv1 plain
+in about one selection of five: docs/performance.md, "session 15"). Later probes fall on untimed
+calls (a trial's warm-up, a round's first call of a block).
 
 A chain qualifies where an `nn.Conv2d` (stride 1, dilation 1, one group, zero padding) feeds only an
 `nn.ReLU` that feeds only an eligible `nn.MaxPool2d` (pooling.eligible), or feeds the pool directly,
@@ -34,6 +37,7 @@ from . import pooling
 from .fx_calls import call_counts, calls_alone, single_use_calls
 
 MARK = "_netstudio_conv_pool"
+PROBES = 3  # timings of a chain's two ways, one per application of its variant, before it settles
 
 
 def _padding(conv: nn.Conv2d) -> tuple | None:
@@ -106,8 +110,14 @@ def conv_max_pool(x, weight, bias, padding):
 class _Chain:
     def __init__(self, conv, relu, pool) -> None:
         self.conv, self.relu, self.pool = conv, relu, pool
-        self.choice = "auto"  # timed on the first training call: "fused" or "plain"
+        self.votes: list[str] = []  # "fused" / "plain", one per probe (see PROBES)
+        self.probe = True  # time the two ways on the next training call
         self.pending = None  # the pooled shape the convolution returned, for the pool to pass on
+
+    @property
+    def choice(self) -> str:
+        """"auto" before the first probe, then the majority of the probes (a tie: the first)."""
+        return majority(self.votes) if self.votes else "auto"
 
     def active(self) -> bool:
         modules = [m for m in (self.conv, self.relu, self.pool) if m is not None]
@@ -118,8 +128,9 @@ class _Chain:
         conv = self.conv
         if not self.active():
             return nn.Conv2d.forward(conv, x)
-        if self.choice == "auto":
-            self.choice = faster(conv, x)
+        if self.probe:
+            self.probe = False
+            self.votes.append(faster(conv, x))
         if self.choice != "fused":
             return nn.Conv2d.forward(conv, x)
         out = conv_max_pool(x, conv.weight, conv.bias, _padding(conv))
@@ -165,15 +176,21 @@ def faster(conv: nn.Conv2d, x, repeats: int = 5) -> str:
     return "fused" if best["fused"] < min(best["aten"], best["strided"]) else "plain"
 
 
-def install(model, choices: dict | None = None) -> int:
+def majority(votes: list[str]) -> str:
+    return max(votes, key=votes.count)  # the first of the most frequent
+
+
+def install(model, votes: dict | None = None) -> int:
     """Give every qualifying chain of `model` its fused forward (timed on its first training call,
-    unless `choices` (conv -> "fused" / "plain", from `choices()`) already says); the number of chains."""
+    with `votes` (conv -> its probes so far, from `votes()`) counted before it, until PROBES); the
+    number of chains."""
     n = 0
     for conv, relu, pool in chains(model):
         if MARK in conv.__dict__:
             continue
         chain = _Chain(conv, relu, pool)
-        chain.choice = (choices or {}).get(conv, "auto")
+        chain.votes = list((votes or {}).get(conv, ()))
+        chain.probe = len(chain.votes) < PROBES
         setattr(conv, MARK, chain)
         conv.forward = chain.conv_forward
         pooling.set_passing(pool, chain.passes)
@@ -189,15 +206,20 @@ def remove(model) -> None:
             pooling.set_passing(chain.pool, None)
 
 
-def choices(model) -> dict:
-    """conv -> "fused" / "plain" for every installed chain that has timed itself."""
+def votes(model) -> dict:
+    """conv -> its probes so far, for every installed chain that has timed itself (for `install`)."""
     found = (m.__dict__.get(MARK) for m in model.modules())
-    return {chain.conv: chain.choice for chain in found if chain is not None and chain.choice != "auto"}
+    return {chain.conv: list(chain.votes) for chain in found if chain is not None and chain.votes}
+
+
+def choices(model, chain_votes: dict | None = None) -> dict:
+    """conv -> "fused" / "plain": of every installed chain that has timed itself, or from `chain_votes`."""
+    return {conv: majority(v) for conv, v in (votes(model) if chain_votes is None else chain_votes).items()}
 
 
 def fused_layers(model, chosen: dict | None = None) -> list[str]:
     """The names of the convolutions that run fused with their pool, in the model's order: as
-    installed now, or as `chosen` (from `choices()`) says."""
+    installed now, or as `chosen` (conv -> "fused" / "plain", from `choices()`) says."""
     chosen = choices(model) if chosen is None else chosen
     return [name for name, m in model.named_modules() if chosen.get(m) == "fused"]
 

@@ -80,7 +80,7 @@ class EagerVariant:
         self.strided_pool = name in ("strided_pool", "conv_pool", "channels_last", "bf16_channels_last")
         # convolution + 2x2 max pool as one stride-2 convolution, per chain where it times faster
         self.conv_pool = name in ("conv_pool", "channels_last", "bf16_channels_last")
-        self._chain_choices: dict = {}  # conv -> "fused" / "plain", timed in this variant's trial
+        self._chain_votes: dict = {}  # conv -> "fused" / "plain" per probe, timed while this variant ran
         self._pool_choices: dict = {}  # pool -> "strided" / "aten", likewise
         self._saved = None
         self.apply()
@@ -98,11 +98,11 @@ class EagerVariant:
                 # autocast would cast the input to bf16 at the convolution anyway (the same values):
                 # cast before the channels-last copy, which then moves half the bytes
                 eager.input_dtype = torch.bfloat16
-        # applied again after winning: each pool and chain keeps what its trial timed
+        # applied again after winning: each pool keeps what its trial timed, each chain its probes
         if self.strided_pool:
             pooling.install(eager.model, self._pool_choices)
         if self.conv_pool:
-            conv_pool.install(eager.model, self._chain_choices)
+            conv_pool.install(eager.model, self._chain_votes)
         if self.numerics == "bf16":  # masks 16 bits at a time (dropout.py): another trajectory, as bf16 is
             dropout.install(eager.model, "fast16")
 
@@ -123,7 +123,7 @@ class EagerVariant:
             self._pool_choices = pooling.choices(self.eager.model)
             pooling.remove(self.eager.model)
         if self.conv_pool:
-            self._chain_choices = conv_pool.choices(self.eager.model)
+            self._chain_votes = conv_pool.votes(self.eager.model)
             conv_pool.remove(self.eager.model)
         if self.numerics == "bf16":  # back to the float32 steps' masks (PyTorch's, drawn in bulk) or none
             mode = getattr(self.eager, "dropout_mode", None)
@@ -143,7 +143,7 @@ class EagerVariant:
     def _fused(self) -> list[str]:
         # as installed while the variant runs; as its trial timed them once training has ended
         model = self.eager.model
-        return conv_pool.fused_layers(model, conv_pool.choices(model) or self._chain_choices)
+        return conv_pool.fused_layers(model, conv_pool.choices(model) or conv_pool.choices(model, self._chain_votes))
 
     def detail(self) -> str:
         """What the trial decided inside the variant: which convolutions run fused with their pool."""
