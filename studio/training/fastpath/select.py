@@ -15,10 +15,11 @@ eagerly; a candidate the run is too short to repay (compile warm-up) is skipped 
 
 On the CPU each call is timed alone, and the candidates still close after their trials take turns
 in short blocks, round after round (fastpath/rounds.py): the machine's drift over seconds then
-slows every candidate alike instead of the one on trial. The run's thread count (fastpath/threads.py)
-is set on the first call, in the training thread, so every candidate is timed at the same count; once a step is chosen its own time per step
-is watched (the clock only: a CPU step is synchronous), and when it collapses to a third of its
-best, the idle cores are counted again and the threads lowered to match.
+slows every candidate alike instead of the one on trial. The run's thread count
+(fastpath/threads.py) is set on the first call, in the training thread, so every candidate is timed
+at the same count; once a step is chosen its own time per step is watched (the clock only: a CPU
+step is synchronous), and when it collapses to a third of its best, the idle cores are counted
+again and the threads lowered to match.
 """
 from __future__ import annotations
 
@@ -41,8 +42,8 @@ COLLAPSE = 3.0  # a step this many times slower than its best means the cores go
 # (docs/performance.md, "session 7"), and slow spells put LeNet's bf16 step 19% and 25% behind float32
 # channels-last, which it runs 16% ahead of ("sessions 14 and 15")
 CLOSE = 0.4
-# the trials take 1/LOOKS of the selection's share of the run (TRIAL_SHARE), the rounds the rest
-LOOKS = 3
+# the trials take 1/SHARE_PARTS of the selection's share of the run (TRIAL_SHARE), the rounds the rest
+SHARE_PARTS = 3
 WATCH_S = 2.0  # seconds of step time per throughput check
 # on the CPU a trial times at least `timed` steps and goes on until they add up to MIN_TIMED_S: ten
 # 1.5 ms MLP steps (15 ms) let one slow moment decide, and kept eager over a bf16 step 1.3x faster
@@ -101,13 +102,13 @@ class FastStep:
         self.scaler = eager.scaler
 
     def _max_timed(self) -> int:
-        """The most steps one trial times: the trials of every queued candidate fit in 1/LOOKS of
+        """The most steps one trial times: the trials of every queued candidate fit in 1/SHARE_PARTS of
         TRIAL_SHARE of the run, the rounds after them in the rest (an open-ended run: MAX_TIMED)."""
         if not self.min_timed_s:
             return self.timed
         if not self.total_steps:
             return MAX_TIMED
-        share = int(TRIAL_SHARE * self.total_steps / (LOOKS * max(len(self.queue), 1))) - self.warm
+        share = int(TRIAL_SHARE * self.total_steps / (SHARE_PARTS * max(len(self.queue), 1))) - self.warm
         return max(self.timed, min(MAX_TIMED, share))
 
     def most_selection_steps(self) -> int:
