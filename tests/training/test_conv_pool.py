@@ -4,6 +4,8 @@ kernel, padding, odd sizes, channels-last, no bias, ties), only for the chains i
 never while a hook watches them, timed per chain, and gone from the model when training ends."""
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -126,9 +128,10 @@ def test_only_chains_it_can_stand_in_for_qualify():
     assert conv_pool.chains(nn.Sequential(nn.Conv2d(3, 6, 3), nn.ReLU(), nn.MaxPool2d(2))) == []  # not traced
 
 
-def choose(monkeypatch, choice="fused"):
+def choose(monkeypatch, choice="fused", gap=1.0):
+    """Every chain's probe says `choice`, the other way `gap` slower (clear of CONTESTED by default)."""
     calls = []
-    monkeypatch.setattr(conv_pool, "faster", lambda conv, x: calls.append(tuple(x.shape)) or choice)
+    monkeypatch.setattr(conv_pool, "faster", lambda conv, x: calls.append(tuple(x.shape)) or (choice, gap))
     return calls
 
 
@@ -179,10 +182,26 @@ def test_with_the_relu_after_the_pool_and_the_strided_pool_too(monkeypatch):
     assert torch.equal(model(x), before)
 
 
-def test_a_chain_keeps_the_faster_way_on_its_input():
+def test_a_chain_keeps_the_faster_way_on_its_input_and_says_by_how_much():
     conv = nn.Conv2d(3, 6, 5)
-    assert conv_pool.faster(conv, torch.randn(8, 3, 32, 32)) in ("fused", "plain")
-    assert conv_pool.faster(conv, torch.randn(1, 3, 5, 5)) == "plain"  # too small for the stride-2 kernel
+    way, gap = conv_pool.faster(conv, torch.randn(8, 3, 32, 32))
+    assert way in ("fused", "plain") and 0 <= gap < math.inf
+    assert conv_pool.faster(conv, torch.randn(1, 3, 5, 5)) == ("plain", math.inf)  # too small for the stride-2 kernel
+
+
+def test_chains_whose_two_ways_timed_close_are_contested_and_settled_ones_probe_no_more(monkeypatch):
+    a, b, c = nn.Conv2d(3, 6, 3), nn.Conv2d(6, 6, 3), nn.Conv2d(6, 6, 3)
+    near, far = conv_pool.CONTESTED / 2, conv_pool.CONTESTED * 2
+    votes = {a: [("fused", near)], b: [("plain", far), ("plain", near), ("plain", far)],
+             c: [("fused", far), ("plain", near), ("plain", near)]}
+    assert conv_pool.contested(votes) == [a, c]  # the median gap of each chain's probes
+    calls = choose(monkeypatch, "plain")
+    model = traced()
+    model.train()
+    conv_pool.install(model, conv_pool.settled({model.conv: "fused"}))
+    model(torch.randn(4, 3, 16, 16))
+    assert calls == [] and conv_pool.choices(model) == {model.conv: "fused"}
+    assert conv_pool.contested(conv_pool.votes(model)) == []  # a settled chain is not contested again
 
 
 # ---- in the trainer ------------------------------------------------------------------------------
@@ -264,7 +283,7 @@ def test_each_chain_is_timed_once_per_application_of_its_variant(tmp_path, monke
 
 
 def test_a_chain_settles_on_the_majority_of_its_probes(monkeypatch):
-    answers = iter(["plain", "fused", "fused"])
+    answers = iter([("plain", 0.1), ("fused", 0.2), ("fused", 0.1)])
     calls = []
     monkeypatch.setattr(conv_pool, "faster", lambda conv, x: calls.append(1) or next(answers))
     model = traced()
@@ -278,7 +297,7 @@ def test_a_chain_settles_on_the_majority_of_its_probes(monkeypatch):
         conv_pool.remove(model)
     assert len(calls) == conv_pool.PROBES  # one probe per application, then settled
     assert conv_pool.choices(model, votes) == {model.conv: "fused"}
-    assert conv_pool.majority(["plain", "fused"]) == "plain"  # a tie: the first probe
+    assert conv_pool.majority([("plain", 0.1), ("fused", 0.3)]) == "plain"  # a tie: the first probe
 
 
 def test_each_pool_is_timed_once_per_trial_and_not_again_when_its_variant_wins(tmp_path, monkeypatch):
@@ -295,3 +314,30 @@ def test_each_pool_is_timed_once_per_trial_and_not_again_when_its_variant_wins(t
     pooled = {"strided_pool", "conv_pool", "channels_last"} & tried[0]
     assert len(pooled) >= 2, tried  # the variants that install the timed pool, each tried once
     assert len(timed) == len(pooled)  # once in each of their trials, not again after conv_pool won
+
+
+def test_a_variant_whose_chain_timed_close_has_a_twin_the_other_way_round(monkeypatch):
+    from studio.training.fastpath.variants import EagerVariant
+    from studio.training.step import EagerStep
+
+    x, y = torch.randn(4, 3, 16, 16), torch.randint(0, 4, (4,))
+    for gap, twinned in ((conv_pool.CONTESTED / 2, True), (conv_pool.CONTESTED * 2, False)):
+        calls = choose(monkeypatch, "fused", gap)
+        model = traced()
+        model.train()
+        eager = EagerStep(model, nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters()), device=torch.device("cpu"))
+        variant = EagerVariant(eager, "conv_pool")  # a trial: on, one step, off
+        variant(x, y)
+        variant.undo()
+        twin = variant.alternative()
+        assert (twin is not None) == twinned
+        if not twinned:
+            continue
+        assert twin.name == "conv_pool" and variant.detail() == "fused: conv" and twin.detail() == ""
+        for step, way in ((twin, "plain"), (variant, "fused"), (twin, "plain")):  # the rounds' blocks
+            step.apply()
+            step(x, y)
+            assert conv_pool.choices(model) == {model.conv: way}
+            step.undo()
+        assert len(calls) == 1  # both settled on their ways: the rounds time them, not the probe
+        assert twin.label == "strided_pool"  # nothing fused: not called fused

@@ -248,6 +248,61 @@ def test_slow_spells_that_mislead_the_trials_do_not_decide_the_rounds():
     assert step.times["bf16_channels_last"] / step.times["channels_last"] == pytest.approx(0.7 / 0.8, rel=0.05)
 
 
+class Twinned:
+    """A fake variant with a twin (its contested chains the other way round) that costs `twin_cost`."""
+
+    def __init__(self, step, twin_cost, what="fused: conv1"):
+        self.step, self.twin_cost, self.what = step, twin_cost, what
+        self.twin = None
+
+    def __call__(self, x, t):
+        return self.step(x, t)
+
+    def __getattr__(self, name):
+        return getattr(self.step, name)
+
+    def detail(self):
+        return self.what
+
+    def alternative(self):
+        self.twin = Twinned(type(self.step)("twin", self.step.clock, self.twin_cost), None, "nothing fused")
+        self.twin.alternative = lambda: None
+        return self.twin
+
+
+def twinned_step(costs, twin_cost, **kw):
+    step, eager, built = fast_step(costs, Clock(), per_step=True, **kw)
+    name, real = "bf16_channels_last", step.factories["bf16_channels_last"]
+
+    def build():
+        step._cache[name] = Twinned(real(), twin_cost)
+        return step._cache[name]
+    step.factories[name] = build
+    return step, eager, built
+
+
+@pytest.mark.parametrize("twin_cost", [0.6, 0.8])
+def test_a_variant_and_its_twin_take_turns_in_the_rounds_and_the_faster_trains_on(twin_cost):
+    step, eager, built = twinned_step({"eager": 1.0, "channels_last": 0.9, "bf16_channels_last": 0.7}, twin_cost)
+    i = 0
+    while step._rounds is None:
+        step(*batch(i))
+        i += 1
+    assert step._rounds.order == ["eager", "channels_last", "bf16_channels_last", "bf16_channels_last~twin"]
+    assert "eager+bf16-channels-last (nothing fused)" in step.name  # what the person sees while it times
+    i = _run_until_chosen(step, i)
+    variant = step.active
+    twin = variant if variant.what == "nothing fused" else None
+    assert step.chosen == "bf16_channels_last" and (twin is not None) == (twin_cost < 0.7)
+    assert len(built["bf16_channels_last"].batches) > 6  # its trial, then blocks beside its twin
+    assert step.times["bf16_channels_last"] == pytest.approx(min(0.7, twin_cost))
+    assert "bf16_channels_last~twin" not in step.times
+    loser = "fused: conv1" if twin is not None else "nothing fused"
+    assert f"also timed: eager+bf16-channels-last with {loser} {max(0.7, twin_cost) * 1e3:.2f} ms" in step.summary()
+    step(*batch(i))
+    assert variant.step.batches[-1] == i  # the faster of the two trains the rest
+
+
 def test_the_pick_is_never_more_than_5_percent_below_the_fastest_float32_candidate():
     # issue 19, acceptance line 3, through FastStep's own selection with fake timings: random costs per
     # candidate, eager's second look (A/B/A) at another speed, with and without a bf16 candidate
@@ -331,3 +386,22 @@ def test_the_selection_never_takes_more_steps_than_it_says_it_may():
         bound = step.most_selection_steps()
         taken = _run_until_chosen(step)
         assert step.chosen is not None and taken <= bound and step.most_selection_steps() == 0
+    step, _, _ = twinned_step({"eager": 1.0, "channels_last": 0.9, "bf16_channels_last": 0.7}, 0.6)
+    bound = step.most_selection_steps()  # a twin in the rounds too
+    assert _run_until_chosen(step) <= bound and step.twin_times
+
+
+def test_a_run_too_short_for_the_twins_runs_its_rounds_without_them():
+    ms = 1 / 1024
+    step, _, _ = twinned_step({"eager": ms, "channels_last": 0.9 * ms, "bf16_channels_last": 0.7 * ms}, 0.6 * ms,
+                              min_timed_s=0.25, total_steps=400)
+    i = 0
+    while step._rounds is None and step.chosen is None:
+        step(*batch(i))
+        i += 1
+    # 20% of 400 steps less the trials' 3 x 8 leaves 56: three rounds of blocks of 1 + 4 for three
+    # candidates, two for four
+    assert i == 24 and step._rounds.rounds == 3 and step._rounds.block == 4
+    assert step._rounds.order == ["eager", "channels_last", "bf16_channels_last"] and not step._twins
+    _run_until_chosen(step, i)
+    assert step.chosen == "bf16_channels_last" and not step.twin_times

@@ -15,7 +15,9 @@ against 6.1. So each chain times both on its first training call, on its real in
 faster; and again on the first call of each of its variant's next applications, up to PROBES in
 all, keeping the majority (one probe of the two ways, 7% apart in bf16 on a Zen 4, kept conv1 plain
 in about one selection of five: docs/performance.md, "session 15"). Later probes fall on untimed
-calls (a trial's warm-up, a round's first call of a block).
+calls (a trial's warm-up, a round's first call of a block). Where the two ways came out close
+(`contested`), the selection's rounds time the variant both ways as whole steps and keep the faster
+(variants.EagerVariant.alternative): a whole step can gain what the chain alone loses.
 
 A chain qualifies where an `nn.Conv2d` (stride 1, dilation 1, one group, zero padding) feeds only an
 `nn.ReLU` that feeds only an eligible `nn.MaxPool2d` (pooling.eligible), or feeds the pool directly,
@@ -26,6 +28,8 @@ under no_grad or with a hook, all three run as written. `install` gives the chai
 instance forwards; `remove` takes them away (the trainer calls it when `fit` ends)."""
 from __future__ import annotations
 
+import math
+import statistics
 import time
 
 import torch
@@ -38,6 +42,11 @@ from .fx_calls import call_counts, calls_alone, single_use_calls
 
 MARK = "_netstudio_conv_pool"
 PROBES = 3  # timings of a chain's two ways, one per application of its variant, before it settles
+# a chain whose two ways timed this close (the slower's time over the faster's, less 1, the median of
+# its probes) is contested: the selection's rounds time its variant both ways as whole steps
+# (select.py): alone, conv1's bf16 ways timed 7% apart and kept it plain in 3 of 6 selections, while
+# fused its whole step ran 9% faster (docs/performance.md, "session 16")
+CONTESTED = 0.15
 
 
 def _padding(conv: nn.Conv2d) -> tuple | None:
@@ -110,7 +119,7 @@ def conv_max_pool(x, weight, bias, padding):
 class _Chain:
     def __init__(self, conv, relu, pool) -> None:
         self.conv, self.relu, self.pool = conv, relu, pool
-        self.votes: list[str] = []  # "fused" / "plain", one per probe (see PROBES)
+        self.votes: list[tuple] = []  # ("fused" / "plain", the gap between the two), one per probe (see PROBES)
         self.probe = True  # time the two ways on the next training call
         self.pending = None  # the pooled shape the convolution returned, for the pool to pass on
 
@@ -143,11 +152,12 @@ class _Chain:
         return pending is not None and x.shape == pending
 
 
-def faster(conv: nn.Conv2d, x, repeats: int = 5) -> str:
-    """"fused" or "plain": which computes convolution + pool, forward + backward, faster on this
-    input (the best of `repeats`, interleaved, on detached copies: the run's graph is not touched);
-    plain is the faster of aten's and the strided pool. A fused convolution that cannot run here
-    (an input smaller than its kernel) is "plain", and so the error is the convolution's own.
+def faster(conv: nn.Conv2d, x, repeats: int = 5) -> tuple[str, float]:
+    """("fused" or "plain", gap): which computes convolution + pool, forward + backward, faster on
+    this input (the best of `repeats`, interleaved, on detached copies: the run's graph is not
+    touched), and by how much (the slower's time over the faster's, less 1); plain is the faster of
+    aten's and the strided pool. A fused convolution that cannot run here (an input smaller than its
+    kernel) is ("plain", inf), and so the error is the convolution's own.
     Five repeats, not three: in bf16 on a Zen 4 the two are 7% apart, and three let a slow moment
     keep conv1 plain in one of three selections (docs/performance.md, "session 15")."""
     padding = _padding(conv)
@@ -172,12 +182,26 @@ def faster(conv: nn.Conv2d, x, repeats: int = 5) -> str:
                 y.backward(grad)
                 best[name] = min(best[name], time.perf_counter() - start)
     except RuntimeError:
-        return "plain"
-    return "fused" if best["fused"] < min(best["aten"], best["strided"]) else "plain"
+        return "plain", math.inf
+    fused, plain = best["fused"], min(best["aten"], best["strided"])
+    return ("fused" if fused < plain else "plain"), max(fused, plain) / min(fused, plain) - 1
 
 
-def majority(votes: list[str]) -> str:
-    return max(votes, key=votes.count)  # the first of the most frequent
+def majority(votes: list[tuple]) -> str:
+    ways = [way for way, _ in votes]
+    return max(ways, key=ways.count)  # the first of the most frequent
+
+
+def contested(chain_votes: dict) -> list:
+    """The convolutions whose two ways timed within CONTESTED of each other (the median gap of
+    their probes), from `votes()`."""
+    return [conv for conv, v in chain_votes.items() if statistics.median(gap for _, gap in v) < CONTESTED]
+
+
+def settled(chosen: dict) -> dict:
+    """Votes for `install` that fix each chain to its way in `chosen` (conv -> "fused" / "plain"):
+    PROBES of them, so it probes no more."""
+    return {conv: [(way, math.inf)] * PROBES for conv, way in chosen.items()}
 
 
 def install(model, votes: dict | None = None) -> int:

@@ -15,11 +15,13 @@ eagerly; a candidate the run is too short to repay (compile warm-up) is skipped 
 
 On the CPU each call is timed alone, and the candidates still close after their trials take turns
 in short blocks, round after round (fastpath/rounds.py): the machine's drift over seconds then
-slows every candidate alike instead of the one on trial. The run's thread count
-(fastpath/threads.py) is set on the first call, in the training thread, so every candidate is timed
-at the same count; once a step is chosen its own time per step is watched (the clock only: a CPU
-step is synchronous), and when it collapses to a third of its best, the idle cores are counted
-again and the threads lowered to match.
+slows every candidate alike instead of the one on trial. A variant whose convolution + pool chains
+timed close both ways brings its twin to the rounds, the same variant with those chains the other
+way round (variants.EagerVariant.alternative), and trains on as the faster of the two. The run's
+thread count (fastpath/threads.py) is set on the first call, in the training thread, so every
+candidate is timed at the same count; once a step is chosen its own time per step is watched (the
+clock only: a CPU step is synchronous), and when it collapses to a third of its best, the idle
+cores are counted again and the threads lowered to match.
 """
 from __future__ import annotations
 
@@ -91,6 +93,10 @@ class FastStep:
         self._per_step: list[float] = []
         self._rounds: PairedRounds | None = None  # the CPU's second phase, while it runs
         self._paired = False  # it ran (or could not): the next _finish chooses
+        # a rounds name -> the candidate it is the twin of: the same variant with its contested
+        # chains the other way round (variants.EagerVariant.alternative), timed beside it
+        self._twins: dict = {}
+        self.twin_times: dict = {}  # candidate -> (what its losing way was, seconds per step)
         self._watch = [0, 0.0, None]  # steps, step seconds in this window, best seconds per step
         if total_steps and total_steps < 3 * (warm + timed) and len(self.queue) > 1:
             # too short to time eager and another candidate and still gain from the pick
@@ -120,7 +126,8 @@ class FastStep:
             return self._rounds.steps_left()
         trial = self.warm + max(self.max_timed, self.timed)
         candidates = len(self.queue) + len(self.times) + (self._trial is not None)
-        rounds = PairedRounds.most_steps(candidates) if self.per_step and not self._paired else 0
+        # each candidate may bring its twin to the rounds
+        rounds = PairedRounds.most_steps(2 * candidates) if self.per_step and not self._paired else 0
         return (len(self.queue) + 1) * trial + rounds
 
     def _trial_done(self, done: int) -> bool:
@@ -144,6 +151,8 @@ class FastStep:
         return name
 
     def _display(self, name: str) -> str:
+        if name in self._twins:
+            return f"{self._display(self._twins[name])} ({self._cache[name].detail() or 'nothing fused'})"
         name = self._label(name)
         if name == "eager":
             return self.eager_name
@@ -279,6 +288,7 @@ class FastStep:
         if rounds.done:
             self._rounds, self._paired = None, True
             self.times.update(rounds.estimates())
+            self._settle_twins()
             self._finish()
         return result
 
@@ -295,7 +305,39 @@ class FastStep:
         budget = None
         if self.total_steps:
             budget = int(TRIAL_SHARE * self.total_steps) - self.steps
-        return PairedRounds.plan(close, reference, self.times[reference], budget)
+        names = self._with_twins(close)
+        plan = PairedRounds.plan(names, reference, self.times[reference], budget) if names != close else None
+        if plan is None:  # no twins, or the run cannot afford them
+            self._twins = {}
+            plan = PairedRounds.plan(close, reference, self.times[reference], budget)
+        return plan
+
+    def _with_twins(self, close: list) -> list:
+        """`close` with each candidate's twin after it, where it has one."""
+        names = []
+        for name in close:
+            names.append(name)
+            alternative = getattr(self._cache.get(name), "alternative", None)
+            twin = alternative() if alternative else None
+            if twin is not None:
+                key = f"{name}~twin"
+                self._cache[key], self._twins[key] = twin, name
+                names.append(key)
+        return names
+
+    def _settle_twins(self) -> None:
+        """Each candidate keeps the faster of itself and its twin, by the rounds' estimates."""
+        for key, name in self._twins.items():
+            twin, seconds = self._cache.pop(key), self.times.pop(key, None)
+            if seconds is None or name not in self.times:
+                continue  # one of them failed in the rounds
+            if seconds < self.times[name]:
+                loser, self._cache[name] = self._cache[name], twin
+                seconds, self.times[name] = self.times[name], seconds
+            else:
+                loser = twin
+            self.twin_times[name] = (loser.detail() or "nothing fused", seconds)
+        self._twins = {}
 
     def exclude(self, seconds: float) -> None:
         """Leave `seconds` out of the trial being timed (a pause, an eager partial batch)."""
@@ -363,6 +405,9 @@ class FastStep:
             timing = ", ".join(f"{self._display(k)} {v * 1e3:.2f} ms"
                                for k, v in sorted(self.times.items(), key=lambda kv: kv[1]))
             parts.append(f"per step {timing}")
+        if self.twin_times:
+            parts.append("also timed: " + ", ".join(f"{self._display(k)} with {what} {v * 1e3:.2f} ms"
+                                                     for k, (what, v) in self.twin_times.items()))
         if self.reasons:
             parts.append("not used: " + "; ".join(f"{k} ({v})" for k, v in self.reasons.items()))
         if self.threads:

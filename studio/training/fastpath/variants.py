@@ -70,7 +70,7 @@ def matmul_bf16():
 class EagerVariant:
     """The eager step with a layout and/or precision change; see the module docstring."""
 
-    def __init__(self, eager, name: str) -> None:
+    def __init__(self, eager, name: str, *, applied: bool = True) -> None:
         self.eager, self.name = eager, name
         self.channels_last = name in ("channels_last", "bf16_channels_last")
         self.autocast = name in ("bf16", "bf16_channels_last")
@@ -80,10 +80,28 @@ class EagerVariant:
         self.strided_pool = name in ("strided_pool", "conv_pool", "channels_last", "bf16_channels_last")
         # convolution + 2x2 max pool as one stride-2 convolution, per chain where it times faster
         self.conv_pool = name in ("conv_pool", "channels_last", "bf16_channels_last")
-        self._chain_votes: dict = {}  # conv -> "fused" / "plain" per probe, timed while this variant ran
+        self._chain_votes: dict = {}  # conv -> ("fused" / "plain", gap) per probe, timed while this variant ran
         self._pool_choices: dict = {}  # pool -> "strided" / "aten", likewise
         self._saved = None
-        self.apply()
+        if applied:
+            self.apply()
+
+    def alternative(self) -> EagerVariant | None:
+        """This variant with its contested chains (conv_pool.contested) the other way round, for the
+        selection's rounds to time against it as whole steps; None where none is contested. Both
+        settle on their ways: no more probes. Only while the variant is off (between trials)."""
+        if not self.conv_pool or self._saved is not None:
+            return None
+        flip = conv_pool.contested(self._chain_votes)
+        if not flip:
+            return None
+        mine = conv_pool.choices(self.eager.model, self._chain_votes)
+        other = {conv: ({"fused": "plain", "plain": "fused"}[way] if conv in flip else way)
+                 for conv, way in mine.items()}
+        self._chain_votes = conv_pool.settled(mine)
+        twin = EagerVariant(self.eager, self.name, applied=False)
+        twin._chain_votes, twin._pool_choices = conv_pool.settled(other), dict(self._pool_choices)
+        return twin
 
     def apply(self) -> None:
         eager = self.eager
@@ -141,9 +159,10 @@ class EagerVariant:
         return self.name
 
     def _fused(self) -> list[str]:
-        # as installed while the variant runs; as its trial timed them once training has ended
+        # as installed while the variant is on (until training ends); as it last timed them when off
         model = self.eager.model
-        return conv_pool.fused_layers(model, conv_pool.choices(model) or conv_pool.choices(model, self._chain_votes))
+        installed = conv_pool.choices(model) if self._saved is not None else {}
+        return conv_pool.fused_layers(model, installed or conv_pool.choices(model, self._chain_votes))
 
     def detail(self) -> str:
         """What the trial decided inside the variant: which convolutions run fused with their pool."""
