@@ -1,5 +1,5 @@
 """The CPU fast path (issue 19): channels-last timed for convolutions, the thread count from the
-idle cores (re-checked when throughput collapses), bf16 only when chosen, loss parity of every
+idle cores (lowered when throughput collapses, raised when cores come free and the steps gain), bf16 only when chosen, loss parity of every
 float32 pick with eager, and bf16 within a stated tolerance of float32."""
 from __future__ import annotations
 
@@ -120,6 +120,65 @@ def test_threads_are_lowered_when_the_step_time_collapses(monkeypatch):
         step(*batch(i))
     assert torch.get_num_threads() == 1 and step.threads == 1
     assert "4.0x slower" in notes[0] and "1 thread instead of 2" in notes[0]
+
+
+class ThreadClock(Clock):
+    """A machine whose steps run `speedup[n]` times faster at n threads."""
+
+    def __init__(self, speedup):
+        super().__init__()
+        self.speedup = speedup
+
+    @property
+    def factor(self):
+        return 1.0 / self.speedup[torch.get_num_threads()]
+
+    @factor.setter
+    def factor(self, value):
+        pass
+
+
+def started_on_one_thread(monkeypatch, speedup, idle=2):
+    """A run on 2 cores that started beside a neighbour (1 thread); now `idle` cores look free."""
+    clock, notes, looks = ThreadClock(speedup), [], []
+    monkeypatch.setattr(threads, "usable_cores", lambda: [0, 1])
+
+    def count(limit=None):
+        looks.append(limit)
+        return min(idle, limit or 2), f"{idle} of 2 cores idle"
+    monkeypatch.setattr(threads, "choose_threads", count)
+    step, _, _ = fast_step({"eager": 0.5}, clock, notify=notes.append, threads=1, threads_why="1 of 2 cores idle")
+    return step, notes, looks
+
+
+def test_threads_are_raised_when_cores_come_free_and_the_steps_gain(monkeypatch):
+    step, notes, looks = started_on_one_thread(monkeypatch, {1: 1.0, 2: 1.6})
+    for i in range(100):  # 0.5 s steps: the idle cores are counted after 30 s
+        step(*batch(i))
+    assert torch.get_num_threads() == 2 and step.threads == 2 and looks == [None]
+    assert notes == ["fast path: cores came free (2 of 2 cores idle); 2 threads instead of 1, steps 1.60x faster"]
+
+
+def test_a_higher_count_that_does_not_gain_is_undone_and_tried_less_often(monkeypatch):
+    # the core looked idle between two steps, but a neighbour's work comes back
+    step, notes, looks = started_on_one_thread(monkeypatch, {1: 1.0, 2: 1.05})
+    for i in range(200):  # 100 s: looks at 30 s and 90 s (twice as long after the first); not at 60
+        step(*batch(i))
+    assert torch.get_num_threads() == 1 and step.threads == 1 and not notes
+    assert looks == [None, None]
+
+
+def test_free_cores_are_only_looked_for_below_the_core_count(monkeypatch):
+    step, notes, looks = started_on_one_thread(monkeypatch, {1: 1.0, 2: 1.6}, idle=1)
+    for i in range(100):  # the neighbour stays: one look finds nothing free
+        step(*batch(i))
+    assert torch.get_num_threads() == 1 and looks == [None] and not notes
+    looks.clear()
+    clock = ThreadClock({2: 1.0})
+    step = fast_step({"eager": 0.5}, clock, threads=2, threads_why="2 of 2 cores idle")[0]
+    for i in range(100):  # all cores already: no look at all
+        step(*batch(i))
+    assert torch.get_num_threads() == 2 and not looks
 
 
 # ---- channels-last: trials move the layout and back; numerics stay float32 -----------------------

@@ -19,9 +19,9 @@ slows every candidate alike instead of the one on trial. A variant whose convolu
 timed close both ways brings its twin to the rounds, the same variant with those chains the other
 way round (variants.EagerVariant.alternative), and trains on as the faster of the two. The run's
 thread count (fastpath/threads.py) is set on the first call, in the training thread, so every
-candidate is timed at the same count; once a step is chosen its own time per step is watched (the
-clock only: a CPU step is synchronous), and when it collapses to a third of its best, the idle
-cores are counted again and the threads lowered to match.
+candidate is timed at the same count; once a step is chosen, fastpath/thread_watch.py watches its
+time per step and lowers the threads when the steps collapse, or raises them when cores come free
+and the steps gain from them.
 """
 from __future__ import annotations
 
@@ -32,12 +32,12 @@ import torch
 
 from .candidates import CandidateFailed
 from .rounds import PairedRounds
+from .thread_watch import ThreadWatch
 
 # issue 19's bar: the pick's rate (steps/s) is never more than 5% below the fastest float32 candidate
 # timed in the same trial; keeping eager when a candidate's time is within `margin` of eager's costs at
 # most that (eager's rate >= (1 - margin) x the candidate's)
 MAX_BELOW_BEST = 0.05
-COLLAPSE = 3.0  # a step this many times slower than its best means the cores got busy
 # on the CPU, candidates within this of the fastest after their trials go on to the paired rounds
 # (fastpath/rounds.py), eager too where a candidate would beat it: one pass of 10 steps each picked
 # the slower of two candidates 10-15% apart in 1 of 4 LeNet trials on this 2-core machine
@@ -46,7 +46,6 @@ COLLAPSE = 3.0  # a step this many times slower than its best means the cores go
 CLOSE = 0.4
 # the trials take 1/SHARE_PARTS of the selection's share of the run (TRIAL_SHARE), the rounds the rest
 SHARE_PARTS = 3
-WATCH_S = 2.0  # seconds of step time per throughput check
 # on the CPU a trial times at least `timed` steps and goes on until they add up to MIN_TIMED_S: ten
 # 1.5 ms MLP steps (15 ms) let one slow moment decide, and kept eager over a bf16 step 1.3x faster
 # (docs/performance.md, "session 9"); but the trials and the rounds after them take at most
@@ -97,7 +96,7 @@ class FastStep:
         # chains the other way round (variants.EagerVariant.alternative), timed beside it
         self._twins: dict = {}
         self.twin_times: dict = {}  # candidate -> (what its losing way was, seconds per step)
-        self._watch = [0, 0.0, None]  # steps, step seconds in this window, best seconds per step
+        self._watch: ThreadWatch | None = None  # the chosen step's thread count (the CPU), from its first call
         if total_steps and total_steps < 3 * (warm + timed) and len(self.queue) > 1:
             # too short to time eager and another candidate and still gain from the pick
             for name in self.queue[1:]:
@@ -177,37 +176,14 @@ class FastStep:
             self.exclude(self.timer() - t)
             return result
         if self.active is not None:
-            if self.threads is None or self.threads < 2:
+            if self._watch is None:
                 return self.active(x, target)
             t = self.timer()
             result = self.active(x, target)
-            self._watch_step(self.timer() - t)
+            self._watch.step(self.timer() - t)
+            self.threads = self._watch.threads
             return result
         return self._select_step(x, target)
-
-    def _watch_step(self, seconds: float) -> None:
-        """Lower the thread count when the step time collapses (a neighbour took a core)."""
-        w = self._watch
-        w[0] += 1
-        w[1] += seconds
-        if w[1] < WATCH_S or w[0] < 5:
-            return
-        per = w[1] / w[0]
-        w[0], w[1] = 0, 0.0
-        if w[2] is None or per < w[2]:
-            w[2] = per
-            return
-        if per < COLLAPSE * w[2]:
-            return
-        from .threads import choose_threads
-
-        n, why = choose_threads(limit=self.threads)
-        if n < self.threads:
-            self.notify(f"fast path: steps became {per / w[2]:.1f}x slower ({why}); {n} thread"
-                        f"{'s' if n > 1 else ''} instead of {self.threads}")
-            self.threads = n
-            torch.set_num_threads(n)
-            w[2] = None  # a new best at the new count
 
     def _select_step(self, x, target):
         if self._rounds is not None:
@@ -389,6 +365,8 @@ class FastStep:
                 self.active.apply()
         if announce:
             self.notify(self.summary())
+        if self.threads:
+            self._watch = ThreadWatch(self.threads, notify=self.notify)
         self.factories, self._cache = {}, {}  # the losers' graphs and compiled code can go
 
     def _built(self, name):

@@ -1,5 +1,5 @@
-"""How many CPU threads a CPU run uses: as many as there are idle cores when it starts, re-checked
-when its throughput collapses.
+"""How many CPU threads a CPU run uses: as many as there are idle cores when it starts, counted
+again when its throughput collapses or cores may have come free (fastpath/thread_watch.py).
 
 On a shared machine an OpenMP team waits at every barrier for its slowest thread, so one thread on a
 busy core stalls all of them: measured on a 2-core EPYC, two threads beside a neighbour ran a step
