@@ -122,6 +122,18 @@ def test_threads_are_lowered_when_the_step_time_collapses(monkeypatch):
     assert "4.0x slower" in notes[0] and "1 thread instead of 2" in notes[0]
 
 
+def test_a_slowdown_with_every_core_still_idle_is_counted_once_not_every_window(monkeypatch):
+    clock, looks = Clock(), []
+    step, eager, _ = fast_step({"eager": 0.5}, clock, threads=2, threads_why="2 of 2 cores idle")
+    monkeypatch.setattr(threads, "choose_threads", lambda limit=None: looks.append(limit) or (2, "2 of 2 cores idle"))
+    for i in range(12):
+        step(*batch(i))
+    eager.cost = 2.0  # 4x slower, but both cores are still idle: keep 2 threads, and this pace
+    for i in range(40):
+        step(*batch(i))
+    assert torch.get_num_threads() == 2 and looks == [2]
+
+
 class ThreadClock(Clock):
     """A machine whose steps run `speedup[n]` times faster at n threads."""
 

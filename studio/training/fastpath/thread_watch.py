@@ -72,6 +72,8 @@ class ThreadWatch:
                         f"{'s' if n > 1 else ''} instead of {self.threads}")
             self._set(n)
             self._since_look, self.recheck_s = 0.0, RECHECK_S
+        else:  # not the cores (the batches got harder, the CPU clocked down): the new pace is the best
+            self.best = per
 
     def _look_for_free_cores(self, per: float) -> None:
         self._since_look = 0.0
