@@ -44,3 +44,17 @@ def test_bf16_chosen_but_float32_faster_is_said():
     assert "bf16" not in plain_notice("fast path: x", _trainer("float32", "strided_pool", times))
     no_bf16 = {"eager": 0.010, "strided_pool": 0.008}
     assert "bf16" not in plain_notice("fast path: x", _trainer("bf16", "strided_pool", no_bf16))
+
+
+@pytest.mark.parametrize("message, words", [
+    ("fast path: steps became 3.4x slower (1 of 2 cores idle); 1 thread instead of 2",
+     "; now 1 CPU thread instead of 2: the steps became 3.4x slower (another program is using a core)"),
+    ("fast path: cores came free (2 of 2 cores idle); 2 threads instead of 1, steps 1.68x faster",
+     "; now 2 CPU threads instead of 1: cores came free, steps 1.68x faster"),
+])
+def test_a_thread_change_is_said_after_what_the_run_uses(message, words):
+    """The watch's notice keeps the chosen step's words and says what changed and why."""
+    from studio.ui.training.wording import plain_notice
+
+    line = plain_notice(message, _trainer("float32", "strided_pool", {"eager": 0.01, "strided_pool": 0.008}))
+    assert line == "Training on CPU, fused Adam, 2x2 max pooling as strided maxima" + words

@@ -4,6 +4,8 @@ what was used and why ("Training on CPU, fused Adam"), and keep the trainer's li
 and the log."""
 from __future__ import annotations
 
+import re
+
 FAST_PATH = "fast path:"
 PARTS = {"fused": "fused {optimizer}", "channels-last": "channels-last convolutions",
          "strided-pool": "2x2 max pooling as strided maxima", "bf16": "bf16 autocast",
@@ -61,6 +63,9 @@ def plain_notice(message: str, trainer) -> str:
     config = getattr(trainer, "config", None)
     optimizer = config.optimizer.type if config is not None else "optimizer"
     line = f"Training on {device_words(getattr(trainer, 'device', 'cpu'))}, {step_words(step_fn, optimizer)}"
+    change = _thread_change(message)
+    if change:
+        return line + change
     tried = len(getattr(step_fn, "times", {}) or {})
     if tried > 1:
         line += f" (fastest of {tried} tried)"
@@ -74,3 +79,25 @@ def _kept_float32(step_fn, config) -> str:
     if getattr(config, "precision", "float32") != "bf16" or not tried_bf16 or chosen is None or chosen.startswith("bf16"):
         return ""
     return "; bf16 was slower for this model here, so it trains in float32"
+
+
+# fastpath/thread_watch.py's notices: "steps became 3.4x slower (1 of 2 cores idle); 1 thread instead of
+# 2" and "cores came free (2 of 2 cores idle); 2 threads instead of 1, steps 1.68x faster"
+_THREADS = re.compile(r"(\d+) threads? instead of (\d+)")
+_SLOWER = re.compile(r"steps became ([\d.]+)x slower")
+_FASTER = re.compile(r"steps ([\d.]+)x faster")
+
+
+def _thread_change(message: str) -> str:
+    """'; now 2 CPU threads instead of 1: cores came free, steps 1.68x faster', or '' for another notice."""
+    threads = _THREADS.search(message)
+    if threads is None:
+        return ""
+    now, before = threads.groups()
+    head = f"; now {now} CPU thread{'s' if now != '1' else ''} instead of {before}"
+    slower, faster = _SLOWER.search(message), _FASTER.search(message)
+    if slower:
+        return f"{head}: the steps became {slower.group(1)}x slower (another program is using a core)"
+    if faster:
+        return f"{head}: cores came free, steps {faster.group(1)}x faster"
+    return head
